@@ -41,7 +41,6 @@ from nerkit.types import Span
 OUTSIDE = "O"
 
 
-
 @dataclass(frozen=True, slots=True)
 class Scheme:
     name: str
@@ -263,9 +262,7 @@ def spans_lenient(tags: Sequence[str], scheme: str | Scheme) -> list[Span]:
     for i, tag in enumerate([*tags, OUTSIDE]):
         p, t = split_tag(tag)
         r = _role(p, s)
-        ends = prev_r != OUTSIDE and (
-            prev_r in "ES" or r in "BSO" or prev_t != t
-        )
+        ends = prev_r != OUTSIDE and (prev_r in "ES" or r in "BSO" or prev_t != t)
         if ends:
             spans.append(Span(start, i, prev_t))
         if r != OUTSIDE and (r in "BS" or prev_r in "ESO" and r in "IE" or prev_t != t):

@@ -1,0 +1,212 @@
+"""``nerkit convert``: re-encode a tagged file (or a dataset split) in another tag
+scheme and/or file format, reporting the invalid transitions it read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from nerkit.io.common import TransitionReport
+    from nerkit.types import Sentence
+
+_SHOWN_PROBLEMS = 10
+_SCHEMES = "IOB1, IOB2, IOE1, IOE2, BIOES, BILOU, IO"
+
+
+def convert(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="IN OUT: the file to read and the file to write; with --dataset, only OUT.",
+            metavar="[IN] OUT",
+            show_default=False,
+        ),
+    ],
+    to_scheme: Annotated[
+        str | None,
+        typer.Option(
+            "--to-scheme",
+            help=f"Tag scheme to write ({_SCHEMES}). Default: the input's.",
+            show_default=False,
+        ),
+    ] = None,
+    to_format: Annotated[
+        str | None,
+        typer.Option(
+            "--to-format",
+            help="Format to write (conll, csv, jsonl). Default: from OUT's extension.",
+            show_default=False,
+        ),
+    ] = None,
+    from_scheme: Annotated[
+        str | None,
+        typer.Option(
+            "--from-scheme",
+            help=f"Tag scheme of the input ({_SCHEMES}, or auto to infer it). "
+            "Default: IOB2 (a dataset's own scheme with --dataset).",
+            show_default=False,
+        ),
+    ] = None,
+    from_format: Annotated[
+        str | None,
+        typer.Option(
+            "--from-format",
+            help="Format of IN (conll, csv, jsonl). Default: from IN's extension.",
+            show_default=False,
+        ),
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            help="Read a split of a named dataset (see `nerkit datasets`) instead of IN.",
+            show_default=False,
+        ),
+    ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            "--split",
+            help="The split of --dataset to convert (train, dev, test).",
+            show_default=False,
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Where named datasets are stored (default: $NERKIT_DATA_DIR or ~/.cache/nerkit/data).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Convert tags to another scheme and/or the file to another format.
+
+    Tags are read as entities the conlleval way and written in the target scheme, so
+    invalid transitions in the input (e.g. O -> I-PER in IOB2) are reported and repaired.
+    """
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from nerkit import schemes
+    from nerkit.errors import ConfigError
+    from nerkit.io import FORMATS, write
+
+    # Check what is written before reading: a typo should not cost a long read.
+    target = schemes.get_scheme(to_scheme).name if to_scheme else None
+    if to_format is not None and to_format.lower() not in FORMATS:
+        raise ConfigError(f"unknown format {to_format!r} (known: {', '.join(FORMATS)})")
+    if dataset is not None:
+        if len(paths) != 1:
+            raise typer.BadParameter("with --dataset, give only OUT", param_hint="[IN] OUT")
+        source = _read_dataset_split(dataset, split, from_scheme, data_dir)
+    else:
+        if len(paths) != 2:
+            raise typer.BadParameter(
+                "give IN and OUT (or --dataset NAME and OUT)", param_hint="[IN] OUT"
+            )
+        if split is not None:
+            raise typer.BadParameter("--split goes with --dataset", param_hint="--split")
+        source = _read_file(paths[0], from_format, from_scheme)
+    out = paths[-1]
+    target = target or source.scheme
+
+    # Plain text on stderr: paths and tags must not be taken for rich markup.
+    console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+    console.print(
+        f"Read {_counts(source.sentences, source.scheme)} in {source.scheme} from {source.name}."
+    )
+    if source.invalid:
+        console.print(
+            f"{len(source.invalid)} invalid {source.scheme} transition(s) in {source.name}:"
+        )
+        for report in source.invalid[:_SHOWN_PROBLEMS]:
+            console.print(f"  {_where(report, source.sentences)}")
+        if len(source.invalid) > _SHOWN_PROBLEMS:
+            console.print(f"  ... and {len(source.invalid) - _SHOWN_PROBLEMS} more")
+        console.print(
+            f"Repaired by the conversion to {target}: each broken entity is read the "
+            "conlleval way (an I- without its B- starts an entity)."
+        )
+
+    converted = [
+        replace(s, tags=tuple(schemes.convert(s.tags, source.scheme, target)))
+        for s in source.sentences
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write(converted, out, format=to_format)
+    console.print(f"Wrote {_counts(converted, target)} in {target} to {out}.")
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    name: str
+    sentences: Sequence[Sentence]
+    scheme: str
+    invalid: Sequence[TransitionReport]
+
+
+def _read_file(path: Path, from_format: str | None, from_scheme: str | None) -> _Source:
+    from nerkit.io import read
+
+    if not path.is_file():
+        raise typer.BadParameter(f"{path} is not a file", param_hint="IN")
+    result = read(path, format=from_format, scheme=from_scheme or "IOB2")
+    return _Source(str(path), result.sentences, result.scheme, result.invalid)
+
+
+def _read_dataset_split(
+    name: str, split: str | None, from_scheme: str | None, data_dir: Path | None
+) -> _Source:
+    from nerkit.datasets import open_dataset
+
+    # scheme=None: keep the tags as read, so that this command reports and repairs them.
+    loaded = open_dataset(name, data_dir=data_dir, scheme=None, from_scheme=from_scheme)
+    corpus = loaded.corpus
+    if split is None:
+        if len(corpus.splits) != 1:
+            raise typer.BadParameter(
+                f"{name} has splits {', '.join(corpus.splits)}: choose one", param_hint="--split"
+            )
+        (split,) = corpus.splits
+    if split not in corpus:
+        raise typer.BadParameter(
+            f"{name} has no split {split!r} (has: {', '.join(corpus.splits)})",
+            param_hint="--split",
+        )
+    return _Source(
+        f"the {split} split of {name} ({loaded.files[split]})",
+        corpus[split],
+        corpus.scheme,
+        loaded.invalid[split],
+    )
+
+
+def _where(report: TransitionReport, sentences: Sequence[Sentence]) -> str:
+    transition = report.transition
+    n_tags = len(sentences[report.sentence_index].tags)
+    current = "sentence end" if transition.position >= n_tags else transition.current
+    previous = "sentence start" if transition.position == 0 else transition.previous
+    place = (
+        f"line {report.line}"
+        if report.line is not None
+        else f"sentence {report.sentence_index + 1}"
+    )
+    return f"{place}: {current} after {previous}"
+
+
+def _counts(sentences: Sequence[Sentence], scheme: str) -> str:
+    from nerkit.datasets import split_stats
+
+    stats = split_stats(sentences, scheme)
+    return f"{stats.sentences:,} sentences ({stats.tokens:,} tokens, {stats.entities:,} entities)"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("convert")(convert)

@@ -1,0 +1,78 @@
+"""``nerkit predict``: tag a file or plain text with a stored run's tagger."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def predict(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A tagged or untagged file (CoNLL, CSV, JSON lines), or plain text "
+            "(.txt or -: one sentence per line, tokens split on whitespace).",
+            show_default=False,
+        ),
+    ],
+    run: Annotated[
+        str,
+        typer.Option("--run", "-r", help="Run id (in --runs) or run folder.", show_default=False),
+    ],
+    runs_dir: Annotated[Path, typer.Option("--runs", help="Folder that holds the runs.")] = Path(
+        "runs"
+    ),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write here (format from the extension) instead of stdout.",
+            show_default=False,
+        ),
+    ] = None,
+    text: Annotated[
+        bool, typer.Option("--text", help="Read SOURCE as plain text whatever its extension.")
+    ] = False,
+) -> None:
+    """Tag SOURCE with the trained tagger of a run (decoded as in the run)."""
+    from nerkit.pipeline import load_run_tagger
+    from nerkit.store import find_run
+    from nerkit.types import Sentence
+
+    run_path = find_run(run, runs_dir)
+    tagger, decoder, scheme = load_run_tagger(run_path)
+    if text or str(source) == "-" or source.suffix == ".txt":
+        raw = sys.stdin.read() if str(source) == "-" else source.read_text(encoding="utf-8")
+        sentences = [
+            Sentence(tokens=tuple(line.split()), sentence_id=f"s-{i}")
+            for i, line in enumerate(raw.splitlines(), 1)
+            if line.strip()
+        ]
+    else:
+        from nerkit.io import read
+
+        sentences = list(read(source, scheme=scheme).sentences)
+    predictions = tagger.predict(sentences)
+    tagged = [
+        Sentence(s.tokens, decoder.decode(p, scheme)[0], s.sentence_id, s.document_id)
+        for s, p in zip(sentences, predictions, strict=True)
+    ]
+    if output is not None:
+        from nerkit.io import write
+
+        write(tagged, output)
+        typer.echo(f"wrote {len(tagged)} sentences to {output}", err=True)
+        return
+    out = sys.stdout
+    for s in tagged:
+        for token, tag in zip(s.tokens, s.tags, strict=True):
+            out.write(f"{token}\t{tag}\n")
+        out.write("\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("predict")(predict)

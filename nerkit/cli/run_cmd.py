@@ -1,0 +1,303 @@
+"""``nerkit run``: train a tagger on a dataset, predict, decode, score and store the run."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+_EXAMPLE = "nerkit run --tagger lexicon --dataset wnut17"
+
+
+def run(
+    tagger: Annotated[
+        str | None,
+        typer.Option(
+            "--tagger",
+            "-t",
+            help="Tagger name (see `nerkit plugins`), e.g. lexicon.",
+            show_default=False,
+        ),
+    ] = None,
+    tagger_opt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tagger-opt",
+            "-T",
+            help="Tagger option KEY=VALUE (repeatable; see `nerkit info NAME`).",
+            show_default=False,
+        ),
+    ] = None,
+    corrector: Annotated[
+        str | None,
+        typer.Option("--corrector", "-c", help="Corrector name, e.g. openner.", show_default=False),
+    ] = None,
+    corrector_opt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--corrector-opt",
+            "-C",
+            help="Corrector option KEY=VALUE (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Dataset name (see `nerkit datasets`) or a folder of split files.",
+            show_default=False,
+        ),
+    ] = None,
+    decoder: Annotated[
+        str | None,
+        typer.Option(
+            "--decoder",
+            help="Decoder: conlleval (default), discard, viterbi or none.",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML file with the same settings; flags given here win.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder that holds the runs.")] = Path(
+        "runs"
+    ),
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed (default 13).", show_default=False)
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", help="CPU threads for the model libraries.", show_default=False),
+    ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option("--device", help="cpu, cuda or auto (default cpu).", show_default=False),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Where named datasets live (default $NERKIT_DATA_DIR).",
+            show_default=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            help="Finish the unfinished run ID in --out instead of starting one.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Train a tagger, predict dev and test, decode, score, and store the run as Arrow tables.
+
+    Example: `nerkit run --tagger lexicon --dataset wnut17`
+    """
+    from rich.console import Console
+
+    from nerkit.errors import ConfigError
+    from nerkit.pipeline import Run, RunConfig
+
+    console = Console(stderr=True)
+    if resume is not None:
+        runner = Run.resume(out, resume)
+    else:
+        settings = _settings(
+            config,
+            tagger,
+            tagger_opt,
+            corrector,
+            corrector_opt,
+            dataset,
+            decoder,
+            seed,
+            threads,
+            device,
+            data_dir,
+        )
+        corrector_name = settings.pop("corrector", None)
+        if corrector_name:
+            from nerkit.plugin import get_host
+
+            full = (
+                get_host().registry("corrector").resolve(corrector_name)
+            )  # unknown: lists the known
+            raise ConfigError(
+                f"{full}: runs with a corrector are not supported by this nerkit version yet"
+            )
+        runner = Run.create(out, RunConfig(**settings, command=" ".join(["nerkit", *sys.argv[1:]])))
+    console.print(
+        f"[bold]run[/] {runner.run_id}  ({runner.config.tagger} on {runner.config.dataset})"
+    )
+    with _Reporter(console) as reporter:
+        final = runner.execute(reporter.as_step_reporter())
+    _print_scores(final)
+    console.print(f"stored in [bold]{final}[/]")
+
+
+def _settings(
+    config: Path | None,
+    tagger: str | None,
+    tagger_opt: list[str] | None,
+    corrector: str | None,
+    corrector_opt: list[str] | None,
+    dataset: str | None,
+    decoder: str | None,
+    seed: int | None,
+    threads: int | None,
+    device: str | None,
+    data_dir: Path | None,
+) -> dict[str, Any]:
+    from nerkit.errors import ConfigError
+    from nerkit.options import parse_pairs
+
+    base = _read_config(config) if config is not None else {}
+    flags = {
+        "tagger": tagger,
+        "dataset": dataset,
+        "decoder": decoder,
+        "seed": seed,
+        "threads": threads,
+        "device": device,
+        "data_dir": str(data_dir) if data_dir is not None else None,
+        "corrector": corrector,
+    }
+    settings = base | {k: v for k, v in flags.items() if v is not None}
+    settings["tagger_options"] = dict(settings.get("tagger_options", {})) | parse_pairs(
+        tagger_opt, flag="-T"
+    )
+    corrector_options = dict(settings.pop("corrector_options", {})) | parse_pairs(
+        corrector_opt, flag="-C"
+    )
+    if corrector_options and not settings.get("corrector"):
+        raise ConfigError("-C/--corrector-opt given without --corrector")
+    for required in ("tagger", "dataset"):
+        if not settings.get(required):
+            raise ConfigError(f"--{required} is required (or set it in --config); e.g. {_EXAMPLE}")
+    if settings.get("device", "cpu") not in ("cpu", "cuda", "auto"):
+        raise ConfigError(f"--device must be cpu, cuda or auto, not {settings['device']!r}")
+    return settings
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """Read a TOML run config::
+
+    dataset = "wnut17"
+    seed = 13
+    [tagger]
+    name = "lexicon"
+    [tagger.options]
+    max_length = 6
+    """
+    import tomllib
+
+    from nerkit.errors import ConfigError
+
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    out: dict[str, Any] = {}
+    for role in ("tagger", "corrector", "decoder"):
+        section = raw.pop(role, None)
+        if section is None:
+            continue
+        if isinstance(section, str):
+            out[role] = section
+            continue
+        if not isinstance(section, dict) or "name" not in section:
+            raise ConfigError(f'{path}: [{role}] needs a name, e.g. name = "lexicon"')
+        out[role] = section.pop("name")
+        options = section.pop("options", {})
+        if section:
+            raise ConfigError(
+                f"{path}: unknown key {next(iter(section))!r} in [{role}] (valid: name, options)"
+            )
+        out[f"{role}_options"] = options
+    allowed = {"dataset", "seed", "threads", "device", "data_dir"}
+    for key, value in raw.items():
+        if key not in allowed:
+            valid = ", ".join(sorted(allowed | {"tagger", "corrector", "decoder"}))
+            raise ConfigError(f"{path}: unknown setting {key!r} (valid: {valid})")
+        out[key] = value
+    return out
+
+
+class _Reporter:
+    """Step lines with timings, and a progress bar for long steps."""
+
+    def __init__(self, console: Any) -> None:
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self.tasks: dict[str, Any] = {}
+        self.started = time.perf_counter()
+        self.current: str | None = None
+
+    def __enter__(self) -> _Reporter:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close_step()
+        self.progress.stop()
+
+    def _close_step(self) -> None:
+        if self.current is not None:
+            took = time.perf_counter() - self.started
+            self.console.print(f"  {self.current} [dim]({took:.1f} s)[/]")
+
+    def step(self, name: str) -> None:
+        self._close_step()
+        self.current = name
+        self.started = time.perf_counter()
+
+    def update(self, description: str, done: int, total: int) -> None:
+        if description not in self.tasks:
+            self.tasks[description] = self.progress.add_task(description, total=total)
+        self.progress.update(self.tasks[description], completed=done, total=total)
+
+    def as_step_reporter(self) -> Any:
+        from nerkit.pipeline import StepReporter
+
+        return StepReporter(step=self.step, progress=self.update)
+
+
+def _print_scores(run_dir: Path) -> None:
+    from rich.console import Console
+
+    from nerkit.report import scores_table
+
+    Console().print(scores_table(run_dir, split="test"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

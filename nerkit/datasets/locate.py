@@ -1,0 +1,105 @@
+"""Where dataset files are: the data dir, files shipped inside installed packages,
+and the split files of a user's folder."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import metadata
+from pathlib import Path
+
+from nerkit.datasets.spec import DataFile
+from nerkit.errors import DatasetError
+
+DATA_DIR_ENV = "NERKIT_DATA_DIR"
+
+
+def default_data_dir() -> Path:
+    """``$NERKIT_DATA_DIR``, else ``~/.cache/nerkit/data``."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "nerkit" / "data"
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path:
+    return Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+
+
+def package_file(distribution: str, name: str) -> Path | None:
+    """The file called ``name`` inside the installed ``distribution``, if any."""
+    try:
+        files = metadata.files(distribution) or []
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in files:
+        if entry.name == name:
+            path = Path(str(entry.locate()))
+            if path.is_file():
+                return path
+    return None
+
+
+def locate(data_file: DataFile, data_dir: Path) -> Path | None:
+    """The local copy of ``data_file``: the shipping package's, else the data dir's."""
+    if data_file.package:
+        shipped = package_file(data_file.package, data_file.name)
+        if shipped is not None:
+            return shipped
+    path = data_dir / data_file.path
+    return path if path.is_file() else None
+
+
+# ------------------------------------------------------------ user folders
+
+# Checked in order, so that ``testa`` (CoNLL's dev split) is not taken for ``test``.
+_SPLIT_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("train", "train"),
+    ("dev", "dev"),
+    ("valid", "dev"),
+    ("testa", "dev"),
+    ("testb", "test"),
+    ("test", "test"),
+)
+_PARTS = re.compile(r"[._\-\s]+")
+
+
+def split_of(file_name: str) -> str | None:
+    """The split a file name stands for: its name, or a ``.``/``_``/``-`` separated
+    part of it, starts with ``train``, ``dev``/``valid``/``testa`` or ``test``/``testb``
+    (``train.conll``, ``esp.testa``, ``weiboNER_2nd_conll.dev``)."""
+    if file_name.startswith("."):  # editor and download leftovers
+        return None
+    for part in _PARTS.split(file_name.lower()):
+        for prefix, split in _SPLIT_PREFIXES:
+            if part.startswith(prefix):
+                return split
+    return None
+
+
+def find_split_files(folder: Path) -> dict[str, Path]:
+    """``{split: file}`` for the data files of ``folder``.
+
+    A split matched by several files, or no train file, is an error that lists what
+    was found and says how to name the files explicitly.
+    """
+    found: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        split = split_of(path.name) if path.is_file() else None
+        if split is not None:
+            found.setdefault(split, []).append(path)
+    hint = "pass the files explicitly, e.g. {'train': ..., 'dev': ..., 'test': ...}"
+    for split, paths in found.items():
+        if len(paths) > 1:
+            names = ", ".join(p.name for p in paths)
+            raise DatasetError(
+                f"{folder}: several files look like the {split} split ({names}); {hint}"
+            )
+    if "train" not in found:
+        seen = ", ".join(sorted(p.name for p in folder.iterdir() if p.is_file())) or "no files"
+        raise DatasetError(
+            f"{folder}: no train file (expected a name starting with 'train', "
+            f"or a part like '.train'; found: {seen}); {hint}"
+        )
+    order = ("train", "dev", "test")
+    return {split: found[split][0] for split in order if split in found}

@@ -1,0 +1,284 @@
+"""What every reader and writer shares: the result type, reading and atomically
+writing files, tag checking (once per distinct tag) and transition reports."""
+
+from __future__ import annotations
+
+import gc
+import os
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+
+from nerkit.errors import InputError, NerkitError, SchemeError
+from nerkit.schemes import (
+    OUTSIDE,
+    InvalidTransition,
+    Scheme,
+    check_tag,
+    get_scheme,
+    infer_scheme,
+    is_valid_transition,
+    validate,
+)
+from nerkit.types import Sentence, Span
+
+PathLike = str | os.PathLike[str]
+TokenTransform = Callable[[str], str]
+
+# Checks the form of tags before ``scheme="auto"`` has seen the whole file.
+ANY_SCHEME = Scheme(name="any scheme", prefixes="BIESLU", roles={}, must_follow={}, must_precede={})
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionReport:
+    """An invalid tag transition in gold data: reported, never rejected.
+
+    ``sentence_index`` is 0-based into ``ReadResult.sentences``; ``line`` is the
+    1-based file line of the offending token (for a transition at the sentence end:
+    the line that ends the sentence). ``inner`` marks the inner tag column of a
+    two-column CoNLL file.
+    """
+
+    sentence_index: int
+    sentence_id: str | None
+    line: int | None
+    transition: InvalidTransition
+    inner: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """Sentences read from ``path``, the scheme their tags are in, and every
+    invalid transition found in them."""
+
+    sentences: tuple[Sentence, ...]
+    scheme: str
+    invalid: tuple[TransitionReport, ...]
+    path: str
+
+    def summary(self) -> str:
+        """A short text, e.g. ``3 invalid transitions in 2 sentences (first: line 17,
+        I-PER after O)``."""
+        if not self.invalid:
+            return "no invalid transitions"
+        count = len(self.invalid)
+        n_sents = len({r.sentence_index for r in self.invalid})
+        first = self.invalid[0]
+        t = first.transition
+        sentence = self.sentences[first.sentence_index]
+        n_tags = len(sentence.tags)
+        current = "sentence end" if t.position >= n_tags else t.current
+        previous = "sentence start" if t.position == 0 else t.previous
+        where = f"line {first.line}, " if first.line is not None else ""
+        layer = " (inner column)" if first.inner else ""
+        return (
+            f"{count} invalid transition{'s' if count != 1 else ''} in {n_sents} "
+            f"sentence{'s' if n_sents != 1 else ''} "
+            f"(first: {where}{current} after {previous}{layer})"
+        )
+
+
+# ------------------------------------------------------------------ files
+
+
+def read_text(path: Path, *, crlf: bool = True) -> str:
+    """The file decoded as UTF-8, a leading byte-order mark dropped; with ``crlf``,
+    ``\\r\\n`` line ends become ``\\n`` (CSV leaves them to the csv module, since a
+    quoted cell may hold a ``\\r\\n`` of its own)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror or exc})", path=path) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line_end = data.find(b"\n", exc.start)
+        raw = data[line_start : line_end if line_end >= 0 else len(data)]
+        raise InputError(
+            f"invalid UTF-8 (byte 0x{data[exc.start]:02x} at column {exc.start - line_start + 1})",
+            path=path,
+            line=line,
+            text=raw.decode("utf-8", errors="backslashreplace"),
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if crlf and "\r" in text:
+        # Only the \r of a \r\n pair ends a line; a lone \r stays part of its line.
+        text = text.replace("\r\n", "\n")
+        if text.endswith("\r"):
+            text = text[:-1]
+    return text
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a reader makes millions of small acyclic
+    objects, and the collections they trigger took a third of the time of reading
+    a 1M-token file while finding nothing to free."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def write_text(path: PathLike, text: str) -> None:
+    """Write ``text`` as UTF-8 to a temporary file beside ``path``, then rename it into
+    place, so that ``path`` is never left half written."""
+    target = Path(path)
+    if text.startswith("\ufeff"):
+        # Readers drop one leading byte-order mark; this one keeps the text's own.
+        text = "\ufeff" + text
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end]
+        raise NerkitError(f"cannot write {target}: {bad!r} cannot be encoded as UTF-8") from None
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        # os.open with 0o666 lets the umask decide the permissions, as open() would.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise NerkitError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def sentence_name(sentence: Sentence, index: int) -> str:
+    """How writers name a sentence in an error message."""
+    if sentence.sentence_id is not None:
+        return f"sentence {sentence.sentence_id!r}"
+    return f"sentence #{index + 1} (no id)"
+
+
+# ------------------------------------------------------------------- tags
+
+
+class TagTable:
+    """Checks and renames each distinct tag once, however often it occurs.
+
+    With an explicit scheme a tag is checked against it on first sight, so errors
+    come in file order; with ``"auto"`` only the form is checked until ``resolve``
+    has inferred the scheme from all tags.
+    """
+
+    def __init__(self, path: PathLike, scheme: str, rename: Mapping[str, str] | None) -> None:
+        self.path = path
+        self.auto = scheme.lower() == "auto"
+        self.scheme = ANY_SCHEME if self.auto else get_scheme(scheme)
+        self.rename = dict(rename or {})
+        self.mapped: dict[str, str] = {}
+        self.first_line: dict[str, int | None] = {}
+
+    def add(self, raw: str, line: int | None) -> str:
+        """The renamed tag for ``raw`` (read on ``line``); raises InputError if malformed."""
+        try:
+            check_tag(raw, self.scheme)
+        except SchemeError as exc:
+            raise InputError(str(exc), path=self.path, line=line) from None
+        tag = raw
+        if raw != OUTSIDE and self.rename:
+            tag = f"{raw[0]}-{self.rename.get(raw[2:], raw[2:])}"
+            try:
+                check_tag(tag, self.scheme)
+            except SchemeError as exc:
+                raise InputError(
+                    f"after renaming {raw!r}: {exc}", path=self.path, line=line
+                ) from None
+        self.mapped[raw] = tag
+        self.first_line[raw] = line
+        return tag
+
+    def label(self, raw: str, line: int | None) -> str:
+        """A span label, renamed; raises InputError unless it is a valid entity type."""
+        label = self.rename.get(raw, raw)
+        if not label or label != label.strip():
+            raise InputError(
+                "span label must be a non-empty entity type without surrounding whitespace",
+                path=self.path,
+                line=line,
+                text=raw,
+            )
+        return label
+
+    def resolve(self, sequences: Iterable[Sequence[str]]) -> Scheme:
+        """The scheme of the file: the one asked for, or the inferred one for ``"auto"``
+        (IOB2 when there are no entity tags to infer from)."""
+        if not self.auto:
+            return self.scheme
+        if all(tag == OUTSIDE for tag in self.mapped.values()):
+            return get_scheme("IOB2")
+        try:
+            scheme = infer_scheme(sequences)
+        except SchemeError as exc:
+            raise InputError(str(exc), path=self.path) from None
+        for raw, tag in self.mapped.items():
+            try:
+                check_tag(tag, scheme)
+            except SchemeError as exc:
+                raise InputError(str(exc), path=self.path, line=self.first_line[raw]) from None
+        return scheme
+
+
+# ------------------------------------------------------------- validation
+
+
+def find_invalid(
+    sequences: Sequence[Sequence[str]], scheme: Scheme
+) -> list[tuple[int, InvalidTransition]]:
+    """``(index, transition)`` for every invalid transition, as ``schemes.validate``
+    finds them, but fast: a sentence is only walked token by token if one of its
+    tag pairs is in the precomputed set of invalid pairs."""
+    distinct = set(chain.from_iterable(sequences))
+    distinct.add(OUTSIDE)
+    found: list[tuple[int, InvalidTransition]] = []
+    total = sum(map(len, sequences))
+    if len(distinct) ** 2 > 4 * total + 10_000:
+        # So many distinct tags that the pair table would cost more than the tokens.
+        for index, tags in enumerate(sequences):
+            found.extend((index, t) for t in validate(tags, scheme))
+        return found
+    bad = {
+        (prev, cur)
+        for prev in distinct
+        for cur in distinct
+        if not is_valid_transition(prev, cur, scheme)
+    }
+    if not bad:
+        return found
+    for index, tags in enumerate(sequences):
+        if tags and not bad.isdisjoint(zip((OUTSIDE, *tags), (*tags, OUTSIDE), strict=True)):
+            found.extend((index, t) for t in validate(tags, scheme))
+    return found
+
+
+# ------------------------------------------------------------------ spans
+
+
+def normalize_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
+    """Spans sorted by (start, end, label), duplicates dropped."""
+    return tuple(sorted(set(spans), key=lambda s: (s.start, s.end, s.label)))
+
+
+def layers(spans: Iterable[Span]) -> list[list[Span]]:
+    """Split spans into layers of non-overlapping spans, outermost first: a span goes
+    to the first layer it does not overlap, longer spans placed before the spans
+    they contain."""
+    result: list[list[Span]] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end, s.label)):
+        for layer in result:
+            if layer[-1].end <= span.start:
+                layer.append(span)
+                break
+        else:
+            result.append([span])
+    return result

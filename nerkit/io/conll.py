@@ -1,0 +1,336 @@
+"""CoNLL column files: one token per line, columns split by a tab or a single space,
+sentences separated by whitespace-only lines, documents by ``-DOCSTART-`` lines.
+
+Lines are split with ``line.split("\\t")`` or ``line.split(" ")``, never ``str.split()``:
+tokens such as U+3000 or U+00A0 are whitespace to Python but tokens to a corpus.
+The format keeps neither sentence nor document ids: reading numbers sentences
+``s-1, s-2, ...`` and the documents after each ``-DOCSTART-`` ``doc-1, doc-2, ...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from nerkit.errors import ConfigError, InputError
+from nerkit.io.common import (
+    PathLike,
+    ReadResult,
+    TagTable,
+    TokenTransform,
+    TransitionReport,
+    find_invalid,
+    normalize_spans,
+    paused_gc,
+    read_text,
+)
+from nerkit.schemes import (
+    OUTSIDE,
+    Scheme,
+    get_scheme,
+    spans_lenient,
+)
+from nerkit.types import Sentence, Span
+
+DOCSTART = "-DOCSTART-"
+SEPARATORS = ("\t", " ")
+
+
+def is_break(line: str) -> bool:
+    """Whether ``line`` separates sentences: it is empty or whitespace only."""
+    return not line or line.isspace()
+
+
+def is_docstart(line: str) -> bool:
+    """Whether ``line`` marks a document: its first column is ``-DOCSTART-``."""
+    return line.startswith(DOCSTART) and (
+        len(line) == len(DOCSTART) or line[len(DOCSTART)] in SEPARATORS
+    )
+
+
+def _min_columns(cols: Sequence[int]) -> int:
+    """The fewest columns a line needs for ``cols`` to name distinct existing columns."""
+    n = 1
+    while not _columns_ok(cols, n):
+        n += 1
+    return n
+
+
+def _columns_ok(cols: Sequence[int], n: int) -> bool:
+    resolved = [c if c >= 0 else n + c for c in cols]
+    return all(0 <= c < n for c in resolved) and len(set(resolved)) == len(resolved)
+
+
+def _check_columns(token_col: int, tag_col: int | None, inner_tag_col: int | None) -> list[int]:
+    cols = [token_col] + [c for c in (tag_col, inner_tag_col) if c is not None]
+    if any(not isinstance(c, int) or isinstance(c, bool) for c in cols):
+        raise ConfigError(f"column indexes must be integers, got {cols}")
+    if inner_tag_col is not None and tag_col is None:
+        raise ConfigError("inner_tag_col needs tag_col")
+    if len(set(cols)) != len(cols):
+        raise ConfigError(
+            f"token_col={token_col}, tag_col={tag_col}, inner_tag_col={inner_tag_col} "
+            "must name different columns"
+        )
+    return cols
+
+
+_Raw = tuple[list[str], list[str], list[str], int, str | None]
+
+
+class _Parser:
+    """Splits the text into sentences. Blocks between empty lines take a fast path
+    (whole-block list operations); a block with anything unusual in it (a new tag,
+    a whitespace-only line, ``-DOCSTART-``, a comment, a short line) is walked line
+    by line, which is also where every error is raised."""
+
+    def __init__(
+        self,
+        path: Path,
+        table: TagTable,
+        cols: tuple[int, int | None, int | None],
+        comment_prefix: str | None,
+    ) -> None:
+        self.path = path
+        self.table = table
+        self.token_col, self.tag_col, self.inner_col = cols
+        self.cols = [c for c in cols if c is not None]
+        self.min_cols = _min_columns(self.cols)
+        self.fine_counts = {
+            n for n in range(self.min_cols, self.min_cols + 64) if _columns_ok(self.cols, n)
+        }
+        self.comment_prefix = comment_prefix
+        # Per sentence: tokens, tags, inner tags, line of its first token, document id.
+        self.raw: list[_Raw] = []
+        self.tokens: list[str] = []
+        self.tags: list[str] = []
+        self.inner: list[str] = []
+        self.start = 0
+        self.documents = 0
+        self.document: str | None = None
+        self.sep: str | None = None
+
+    def parse(self, text: str) -> list[_Raw]:
+        lineno = 1
+        prefix = self.comment_prefix
+        for block in text.split("\n\n"):
+            if (
+                self.sep is None
+                or DOCSTART in block
+                or (prefix is not None and prefix in block)
+                or not self._fast(block, lineno)
+            ):
+                self._slow(block.split("\n"), lineno)
+            self._flush()
+            lineno += block.count("\n") + 2
+        return self.raw
+
+    def _flush(self) -> None:
+        if self.tokens:
+            self.raw.append((self.tokens, self.tags, self.inner, self.start, self.document))
+            self.tokens, self.tags, self.inner = [], [], []
+
+    def _fast(self, block: str, lineno: int) -> bool:
+        """Take the block as one sentence if every line is plain; False to walk it."""
+        sep = self.sep
+        assert sep is not None
+        if self.tag_col is None or block.endswith(sep) or (sep + "\n") in block:
+            return False
+        rows = [line.split(sep) for line in block.split("\n")]
+        if not self.fine_counts.issuperset(map(len, rows)):
+            return False
+        tc = self.token_col
+        tokens = [r[tc] for r in rows]
+        if "" in tokens:
+            return False
+        get = self.table.mapped.get
+        gc = self.tag_col
+        tags = [get(r[gc]) for r in rows]
+        if None in tags:
+            return False
+        inner: list[str | None] = []
+        if self.inner_col is not None:
+            ic = self.inner_col
+            inner = [get(r[ic]) for r in rows]
+            if None in inner:
+                return False
+        self.raw.append((tokens, tags, inner, lineno, self.document))  # type: ignore[arg-type]
+        return True
+
+    def _slow(self, lines: list[str], first: int) -> None:
+        table, mapped = self.table, self.table.mapped
+        prefix = self.comment_prefix
+        tc, gc, ic = self.token_col, self.tag_col, self.inner_col
+        for lineno, line in enumerate(lines, first):
+            if not line or line.isspace():
+                self._flush()
+                continue
+            if prefix is not None and line.startswith(prefix):
+                continue
+            if is_docstart(line):
+                self._flush()
+                self.documents += 1
+                self.document = f"doc-{self.documents}"
+                continue
+            if self.sep is None:
+                # Decided once, on the first token line, so every line splits the same way.
+                self.sep = "\t" if "\t" in line else " "
+            sep = self.sep
+            fields = line.split(sep)
+            if not fields[-1]:
+                # A trailing separator would make the last column empty.
+                fields = line.rstrip(sep).split(sep)
+            if len(fields) not in self.fine_counts and not _columns_ok(self.cols, len(fields)):
+                raise self._short_line(line, lineno, len(fields))
+            token = fields[tc]
+            if not token:
+                raise InputError("empty token", path=self.path, line=lineno, text=line)
+            if not self.tokens:
+                self.start = lineno
+            self.tokens.append(token)
+            if gc is not None:
+                tag = mapped.get(fields[gc])
+                self.tags.append(tag if tag is not None else table.add(fields[gc], lineno))
+            if ic is not None:
+                tag = mapped.get(fields[ic])
+                self.inner.append(tag if tag is not None else table.add(fields[ic], lineno))
+
+    def _short_line(self, line: str, lineno: int, found: int) -> InputError:
+        names = {"token": self.token_col, "tag": self.tag_col, "inner tag": self.inner_col}
+        wanted = ", ".join(f"{name} column {col}" for name, col in names.items() if col is not None)
+        kind = "tab" if self.sep == "\t" else "space"
+        return InputError(
+            f"expected at least {self.min_cols} {kind}-separated columns ({wanted}), found {found}",
+            path=self.path,
+            line=lineno,
+            text=line,
+        )
+
+
+@paused_gc()
+def read_conll(
+    path: PathLike,
+    *,
+    scheme: str = "IOB2",
+    token_col: int = 0,
+    tag_col: int | None = -1,
+    inner_tag_col: int | None = None,
+    comment_prefix: str | None = None,
+    rename: Mapping[str, str] | None = None,
+    token_transform: TokenTransform | None = None,
+) -> ReadResult:
+    """Read a CoNLL column file.
+
+    Columns are indexes into each line (negative ones count from its end), so lines
+    may have different numbers of columns. ``tag_col=None`` reads tokens only.
+    With ``inner_tag_col`` the two tag columns are read as outer and inner entity
+    layers: ``tags`` holds the outer tags and, in sentences whose inner column has
+    an entity, ``spans`` holds the entities of both.
+    """
+    _check_columns(token_col, tag_col, inner_tag_col)
+    if comment_prefix == "":
+        raise ConfigError("comment_prefix must be None or a non-empty string")
+    path = Path(path)
+    table = TagTable(path, scheme, rename)  # an unknown scheme fails before a long read
+    text = read_text(path)
+    parser = _Parser(path, table, (token_col, tag_col, inner_tag_col), comment_prefix)
+    raw = parser.parse(text)
+    if not raw:
+        raise InputError("no sentences in file", path=path, line=None)
+    nested = inner_tag_col is not None
+    tagged = tag_col is not None
+    finder = _LineFinder(text, comment_prefix)
+
+    if token_transform is not None:
+        for tokens, _, _, start, _ in raw:
+            tokens[:] = map(token_transform, tokens)
+            if "" in tokens:
+                line = finder.line(start, tokens.index(""), len(tokens))
+                raise InputError(
+                    "token_transform made the token empty",
+                    path=path,
+                    line=line,
+                    text=finder.lines[line - 1],
+                )
+
+    sequences = [r[1] for r in raw]
+    if nested:
+        sequences += [r[2] for r in raw]
+    resolved = (
+        table.resolve(sequences)
+        if tagged
+        else get_scheme(scheme if scheme.lower() != "auto" else "IOB2")
+    )
+    sentences = []
+    for index, (tokens, tags, inner, _, document) in enumerate(raw):
+        spans: tuple[Span, ...] = ()
+        if nested and any(t != OUTSIDE for t in inner):
+            spans = normalize_spans(spans_lenient(tags, resolved) + spans_lenient(inner, resolved))
+        sentences.append(Sentence(tokens, tags, f"s-{index + 1}", document, spans))
+
+    reports = _reports(raw, sentences, resolved, finder, inner=False)
+    if nested:
+        reports += _reports(raw, sentences, resolved, finder, inner=True)
+        reports.sort(key=lambda r: (r.sentence_index, r.transition.position, r.inner))
+    return ReadResult(tuple(sentences), resolved.name, tuple(reports), str(path))
+
+
+def _reports(
+    raw: Sequence[_Raw],
+    sentences: Sequence[Sentence],
+    scheme: Scheme,
+    finder: _LineFinder,
+    *,
+    inner: bool,
+) -> list[TransitionReport]:
+    found = find_invalid([r[2] if inner else r[1] for r in raw], scheme)
+    return [
+        TransitionReport(
+            index,
+            sentences[index].sentence_id,
+            finder.line(raw[index][3], transition.position, len(raw[index][0])),
+            transition,
+            inner,
+        )
+        for index, transition in found
+    ]
+
+
+class _LineFinder:
+    """Finds the file line of a token after parsing, for the rare message that needs it."""
+
+    def __init__(self, text: str, comment_prefix: str | None) -> None:
+        self.text = text
+        self.comment_prefix = comment_prefix
+        self._lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        return self._lines
+
+    def line(self, start: int, position: int, length: int) -> int:
+        """The line of token ``position`` of the ``length``-token sentence whose first
+        token is on line ``start``; for ``position == length``, the line that ends the
+        sentence (the last token's own line at the end of the file)."""
+        if self.comment_prefix is None:
+            # Without comments, a sentence's tokens are on consecutive lines.
+            if position < length:
+                return start + position
+            visible = self.text.count("\n") + (not self.text.endswith("\n"))
+            return start + length if start + length <= visible else start + length - 1
+        lines = self.lines
+        last = start
+        seen = -1
+        for lineno in range(start, len(lines) + 1):
+            line = lines[lineno - 1]
+            if is_break(line) or is_docstart(line):
+                # The "" after a final newline is no line a user can see.
+                return last if lineno == len(lines) and not line else lineno
+            if not line.startswith(self.comment_prefix):
+                seen += 1
+                last = lineno
+                if seen == position:
+                    return lineno
+        return last

@@ -1,0 +1,184 @@
+"""Writing CoNLL column files that ``read_conll`` reads back as they were written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from nerkit.errors import ConfigError, NerkitError, SchemeError
+from nerkit.io.common import (
+    ANY_SCHEME,
+    PathLike,
+    layers,
+    normalize_spans,
+    sentence_name,
+    write_text,
+)
+from nerkit.io.conll import DOCSTART, SEPARATORS, is_break, is_docstart
+from nerkit.schemes import (
+    OUTSIDE,
+    Scheme,
+    check_tag,
+    encode,
+    get_scheme,
+    infer_scheme,
+    spans_lenient,
+)
+from nerkit.types import Sentence
+
+
+def write_conll(
+    sentences: Iterable[Sentence],
+    path: PathLike,
+    *,
+    sep: str = "\t",
+    nested: bool = False,
+    docstart: bool = True,
+    scheme: str = "auto",
+    comment_prefix: str | None = None,
+) -> None:
+    """Write sentences as a CoNLL file, a blank line after each sentence.
+
+    A ``-DOCSTART-`` line starts each new document id (unless ``docstart=False``).
+    With ``nested=True`` a second tag column holds the entities in ``spans`` that
+    the tags do not express; read it back with ``tag_col=-2, inner_tag_col=-1``.
+    ``scheme`` encodes that inner column ("auto": the scheme of the tags).
+    Tokens the reader could not give back exactly raise NerkitError.
+    """
+    if sep not in SEPARATORS:
+        raise ConfigError(f"sep must be a tab or a single space, got {sep!r}")
+    sentences = list(sentences)
+    tagged = [bool(s.tags or s.spans) for s in sentences]
+    if any(tagged) and not all(tagged):
+        index = tagged.index(False) if tagged[0] else tagged.index(True)
+        raise NerkitError(
+            f"{sentence_name(sentences[index], index)}: some sentences have tags and some do "
+            "not; a CoNLL file needs the same columns throughout"
+        )
+    # Only spans need a scheme (to encode them); inferring one costs a pass over all tags.
+    needs_scheme = any(s.spans for s in sentences)
+    resolved = _writer_scheme(sentences, scheme) if needs_scheme else get_scheme("IOB2")
+    has_tags = any(tagged)
+    bad_tag_chars = ("\n", "\r", "\t", sep)
+    checked_tags: set[str] = set()
+    out: list[str] = []
+    document: str | None = None
+    for index, sentence in enumerate(sentences):
+        if not sentence.tokens:
+            raise NerkitError(f"{sentence_name(sentence, index)} has no tokens")
+        if docstart and sentence.document_id is not None and sentence.document_id != document:
+            out.append(DOCSTART + (sep + OUTSIDE) * (1 + nested) if has_tags else DOCSTART)
+            out.append("")
+        document = sentence.document_id
+        _check_tokens(sentence, index, sep, has_tags, comment_prefix)
+        columns: list[Sequence[str]] = [sentence.tokens]
+        if has_tags:
+            columns += _tag_columns(sentence, index, resolved, nested)
+        for column in columns[1:]:
+            for tag in set(column) - checked_tags:
+                _check_written_tag(tag, bad_tag_chars, sentence, index, list(column).index(tag))
+                checked_tags.add(tag)
+        if len(columns) == 1:
+            out.extend(sentence.tokens)
+        else:
+            out.extend(map(sep.join, zip(*columns, strict=True)))
+        out.append("")
+    write_text(path, "\n".join(out) + "\n" if out else "")
+
+
+def _check_written_tag(
+    tag: str, bad_chars: tuple[str, ...], sentence: Sentence, index: int, position: int
+) -> None:
+    problem = None
+    if any(c in tag for c in bad_chars):
+        problem = "holds a separator or line break"
+    else:
+        try:
+            check_tag(tag, ANY_SCHEME)
+        except SchemeError as exc:
+            problem = str(exc).removeprefix(f"tag {tag!r} ")
+    if problem is not None:
+        raise NerkitError(
+            f"{sentence_name(sentence, index)}, token {position}: tag {tag!r} {problem}"
+        )
+
+
+def _writer_scheme(sentences: Sequence[Sentence], scheme: str) -> Scheme:
+    if scheme.lower() != "auto":
+        return get_scheme(scheme)
+    sequences = [s.tags for s in sentences if s.tags]
+    if not any(t != OUTSIDE for seq in sequences for t in seq):
+        return get_scheme("IOB2")
+    return infer_scheme(sequences)
+
+
+def _check_tokens(
+    sentence: Sentence, index: int, sep: str, tagged: bool, comment_prefix: str | None
+) -> None:
+    """Refuse tokens that would not read back as themselves. Checks the joined
+    sentence first (fast, in C) and goes token by token only when that hits."""
+    tokens = sentence.tokens
+    # Without a tag column a token is a whole line: it may then hold no separator
+    # at all, since the reader decides between tab and space on the first line.
+    forbidden = ("\n", "\r", "\t") if tagged and sep == "\t" else ("\n", "\r", "\t", " ")
+    joined = "".join(tokens)
+    suspicious = (
+        "" in tokens
+        or any(c in joined for c in forbidden)
+        or DOCSTART in joined
+        or (comment_prefix is not None and comment_prefix in joined)
+        or not tagged
+    )
+    if not suspicious:
+        return
+    for position, token in enumerate(tokens):
+        reason = None
+        if not token:
+            reason = "empty token"
+        elif any(c in token for c in forbidden):
+            reason = "token holds a separator or line break"
+        elif is_docstart(token + sep if tagged else token):
+            reason = "token would read as a -DOCSTART- line"
+        elif comment_prefix is not None and token.startswith(comment_prefix):
+            reason = f"token starts with the comment prefix {comment_prefix!r}"
+        elif not tagged and is_break(token):
+            reason = "whitespace-only token would read as a sentence break"
+        if reason is not None:
+            raise NerkitError(
+                f"{sentence_name(sentence, index)}, token {position}: {reason}: {token!r}"
+            )
+
+
+def _tag_columns(
+    sentence: Sentence, index: int, scheme: Scheme, nested: bool
+) -> list[Sequence[str]]:
+    """The tag column, and with ``nested`` the inner one, for a sentence."""
+    n = len(sentence.tokens)
+    tags: Sequence[str] = sentence.tags
+    if not sentence.spans:
+        return [tags, [OUTSIDE] * n] if nested else [tags]
+    if not tags:
+        parts = layers(sentence.spans)
+        tags = encode(parts[0], n, scheme)
+        rest = [s for layer in parts[1:] for s in layer]
+    else:
+        expressed = set(spans_lenient(tags, scheme))
+        rest = [s for s in normalize_spans(sentence.spans) if s not in expressed]
+    if not nested:
+        if rest:
+            raise NerkitError(
+                f"{sentence_name(sentence, index)} has entities its tags cannot express "
+                f"(e.g. {rest[0]}); write with nested=True for a second tag column"
+            )
+        return [tags]
+    if len(layers(rest)) > 1:
+        raise NerkitError(
+            f"{sentence_name(sentence, index)}: its entities need more than two layers; "
+            "a CoNLL file has only an outer and an inner tag column"
+        )
+    inner = encode(rest, n, scheme)
+    if spans_lenient(inner, scheme) != sorted(rest, key=lambda s: s.start):
+        raise NerkitError(
+            f"{sentence_name(sentence, index)}: its inner entities cannot be told apart "
+            f"in {scheme.name} tags"
+        )
+    return [tags, inner]

@@ -1,0 +1,139 @@
+"""CSV with a ``tokens`` and a ``tags`` column, each cell a list in JSON form
+(``["a", "b"]``) or Python-literal form (``['a', 'b']``, as pandas writes lists);
+optional ``id``, ``document_id`` and ``spans`` columns. Other columns are ignored."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from nerkit.errors import InputError
+from nerkit.io.common import PathLike, ReadResult, TokenTransform, paused_gc, read_text, write_text
+from nerkit.io.jsonl import sentence_row
+from nerkit.io.rows import RowReader
+from nerkit.types import Sentence
+
+COLUMNS = ("id", "document_id", "tokens", "tags", "spans")
+
+
+@contextmanager
+def _field_limit(limit: int) -> Iterator[None]:
+    # csv refuses cells over 128 KiB by default; a long document's token list is bigger.
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, limit))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _parse_list(cell: str, column: str, path: Path, line: int) -> object:
+    """A cell's list, or None for an empty cell. Never evaluates code: JSON first,
+    then ``ast.literal_eval``, which only accepts literals."""
+    text = cell.strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise InputError(
+            f"{column} cell is not a list in JSON or Python-literal form",
+            path=path,
+            line=line,
+            text=cell,
+        ) from None
+
+
+@paused_gc()
+def read_csv(
+    path: PathLike,
+    *,
+    scheme: str = "IOB2",
+    rename: Mapping[str, str] | None = None,
+    token_transform: TokenTransform | None = None,
+) -> ReadResult:
+    """Read a CSV file whose first row names the columns. Rows without an ``id``
+    get ``s-N`` (N: the row's 1-based position)."""
+    path = Path(path)
+    rows = RowReader(path, scheme, rename, token_transform)
+    text = read_text(path, crlf=False)
+    # newline="\n": lines split at \n only, so line numbers agree with the other readers.
+    reader = csv.reader(io.StringIO(text, newline="\n"))
+    with _field_limit(len(text) + 1):
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise InputError("no sentences in file", path=path, line=None)
+            names = [name.strip() for name in header]
+            if "tokens" not in names:
+                raise InputError(
+                    'the header row has no "tokens" column',
+                    path=path,
+                    line=1,
+                    text=",".join(header),
+                )
+            wanted = {name: names.index(name) for name in COLUMNS if name in names}
+            for name in wanted:
+                if names.count(name) > 1:
+                    raise InputError(
+                        f"two {name!r} columns", path=path, line=1, text=",".join(header)
+                    )
+            previous_end = reader.line_num
+            for row in reader:
+                line = previous_end + 1
+                previous_end = reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                if len(row) != len(names):
+                    raise InputError(
+                        f"expected {len(names)} cells, found {len(row)}",
+                        path=path,
+                        line=line,
+                        text=",".join(row),
+                    )
+                cells = {name: row[i] for name, i in wanted.items()}
+                tokens = _parse_list(cells["tokens"], "tokens", path, line)
+                if tokens is None:
+                    raise InputError("empty tokens cell", path=path, line=line, text=",".join(row))
+                rows.add(
+                    line,
+                    tokens,
+                    _parse_list(cells.get("tags", ""), "tags", path, line),
+                    _parse_list(cells.get("spans", ""), "spans", path, line),
+                    cells.get("id"),
+                    cells.get("document_id"),
+                    ",".join(row),
+                )
+        except csv.Error as exc:
+            raise InputError(f"malformed CSV ({exc})", path=path, line=reader.line_num) from None
+    return rows.finish()
+
+
+def write_csv(sentences: Iterable[Sentence], path: PathLike) -> None:
+    """Write a header and one row per sentence, lists as JSON. The id, document_id,
+    tags and spans columns are written when some sentence has them."""
+    data = [sentence_row(sentence, index) for index, sentence in enumerate(sentences)]
+    columns = [c for c in COLUMNS if c == "tokens" or any(c in row for row in data)]
+    buffer = io.StringIO()
+    # QUOTE_MINIMAL quotes a cell holding a line break only if the terminator has it.
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in data:
+        writer.writerow(
+            [
+                (row[c] if c in ("id", "document_id") else json.dumps(row[c], ensure_ascii=False))
+                if c in row
+                else ""
+                for c in columns
+            ]
+        )
+    write_text(path, buffer.getvalue())

@@ -1,0 +1,147 @@
+"""Rows of decoded values (a JSON line, a CSV row) into sentences: the checks and
+the tags-from-spans rule that the CSV and JSON lines readers share.
+
+A row gives ``tokens`` and ``tags``, or ``spans`` (``[start, end, label]``, end
+exclusive, may nest), or both. From spans alone the tags encode the outermost
+layer of non-overlapping spans (a span before the spans it contains) in the
+scheme read; ``spans`` is kept only when those tags do not say it all. Rows that
+give both keep both as given (spans sorted, duplicates dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from nerkit.errors import InputError
+from nerkit.io.common import (
+    ReadResult,
+    TagTable,
+    TokenTransform,
+    TransitionReport,
+    find_invalid,
+    layers,
+    normalize_spans,
+)
+from nerkit.schemes import encode, spans_lenient
+from nerkit.types import Sentence, Span
+
+
+def _all_str(values: list[object] | tuple[object, ...]) -> bool:
+    # One pass in C instead of a generator over every token.
+    return not values or set(map(type, values)) == {str}
+
+
+_Row = tuple[list[str], list[str] | None, list[Span] | None, str | None, str | None, int]
+
+
+class RowReader:
+    """Collects checked rows, then builds the ReadResult once the scheme is known."""
+
+    def __init__(
+        self,
+        path: Path,
+        scheme: str,
+        rename: Mapping[str, str] | None,
+        token_transform: TokenTransform | None,
+    ) -> None:
+        self.path = path
+        self.table = TagTable(path, scheme, rename)
+        self.transform = token_transform
+        self.rows: list[_Row] = []
+
+    def _fail(self, message: str, line: int, text: str | None) -> InputError:
+        return InputError(message, path=self.path, line=line, text=text)
+
+    def add(
+        self,
+        line: int,
+        tokens: object,
+        tags: object,
+        spans: object,
+        sentence_id: object,
+        document_id: object,
+        text: str,
+    ) -> None:
+        """Check one row (read from ``line``, shown as ``text`` in errors) and keep it."""
+        if not isinstance(tokens, list | tuple) or not _all_str(tokens):
+            raise self._fail("tokens must be a list of strings", line, text)
+        tokens = list(tokens)
+        if self.transform is not None:
+            tokens = [self.transform(t) for t in tokens]
+        if "" in tokens:
+            raise self._fail(f"token {tokens.index('')} is empty", line, text)
+        mapped_tags = None
+        if tags is not None:
+            if not isinstance(tags, list | tuple) or not _all_str(tags):
+                raise self._fail("tags must be a list of strings", line, text)
+            if len(tags) != len(tokens):
+                raise self._fail(f"{len(tokens)} tokens but {len(tags)} tags", line, text)
+            mapped_tags = list(map(self.table.mapped.get, tags))
+            if None in mapped_tags:
+                mapped_tags = [self.table.mapped.get(t) or self.table.add(t, line) for t in tags]
+        row_spans = None if spans is None else self._spans(spans, len(tokens), line, text)
+        self.rows.append(
+            (
+                tokens,
+                mapped_tags,
+                row_spans,
+                self._id(sentence_id, "id", line, text),
+                self._id(document_id, "document_id", line, text),
+                line,
+            )
+        )
+
+    def _spans(self, spans: object, length: int, line: int, text: str) -> list[Span]:
+        if not isinstance(spans, list | tuple):
+            raise self._fail("spans must be a list of [start, end, label]", line, text)
+        result = []
+        for item in spans:
+            if (
+                not isinstance(item, list | tuple)
+                or len(item) != 3
+                or type(item[0]) is not int
+                or type(item[1]) is not int
+                or not isinstance(item[2], str)
+            ):
+                raise self._fail(f"span {item!r} is not [start, end, label]", line, text)
+            start, end, label = item
+            if not 0 <= start < end <= length:
+                raise self._fail(
+                    f"span {item!r} out of range for {length} tokens "
+                    f"(need 0 <= start < end <= {length})",
+                    line,
+                    text,
+                )
+            result.append(Span(start, end, self.table.label(label, line)))
+        return result
+
+    def _id(self, value: object, key: str, line: int, text: str) -> str | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            return value
+        if type(value) is int:
+            return str(value)
+        raise self._fail(f"{key} must be a string or an integer", line, text)
+
+    def finish(self) -> ReadResult:
+        if not self.rows:
+            raise InputError("no sentences in file", path=self.path, line=None)
+        scheme = self.table.resolve([r[1] for r in self.rows if r[1] is not None])
+        sentences = []
+        for index, (tokens, tags, spans, sentence_id, document_id, _) in enumerate(self.rows):
+            kept: tuple[Span, ...] = normalize_spans(spans) if spans else ()
+            if tags is None and spans is not None:
+                outer = layers(kept)[0] if kept else []
+                tags = encode(outer, len(tokens), scheme)
+                if set(spans_lenient(tags, scheme)) == set(kept):
+                    kept = ()
+            sentences.append(
+                Sentence(tokens, tags or (), sentence_id or f"s-{index + 1}", document_id, kept)
+            )
+        reports = tuple(
+            TransitionReport(index, sentences[index].sentence_id, self.rows[index][5], transition)
+            for index, transition in find_invalid([s.tags for s in sentences], scheme)
+        )
+        return ReadResult(tuple(sentences), scheme.name, reports, str(self.path))

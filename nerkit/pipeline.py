@@ -1,0 +1,407 @@
+"""A run: load -> fit -> predict -> decode -> score -> store.
+
+Every finished step leaves its output inside ``ID.partial/`` (the saved tagger, the
+raw predictions per split, the training curve), so ``--resume ID`` skips what is done
+and a killed run loses at most the step it was in. Only the last step renames the
+folder to ``ID/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from nerkit import __version__, store
+from nerkit.errors import ConfigError, NerkitError
+from nerkit.interfaces import Decoder, RunContext, Tagger
+from nerkit.options import as_dict, build_options
+from nerkit.plugin.host import PluginHost, get_host
+from nerkit.types import Prediction, Sentence
+
+STAGE_BASE = "base"
+EVAL_SPLITS = ("dev", "test")
+MODES = ("lenient", "strict")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run; stored as ``config.json`` and in the run table."""
+
+    tagger: str
+    dataset: str
+    tagger_options: dict[str, Any] = field(default_factory=dict)
+    decoder: str = "conlleval"
+    decoder_options: dict[str, Any] = field(default_factory=dict)
+    seed: int = 13
+    threads: int | None = None
+    device: str = "cpu"
+    data_dir: str | None = None
+    command: str = ""
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RunConfig:
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown run setting {unknown[0]!r}; valid: {', '.join(sorted(known))}"
+            )
+        return cls(**raw)
+
+
+@dataclass
+class StepReporter:
+    """Callbacks the CLI uses to show progress; silent by default."""
+
+    step: Callable[[str], None] = lambda name: None
+    progress: Callable[[str, int, int], None] = lambda desc, done, total: None
+
+
+def new_run_id(config: RunConfig) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    dataset = Path(config.dataset).name or "data"
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in dataset)
+    return f"{stamp}-{config.tagger.split('.')[0]}-{safe}-{secrets.token_hex(2)}"
+
+
+def _versions(host: PluginHost) -> dict[str, str]:
+    out = {"nerkit": __version__, "python": sys.version.split()[0]}
+    # metadata only: importing torch just to read its version would cost seconds
+    for package in ("torch", "transformers", "flair", "pyarrow", "numpy", "seqeval"):
+        with contextlib.suppress(PackageNotFoundError):
+            out[package] = version(package)
+    for info in host.plugins():
+        if info.status == "loaded" and info.distribution:
+            out[f"plugin:{info.name}"] = f"{info.distribution} {info.version}"
+    return out
+
+
+def _git_hash() -> str | None:
+    source = Path(__file__).resolve().parent.parent
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def build_tagger(
+    host: PluginHost, name: str, options: dict[str, Any]
+) -> tuple[str, type[Tagger], Tagger]:
+    registry = host.registry("tagger")
+    full = registry.resolve(name)
+    cls = registry.get(full)
+    return full, cls, cls(build_options(cls.options_class, options, component=full))
+
+
+def build_decoder(host: PluginHost, name: str, options: dict[str, Any]) -> tuple[str, Decoder]:
+    registry = host.registry("decoder")
+    full = registry.resolve(name)
+    cls = registry.get(full)
+    return full, cls(build_options(cls.options_class, options, component=full))
+
+
+class Run:
+    """One run in ``out``: create it, or resume an unfinished one."""
+
+    def __init__(self, directory: Path, config: RunConfig, host: PluginHost | None = None) -> None:
+        self.dir = directory
+        self.config = config
+        self.host = host or get_host()
+
+    # ----------------------------------------------------------- lifecycle
+
+    @classmethod
+    def create(cls, out: Path, config: RunConfig, host: PluginHost | None = None) -> Run:
+        host = host or get_host()
+        # fail on a bad tagger / decoder / option before anything is written
+        build_tagger(host, config.tagger, config.tagger_options)
+        build_decoder(host, config.decoder, config.decoder_options)
+        out.mkdir(parents=True, exist_ok=True)
+        run_id = new_run_id(config)
+        directory = store.run_dir(out, run_id, partial=True)
+        if directory.exists() or store.run_dir(out, run_id).exists():
+            raise NerkitError(f"run {run_id} exists already in {out}")
+        directory.mkdir()
+        store.write_json(directory / "config.json", asdict(config))
+        return cls(directory, config, host)
+
+    @classmethod
+    def resume(cls, out: Path, run_id: str, host: PluginHost | None = None) -> Run:
+        directory = store.run_dir(out, run_id, partial=True)
+        if not directory.is_dir():
+            if store.run_dir(out, run_id).is_dir():
+                raise NerkitError(f"run {run_id} in {out} is finished already; nothing to resume")
+            raise NerkitError(f"no unfinished run {run_id} in {out} (looked for {directory})")
+        raw = json.loads((directory / "config.json").read_text())
+        return cls(directory, RunConfig.from_dict(raw), host)
+
+    @property
+    def run_id(self) -> str:
+        return self.dir.name.removesuffix(store.PARTIAL)
+
+    # --------------------------------------------------------------- steps
+
+    def execute(self, reporter: StepReporter | None = None) -> Path:
+        """Do (or finish) every step; returns the finished run's folder."""
+        from nerkit.datasets import open_dataset
+
+        reporter = reporter or StepReporter()
+        cfg = self.config
+        reporter.step(f"loading dataset {cfg.dataset}")
+        loaded = open_dataset(cfg.dataset, data_dir=cfg.data_dir, scheme=None)
+        corpus = loaded.corpus
+        if "train" not in corpus:
+            raise NerkitError(f"dataset {cfg.dataset} has no train split; a run needs one")
+        tagger_name, tagger_cls, tagger = build_tagger(self.host, cfg.tagger, cfg.tagger_options)
+        decoder_name, decoder = build_decoder(self.host, cfg.decoder, cfg.decoder_options)
+        context = RunContext(
+            seed=cfg.seed,
+            device=cfg.device,
+            threads=cfg.threads,
+            work_dir=self.dir,
+            curve=self._curve_writer(),
+            progress=reporter.progress,
+        )
+
+        model_dir = self.dir / "tagger"
+        if model_dir.is_dir():
+            reporter.step("tagger trained already (resumed)")
+            tagger = tagger_cls.load(model_dir)
+        else:
+            reporter.step(f"training {tagger_name} on {len(corpus['train'])} sentences")
+            context.seed_everything()
+            (self.dir / "curves.jsonl").unlink(missing_ok=True)
+            dev = corpus.splits.get("dev")
+            tagger.fit(corpus["train"], dev, scheme=corpus.scheme, context=context)
+            self._save_atomically(tagger, model_dir)
+
+        splits = [s for s in EVAL_SPLITS if s in corpus]
+        raw: dict[str, list[Prediction]] = {}
+        for split in splits:
+            path = self.dir / f"raw-{split}.arrow"
+            if path.exists():
+                raw[split] = _read_raw(path)
+                continue
+            reporter.step(f"predicting {split} ({len(corpus[split])} sentences)")
+            raw[split] = _check_predictions(tagger.predict(corpus[split]), corpus[split], split)
+            _write_raw(path, raw[split])
+
+        reporter.step(f"decoding ({decoder_name}) and scoring")
+        from nerkit.metrics import scores
+
+        blocks, metric_rows, repairs = [], [], {}
+        for split in splits:
+            gold_sents = corpus[split]
+            decoded, changed = [], 0
+            for pred in raw[split]:
+                tags, n = decoder.decode(pred, tagger.scheme)
+                decoded.append(tags)
+                changed += n
+            repairs[split] = changed
+            gold = [s.tags for s in gold_sents]
+            confidences = [p.confidences for p in raw[split]]
+            blocks.append(
+                (split, STAGE_BASE, [s.tokens for s in gold_sents], gold, decoded, confidences)
+            )
+            for mode in MODES:
+                result = scores(gold, decoded, corpus.scheme, mode)
+                for metric, label, value, support in result.rows():
+                    metric_rows.append((split, STAGE_BASE, mode, metric, label, value, support))
+            metric_rows.append(
+                (
+                    split,
+                    STAGE_BASE,
+                    "lenient",
+                    "repairs",
+                    "all",
+                    float(changed),
+                    sum(map(len, gold)),
+                )
+            )
+
+        self._write_tables(
+            loaded, tagger_name, decoder_name, corpus.scheme, blocks, metric_rows, repairs
+        )
+        reporter.step("storing the run")
+        return store.finish(self.dir)
+
+    # ------------------------------------------------------------- helpers
+
+    def _curve_writer(self) -> Callable[[int, int, str, str, float], None]:
+        path = self.dir / "curves.jsonl"
+
+        def write(epoch: int, step: int, split: str, metric: str, value: float) -> None:
+            with path.open("a") as fh:
+                fh.write(json.dumps([epoch, step, split, metric, float(value)]) + "\n")
+
+        return write
+
+    @staticmethod
+    def _save_atomically(tagger: Tagger, model_dir: Path) -> None:
+        tmp = model_dir.with_name(model_dir.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        tagger.save(tmp)
+        os.replace(tmp, model_dir)
+
+    def _write_tables(
+        self,
+        loaded: Any,
+        tagger_name: str,
+        decoder_name: str,
+        scheme: str,
+        blocks: list[Any],
+        metric_rows: list[tuple[Any, ...]],
+        repairs: dict[str, int],
+    ) -> None:
+        cfg = self.config
+        corpus = loaded.corpus
+        config = asdict(cfg) | {"tagger": tagger_name, "decoder": decoder_name}
+        store.write_table(
+            self.dir,
+            "run",
+            {
+                "run_id": [self.run_id],
+                "created_utc": [datetime.now(UTC)],
+                "command": [cfg.command],
+                "config": [json.dumps(config, sort_keys=True)],
+                "tagger": [tagger_name],
+                "corrector": [None],
+                "decoder": [decoder_name],
+                "dataset": [cfg.dataset],
+                "scheme": [scheme],
+                "seed": [cfg.seed],
+                "fingerprints": [json.dumps(dict(loaded.fingerprints), sort_keys=True)],
+                "dataset_license": [corpus.license],
+                "dataset_citation": [corpus.citation],
+                "versions": [json.dumps(_versions(self.host), sort_keys=True)],
+                "git_hash": [_git_hash()],
+                "extra": [json.dumps({"repairs": repairs}, sort_keys=True)],
+            },
+        )
+        store.write_table(self.dir, "predictions", store.predictions_table(blocks))
+        cols = list(zip(*metric_rows, strict=True)) if metric_rows else [[]] * 7
+        names = ["split", "stage", "mode", "metric", "label", "value", "support"]
+        store.write_table(
+            self.dir, "metrics", {n: list(c) for n, c in zip(names, cols, strict=True)}
+        )
+        curves_path = self.dir / "curves.jsonl"
+        if curves_path.exists():
+            points = [json.loads(line) for line in curves_path.read_text().splitlines() if line]
+            cols = list(zip(*points, strict=True)) if points else [[]] * 5
+            names = ["epoch", "step", "split", "metric", "value"]
+            store.write_table(
+                self.dir, "curves", {n: list(c) for n, c in zip(names, cols, strict=True)}
+            )
+            curves_path.unlink()
+        for split in EVAL_SPLITS:
+            (self.dir / f"raw-{split}.arrow").unlink(missing_ok=True)
+
+
+def _check_predictions(
+    preds: Sequence[Prediction], sentences: Sequence[Sentence], split: str
+) -> list[Prediction]:
+    preds = list(preds)
+    if len(preds) != len(sentences):
+        raise NerkitError(
+            f"{split}: the tagger returned {len(preds)} predictions for {len(sentences)} sentences"
+        )
+    for i, (p, s) in enumerate(zip(preds, sentences, strict=True)):
+        if len(p.tags) != len(s.tokens):
+            raise NerkitError(
+                f"{split}: sentence {i} ({s.sentence_id}) has {len(s.tokens)} tokens but the tagger gave {len(p.tags)} tags"
+            )
+    return preds
+
+
+_RAW_SCHEMA = pa.schema(
+    [
+        pa.field("tags", pa.list_(pa.string())),
+        pa.field("confidences", pa.list_(pa.float64())),
+        pa.field("labels", pa.list_(pa.string())),
+        pa.field("probabilities", pa.list_(pa.list_(pa.float64()))),
+    ]
+)
+
+
+def _write_raw(path: Path, preds: Sequence[Prediction]) -> None:
+    """The tagger's own output before decoding, kept so that a resumed run needn't
+    predict again (probabilities included: the viterbi decoder needs them)."""
+    import pyarrow.ipc as ipc
+
+    table = pa.table(
+        {
+            "tags": [list(p.tags) for p in preds],
+            "confidences": [list(p.confidences) for p in preds],
+            "labels": [list(p.labels) for p in preds],
+            "probabilities": [
+                p.probabilities.tolist() if p.probabilities is not None else None for p in preds
+            ],
+        },
+        schema=_RAW_SCHEMA,
+    )
+    tmp = path.with_suffix(".tmp")
+    with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, _RAW_SCHEMA) as writer:
+        writer.write_table(table)
+    os.replace(tmp, path)
+
+
+def _read_raw(path: Path) -> list[Prediction]:
+    import numpy as np
+    import pyarrow.ipc as ipc
+
+    with pa.memory_map(str(path)) as source:
+        rows = ipc.open_file(source).read_all().to_pylist()
+    return [
+        Prediction(
+            tags=tuple(r["tags"]),
+            confidences=tuple(r["confidences"]),
+            labels=tuple(r["labels"]),
+            probabilities=np.array(r["probabilities"], dtype=np.float64).reshape(
+                len(r["tags"]), len(r["labels"])
+            )
+            if r["probabilities"] is not None
+            else None,
+        )
+        for r in rows
+    ]
+
+
+def stored_config(run: Path) -> dict[str, Any]:
+    row = store.read_table(run, "run").to_pylist()[0]
+    return json.loads(row["config"])
+
+
+def load_run_tagger(run: Path, host: PluginHost | None = None) -> tuple[Tagger, Decoder, str]:
+    """The trained tagger, the decoder and the scheme of a finished run."""
+    host = host or get_host()
+    config = stored_config(run)
+    row = store.read_table(run, "run").to_pylist()[0]
+    registry = host.registry("tagger")
+    cls = registry.get(config["tagger"])
+    tagger = cls.load(run / "tagger")
+    _, decoder = build_decoder(host, config["decoder"], config.get("decoder_options", {}))
+    return tagger, decoder, row["scheme"]
+
+
+__all__ = ["Run", "RunConfig", "StepReporter", "as_dict", "load_run_tagger"]

@@ -1,0 +1,120 @@
+"""Typed registries: one per kind of component.
+
+Names carry a version, ``lexicon.tagger.v1``; the part before the first dot is the
+short name, and a short name (``lexicon``) means its newest version. A duplicate name is
+an error; an unknown one is an error that lists the known names.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from nerkit.errors import ConfigError, NerkitError
+
+_VERSIONED = re.compile(r"^(?P<base>[a-z0-9][a-z0-9_-]*)(\.[a-z0-9_-]+)*\.v(?P<version>\d+)$")
+_PLAIN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass
+class Entry:
+    name: str
+    factory: Any
+    plugin: str
+
+    @property
+    def base(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def version(self) -> int:
+        m = _VERSIONED.match(self.name)
+        return int(m.group("version")) if m else 0
+
+
+class Registry:
+    """Components of one ``kind`` (tagger, corrector, ...), checked against ``base``."""
+
+    def __init__(self, kind: str, base: type | None = None, *, versioned: bool = True) -> None:
+        self.kind = kind
+        self.base = base
+        self.versioned = versioned
+        self._entries: dict[str, Entry] = {}
+
+    def register(self, name: str, factory: Any, *, plugin: str = "") -> None:
+        pattern = _VERSIONED if self.versioned else _PLAIN
+        if not isinstance(name, str) or not pattern.match(name):
+            form = (
+                "NAME.KIND.vN, e.g. lexicon.tagger.v1"
+                if self.versioned
+                else "lower-case letters, digits, . _ -"
+            )
+            raise NerkitError(
+                f"invalid {self.kind} name {name!r} (from {plugin or '?'}): use {form}"
+            )
+        if name in self._entries:
+            other = self._entries[name].plugin
+            raise NerkitError(f"{self.kind} {name!r} registered twice (by {other} and {plugin})")
+        if not isinstance(factory, str):
+            self._check(name, factory)
+        self._entries[name] = Entry(name, factory, plugin)
+
+    def _check(self, name: str, factory: Any) -> None:
+        if self.base is None:
+            return
+        ok = isinstance(factory, type) and issubclass(factory, self.base)
+        ok = ok or isinstance(factory, self.base)
+        if not ok:
+            raise NerkitError(
+                f"{self.kind} {name!r} must be a {self.base.__name__}, got {factory!r}"
+            )
+
+    def unregister(self, names: list[str]) -> None:
+        for name in names:
+            self._entries.pop(name, None)
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def entries(self) -> list[Entry]:
+        return [self._entries[n] for n in self.names()]
+
+    def resolve(self, name: str) -> str:
+        """The full registered name for ``name`` (a short name means its newest version)."""
+        if name in self._entries:
+            return name
+        matches = [
+            e for e in self._entries.values() if e.base == name or e.name.rsplit(".", 1)[0] == name
+        ]
+        if matches:
+            return max(matches, key=lambda e: e.version).name
+        known = ", ".join(self.names()) or "(none installed)"
+        raise ConfigError(f"unknown {self.kind} {name!r}; available: {known}")
+
+    def entry(self, name: str) -> Entry:
+        return self._entries[self.resolve(name)]
+
+    def get(self, name: str) -> Any:
+        """The factory (class or value) for ``name``, importing it if registered by string."""
+        entry = self.entry(name)
+        if isinstance(entry.factory, str):
+            module_name, _, attr = entry.factory.partition(":")
+            try:
+                obj = getattr(importlib.import_module(module_name), attr)
+            except Exception as exc:  # a plugin's heavy module can fail in many ways
+                raise NerkitError(
+                    f"{self.kind} {entry.name!r} (plugin {entry.plugin}) failed to load "
+                    f"{entry.factory}: {type(exc).__name__}: {exc}"
+                ) from exc
+            self._check(entry.name, obj)
+            entry.factory = obj
+        return entry.factory
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            self.resolve(str(name))
+        except ConfigError:
+            return False
+        return True

@@ -1,0 +1,56 @@
+"""Rich tables of a run's scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from nerkit import store
+
+_AVERAGES = ("micro", "macro", "weighted")
+
+
+def scores_table(run_dir: Path, *, split: str = "test", mode: str = "lenient") -> Table:
+    """Per-type and averaged P / R / F1 of every stage of ``split`` in a stored run."""
+    rows = store.read_table(run_dir, "metrics").to_pylist()
+    rows = [r for r in rows if r["split"] == split and r["mode"] == mode]
+    stages = list(dict.fromkeys(r["stage"] for r in rows))
+    value = {(r["stage"], r["metric"], r["label"]): r for r in rows}
+    labels = sorted(
+        {r["label"] for r in rows if r["metric"] == "f1" and r["label"] not in _AVERAGES}
+    )
+    table = Table(title=f"{run_dir.name}: {split} ({mode})", title_justify="left")
+    table.add_column("type")
+    for stage in stages:
+        for metric in ("P", "R", "F1"):
+            table.add_column(f"{stage} {metric}" if len(stages) > 1 else metric, justify="right")
+    table.add_column("support", justify="right")
+    for label in [*labels, *_AVERAGES]:
+        cells = []
+        support = 0
+        for stage in stages:
+            for metric in ("precision", "recall", "f1"):
+                row = value.get((stage, metric, label))
+                cells.append(f"{100 * row['value']:.2f}" if row else "")
+                support = row["support"] if row else support
+        style = "bold" if label == "micro" else None
+        table.add_row(
+            label,
+            *cells,
+            str(support),
+            style=style,
+            end_section=label == labels[-1] if labels else False,
+        )
+    for metric in ("accuracy", "accuracy_without_o", "repairs"):
+        cells = []
+        for stage in stages:
+            row = value.get((stage, metric, "all"))
+            text = (
+                ""
+                if row is None
+                else (f"{row['value']:.0f}" if metric == "repairs" else f"{100 * row['value']:.2f}")
+            )
+            cells += ["", "", text]
+        table.add_row(metric.replace("_", " "), *cells, "")
+    return table

@@ -1,0 +1,272 @@
+"""Runs on disk: one folder per run holding Arrow IPC files with explicit schemas.
+
+``ID.partial/`` is a run being made; only the final rename creates ``ID/``, so a
+folder without the suffix is always complete. Every table carries the schema version
+in its metadata. The tables are readable by pyarrow, pandas, polars and DuckDB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from nerkit.errors import NerkitError
+
+SCHEMA_VERSION = "1"
+PARTIAL = ".partial"
+
+RUN_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("created_utc", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("command", pa.string()),
+        pa.field("config", pa.string(), nullable=False),  # JSON: the full run config
+        pa.field("tagger", pa.string()),
+        pa.field("corrector", pa.string()),
+        pa.field("decoder", pa.string()),
+        pa.field("dataset", pa.string()),
+        pa.field("scheme", pa.string()),
+        pa.field("seed", pa.int64()),
+        pa.field("fingerprints", pa.string()),  # JSON: split -> fingerprint
+        pa.field("dataset_license", pa.string()),
+        pa.field("dataset_citation", pa.string()),
+        pa.field("versions", pa.string()),  # JSON: package -> version
+        pa.field("git_hash", pa.string()),
+        pa.field("extra", pa.string()),  # JSON: counts a run reports (windowed, repairs, ...)
+    ]
+)
+
+PREDICTIONS_SCHEMA = pa.schema(
+    [
+        pa.field("split", pa.dictionary(pa.int8(), pa.string()), nullable=False),
+        pa.field("stage", pa.dictionary(pa.int8(), pa.string()), nullable=False),
+        pa.field("sentence", pa.int32(), nullable=False),
+        pa.field("token", pa.int32(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("gold", pa.dictionary(pa.int32(), pa.string())),
+        pa.field("predicted", pa.dictionary(pa.int32(), pa.string()), nullable=False),
+        pa.field("confidence", pa.float32()),
+    ]
+)
+
+METRICS_SCHEMA = pa.schema(
+    [
+        pa.field("split", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("mode", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("value", pa.float64(), nullable=False),
+        pa.field("support", pa.int64(), nullable=False),
+    ]
+)
+
+CURVES_SCHEMA = pa.schema(
+    [
+        pa.field("epoch", pa.int32(), nullable=False),
+        pa.field("step", pa.int64(), nullable=False),
+        pa.field("split", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("value", pa.float64(), nullable=False),
+    ]
+)
+
+SCHEMAS = {
+    "run": RUN_SCHEMA,
+    "predictions": PREDICTIONS_SCHEMA,
+    "metrics": METRICS_SCHEMA,
+    "curves": CURVES_SCHEMA,
+}
+
+
+def _with_metadata(name: str) -> pa.Schema:
+    return SCHEMAS[name].with_metadata(
+        {"nerkit.table": name, "nerkit.schema_version": SCHEMA_VERSION}
+    )
+
+
+def write_table(directory: Path, name: str, columns: dict[str, Sequence[Any]] | pa.Table) -> Path:
+    """Write table ``name`` (``run``, ``predictions``, ...) into ``directory`` atomically."""
+    schema = _with_metadata(name)
+    if isinstance(columns, pa.Table):
+        table = columns.cast(schema)
+    else:
+        table = pa.Table.from_pydict(dict(columns), schema=schema)
+    path = directory / f"{name}.arrow"
+    tmp = path.with_suffix(".arrow.tmp")
+    with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, schema) as writer:
+        writer.write_table(table)
+    os.replace(tmp, path)
+    return path
+
+
+def read_table(directory: Path, name: str) -> pa.Table:
+    path = Path(directory) / f"{name}.arrow"
+    if not path.exists():
+        raise NerkitError(f"{path}: no {name} table in this run")
+    try:
+        with pa.memory_map(str(path)) as source:
+            table = ipc.open_file(source).read_all()
+    except pa.ArrowInvalid as exc:
+        raise NerkitError(f"{path}: not a readable Arrow file ({exc})") from None
+    version = (table.schema.metadata or {}).get(b"nerkit.schema_version", b"?").decode()
+    if version != SCHEMA_VERSION:
+        raise NerkitError(
+            f"{path}: schema version {version}, this nerkit reads version {SCHEMA_VERSION}"
+        )
+    return table
+
+
+def predictions_table(
+    rows: Iterable[
+        tuple[
+            str,
+            str,
+            Sequence[Sequence[str]],
+            Sequence[Sequence[str]] | None,
+            Sequence[Sequence[str]],
+            Sequence[Sequence[float]] | None,
+        ]
+    ],
+) -> pa.Table:
+    """Build the predictions table from ``(split, stage, tokens, gold, predicted, confidences)``
+    blocks (one per split and stage), vectorised per block."""
+    import numpy as np
+
+    parts = []
+    for split, stage, tokens, gold, predicted, confidences in rows:
+        lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
+        n = int(lengths.sum())
+        sentence = np.repeat(np.arange(len(tokens), dtype=np.int32), lengths)
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        token = (np.arange(n, dtype=np.int64) - starts).astype(np.int32)
+        flat = [t for sent in tokens for t in sent]
+        flat_pred = [t for sent in predicted for t in sent]
+        if len(flat_pred) != n:
+            raise NerkitError(f"{split}/{stage}: {len(flat_pred)} predicted tags for {n} tokens")
+        flat_gold = [t for sent in gold for t in sent] if gold is not None else [None] * n
+        if confidences is not None and any(len(c) for c in confidences):
+            conf = [float(c) for sent in confidences for c in sent]
+            if len(conf) != n:
+                conf = [None] * n
+        else:
+            conf = [None] * n
+        parts.append(
+            pa.table(
+                {
+                    "split": pa.array([split] * n, pa.string()).dictionary_encode(),
+                    "stage": pa.array([stage] * n, pa.string()).dictionary_encode(),
+                    "sentence": sentence,
+                    "token": token,
+                    "text": pa.array(flat, pa.string()),
+                    "gold": pa.array(flat_gold, pa.string()).dictionary_encode(),
+                    "predicted": pa.array(flat_pred, pa.string()).dictionary_encode(),
+                    "confidence": pa.array(conf, pa.float32()),
+                }
+            )
+        )
+    schema = PREDICTIONS_SCHEMA
+    if not parts:
+        return schema.empty_table()
+    return pa.concat_tables([p.cast(schema) for p in parts]).combine_chunks()
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    path: Path
+    complete: bool
+    created_utc: str = ""
+    tagger: str = ""
+    corrector: str = ""
+    dataset: str = ""
+    test_f1: float | None = None
+
+
+def run_dir(out: Path, run_id: str, *, partial: bool = False) -> Path:
+    return Path(out) / (run_id + (PARTIAL if partial else ""))
+
+
+def finish(partial_dir: Path) -> Path:
+    """Rename ``ID.partial`` to ``ID``; refuse to overwrite an existing run."""
+    if not partial_dir.name.endswith(PARTIAL):
+        raise NerkitError(f"{partial_dir}: not an unfinished run")
+    final = partial_dir.with_name(partial_dir.name[: -len(PARTIAL)])
+    if final.exists():
+        raise NerkitError(f"{final}: a run with this id exists already; it is never overwritten")
+    os.rename(partial_dir, final)
+    return final
+
+
+def find_run(ref: str | Path, out: Path | None = None) -> Path:
+    """A run folder from a path or an id (looked up in ``out``)."""
+    path = Path(ref)
+    if (path / "run.arrow").exists():
+        return path
+    if out is not None and (Path(out) / str(ref) / "run.arrow").exists():
+        return Path(out) / str(ref)
+    if out is not None and (Path(out) / (str(ref) + PARTIAL)).exists():
+        raise NerkitError(
+            f"run {ref} is unfinished ({Path(out) / (str(ref) + PARTIAL)}); finish it with --resume {ref}"
+        )
+    where = f" in {out}" if out is not None else ""
+    raise NerkitError(f"no run {ref!r}{where} (a run folder holds run.arrow)")
+
+
+def list_runs(out: Path) -> list[RunSummary]:
+    """Every run in ``out``, finished and unfinished, oldest first."""
+    out = Path(out)
+    if not out.is_dir():
+        return []
+    summaries = []
+    for child in sorted(out.iterdir()):
+        if not child.is_dir():
+            continue
+        if child.name.endswith(PARTIAL):
+            summaries.append(RunSummary(child.name[: -len(PARTIAL)], child, complete=False))
+            continue
+        if not (child / "run.arrow").exists():
+            continue
+        try:
+            row = read_table(child, "run").to_pylist()[0]
+        except NerkitError:
+            continue
+        f1 = None
+        if (child / "metrics.arrow").exists():
+            m = read_table(child, "metrics").to_pylist()
+            stage = "corrected" if row.get("corrector") else "base"
+            for r in m:
+                if (r["split"], r["stage"], r["mode"], r["metric"], r["label"]) == (
+                    "test",
+                    stage,
+                    "lenient",
+                    "f1",
+                    "micro",
+                ):
+                    f1 = r["value"]
+        summaries.append(
+            RunSummary(
+                row["run_id"],
+                child,
+                True,
+                str(row["created_utc"]),
+                row["tagger"] or "",
+                row["corrector"] or "",
+                row["dataset"] or "",
+                f1,
+            )
+        )
+    return sorted(summaries, key=lambda s: (s.created_utc, s.run_id))
+
+
+def write_json(path: Path, value: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
+    os.replace(tmp, path)

@@ -1,0 +1,119 @@
+"""Assertions shared by the contracts. Each failure message says which sentence and
+token broke the contract, so a plugin author can find the bug without a debugger."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from nerkit import schemes
+from nerkit.errors import SchemeError
+from nerkit.types import Prediction, Sentence
+
+
+def _where(index: int, sentence: Sentence) -> str:
+    name = sentence.sentence_id or f"#{index}"
+    return f"sentence {name} {list(sentence.tokens)[:8]}"
+
+
+def assert_one_tag_per_token(
+    sentences: Sequence[Sentence], predictions: Sequence[Prediction]
+) -> None:
+    assert isinstance(predictions, list), (
+        f"expected a list of Predictions, got {type(predictions).__name__}"
+    )
+    assert len(predictions) == len(sentences), (
+        f"{len(sentences)} sentences but {len(predictions)} predictions"
+    )
+    for i, (sentence, prediction) in enumerate(zip(sentences, predictions, strict=True)):
+        assert isinstance(prediction, Prediction), f"{_where(i, sentence)}: got {prediction!r}"
+        assert len(prediction.tags) == len(sentence.tokens), (
+            f"{_where(i, sentence)}: {len(sentence.tokens)} tokens but {len(prediction.tags)} tags"
+        )
+        assert all(isinstance(t, str) for t in prediction.tags), (
+            f"{_where(i, sentence)}: non-string tag"
+        )
+
+
+def assert_tags_in_scheme(
+    sentences: Sequence[Sentence],
+    predictions: Sequence[Prediction],
+    scheme: str,
+    *,
+    sequences: bool = True,
+) -> None:
+    """Every tag has the scheme's form; with ``sequences`` every sequence is valid too."""
+    for i, (sentence, prediction) in enumerate(zip(sentences, predictions, strict=True)):
+        for tag in prediction.tags:
+            try:
+                schemes.check_tag(tag, scheme)
+            except SchemeError as exc:
+                raise AssertionError(f"{_where(i, sentence)}: {exc}") from None
+        if sequences:
+            problems = schemes.validate(prediction.tags, scheme)
+            assert not problems, (
+                f"{_where(i, sentence)}: tags {list(prediction.tags)} are not a valid {scheme} "
+                f"sequence ({', '.join(map(str, problems))}); set allows_invalid_sequences = True "
+                "if the component leaves repair to a decoder"
+            )
+
+
+def assert_types_known(predictions: Sequence[Prediction], known: set[str]) -> None:
+    """No entity type the component could not have learnt from its training data."""
+    for prediction in predictions:
+        for tag in prediction.tags:
+            _, label = schemes.split_tag(tag)
+            assert tag == schemes.OUTSIDE or label in known, (
+                f"predicted type {label!r} never occurs in the training data (types: {sorted(known)})"
+            )
+
+
+def assert_confidences_well_formed(
+    sentences: Sequence[Sentence], predictions: Sequence[Prediction]
+) -> None:
+    """Confidences, when given, one per token in [0, 1]; probability rows sum to 1."""
+    for i, (sentence, prediction) in enumerate(zip(sentences, predictions, strict=True)):
+        where = _where(i, sentence)
+        if prediction.confidences:
+            assert len(prediction.confidences) == len(prediction.tags), where
+            for value in prediction.confidences:
+                assert isinstance(value, float | int) and math.isfinite(value), (
+                    f"{where}: confidence {value!r} is not a finite number"
+                )
+                assert 0.0 <= value <= 1.0, f"{where}: confidence {value} outside [0, 1]"
+        if prediction.probabilities is not None:
+            probs = np.asarray(prediction.probabilities, dtype=np.float64)
+            assert np.all(np.isfinite(probs)), f"{where}: non-finite probabilities"
+            assert np.all((probs >= 0) & (probs <= 1)), f"{where}: probabilities outside [0, 1]"
+            assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-4), f"{where}: rows do not sum to 1"
+            missing = set(prediction.tags) - set(prediction.labels)
+            assert not missing, (
+                f"{where}: predicted tags {sorted(missing)} are not among the labels"
+            )
+
+
+def assert_same_predictions(
+    first: Sequence[Prediction],
+    second: Sequence[Prediction],
+    *,
+    tolerance: float = 0.0,
+    what: str = "",
+) -> None:
+    """Identical tags; confidences and probabilities equal within ``tolerance``."""
+    assert len(first) == len(second), f"{what}: {len(first)} vs {len(second)} predictions"
+    for i, (a, b) in enumerate(zip(first, second, strict=True)):
+        assert a.tags == b.tags, f"{what}: sentence #{i}: tags {list(a.tags)} vs {list(b.tags)}"
+        assert len(a.confidences) == len(b.confidences), (
+            f"{what}: sentence #{i}: confidences differ"
+        )
+        assert np.allclose(a.confidences, b.confidences, rtol=0.0, atol=tolerance), (
+            f"{what}: sentence #{i}: confidences {a.confidences} vs {b.confidences}"
+        )
+        assert (a.probabilities is None) == (b.probabilities is None), f"{what}: sentence #{i}"
+        if a.probabilities is not None:
+            assert a.labels == b.labels, f"{what}: sentence #{i}: labels {a.labels} vs {b.labels}"
+            assert np.allclose(a.probabilities, b.probabilities, rtol=0.0, atol=tolerance), (
+                f"{what}: sentence #{i}: probabilities differ"
+            )

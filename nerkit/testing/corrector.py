@@ -1,0 +1,221 @@
+"""The contract every Corrector keeps. A plugin's test module subclasses it:
+
+    from nerkit.testing import CorrectorContract
+
+    class TestMyCorrector(CorrectorContract):
+        def make_corrector(self):
+            return MyCorrector({"epochs": 1})
+
+The base tagger is pretended: its predictions are the gold tags with seeded noise
+(``noise_rate``), so the contract needs no tagger.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from nerkit import schemes
+from nerkit.errors import NerkitError
+from nerkit.interfaces import Corrector, RunContext
+from nerkit.testing import checks
+from nerkit.testing.data import in_scheme, label_set, noisy_predictions, toy_corpus, without_tags
+from nerkit.types import Prediction, Sentence
+
+
+@dataclass
+class CorrectorData:
+    """Sentences and the pretend base tagger's predictions for them, split by split."""
+
+    train: list[Sentence]
+    train_base: list[Prediction]
+    dev: list[Sentence]
+    dev_base: list[Prediction]
+    test: list[Sentence]
+    test_base: list[Prediction]
+
+
+@dataclass
+class TrainedCorrector:
+    """A corrector fitted once for a whole contract class, with what it was given."""
+
+    corrector: Corrector
+    data: CorrectorData  # the very lists given to fit and correct
+    data_before: CorrectorData  # deep copies taken before
+    corrected: list[Prediction]  # of data.test
+
+
+class CorrectorContract:
+    """Promises of ``nerkit.interfaces.Corrector``; subclass as ``TestXxx`` and define
+    :meth:`make_corrector`."""
+
+    scheme: ClassVar[str] = "IOB2"
+    seed: ClassVar[int] = 13
+    #: share of base tags replaced by another label
+    noise_rate: ClassVar[float] = 0.2
+    allows_invalid_sequences: ClassVar[bool] = False
+    tolerance: ClassVar[float] = 0.0
+
+    def make_corrector(self) -> Corrector:
+        """A fresh, untrained corrector with small options (fast to train)."""
+        raise NotImplementedError(f"{type(self).__name__} must define make_corrector()")
+
+    def train_sentences(self) -> list[Sentence]:
+        return in_scheme(toy_corpus()["train"], self.scheme)
+
+    def dev_sentences(self) -> list[Sentence]:
+        return in_scheme(toy_corpus()["dev"], self.scheme)
+
+    def heldout_sentences(self) -> list[Sentence]:
+        # not ``test_sentences``: pytest would collect a method of that name as a test
+        return in_scheme(toy_corpus()["test"], self.scheme)
+
+    def base_predictions(self, sentences: list[Sentence], seed_offset: int) -> list[Prediction]:
+        """What the pretend base tagger predicts: gold tags with seeded noise."""
+        labels = label_set(self.train_sentences())
+        return noisy_predictions(
+            sentences, rate=self.noise_rate, seed=self.seed + seed_offset, labels=labels
+        )
+
+    def make_context(self, work_dir: Path) -> RunContext:
+        return RunContext(seed=self.seed, work_dir=work_dir)
+
+    def corrector_data(self) -> CorrectorData:
+        train, dev, test = self.train_sentences(), self.dev_sentences(), self.heldout_sentences()
+        return CorrectorData(
+            train,
+            self.base_predictions(train, 0),
+            dev,
+            self.base_predictions(dev, 1),
+            test,
+            self.base_predictions(test, 2),
+        )
+
+    def fit_fresh(self, work_dir: Path, data: CorrectorData) -> Corrector:
+        corrector = self.make_corrector()
+        corrector.fit(
+            data.train,
+            data.train_base,
+            data.dev,
+            data.dev_base,
+            scheme=self.scheme,
+            context=self.make_context(work_dir),
+        )
+        return corrector
+
+    def prepare(self, work_dir: Path) -> TrainedCorrector:
+        """Fit a fresh corrector and correct the held-out predictions, keeping copies of
+        every input (what the ``trained_corrector`` fixture holds)."""
+        data = self.corrector_data()
+        before = copy.deepcopy(data)
+        corrector = self.fit_fresh(work_dir, data)
+        corrected = corrector.correct(data.test, data.test_base)
+        return TrainedCorrector(corrector, data, before, corrected)
+
+    # A classmethod: pytest gives each test a new instance, so a class-scoped fixture
+    # must not hang on to one.
+    @pytest.fixture(scope="class")
+    @classmethod
+    def trained_corrector(cls, tmp_path_factory: pytest.TempPathFactory) -> TrainedCorrector:
+        return cls().prepare(tmp_path_factory.mktemp("fit"))
+
+    # --------------------------------------------------------------- tests
+
+    def test_corrects_one_tag_per_token(self, trained_corrector: TrainedCorrector) -> None:
+        checks.assert_one_tag_per_token(trained_corrector.data.test, trained_corrector.corrected)
+
+    def test_tags_have_the_form_of_the_declared_scheme(
+        self, trained_corrector: TrainedCorrector
+    ) -> None:
+        scheme = schemes.get_scheme(trained_corrector.corrector.scheme).name
+        checks.assert_tags_in_scheme(
+            trained_corrector.data.test, trained_corrector.corrected, scheme, sequences=False
+        )
+        types = {schemes.split_tag(t)[1] for s in self.train_sentences() for t in s.tags} - {""}
+        checks.assert_types_known(trained_corrector.corrected, types)
+
+    def test_tag_sequences_are_valid(self, trained_corrector: TrainedCorrector) -> None:
+        if self.allows_invalid_sequences:
+            pytest.skip("this corrector leaves repairing invalid sequences to a decoder")
+        checks.assert_tags_in_scheme(
+            trained_corrector.data.test,
+            trained_corrector.corrected,
+            trained_corrector.corrector.scheme,
+        )
+
+    def test_confidences_are_probabilities(self, trained_corrector: TrainedCorrector) -> None:
+        checks.assert_confidences_well_formed(
+            trained_corrector.data.test, trained_corrector.corrected
+        )
+
+    def test_fit_and_correct_leave_their_inputs_unchanged(
+        self, trained_corrector: TrainedCorrector
+    ) -> None:
+        for field in dataclasses.fields(CorrectorData):
+            now = getattr(trained_corrector.data, field.name)
+            before = getattr(trained_corrector.data_before, field.name)
+            assert now == before, f"the {field.name} list given to the corrector changed"
+
+    def test_save_then_load_corrects_the_same(
+        self, trained_corrector: TrainedCorrector, tmp_path: Path
+    ) -> None:
+        corrector = trained_corrector.corrector
+        directory = tmp_path / "model"
+        directory.mkdir()
+        corrector.save(directory)
+        assert any(directory.iterdir()), "save wrote nothing"
+        loaded = type(corrector).load(directory)
+        assert isinstance(loaded, type(corrector))
+        assert loaded.scheme == corrector.scheme
+        checks.assert_same_predictions(
+            trained_corrector.corrected,
+            loaded.correct(trained_corrector.data.test, trained_corrector.data.test_base),
+            tolerance=self.tolerance,
+            what="after save and load",
+        )
+
+    def test_same_seed_corrects_the_same(
+        self, trained_corrector: TrainedCorrector, tmp_path: Path
+    ) -> None:
+        again = self.fit_fresh(tmp_path, self.corrector_data())
+        checks.assert_same_predictions(
+            trained_corrector.corrected,
+            again.correct(trained_corrector.data.test, trained_corrector.data.test_base),
+            tolerance=self.tolerance,
+            what=f"two fits with seed {self.seed}",
+        )
+
+    def test_fit_on_no_sentences_is_a_clear_error(self, tmp_path: Path) -> None:
+        with pytest.raises(NerkitError) as error:
+            self.make_corrector().fit(
+                [], [], scheme=self.scheme, context=self.make_context(tmp_path)
+            )
+        assert str(error.value).strip(), "the error has no message"
+
+    def test_correcting_no_sentences_gives_no_predictions(
+        self, trained_corrector: TrainedCorrector
+    ) -> None:
+        assert trained_corrector.corrector.correct([], []) == []
+
+    def test_sentences_and_predictions_of_different_lengths_are_a_clear_error(
+        self, trained_corrector: TrainedCorrector
+    ) -> None:
+        with pytest.raises(NerkitError) as error:
+            trained_corrector.corrector.correct(
+                trained_corrector.data.test, trained_corrector.data.test_base[:-1]
+            )
+        assert str(error.value).strip(), "the error has no message"
+
+    def test_raw_text_gets_the_same_corrections(self, trained_corrector: TrainedCorrector) -> None:
+        # sentences to correct may carry gold tags (evaluation); a corrector must not read them
+        raw = trained_corrector.corrector.correct(
+            without_tags(trained_corrector.data.test), trained_corrector.data.test_base
+        )
+        assert [p.tags for p in raw] == [p.tags for p in trained_corrector.corrected], (
+            "corrections change when the sentences' gold tags are removed: the corrector reads them"
+        )

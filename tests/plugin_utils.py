@@ -1,0 +1,49 @@
+"""Make an installed-looking plugin distribution in a folder, for subprocess tests.
+
+A folder on ``PYTHONPATH`` holding ``NAME.py`` and ``NAME-0.1.dist-info/`` with an
+``entry_points.txt`` is found by ``importlib.metadata`` exactly like a pip-installed
+plugin, without installing anything.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+
+def make_plugin(folder: Path, name: str, source: str, version: str = "0.1") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.py").write_text(textwrap.dedent(source))
+    dist = folder / f"{name}-{version}.dist-info"
+    dist.mkdir(exist_ok=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (dist / "entry_points.txt").write_text(f"[nerkit]\n{name} = {name}\n")
+    return folder
+
+
+def run_nerkit(
+    args: list[str],
+    *,
+    path: Path | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m nerkit ARGS`` in a fresh process (with ``path`` on PYTHONPATH)."""
+    full_env = dict(os.environ)
+    full_env.pop("NERKIT_STRICT_PLUGINS", None)
+    if path is not None:
+        full_env["PYTHONPATH"] = os.pathsep.join(
+            [str(path), full_env.get("PYTHONPATH", "")]
+        ).rstrip(os.pathsep)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "nerkit", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        check=False,
+    )

@@ -1,0 +1,275 @@
+"""CSV and JSON lines readers and writers, and the format dispatch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nerkit.errors import ConfigError, InputError
+from nerkit.io import (
+    FORMATS,
+    ReadResult,
+    detect_format,
+    read,
+    read_csv,
+    read_jsonl,
+    write,
+    write_csv,
+    write_jsonl,
+)
+from nerkit.types import Sentence, Span
+
+
+def put(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+def jsonl(tmp_path: Path, *rows: object, name: str = "data.jsonl") -> Path:
+    return put(tmp_path, name, "".join(json.dumps(row) + "\n" for row in rows))
+
+
+def error(path: Path, **options: object) -> str:
+    with pytest.raises(InputError) as info:
+        read(path, **options)  # type: ignore[arg-type]
+    message = str(info.value)
+    assert str(path) in message
+    return message
+
+
+# --------------------------------------------------------------------- CSV
+
+
+def test_csv_json_and_python_literal_cells(tmp_path: Path) -> None:
+    text = (
+        "tokens,tags\n"
+        '"[""John"", ""runs""]","[""B-PER"", ""O""]"\n'
+        # str() of a Python list, as pandas writes it
+        '"[\'Paris\', ""it\'s""]","[\'B-LOC\', \'O\']"\n'
+    )
+    result = read_csv(put(tmp_path, "d.csv", text))
+    assert result.sentences == (
+        Sentence(("John", "runs"), ("B-PER", "O"), "s-1"),
+        Sentence(("Paris", "it's"), ("B-LOC", "O"), "s-2"),
+    )
+
+
+def test_csv_ids_extra_columns_and_bom(tmp_path: Path) -> None:
+    text = (
+        "\ufeff,id,document_id,tokens,tags,pos\r\n"
+        "0,a1,d1,\"['x']\",\"['O']\",\"['NN']\"\r\n"
+        "1,,,\"['y']\",\"['B-X']\",\"['NN']\"\r\n"
+    )
+    result = read_csv(put(tmp_path, "d.csv", text))
+    assert [(s.sentence_id, s.document_id) for s in result.sentences] == [
+        ("a1", "d1"),
+        ("s-2", None),  # empty cells: no id given
+    ]
+
+
+def test_csv_never_evaluates_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    marker = tmp_path / "pwned"
+    cell = f"__import__('pathlib').Path({str(marker)!r}).touch()"
+    path = put(tmp_path, "d.csv", f'tokens,tags\n"{cell}","[\'O\']"\n')
+    message = error(path)
+    assert "line 2" in message and "tokens cell" in message
+    assert not marker.exists()
+
+
+def test_csv_errors_name_the_line(tmp_path: Path) -> None:
+    mismatch = put(
+        tmp_path, "a.csv", 'tokens,tags\n"[""a""]","[""O""]"\n"[""a"", ""b""]","[""O""]"\n'
+    )
+    message = error(mismatch)
+    assert "line 3" in message and "2 tokens but 1 tags" in message
+    malformed = put(tmp_path, "b.csv", 'tokens,tags\n"[""a""]","[O"\n')
+    assert "line 2" in error(malformed)
+    no_tokens = put(tmp_path, "c.csv", "words,tags\n")
+    assert "line 1" in error(no_tokens) and "tokens" in error(no_tokens)
+    cells = put(tmp_path, "d.csv", 'tokens,tags\n"[""a""]"\n')
+    assert "line 2" in error(cells) and "expected 2 cells, found 1" in error(cells)
+    header_only = put(tmp_path, "e.csv", "tokens,tags\n")
+    assert "no sentences" in error(header_only)
+    bad_tag = put(tmp_path, "f.csv", 'tokens,tags\n"[""a""]","[""O""]"\n"[""a""]","[""I-""]"\n')
+    assert "line 3" in error(bad_tag) and "'I-'" in error(bad_tag)
+
+
+def test_csv_multiline_cell_reports_the_row_start(tmp_path: Path) -> None:
+    text = 'tokens,tags\n"[""a"",\n""b""]","[""O""]"\n'
+    assert "line 2" in error(put(tmp_path, "d.csv", text))
+
+
+def test_csv_writes_json_lists(tmp_path: Path) -> None:
+    sentences = [Sentence(("a,b", 'say "hi"'), ("B-X", "I-X"), "s-1", "d-1")]
+    path = tmp_path / "out.csv"
+    write_csv(sentences, path)
+    lines = path.read_text("utf-8").splitlines()
+    assert lines[0] == "id,document_id,tokens,tags"
+    assert read_csv(path).sentences == tuple(sentences)
+
+
+# -------------------------------------------------------------- JSON lines
+
+
+def test_jsonl_tags_rows(tmp_path: Path) -> None:
+    path = jsonl(
+        tmp_path,
+        {"tokens": ["John", "runs"], "tags": ["B-PER", "O"], "id": "a", "document_id": 7},
+        {"tokens": ["Paris"], "tags": ["B-LOC"]},
+    )
+    assert read_jsonl(path).sentences == (
+        Sentence(("John", "runs"), ("B-PER", "O"), "a", "7"),
+        Sentence(("Paris",), ("B-LOC",), "s-2"),
+    )
+
+
+def test_jsonl_flat_spans_become_tags_in_the_requested_scheme(tmp_path: Path) -> None:
+    path = jsonl(tmp_path, {"tokens": ["New", "York", "is", "big"], "spans": [[0, 2, "LOC"]]})
+    (iob2,) = read_jsonl(path).sentences
+    assert iob2.tags == ("B-LOC", "I-LOC", "O", "O")
+    assert iob2.spans == ()  # the tags say it all
+    (bioes,) = read_jsonl(path, scheme="BIOES").sentences
+    assert bioes.tags == ("B-LOC", "E-LOC", "O", "O")
+
+
+def test_jsonl_nested_spans_keep_all_spans_and_tag_the_outer_layer(tmp_path: Path) -> None:
+    spans = [[2, 3, "LOC"], [0, 3, "ORG"], [0, 1, "ORG"], [2, 3, "LOC"]]
+    path = jsonl(tmp_path, {"tokens": ["Bank", "of", "China"], "spans": spans})
+    (sentence,) = read_jsonl(path).sentences
+    assert sentence.tags == ("B-ORG", "I-ORG", "I-ORG")
+    assert sentence.spans == (Span(0, 1, "ORG"), Span(0, 3, "ORG"), Span(2, 3, "LOC"))
+
+
+def test_jsonl_spans_only_with_auto_scheme(tmp_path: Path) -> None:
+    path = jsonl(
+        tmp_path,
+        {"tokens": ["a"], "tags": ["S-X"]},
+        {"tokens": ["b", "c"], "spans": [[0, 2, "Y"]]},
+    )
+    result = read_jsonl(path, scheme="auto")
+    assert result.scheme == "BIOES"
+    assert result.sentences[1].tags == ("B-Y", "E-Y")
+
+
+def test_jsonl_rename_applies_to_tags_and_span_labels(tmp_path: Path) -> None:
+    path = jsonl(
+        tmp_path,
+        {"tokens": ["a"], "tags": ["B-PER"]},
+        {"tokens": ["b"], "spans": [[0, 1, "PER"]]},
+    )
+    result = read_jsonl(path, rename={"PER": "person"})
+    assert [s.tags for s in result.sentences] == [("B-person",), ("B-person",)]
+
+
+def test_jsonl_invalid_transitions_point_at_the_row(tmp_path: Path) -> None:
+    path = put(
+        tmp_path,
+        "d.jsonl",
+        '{"tokens": ["a"], "tags": ["O"]}\n\n{"tokens": ["b", "c"], "tags": ["O", "I-X"]}\n',
+    )
+    result = read_jsonl(path)
+    assert [(r.sentence_id, r.line) for r in result.invalid] == [("s-2", 3)]
+    assert result.summary() == "1 invalid transition in 1 sentence (first: line 3, I-X after O)"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ('{"tokens": ["a", "b"], "tags": ["O"]}', "2 tokens but 1 tags"),
+        ('{"tokens": ["a"], "tags": ["O"]', "malformed JSON"),
+        ('["a", "b"]', "expected a JSON object"),
+        ('{"tags": ["O"]}', 'no "tokens"'),
+        ('{"tokens": "ab"}', "tokens must be a list of strings"),
+        ('{"tokens": ["a", 1]}', "tokens must be a list of strings"),
+        ('{"tokens": ["a", ""]}', "token 1 is empty"),
+        ('{"tokens": ["a"], "spans": [[0, 2, "X"]]}', "out of range"),
+        ('{"tokens": ["a"], "spans": [[1, 1, "X"]]}', "out of range"),
+        ('{"tokens": ["a"], "spans": [[0, 1]]}', "not [start, end, label]"),
+        ('{"tokens": ["a"], "spans": [[0, 1, " X"]]}', "span label"),
+        ('{"tokens": ["a"], "spans": [[false, true, "X"]]}', "not [start, end, label]"),
+        ('{"tokens": ["a"], "tags": ["X-LOC"]}', "X-LOC"),
+        ('{"tokens": ["a"], "id": 1.5}', "id must be"),
+        ("[" * 100_000, "malformed JSON"),
+    ],
+)
+def test_jsonl_errors_name_file_and_line(tmp_path: Path, row: str, expected: str) -> None:
+    path = put(tmp_path, "d.jsonl", '{"tokens": ["ok"], "tags": ["O"]}\n' + row + "\n")
+    message = error(path)
+    assert "line 2" in message
+    assert expected in message
+
+
+def test_jsonl_refuses_a_json_array_with_a_hint(tmp_path: Path) -> None:
+    path = put(tmp_path, "d.json", '[\n  {"tokens": ["a"], "tags": ["O"]}\n]\n')
+    message = error(path)
+    assert "line 1" in message and "not a JSON array" in message
+
+
+def test_jsonl_empty_file(tmp_path: Path) -> None:
+    assert "no sentences" in error(put(tmp_path, "d.jsonl", "\n\n"))
+
+
+def test_jsonl_writer_output(tmp_path: Path) -> None:
+    sentences = [
+        Sentence(("x",), ("O",)),
+        Sentence(("東京", "\u3000"), ("B-LOC", "O"), "s-2", "d", (Span(0, 1, "LOC"),)),
+        Sentence(("raw",)),
+    ]
+    path = tmp_path / "out.jsonl"
+    write_jsonl(sentences, path)
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    assert rows == [
+        {"tokens": ["x"], "tags": ["O"]},
+        {
+            "id": "s-2",
+            "document_id": "d",
+            "tokens": ["東京", "\u3000"],
+            "tags": ["B-LOC", "O"],
+            "spans": [[0, 1, "LOC"]],
+        },
+        {"tokens": ["raw"]},
+    ]
+    assert "東京" in path.read_text("utf-8")  # not ASCII-escaped
+    result = read_jsonl(path)
+    assert result.sentences[0].sentence_id == "s-1"  # filled in on reading
+    assert result.sentences[1:] == (sentences[1], Sentence(("raw",), (), "s-3"))
+
+
+# --------------------------------------------------------------- dispatch
+
+
+def test_detect_format() -> None:
+    assert FORMATS == ("conll", "csv", "jsonl")
+    assert detect_format("a/train.CSV") == "csv"
+    assert detect_format("x.jsonl") == "jsonl"
+    assert detect_format("x.json") == "jsonl"
+    assert detect_format("esp.train") == "conll"
+    assert detect_format("x.conll") == "conll"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_read_write_dispatch_round_trip(tmp_path: Path, fmt: str) -> None:
+    sentences = (
+        Sentence(("a", "b"), ("B-X", "E-X"), "s-1"),
+        Sentence(("c",), ("S-Y",), "s-2"),
+    )
+    path = tmp_path / "data.bin"
+    write(sentences, path, format=fmt)
+    result = read(path, format=fmt, scheme="auto")
+    assert isinstance(result, ReadResult)
+    assert result.sentences == sentences
+    assert result.scheme == "BIOES"
+
+
+def test_dispatch_rejects_unknown_formats_and_options(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    write([Sentence(("a",), ("O",))], path)
+    with pytest.raises(ConfigError, match="unknown format 'xml'.*conll, csv, jsonl"):
+        read(path, format="xml")
+    with pytest.raises(ConfigError, match="'tag_col'.*known: scheme, rename, token_transform"):
+        read(path, tag_col=2)
+    with pytest.raises(ConfigError, match="'nested'"):
+        write([], path, nested=True)

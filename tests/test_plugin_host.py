@@ -1,0 +1,233 @@
+"""The plugin host: registries, versions, broken plugins, environment switches."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from plugin_utils import make_plugin, run_nerkit
+
+from nerkit.errors import ConfigError, NerkitError
+from nerkit.interfaces import RunContext, Tagger
+from nerkit.plugin import PluginHost, hookimpl
+from nerkit.plugin.spec import REGISTER_HOOKS, NerkitSpec
+from nerkit.types import Prediction, Sentence
+
+
+class OutsideTagger(Tagger):
+    """Tags every token O (the majority baseline)."""
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        dev: Sequence[Sentence] | None = None,
+        *,
+        scheme: str = "IOB2",
+        context: RunContext | None = None,
+    ) -> None:
+        self.scheme = scheme
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
+        return [Prediction(tags=("O",) * len(s)) for s in sentences]
+
+    def save(self, directory: Path) -> None:
+        (directory / "scheme").write_text(self.scheme)
+
+    @classmethod
+    def load(cls, directory: Path) -> OutsideTagger:
+        tagger = cls()
+        tagger.scheme = (directory / "scheme").read_text()
+        return tagger
+
+
+class OutsideTaggerV2(OutsideTagger):
+    pass
+
+
+class TwoVersions:
+    @hookimpl
+    def register_taggers(self, register):  # type: ignore[no-untyped-def]
+        register("outside.tagger.v1", OutsideTagger)
+        register("outside.tagger.v2", OutsideTaggerV2)
+
+
+def host_with(*plugins: object) -> PluginHost:
+    host = PluginHost(use_entry_points=False)
+    for i, plugin in enumerate(plugins):
+        host.add(plugin, name=f"p{i}")
+    return host
+
+
+def test_a_short_name_means_the_newest_version() -> None:
+    registry = host_with(TwoVersions()).registry("tagger")
+    assert registry.resolve("outside") == "outside.tagger.v2"
+    assert registry.get("outside") is OutsideTaggerV2
+    assert registry.get("outside.tagger.v1") is OutsideTagger
+
+
+def test_unknown_name_lists_the_known_ones() -> None:
+    registry = host_with(TwoVersions()).registry("tagger")
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown tagger 'flair'; available: outside.tagger.v1, outside.tagger.v2",
+    ):
+        registry.resolve("flair")
+
+
+def test_duplicate_name_is_an_error_and_the_plugin_registers_nothing() -> None:
+    class Again:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("other.tagger.v1", OutsideTagger)
+            register("outside.tagger.v1", OutsideTagger)
+
+    host = host_with(TwoVersions(), Again())
+    registry = host.registry("tagger")
+    assert registry.names() == ["outside.tagger.v1", "outside.tagger.v2"]  # all or nothing
+    info = {i.name: i for i in host.plugins()}["p1"]
+    assert info.status == "failed" and "registered twice" in info.error
+
+
+def test_registry_checks_the_type_and_the_name() -> None:
+    class WrongType:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("dict.tagger.v1", dict)
+
+    class NoVersion:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("plain", OutsideTagger)
+
+    host = host_with(WrongType(), NoVersion())
+    assert host.registry("tagger").names() == []
+    errors = {i.name: i.error for i in host.plugins()}
+    assert "must be a Tagger" in errors["p0"]
+    assert "NAME.KIND.vN" in errors["p1"]
+
+
+def test_lazy_factory_strings_are_imported_on_use_and_checked() -> None:
+    class Lazy:
+        @hookimpl
+        def register_decoders(self, register):  # type: ignore[no-untyped-def]
+            register("good.decoder.v1", "nerkit.decoders:ConllevalDecoder")
+            register("bad.decoder.v1", "nerkit.decoders:repair_conlleval")
+            register("gone.decoder.v1", "no_such_module_xyz:Thing")
+
+    registry = host_with(Lazy()).registry("decoder")
+    assert registry.get("good").__name__ == "ConllevalDecoder"
+    with pytest.raises(NerkitError, match="must be a Decoder"):
+        registry.get("bad")
+    with pytest.raises(NerkitError, match="no_such_module_xyz"):
+        registry.get("gone")
+
+
+def test_misspelled_hook_is_caught() -> None:
+    class Typo:
+        @hookimpl
+        def register_tagger(self, register):  # type: ignore[no-untyped-def]
+            register("x.tagger.v1", OutsideTagger)
+
+    host = host_with(Typo())
+    info = host.plugins()[0]
+    assert info.status == "failed" and "register_tagger" in info.error
+
+
+def test_a_plugin_raising_in_its_hook_is_reported_not_fatal() -> None:
+    class Raises:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            raise RuntimeError("boom")
+
+    host = host_with(Raises(), TwoVersions())
+    assert "outside.tagger.v2" in host.registry("tagger").names()
+    assert {i.name: i.error for i in host.plugins()}["p0"] == "RuntimeError: boom"
+
+
+def test_strict_mode_turns_failures_into_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Raises:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            raise RuntimeError("boom")
+
+    monkeypatch.setenv("NERKIT_STRICT_PLUGINS", "1")
+    with pytest.raises(NerkitError, match="boom"):
+        host_with(Raises()).registry("tagger")
+
+
+def test_every_hook_is_documented_and_has_a_registry_or_the_app() -> None:
+    hooks = [n for n in vars(NerkitSpec) if n.startswith("register_")]
+    assert sorted(hooks) == sorted([*REGISTER_HOOKS, "register_commands"])
+    for name in hooks:
+        assert (getattr(NerkitSpec, name).__doc__ or "").strip(), name
+
+
+def test_builtins_are_registered_through_entry_points() -> None:
+    from importlib.metadata import entry_points
+
+    names = {ep.name: ep.value for ep in entry_points(group="nerkit")}
+    assert names.get("nerkit") == "nerkit.builtins"
+    assert names.get("lexicon") == "nerkit_lexicon"
+    host = PluginHost()
+    assert host.registry("tagger").resolve("lexicon") == "lexicon.tagger.v1"
+    assert host.registry("decoder").names() == [
+        "conlleval.decoder.v1",
+        "discard.decoder.v1",
+        "none.decoder.v1",
+        "viterbi.decoder.v1",
+    ]
+    assert {"wnut17", "conll2002-es", "conll2002-nl", "weibo", "hironsan"} <= set(
+        host.registry("dataset").names()
+    )
+    assert {"entity.metric.v1", "seqeval.metric.v1"} <= set(host.registry("metric").names())
+
+
+# ------------------------------------------------------ installed plugins, real processes
+
+BROKEN = """
+raise ImportError("this plugin is broken on purpose")
+"""
+
+
+def test_broken_installed_plugin_is_listed_as_failed(tmp_path: Path) -> None:
+    path = make_plugin(tmp_path / "site", "nerkit_broken_demo", BROKEN)
+    done = run_nerkit(["plugins", "--json"], path=path)
+    assert done.returncode == 0, done.stderr
+    infos = {i["name"]: i for i in json.loads(done.stdout)}
+    assert infos["nerkit_broken_demo"]["status"] == "failed"
+    assert "broken on purpose" in infos["nerkit_broken_demo"]["error"]
+    assert infos["lexicon"]["status"] == "loaded"
+    assert "lexicon.tagger.v1" in infos["lexicon"]["registered"]["tagger"]
+
+    table = run_nerkit(["plugins"], path=path, env={"COLUMNS": "200"})
+    assert table.returncode == 0
+    assert "nerkit_broken_demo" in table.stdout and "failed" in table.stdout
+
+    strict = run_nerkit(["plugins"], path=path, env={"NERKIT_STRICT_PLUGINS": "1"})
+    assert strict.returncode == 2
+    assert (
+        "nerkit_broken_demo" in strict.stderr and "Traceback" not in strict.stderr.splitlines()[0]
+    )
+
+    disabled = run_nerkit(
+        ["plugins", "--json"], path=path, env={"NERKIT_DISABLE_PLUGINS": "nerkit_broken_demo"}
+    )
+    infos = {i["name"]: i for i in json.loads(disabled.stdout)}
+    assert infos["nerkit_broken_demo"]["status"] == "disabled"
+
+
+def test_plugins_command_does_not_import_heavy_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from nerkit.cli import main\n"
+        "try:\n    main(['plugins', '--json'])\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'flair') if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert "HEAVY []" in done.stderr, done.stderr

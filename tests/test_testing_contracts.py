@@ -1,0 +1,433 @@
+"""nerkit.testing: the contracts run on small real components, catch broken ones, and
+reach plugin authors through the pytest11 entry point."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from collections import Counter
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SHARED_DATA, has_shared_data
+
+from nerkit import schemes
+from nerkit.decoders import (
+    ConllevalDecoder,
+    DiscardDecoder,
+    NoDecoder,
+    ViterbiDecoder,
+    repair_conlleval,
+)
+from nerkit.errors import NerkitError
+from nerkit.interfaces import Corrector, Decoder, Metric, MetricRow, RunContext, Tagger
+from nerkit.io import read
+from nerkit.testing import (
+    CorrectorContract,
+    DatasetContract,
+    DecoderContract,
+    MetricContract,
+    TaggerContract,
+    toy_corpus,
+)
+from nerkit.types import Corpus, Prediction, Sentence
+
+# ----------------------------------------------------------- small components
+
+
+def _majority(votes: Counter[str]) -> str:
+    # most votes; ties go to the tag that sorts first, so fits repeat exactly
+    return min(votes.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
+class MajorityCorrector(Corrector):
+    """For each (token, base tag) seen in training, the gold tag it most often was."""
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        self.votes: dict[tuple[str, str], Counter[str]] | None = None
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        train_predictions: Sequence[Prediction],
+        dev: Sequence[Sentence] | None = None,
+        dev_predictions: Sequence[Prediction] | None = None,
+        *,
+        scheme: str = "IOB2",
+        context: RunContext | None = None,
+    ) -> None:
+        if not train:
+            raise NerkitError("majority corrector: no training sentences")
+        _check_lengths(train, train_predictions)
+        votes: dict[tuple[str, str], Counter[str]] = {}
+        for sentence, prediction in zip(train, train_predictions, strict=True):
+            for token, base, gold in zip(
+                sentence.tokens, prediction.tags, sentence.tags, strict=True
+            ):
+                votes.setdefault((token, base), Counter())[gold] += 1
+        self.votes, self.scheme = votes, schemes.get_scheme(scheme).name
+
+    def correct(
+        self, sentences: Sequence[Sentence], predictions: Sequence[Prediction]
+    ) -> list[Prediction]:
+        if self.votes is None:
+            raise NerkitError("majority corrector is not trained")
+        _check_lengths(sentences, predictions)
+        return [self._correct_one(s, p) for s, p in zip(sentences, predictions, strict=True)]
+
+    def _correct_one(self, sentence: Sentence, prediction: Prediction) -> Prediction:
+        assert self.votes is not None
+        keys = list(zip(sentence.tokens, prediction.tags, strict=True))
+        voted = [_majority(self.votes[k]) if k in self.votes else k[1] for k in keys]
+        tags = repair_conlleval(voted, self.scheme).tags
+        confidences = []
+        for key, tag in zip(keys, tags, strict=True):
+            if key in self.votes:
+                confidences.append(self.votes[key][tag] / sum(self.votes[key].values()))
+            else:
+                confidences.append(1.0 if tag == key[1] else 0.0)
+        return Prediction(tags=tags, confidences=tuple(confidences))
+
+    def save(self, directory: Path) -> None:
+        assert self.votes is not None
+        rows = [[t, b, dict(v)] for (t, b), v in sorted(self.votes.items())]
+        (directory / "votes.json").write_text(json.dumps({"scheme": self.scheme, "votes": rows}))
+
+    @classmethod
+    def load(cls, directory: Path) -> MajorityCorrector:
+        payload = json.loads((directory / "votes.json").read_text())
+        corrector = cls()
+        corrector.scheme = payload["scheme"]
+        corrector.votes = {(t, b): Counter(v) for t, b, v in payload["votes"]}
+        return corrector
+
+
+def _check_lengths(sentences: Sequence[Sentence], predictions: Sequence[Prediction]) -> None:
+    if len(sentences) != len(predictions):
+        raise NerkitError(f"{len(sentences)} sentences but {len(predictions)} predictions")
+
+
+class UnigramTagger(Tagger):
+    """Each known token's most frequent training tag (others ``O``), repaired."""
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        self.table: dict[str, str] | None = None
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        dev: Sequence[Sentence] | None = None,
+        *,
+        scheme: str = "IOB2",
+        context: RunContext | None = None,
+    ) -> None:
+        if not train:
+            raise NerkitError("unigram tagger: no training sentences")
+        votes: dict[str, Counter[str]] = {}
+        for sentence in train:
+            for token, tag in zip(sentence.tokens, sentence.tags, strict=True):
+                votes.setdefault(token, Counter())[tag] += 1
+        self.table = {token: _majority(v) for token, v in votes.items()}
+        self.scheme = schemes.get_scheme(scheme).name
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
+        if self.table is None:
+            raise NerkitError("unigram tagger is not trained")
+        return [self._tag(s) for s in sentences]
+
+    def _tag(self, sentence: Sentence) -> Prediction:
+        assert self.table is not None
+        raw = [self.table.get(t, schemes.OUTSIDE) for t in sentence.tokens]
+        return Prediction(tags=repair_conlleval(raw, self.scheme).tags)
+
+    def save(self, directory: Path) -> None:
+        (directory / "table.json").write_text(
+            json.dumps({"scheme": self.scheme, "table": self.table})
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> UnigramTagger:
+        payload = json.loads((directory / "table.json").read_text())
+        tagger = cls()
+        tagger.scheme, tagger.table = payload["scheme"], payload["table"]
+        return tagger
+
+
+class SpanMetric(Metric):
+    """Exact-match entity precision / recall / F1 per type and micro-averaged."""
+
+    def compute(
+        self,
+        gold: Sequence[Sequence[str]],
+        predicted: Sequence[Sequence[str]],
+        *,
+        scheme: str = "IOB2",
+        mode: str = "lenient",
+    ) -> list[MetricRow]:
+        gold_spans, pred_spans = set(), set()
+        for i, (g, p) in enumerate(zip(gold, predicted, strict=True)):
+            gold_spans |= {(i, s.start, s.end, s.label) for s in schemes.spans(g, scheme, mode)}
+            pred_spans |= {(i, s.start, s.end, s.label) for s in schemes.spans(p, scheme, mode)}
+        rows: list[MetricRow] = []
+        labels = sorted({s[3] for s in gold_spans | pred_spans})
+        for label in [*labels, "micro"]:
+            g = {s for s in gold_spans if label in ("micro", s[3])}
+            p = {s for s in pred_spans if label in ("micro", s[3])}
+            correct = len(g & p)
+            precision = correct / len(p) if p else 0.0
+            recall = correct / len(g) if g else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if correct else 0.0
+            for metric, value in (("precision", precision), ("recall", recall), ("f1", f1)):
+                rows.append(MetricRow(metric, label, value, len(g)))
+        return rows
+
+
+# ------------------------------------------------------------ the contracts
+
+
+class TestMajorityCorrector(CorrectorContract):
+    def make_corrector(self) -> Corrector:
+        return MajorityCorrector()
+
+
+class TestMajorityCorrectorBIOES(TestMajorityCorrector):
+    scheme = "BIOES"
+    noise_rate = 0.5
+
+
+class TestUnigramTagger(TaggerContract):
+    min_train_f1 = 0.5
+
+    def make_tagger(self) -> Tagger:
+        return UnigramTagger()
+
+
+class TestConllevalDecoderIOB2(DecoderContract):
+    def make_decoder(self) -> Decoder:
+        return ConllevalDecoder()
+
+
+class TestConllevalDecoderBIOES(TestConllevalDecoderIOB2):
+    scheme = "BIOES"
+
+
+class TestDiscardDecoderIOB2(DecoderContract):
+    def make_decoder(self) -> Decoder:
+        return DiscardDecoder()
+
+
+class TestDiscardDecoderBIOES(TestDiscardDecoderIOB2):
+    scheme = "BIOES"
+
+
+class TestViterbiDecoderIOB2(DecoderContract):
+    needs_probabilities = True
+
+    def make_decoder(self) -> Decoder:
+        return ViterbiDecoder()
+
+
+class TestViterbiDecoderBIOES(TestViterbiDecoderIOB2):
+    scheme = "BIOES"
+    entity_types = ("LOC", "ORG", "PER")
+
+
+class TestSpanMetric(MetricContract):
+    def make_metric(self) -> Metric:
+        return SpanMetric()
+
+
+class TestSpanMetricBILOU(TestSpanMetric):
+    scheme = "BILOU"
+
+
+class TestToyCorpus(DatasetContract):
+    required_splits = ("train", "dev", "test")
+
+    def load(self) -> Corpus:
+        return toy_corpus()
+
+
+class TestWnut17AsADataset(DatasetContract):
+    required_splits = ("train", "dev", "test")
+
+    def load(self) -> Corpus:
+        if not has_shared_data("wnut17"):
+            pytest.skip(f"WNUT-17 not found under {SHARED_DATA}; set NERKIT_DATA_DIR")
+        folder = SHARED_DATA / "wnut17"
+        files = {
+            "train": "wnut17train.conll",
+            "dev": "emerging.dev.conll",
+            "test": "emerging.test.annotated",
+        }
+        splits = {
+            name: read(folder / f, format="conll", scheme="IOB2").sentences
+            for name, f in files.items()
+        }
+        return Corpus(splits=splits, name="wnut17", scheme="IOB2")
+
+
+# ------------------------------------------- the contracts catch broken code
+
+
+class PeekingTagger(UnigramTagger):
+    """Cheats: returns the gold tags of sentences that carry them."""
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
+        honest = super().predict(sentences)
+        return [Prediction(s.tags) if s.tags else p for s, p in zip(sentences, honest, strict=True)]
+
+
+class SortingTagger(UnigramTagger):
+    """Sorts the caller's list in place (say, to batch sentences by length)."""
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
+        sentences.sort(key=len)  # type: ignore[attr-defined]
+        return super().predict(sentences)
+
+
+_fits = itertools.count()
+
+
+class UnseededTagger(UnigramTagger):
+    """Seeds itself from a process-wide counter instead of ``context.seed``, so two fits
+    with the same seed forget different entities."""
+
+    def fit(self, train: Sequence[Sentence], *args: Any, **kwargs: Any) -> None:
+        super().fit(train, *args, **kwargs)
+        assert self.table is not None
+        rng = random.Random(next(_fits))
+        entities = sorted(t for t, tag in self.table.items() if tag != schemes.OUTSIDE)
+        drop = set(rng.sample(entities, len(entities) // 2))
+        self.table = {t: tag for t, tag in self.table.items() if t not in drop}
+
+
+class BrokenTagger(TaggerContract):
+    """Not collected: each meta-test below swaps in one broken tagger."""
+
+    broken: type[Tagger] = UnigramTagger
+
+    def make_tagger(self) -> Tagger:
+        return self.broken()
+
+
+@pytest.mark.parametrize(
+    ("broken", "contract_test", "message"),
+    [
+        (PeekingTagger, "test_raw_text_gets_the_same_tags", "the tagger reads them"),
+        (SortingTagger, "test_fit_and_predict_leave_their_inputs_unchanged", "predict changed"),
+        (UnseededTagger, "test_same_seed_predicts_the_same", "two fits with seed 13"),
+    ],
+)
+def test_tagger_contract_catches(
+    broken: type[Tagger], contract_test: str, message: str, tmp_path: Path
+) -> None:
+    contract = type("Contract", (BrokenTagger,), {"broken": broken})()
+    trained = contract.prepare(tmp_path / "fit")
+    arguments: dict[str, Any] = {"trained_tagger": trained}
+    if contract_test == "test_same_seed_predicts_the_same":
+        arguments["tmp_path"] = tmp_path / "again"
+    with pytest.raises(AssertionError, match=message):
+        getattr(contract, contract_test)(**arguments)
+
+
+class PeekingCorrector(MajorityCorrector):
+    def correct(
+        self, sentences: Sequence[Sentence], predictions: Sequence[Prediction]
+    ) -> list[Prediction]:
+        honest = super().correct(sentences, predictions)
+        return [Prediction(s.tags) if s.tags else p for s, p in zip(sentences, honest, strict=True)]
+
+
+def test_corrector_contract_catches_a_corrector_that_reads_gold_tags(tmp_path: Path) -> None:
+    class Contract(CorrectorContract):
+        def make_corrector(self) -> Corrector:
+            return PeekingCorrector()
+
+    contract = Contract()
+    with pytest.raises(AssertionError, match="the corrector reads them"):
+        contract.test_raw_text_gets_the_same_corrections(contract.prepare(tmp_path))
+
+
+class MiscountingDecoder(ConllevalDecoder):
+    def decode(self, prediction: Prediction, scheme: str) -> tuple[tuple[str, ...], int]:
+        tags, changed = super().decode(prediction, scheme)
+        return tags, 0
+
+
+@pytest.mark.parametrize(
+    ("decoder", "contract_test", "message"),
+    [
+        (MiscountingDecoder, "test_changes_counted_are_the_tokens_changed", "reported 0"),
+        (NoDecoder, "test_random_inputs_decode_to_valid_sequences", "decoded to the invalid"),
+    ],
+)
+def test_decoder_contract_catches(decoder: type[Decoder], contract_test: str, message: str) -> None:
+    class Contract(DecoderContract):
+        def make_decoder(self) -> Decoder:
+            return decoder()
+
+    with pytest.raises(AssertionError, match=message):
+        getattr(Contract(), contract_test)()
+
+
+class TokenAccuracyAsF1(SpanMetric):
+    """Reports token accuracy under the name of entity F1."""
+
+    def compute(
+        self, gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], **kw: Any
+    ) -> list[MetricRow]:
+        rows = [
+            r
+            for r in super().compute(gold, predicted, **kw)
+            if (r.metric, r.label) != ("f1", "micro")
+        ]
+        pairs = [
+            (g, p)
+            for gs, ps in zip(gold, predicted, strict=True)
+            for g, p in zip(gs, ps, strict=True)
+        ]
+        accuracy = sum(g == p for g, p in pairs) / len(pairs)
+        return [*rows, MetricRow("f1", "micro", accuracy, len(pairs))]
+
+
+def test_metric_contract_catches_a_wrong_f1() -> None:
+    class Contract(MetricContract):
+        def make_metric(self) -> Metric:
+            return TokenAccuracyAsF1()
+
+    with pytest.raises(AssertionError, match=r"'f1', 'micro'\) is 0\.\d+ for predictions without"):
+        Contract().test_predicting_only_o_recalls_nothing()
+
+
+# --------------------------------------------------------- reaching authors
+
+
+def test_installing_nerkit_registers_the_pytest_plugin() -> None:
+    plugins = {ep.name: ep.value for ep in entry_points(group="pytest11")}
+    assert plugins.get("nerkit") == "nerkit.testing.pytest_plugin"
+
+
+def test_the_plugin_fixtures_are_available(
+    nerkit_toy_corpus: Corpus, nerkit_run_context: RunContext
+) -> None:
+    # these fixtures come from the pytest11 plugin, not from a conftest
+    assert {len(nerkit_toy_corpus[s]) for s in ("train", "dev", "test")} == {27, 4, 10}
+    assert nerkit_run_context.work_dir is not None and nerkit_run_context.work_dir.is_dir()
+
+
+def test_contracts_are_not_collected_as_tests() -> None:
+    for contract in (
+        TaggerContract,
+        CorrectorContract,
+        DecoderContract,
+        MetricContract,
+        DatasetContract,
+    ):
+        assert not contract.__name__.startswith("Test")
