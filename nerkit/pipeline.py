@@ -148,9 +148,9 @@ class Run:
     @classmethod
     def resume(cls, out: Path, run_id: str, host: PluginHost | None = None) -> Run:
         directory = store.run_dir(out, run_id, partial=True)
-        if not directory.is_dir():
-            if store.run_dir(out, run_id).is_dir():
-                raise NerkitError(f"run {run_id} in {out} is finished already; nothing to resume")
+        if store.run_dir(out, run_id).is_dir():
+            raise NerkitError(f"run {run_id} in {out} is finished already; nothing to resume")
+        if not (directory / "config.json").is_file():
             raise NerkitError(f"no unfinished run {run_id} in {out} (looked for {directory})")
         raw = json.loads((directory / "config.json").read_text())
         return cls(directory, RunConfig.from_dict(raw), host)

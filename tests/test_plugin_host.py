@@ -231,3 +231,27 @@ def test_plugins_command_does_not_import_heavy_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert "HEAVY []" in done.stderr, done.stderr
+
+
+COMMAND = """
+import typer
+
+from nerkit.plugin import hookimpl
+
+
+@hookimpl
+def register_commands(app):
+    @app.command("hello")
+    def hello(name: str = typer.Option("world", help="Who to greet.")) -> None:
+        \"\"\"Greet someone (a plugin's command).\"\"\"
+        typer.echo(f"hello {name}")
+"""
+
+
+def test_a_plugin_adds_a_command(tmp_path: Path) -> None:
+    path = make_plugin(tmp_path / "site", "nerkit_hello_demo", COMMAND)
+    done = run_nerkit(["hello", "--name", "nerkit"], path=path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "hello nerkit"
+    listed = json.loads(run_nerkit(["plugins", "--json"], path=path).stdout)
+    assert {i["name"]: i["hooks"] for i in listed}["nerkit_hello_demo"] == ["register_commands"]

@@ -1,0 +1,239 @@
+"""`nerkit run`: stored Arrow tables, scores equal to seqeval, predict, resume, no overwrite."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from plugin_utils import make_plugin, run_nerkit
+from seqeval.metrics import classification_report, f1_score
+from typer.testing import CliRunner
+
+from nerkit import store
+from nerkit.cli.app import app
+from nerkit.errors import NerkitError
+from nerkit.io import write
+from nerkit.testing import toy_corpus
+
+DATA = Path(os.environ.get("NERKIT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Path:
+    corpus = toy_corpus()
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    for split in corpus:
+        write(corpus[split], folder / f"{split}.conll")
+    return folder
+
+
+def cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def only_run(out: Path) -> Path:
+    runs = [p for p in out.iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def sentences_of(table: pa.Table, split: str, column: str) -> list[list[str]]:
+    rows = [r for r in table.to_pylist() if r["split"] == split and r["stage"] == "base"]
+    out: dict[int, list[str]] = {}
+    for r in rows:
+        out.setdefault(r["sentence"], []).append(r[column])
+    return [out[i] for i in sorted(out)]
+
+
+def check_metrics_equal_seqeval(run: Path, split: str = "test") -> dict[str, float]:
+    predictions = store.read_table(run, "predictions")
+    gold = sentences_of(predictions, split, "gold")
+    predicted = sentences_of(predictions, split, "predicted")
+    metrics = [
+        r
+        for r in store.read_table(run, "metrics").to_pylist()
+        if (r["split"], r["stage"], r["mode"]) == (split, "base", "lenient")
+    ]
+    f1 = {r["label"]: r["value"] for r in metrics if r["metric"] == "f1"}
+    support = {r["label"]: r["support"] for r in metrics if r["metric"] == "f1"}
+    report = classification_report(gold, predicted, output_dict=True, zero_division=0)
+    assert f1["micro"] == pytest.approx(f1_score(gold, predicted), abs=1e-12)
+    types = {k for k in report if not k.endswith(" avg")}
+    assert types == set(f1) - {"micro", "macro", "weighted"}  # a row per type
+    for label in types:
+        assert f1[label] == pytest.approx(report[label]["f1-score"], abs=1e-12)
+        assert support[label] == report[label]["support"]
+    return f1
+
+
+def test_run_stores_tables_with_provenance_and_seqeval_equal_scores(toy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    code, output = cli("run", "--tagger", "lexicon", "--dataset", str(toy), "--out", str(out), "--seed", "7")
+    assert code == 0, output
+    run = only_run(out)
+    assert not run.name.endswith(".partial")
+    assert {p.name for p in run.iterdir()} >= {"run.arrow", "predictions.arrow", "metrics.arrow", "tagger"}
+    table = store.read_table(run, "run")
+    assert table.schema.metadata[b"nerkit.schema_version"] == store.SCHEMA_VERSION.encode()
+    row = table.to_pylist()[0]
+    assert row["run_id"] == run.name and row["tagger"] == "lexicon.tagger.v1" and row["seed"] == 7
+    config = json.loads(row["config"])
+    assert config["tagger"] == "lexicon.tagger.v1" and config["decoder"] == "conlleval.decoder.v1"
+    versions = json.loads(row["versions"])
+    assert versions["nerkit"] and "pyarrow" in versions
+    assert set(json.loads(row["fingerprints"])) == {"train", "dev", "test"}
+    assert row["created_utc"].tzinfo is not None
+    f1 = check_metrics_equal_seqeval(run)
+    assert 0 < f1["micro"] <= 1
+    # every test token is stored, in order
+    predictions = store.read_table(run, "predictions")
+    tokens = sentences_of(predictions, "test", "text")
+    assert [tuple(t) for t in tokens] == [s.tokens for s in toy_corpus()["test"]]
+
+
+def test_predict_reproduces_the_stored_test_predictions(toy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    assert cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out))[0] == 0
+    run = only_run(out)
+    target = tmp_path / "predicted.conll"
+    code, output = cli("predict", "--run", run.name, "--runs", str(out), str(toy / "test.conll"), "-o", str(target))
+    assert code == 0, output
+    from nerkit.io import read
+
+    again = [list(s.tags) for s in read(target).sentences]
+    assert again == sentences_of(store.read_table(run, "predictions"), "test", "predicted")
+
+
+def test_predict_tags_plain_text(toy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    assert cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out))[0] == 0
+    text = tmp_path / "input.txt"
+    text.write_text("Angela Merkel visited Paris\n\nnothing here\n")
+    code, output = cli("predict", "--run", str(only_run(out)), str(text))
+    assert code == 0, output
+    blocks = [b.splitlines() for b in output.strip().split("\n\n")]
+    assert [line.split("\t")[0] for line in blocks[0]] == ["Angela", "Merkel", "visited", "Paris"]
+    assert len(blocks) == 2 and all(len(line.split("\t")) == 2 for b in blocks for line in b)
+
+
+def test_wrong_option_is_an_error_naming_the_valid_keys(toy: Path, tmp_path: Path) -> None:
+    code, output = cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(tmp_path / "r"), "-T", "max_len=3")
+    assert code == 2
+    assert "unknown lexicon.tagger.v1 option 'max_len'" in output and "max_length" in output
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+    code, output = cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(tmp_path / "r"), "-T", "max_length=long")
+    assert code == 2 and "'max_length'" in output and "int" in output
+    code, output = cli("run", "-t", "nosuch", "-d", str(toy), "-o", str(tmp_path / "r"))
+    assert code == 2 and "unknown tagger 'nosuch'; available:" in output and "lexicon.tagger.v1" in output
+
+
+def test_toml_config_gives_the_same_settings(toy: Path, tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text(
+        f'dataset = "{toy.as_posix()}"\nseed = 5\n[tagger]\nname = "lexicon"\n[tagger.options]\ncase_sensitive = false\n'
+    )
+    out = tmp_path / "runs"
+    code, output = cli("run", "--config", str(config), "-o", str(out), "-T", "max_length=4")
+    assert code == 0, output
+    row = store.read_table(only_run(out), "run").to_pylist()[0]
+    config_used = json.loads(row["config"])
+    assert row["seed"] == 5
+    assert config_used["tagger_options"] == {"case_sensitive": False, "max_length": "4"}
+    config.write_text('dataset = "x"\nepochs = 3\n[tagger]\nname = "lexicon"\n')
+    code, output = cli("run", "--config", str(config), "-o", str(out))
+    assert code == 2 and "unknown setting 'epochs'" in output
+
+
+def test_an_existing_run_is_never_overwritten(toy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    assert cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out))[0] == 0
+    run = only_run(out)
+    clash = out / (run.name + store.PARTIAL)
+    clash.mkdir()
+    with pytest.raises(NerkitError, match="never overwritten"):
+        store.finish(clash)
+    code, output = cli("run", "--resume", run.name, "-o", str(out))
+    assert code == 2 and "finished already" in output
+
+
+KILLER = """
+import os
+import signal
+
+from nerkit.plugin import hookimpl
+from nerkit_lexicon.tagger import LexiconTagger
+
+
+class KillerTagger(LexiconTagger):
+    \"\"\"The lexicon tagger, killed (SIGKILL) on its first test prediction when asked.\"\"\"
+
+    def predict(self, sentences):
+        if os.environ.get("KILL_ON_TEST") == "1" and len(sentences) == 10:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().predict(sentences)
+
+
+@hookimpl
+def register_taggers(register):
+    register("killer.tagger.v1", KillerTagger)
+"""
+
+
+def test_a_killed_run_leaves_only_partial_and_resume_finishes_it(toy: Path, tmp_path: Path) -> None:
+    site = make_plugin(tmp_path / "site", "nerkit_killer_demo", KILLER)
+    out = tmp_path / "runs"
+    killed = run_nerkit(["run", "-t", "killer", "-d", str(toy), "-o", str(out)], path=site, env={"KILL_ON_TEST": "1"})
+    assert killed.returncode != 0
+    (partial,) = list(out.iterdir())
+    assert partial.name.endswith(".partial")
+    assert (partial / "tagger").is_dir() and (partial / "raw-dev.arrow").exists()  # done steps kept
+    assert not (partial / "run.arrow").exists()
+    listed = run_nerkit(["runs", str(out)], path=site, env={"COLUMNS": "200"})
+    assert "unfinished" in listed.stdout
+
+    run_id = partial.name.removesuffix(".partial")
+    resumed = run_nerkit(["run", "--resume", run_id, "-o", str(out)], path=site)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "tagger trained already" in resumed.stderr
+    finished = out / run_id
+    assert [p.name for p in out.iterdir()] == [run_id]
+
+    whole = run_nerkit(["run", "-t", "killer", "-d", str(toy), "-o", str(tmp_path / "whole")], path=site)
+    assert whole.returncode == 0, whole.stderr
+    reference = only_run(tmp_path / "whole")
+    for name in ("predictions", "metrics"):
+        assert store.read_table(finished, name).equals(store.read_table(reference, name))
+
+
+def test_broken_plugin_does_not_stop_a_lexicon_run(toy: Path, tmp_path: Path) -> None:
+    site = make_plugin(tmp_path / "site", "nerkit_broken_demo", "raise RuntimeError('broken on purpose')\n")
+    done = run_nerkit(["run", "--tagger", "lexicon", "--dataset", str(toy), "--out", str(tmp_path / "runs")], path=site)
+    assert done.returncode == 0, done.stderr
+    assert (only_run(tmp_path / "runs") / "metrics.arrow").exists()
+
+
+@pytest.mark.skipif(not (DATA / "wnut17").is_dir(), reason=f"shared corpora not found at {DATA}; set NERKIT_DATA_DIR")
+def test_lexicon_on_wnut17_stores_test_f1_equal_to_seqeval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NERKIT_DATA_DIR", str(DATA))
+    out = tmp_path / "runs"
+    code, output = cli("run", "--tagger", "lexicon", "--dataset", "wnut17", "--out", str(out), "-T", "case_sensitive=false")
+    assert code == 0, output
+    run = only_run(out)
+    f1 = check_metrics_equal_seqeval(run)
+    assert {"corporation", "creative-work", "group", "location", "person", "product"} <= set(f1)
+    row = store.read_table(run, "run").to_pylist()[0]
+    assert row["dataset_license"] == "CC BY 4.0" and "WNUT2017" in row["dataset_citation"]
+    # predict on the test file gives the stored predictions
+    target = tmp_path / "test.pred.conll"
+    code, output = cli("predict", "--run", str(run), str(DATA / "wnut17" / "emerging.test.annotated"), "-o", str(target))
+    assert code == 0, output
+    from nerkit.io import read
+
+    assert [list(s.tags) for s in read(target).sentences] == sentences_of(
+        store.read_table(run, "predictions"), "test", "predicted"
+    )
