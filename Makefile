@@ -19,8 +19,11 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml constraints.txt
 	$(PIP) -e ".[test]"
 	touch $@ $(VENV)/.installed-base
 
+# Until the flair + openner main job lands, the demo trains the lexicon baseline on
+# the embedded hironsan corpus and prints its score table.
 demo: $(VENV)/.installed-base
 	$(BIN)/nerkit datasets
+	$(BIN)/nerkit run --tagger lexicon --dataset hironsan --out demo-out/runs
 	$(BIN)/nerkit convert --dataset hironsan --split test demo-out/hironsan-test.bioes.conll --to-scheme BIOES
 	@echo "--- first lines of demo-out/hironsan-test.bioes.conll"
 	@head -n 12 demo-out/hironsan-test.bioes.conll
