@@ -14,7 +14,9 @@ from nerkit.plugin import get_host
 from nerkit.testing import DatasetContract, MetricContract
 from nerkit.types import Corpus
 
-DATA = Path(os.environ.get("NERKIT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = Path(
+    os.environ.get("NERKIT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 class TestEntityMetric(MetricContract):

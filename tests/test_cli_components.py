@@ -19,7 +19,9 @@ def test_info_lists_options_with_types_and_defaults() -> None:
     code, output = invoke("info", "lexicon")
     assert code == 0, output
     assert "lexicon.tagger.v1 (tagger, plugin lexicon)" in output
-    lines = {line.split("│")[1].strip(): line for line in output.splitlines() if line.count("│") >= 4}
+    lines = {
+        line.split("│")[1].strip(): line for line in output.splitlines() if line.count("│") >= 4
+    }
     assert "bool" in lines["case_sensitive"] and "True" in lines["case_sensitive"]
     assert "int" in lines["max_length"] and "8" in lines["max_length"]
 

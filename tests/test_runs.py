@@ -18,7 +18,9 @@ from nerkit.errors import NerkitError
 from nerkit.io import write
 from nerkit.testing import toy_corpus
 
-DATA = Path(os.environ.get("NERKIT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = Path(
+    os.environ.get("NERKIT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 @pytest.fixture
@@ -71,13 +73,22 @@ def check_metrics_equal_seqeval(run: Path, split: str = "test") -> dict[str, flo
     return f1
 
 
-def test_run_stores_tables_with_provenance_and_seqeval_equal_scores(toy: Path, tmp_path: Path) -> None:
+def test_run_stores_tables_with_provenance_and_seqeval_equal_scores(
+    toy: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "runs"
-    code, output = cli("run", "--tagger", "lexicon", "--dataset", str(toy), "--out", str(out), "--seed", "7")
+    code, output = cli(
+        "run", "--tagger", "lexicon", "--dataset", str(toy), "--out", str(out), "--seed", "7"
+    )
     assert code == 0, output
     run = only_run(out)
     assert not run.name.endswith(".partial")
-    assert {p.name for p in run.iterdir()} >= {"run.arrow", "predictions.arrow", "metrics.arrow", "tagger"}
+    assert {p.name for p in run.iterdir()} >= {
+        "run.arrow",
+        "predictions.arrow",
+        "metrics.arrow",
+        "tagger",
+    }
     table = store.read_table(run, "run")
     assert table.schema.metadata[b"nerkit.schema_version"] == store.SCHEMA_VERSION.encode()
     row = table.to_pylist()[0]
@@ -101,7 +112,9 @@ def test_predict_reproduces_the_stored_test_predictions(toy: Path, tmp_path: Pat
     assert cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out))[0] == 0
     run = only_run(out)
     target = tmp_path / "predicted.conll"
-    code, output = cli("predict", "--run", run.name, "--runs", str(out), str(toy / "test.conll"), "-o", str(target))
+    code, output = cli(
+        "predict", "--run", run.name, "--runs", str(out), str(toy / "test.conll"), "-o", str(target)
+    )
     assert code == 0, output
     from nerkit.io import read
 
@@ -122,14 +135,22 @@ def test_predict_tags_plain_text(toy: Path, tmp_path: Path) -> None:
 
 
 def test_wrong_option_is_an_error_naming_the_valid_keys(toy: Path, tmp_path: Path) -> None:
-    code, output = cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(tmp_path / "r"), "-T", "max_len=3")
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(tmp_path / "r"), "-T", "max_len=3"
+    )
     assert code == 2
     assert "unknown lexicon.tagger.v1 option 'max_len'" in output and "max_length" in output
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
-    code, output = cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(tmp_path / "r"), "-T", "max_length=long")
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(tmp_path / "r"), "-T", "max_length=long"
+    )
     assert code == 2 and "'max_length'" in output and "int" in output
     code, output = cli("run", "-t", "nosuch", "-d", str(toy), "-o", str(tmp_path / "r"))
-    assert code == 2 and "unknown tagger 'nosuch'; available:" in output and "lexicon.tagger.v1" in output
+    assert (
+        code == 2
+        and "unknown tagger 'nosuch'; available:" in output
+        and "lexicon.tagger.v1" in output
+    )
 
 
 def test_toml_config_gives_the_same_settings(toy: Path, tmp_path: Path) -> None:
@@ -187,7 +208,11 @@ def register_taggers(register):
 def test_a_killed_run_leaves_only_partial_and_resume_finishes_it(toy: Path, tmp_path: Path) -> None:
     site = make_plugin(tmp_path / "site", "nerkit_killer_demo", KILLER)
     out = tmp_path / "runs"
-    killed = run_nerkit(["run", "-t", "killer", "-d", str(toy), "-o", str(out)], path=site, env={"KILL_ON_TEST": "1"})
+    killed = run_nerkit(
+        ["run", "-t", "killer", "-d", str(toy), "-o", str(out)],
+        path=site,
+        env={"KILL_ON_TEST": "1"},
+    )
     assert killed.returncode != 0
     (partial,) = list(out.iterdir())
     assert partial.name.endswith(".partial")
@@ -203,7 +228,9 @@ def test_a_killed_run_leaves_only_partial_and_resume_finishes_it(toy: Path, tmp_
     finished = out / run_id
     assert [p.name for p in out.iterdir()] == [run_id]
 
-    whole = run_nerkit(["run", "-t", "killer", "-d", str(toy), "-o", str(tmp_path / "whole")], path=site)
+    whole = run_nerkit(
+        ["run", "-t", "killer", "-d", str(toy), "-o", str(tmp_path / "whole")], path=site
+    )
     assert whole.returncode == 0, whole.stderr
     reference = only_run(tmp_path / "whole")
     for name in ("predictions", "metrics"):
@@ -211,17 +238,37 @@ def test_a_killed_run_leaves_only_partial_and_resume_finishes_it(toy: Path, tmp_
 
 
 def test_broken_plugin_does_not_stop_a_lexicon_run(toy: Path, tmp_path: Path) -> None:
-    site = make_plugin(tmp_path / "site", "nerkit_broken_demo", "raise RuntimeError('broken on purpose')\n")
-    done = run_nerkit(["run", "--tagger", "lexicon", "--dataset", str(toy), "--out", str(tmp_path / "runs")], path=site)
+    site = make_plugin(
+        tmp_path / "site", "nerkit_broken_demo", "raise RuntimeError('broken on purpose')\n"
+    )
+    done = run_nerkit(
+        ["run", "--tagger", "lexicon", "--dataset", str(toy), "--out", str(tmp_path / "runs")],
+        path=site,
+    )
     assert done.returncode == 0, done.stderr
     assert (only_run(tmp_path / "runs") / "metrics.arrow").exists()
 
 
-@pytest.mark.skipif(not (DATA / "wnut17").is_dir(), reason=f"shared corpora not found at {DATA}; set NERKIT_DATA_DIR")
-def test_lexicon_on_wnut17_stores_test_f1_equal_to_seqeval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(
+    not (DATA / "wnut17").is_dir(),
+    reason=f"shared corpora not found at {DATA}; set NERKIT_DATA_DIR",
+)
+def test_lexicon_on_wnut17_stores_test_f1_equal_to_seqeval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NERKIT_DATA_DIR", str(DATA))
     out = tmp_path / "runs"
-    code, output = cli("run", "--tagger", "lexicon", "--dataset", "wnut17", "--out", str(out), "-T", "case_sensitive=false")
+    code, output = cli(
+        "run",
+        "--tagger",
+        "lexicon",
+        "--dataset",
+        "wnut17",
+        "--out",
+        str(out),
+        "-T",
+        "case_sensitive=false",
+    )
     assert code == 0, output
     run = only_run(out)
     f1 = check_metrics_equal_seqeval(run)
@@ -230,7 +277,14 @@ def test_lexicon_on_wnut17_stores_test_f1_equal_to_seqeval(tmp_path: Path, monke
     assert row["dataset_license"] == "CC BY 4.0" and "WNUT2017" in row["dataset_citation"]
     # predict on the test file gives the stored predictions
     target = tmp_path / "test.pred.conll"
-    code, output = cli("predict", "--run", str(run), str(DATA / "wnut17" / "emerging.test.annotated"), "-o", str(target))
+    code, output = cli(
+        "predict",
+        "--run",
+        str(run),
+        str(DATA / "wnut17" / "emerging.test.annotated"),
+        "-o",
+        str(target),
+    )
     assert code == 0, output
     from nerkit.io import read
 
