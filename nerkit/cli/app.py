@@ -86,8 +86,15 @@ def _register_commands() -> None:
     for module in sorted(pkgutil.iter_modules(nerkit.cli.__path__), key=lambda m: m.name):
         if module.name.endswith("_cmd"):
             importlib.import_module(f"nerkit.cli.{module.name}").register(app)
-    # Plugins add theirs through the register_commands hook; a failing plugin is
-    # reported by `nerkit plugins` and leaves the other commands working.
+
+
+def builtin_command_names() -> set[str]:
+    return {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
+
+
+def add_plugin_commands() -> None:
+    """Let plugins add commands (the register_commands hook); a failing plugin is
+    reported by `nerkit plugins` and leaves the other commands working."""
     from nerkit.plugin import get_host
 
     get_host().call_register_commands(app)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nerkit.errors import InputError
 from nerkit.metrics.encoding import (
     TagSequences,
     Vocabulary,
@@ -273,3 +274,49 @@ def prepare_pair(gold: TagSequences, pred: TagSequences, scheme: Scheme) -> Prep
     gold_ids = tag_ids(gold, vocab, n)
     pred_ids = tag_ids(pred, vocab, n)
     return PreparedPair(gold_ids, pred_ids, lengths, _tables(list(vocab), scheme))
+
+
+def prepare_ids(
+    gold_ids: np.ndarray,
+    pred_ids: np.ndarray,
+    lengths: np.ndarray,
+    vocab: Sequence[str],
+    scheme: Scheme,
+) -> PreparedPair:
+    """A PreparedPair from tag ids over ``vocab`` (``vocab[0]`` must be ``O``), for
+    readers that map tags to ids themselves (``nerkit.io.scan``)."""
+    if not vocab or vocab[0] != OUTSIDE:
+        raise ValueError("vocab[0] must be 'O'")
+    if gold_ids.size != pred_ids.size or gold_ids.size != int(np.sum(lengths)):
+        raise InputError(
+            f"{gold_ids.size} gold and {pred_ids.size} predicted tags for {int(np.sum(lengths))} tokens"
+        )
+    return PreparedPair(
+        gold_ids, pred_ids, np.asarray(lengths, dtype=np.int64), _tables(list(vocab), scheme)
+    )
+
+
+def invalid_transitions(ids: np.ndarray, lengths: np.ndarray, tables: _Tables) -> int:
+    """How many transitions (sentence edges count as ``O``) break the scheme, as
+    ``schemes.validate`` counts them, for a batch of tag ids."""
+    n = ids.size
+    if n == 0:
+        return 0
+    k = tables.size
+    broken = _BREAKS_EARLIER | _BREAKS_LATER
+    ends_at = np.cumsum(lengths)
+    starts_at = ends_at - lengths
+    nonempty = lengths > 0
+    inside = np.ones(n, dtype=bool)  # transition t (t >= 1) joins tokens t-1 and t of one sentence
+    inside[0] = False
+    inside[starts_at[nonempty & (starts_at > 0)]] = False
+    pos = np.flatnonzero(inside)
+    count = int(
+        np.count_nonzero(
+            tables.transitions.take(ids[pos - 1].astype(np.int32) * k + ids[pos]) & broken
+        )
+    )
+    first, last = ids[starts_at[nonempty]], ids[ends_at[nonempty] - 1]
+    count += int(np.count_nonzero(tables.transitions.take(first.astype(np.int32)) & broken))
+    count += int(np.count_nonzero(tables.transitions.take(last.astype(np.int32) * k) & broken))
+    return count

@@ -10,7 +10,7 @@ from types import MappingProxyType
 import numpy as np
 
 from nerkit.metrics.encoding import TagSequences, resolve
-from nerkit.metrics.extraction import exact_matches, prepare_pair
+from nerkit.metrics.extraction import PreparedPair, exact_matches, prepare_pair
 from nerkit.schemes import Scheme
 
 
@@ -171,7 +171,11 @@ def scores(
     ``SchemeError`` for a tag outside the scheme.
     """
     s = resolve(scheme, mode, gold)
-    prepared = prepare_pair(gold, pred, s)
+    return score_prepared(prepare_pair(gold, pred, s), s, mode)
+
+
+def score_prepared(prepared: PreparedPair, s: Scheme, mode: str) -> Scores:
+    """``scores`` of a batch already encoded as tag ids (``prepare_pair``/``prepare_ids``)."""
     gold_entities, pred_entities = prepared.entities(mode)
     hit = exact_matches(gold_entities, pred_entities)
     n_labels = len(prepared.tables.labels)

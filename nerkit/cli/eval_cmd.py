@@ -1,0 +1,313 @@
+"""``nerkit eval``: score predictions against gold from files, as seqeval would, faster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from nerkit.evaluation.files import EvalPair, EvalResult
+
+_AVERAGES = ("micro", "macro", "weighted")
+
+
+def eval_command(
+    gold: Annotated[
+        Path, typer.Argument(help="Gold file (CoNLL, CSV or JSON lines).", show_default=False)
+    ],
+    pred: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Predictions with the same tokens. Leave out with --gold-col/--pred-col.",
+            show_default=False,
+        ),
+    ] = None,
+    gold_col: Annotated[
+        int | None,
+        typer.Option(
+            "--gold-col",
+            help="Gold tag column of a CoNLL file (0-based; negative counts from the end).",
+            show_default=False,
+        ),
+    ] = None,
+    pred_col: Annotated[
+        int | None,
+        typer.Option(
+            "--pred-col",
+            help="Predicted tag column, for one CoNLL file holding both.",
+            show_default=False,
+        ),
+    ] = None,
+    scheme: Annotated[
+        str,
+        typer.Option(
+            "--scheme", help="Tag scheme (IOB1, IOB2, IOE1, IOE2, BIOES, BILOU, IO) or auto."
+        ),
+    ] = "IOB2",
+    mode: Annotated[
+        str, typer.Option("--mode", help="lenient (conlleval, seqeval's default) or strict.")
+    ] = "lenient",
+    repair: Annotated[
+        str,
+        typer.Option(
+            "--repair", help="Repair invalid predicted sequences first: none, conlleval or discard."
+        ),
+    ] = "none",
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="Add partial-match scores (SemEval-2013: strict, exact, partial, type).",
+        ),
+    ] = False,
+    errors: Annotated[
+        bool,
+        typer.Option(
+            "--errors", help="Add error analysis: type confusions, frequent errors, F1 by length."
+        ),
+    ] = False,
+    train: Annotated[
+        Path | None,
+        typer.Option(
+            "--train",
+            help="Training file: --errors also splits F1 by seen / unseen entity strings.",
+            show_default=False,
+        ),
+    ] = None,
+    ci: Annotated[
+        bool,
+        typer.Option(
+            "--ci", help="Add a bootstrap confidence interval of micro F1 over sentences."
+        ),
+    ] = False,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="Second prediction file: paired tests (bootstrap, approximate randomisation) of PRED against it.",
+            show_default=False,
+        ),
+    ] = None,
+    resamples: Annotated[
+        int, typer.Option("--resamples", help="Resamples / trials for --ci and --against.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the resampling.")] = 13,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print CSV rows (metric, label, value, support).")
+    ] = False,
+) -> None:
+    """Score PRED against GOLD: per-type and averaged P / R / F1, token accuracy, invalid transitions.
+
+    Example: `nerkit eval gold.conll pred.conll`, or `nerkit eval both.conll --gold-col 1 --pred-col 2`.
+    """
+    from nerkit.errors import ConfigError
+    from nerkit.evaluation.files import evaluate, load_pair
+
+    if mode not in ("lenient", "strict"):
+        raise ConfigError(f"--mode must be lenient or strict, not {mode!r}")
+    if as_json and as_csv:
+        raise ConfigError("choose one of --json and --csv")
+    if train is not None and not errors:
+        raise ConfigError("--train goes with --errors")
+    pair = load_pair(
+        gold, pred, scheme=scheme, gold_col=gold_col, pred_col=pred_col, need_tokens=errors
+    )
+    result = evaluate(pair, mode=mode, repair=repair)
+    extras = _extras(pair, result, mode, partial, errors, train, ci, against, resamples, seed)
+    if as_json:
+        import json
+
+        typer.echo(
+            json.dumps(
+                result_to_dict(pair, result) | {k: v[0] for k, v in extras.items()}, indent=2
+            )
+        )
+    elif as_csv:
+        _print_csv(result)
+        if extras:
+            typer.echo(
+                "# --partial, --errors, --ci and --against are shown with --json or as tables",
+                err=True,
+            )
+    else:
+        _print_table(pair, result)
+        from rich.console import Console
+
+        console = Console()
+        for _, renderables in extras.values():
+            for item in renderables:
+                console.print(item)
+
+
+def _extras(
+    pair: EvalPair,
+    result: EvalResult,
+    mode: str,
+    partial: bool,
+    errors: bool,
+    train: Path | None,
+    ci: bool,
+    against: Path | None,
+    resamples: int,
+    seed: int,
+) -> dict[str, tuple[Any, list[Any]]]:
+    """The optional sections: name -> (JSON form, things to print)."""
+    out: dict[str, tuple[Any, list[Any]]] = {}
+    gold_tags, pred_tags = pair.tags("gold"), result_tags(pair, result)
+    scheme = pair.scheme.name
+    if partial:
+        from nerkit.evaluation.partial import partial_scores_from_tags
+        from nerkit.evaluation.render import partial_table, partial_to_dict, partial_type_table
+
+        scored = partial_scores_from_tags(gold_tags, pred_tags, scheme, mode)
+        out["partial"] = (
+            partial_to_dict(scored),
+            [partial_table(scored), partial_type_table(scored)],
+        )
+    if errors:
+        from nerkit.evaluation.analysis import analyze_errors
+        from nerkit.evaluation.render import analysis_tables, analysis_to_dict
+        from nerkit.io import read
+
+        train_sentences = read(train, scheme=scheme).sentences if train is not None else None
+        analysis = analyze_errors(
+            pair.tokens or [], gold_tags, pred_tags, scheme, mode, train=train_sentences
+        )
+        out["errors"] = (analysis_to_dict(analysis), analysis_tables(analysis))
+    if ci:
+        from nerkit.evaluation.significance import bootstrap_ci
+
+        interval = bootstrap_ci(gold_tags, pred_tags, scheme, mode, resamples=resamples, seed=seed)
+        text = (
+            f"micro F1 {100 * interval.f1:.2f}, {100 * interval.confidence:.0f}% bootstrap interval "
+            f"[{100 * interval.low:.2f}, {100 * interval.high:.2f}] ({interval.resamples} resamples, seed {interval.seed})"
+        )
+        out["ci"] = (_asdict(interval), [text])
+    if against is not None:
+        from nerkit.evaluation.files import load_pair
+        from nerkit.evaluation.significance import approximate_randomization, paired_bootstrap
+
+        other = load_pair(pair.gold_path, against, scheme=scheme)
+        if other.tags("gold") != gold_tags:
+            from nerkit.errors import InputError
+
+            raise InputError(
+                "its sentences do not line up with the other prediction file", path=against
+            )
+        b_tags = other.tags("pred")
+        tests = [
+            paired_bootstrap(
+                gold_tags, pred_tags, b_tags, scheme, mode, resamples=resamples, seed=seed
+            ),
+            approximate_randomization(
+                gold_tags, pred_tags, b_tags, scheme, mode, trials=resamples, seed=seed
+            ),
+        ]
+        lines = [
+            f"{t.method}: F1 {100 * t.f1_a:.2f} ({pair.pred_path}) vs {100 * t.f1_b:.2f} ({against}), "
+            f"delta {100 * t.delta:+.2f}, p = {t.p_value:.4f} ({t.iterations} iterations, seed {t.seed})"
+            for t in tests
+        ]
+        out["against"] = ({"file": str(against), "tests": [_asdict(t) for t in tests]}, lines)
+    return out
+
+
+def result_tags(pair: EvalPair, result: EvalResult) -> list[list[str]]:
+    """The predicted tags that were scored (after --repair)."""
+    return result.repaired_tags if result.repaired_tags is not None else pair.tags("pred")
+
+
+def _asdict(value: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(value)
+
+
+def result_to_dict(pair: EvalPair, result: EvalResult) -> dict[str, Any]:
+    s = result.scores
+    return {
+        "gold": pair.gold_path,
+        "pred": pair.pred_path,
+        "scheme": s.scheme,
+        "mode": s.mode,
+        "per_type": {
+            label: {"precision": t.precision, "recall": t.recall, "f1": t.f1, "support": t.support}
+            for label, t in s.per_type.items()
+        },
+        **{
+            avg: {"precision": t.precision, "recall": t.recall, "f1": t.f1, "support": t.support}
+            for avg, t in zip(_AVERAGES, (s.micro, s.macro, s.weighted), strict=True)
+        },
+        "accuracy": s.accuracy,
+        "accuracy_without_o": s.accuracy_without_o,
+        "tokens": s.tokens,
+        "sentences": int(pair.prepared.lengths.size),
+        "invalid_transitions": {"gold": result.invalid_gold, "pred": result.invalid_pred},
+        "repair": result.repair,
+        "repaired_tokens": result.repaired_tokens,
+    }
+
+
+def _print_csv(result: EvalResult) -> None:
+    import csv
+    import sys
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["metric", "label", "value", "support"])
+    writer.writerows(result.scores.rows())
+    writer.writerow(["invalid_transitions", "gold", result.invalid_gold, ""])
+    writer.writerow(["invalid_transitions", "pred", result.invalid_pred, ""])
+    writer.writerow(["repaired_tokens", result.repair, result.repaired_tokens, ""])
+
+
+def _print_table(pair: EvalPair, result: EvalResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    s = result.scores
+    table = Table(
+        title=f"{pair.pred_path} against {pair.gold_path} ({s.scheme}, {s.mode})",
+        title_justify="left",
+    )
+    for column in ("type", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "type" else "right")
+    labels = list(s.per_type)
+    for label in labels:
+        t = s.per_type[label]
+        table.add_row(
+            label,
+            *_pct(t.precision, t.recall, t.f1),
+            str(t.support),
+            end_section=label == labels[-1],
+        )
+    for avg, t in zip(_AVERAGES, (s.micro, s.macro, s.weighted), strict=True):
+        table.add_row(
+            avg,
+            *_pct(t.precision, t.recall, t.f1),
+            str(t.support),
+            style="bold" if avg == "micro" else None,
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"token accuracy {100 * s.accuracy:.2f} ({s.tokens} tokens), "
+        f"without O {100 * s.accuracy_without_o:.2f} ({s.tokens_without_o} tokens)"
+    )
+    console.print(
+        f"invalid transitions: gold {result.invalid_gold}, predictions {result.invalid_pred}"
+    )
+    if result.repair != "none":
+        console.print(
+            f"repaired ({result.repair}): {result.repaired_tokens} predicted tags changed"
+        )
+
+
+def _pct(*values: float) -> list[str]:
+    return [f"{100 * v:.2f}" for v in values]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)

@@ -1,0 +1,654 @@
+"""Line stored runs up: one row per configuration, grouped by the data they were scored on.
+
+The choices a reader of the table needs to know:
+
+* **Groups.** A score is comparable only with scores on the same data, so runs are
+  grouped by the fingerprint of their test split (of their dev split when a run has
+  no test split). Deltas and paired tests are computed only within a group. Runs of
+  one group whose dev splits differ get a note: their dev columns are not comparable.
+* **Seeds.** Runs whose configs are equal once ``seed``, ``command`` and ``data_dir``
+  are left out (where a corpus was read from is not part of what was run; its
+  fingerprint is, through the group) form one row: the mean of their scores, the
+  sample standard deviation (``ddof=1``; 0 for one run) and ``n``.
+* **Baseline.** With a baseline every other row gets ``delta = row mean - baseline``
+  on the test split, each run at its last stage (``corrected`` when it has one, else
+  ``base``), and a paired test on the stored test predictions of that stage. The
+  baseline is one run, so it gets a row of its own even when it has siblings that
+  differ only in seed. A row of several seeds is tested run by run against the
+  baseline and shows the **largest** of their p-values: the difference is called
+  significant at level alpha only when it is for every seed (conservative; every
+  member's p-value is in the JSON output). A baseline scored on other test data than
+  some of the runs is an error that names them.
+* **Tests** are those of ``nerkit.evaluation.significance`` on per-sentence entity
+  counts, for the statistics f1, precision and recall (micro); other metrics get a
+  delta without a p-value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from nerkit import store
+from nerkit.errors import ConfigError, InputError, NerkitError
+from nerkit.evaluation.significance import (
+    BOOTSTRAP,
+    RANDOMIZATION,
+    STATISTICS,
+    PairedTest,
+    SentenceCounts,
+    approximate_randomization_counts,
+    paired_bootstrap_counts,
+    sentence_counts,
+)
+
+SPLITS = ("dev", "test")
+STAGES = ("base", "corrected")  # the order of a run's stages; unknown ones sort after
+MODES = ("lenient", "strict")
+TESTS = ("bootstrap", "ar", "none")
+# Config keys that do not change what a run computes.
+IGNORED_CONFIG_KEYS = frozenset({"seed", "command", "data_dir"})
+# Metrics stored as counts rather than shares (shown as numbers, not percentages).
+COUNT_METRICS = frozenset({"repairs", "predicted", "correct"})
+
+MetricKey = tuple[str, str, str, str, str]  # (split, stage, mode, metric, label)
+Column = tuple[str, str]  # (split, stage)
+
+
+# ------------------------------------------------------------------ runs
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    """What ``compare`` reads of a finished run: its run row and its metrics."""
+
+    run_id: str
+    path: Path
+    dataset: str
+    tagger: str
+    seed: int | None
+    scheme: str
+    created_utc: str
+    config: Mapping[str, Any]
+    fingerprints: Mapping[str, str]
+    metrics: Mapping[MetricKey, float]
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        found = {key[1] for key in self.metrics}
+        return tuple(sorted(found, key=_stage_order))
+
+    def last_stage(self, split: str = "test") -> str | None:
+        stages = [key[1] for key in self.metrics if key[0] == split]
+        return max(stages, key=_stage_order) if stages else None
+
+    def value(self, split: str, stage: str, mode: str, metric: str) -> float | None:
+        """The micro (or, for token metrics, ``all``) value of ``metric``."""
+        for label in ("micro", "all"):
+            found = self.metrics.get((split, stage, mode, metric, label))
+            if found is not None:
+                return found
+        return None
+
+    @property
+    def group_split(self) -> str | None:
+        """The split whose fingerprint defines this run's group."""
+        for split in ("test", "dev"):
+            if split in self.fingerprints:
+                return split
+        return None
+
+    @property
+    def config_key(self) -> str:
+        """The config with the keys that only name a repetition left out."""
+        kept = {k: v for k, v in self.config.items() if k not in IGNORED_CONFIG_KEYS}
+        return json.dumps(kept, sort_keys=True, default=str)
+
+    def describe(self) -> str:
+        """The config in a few words: tagger and its options, decoder when not the default."""
+        cfg = self.config
+        words = [str(cfg.get("tagger") or self.tagger)]
+        words += [f"{k}={_option(v)}" for k, v in sorted((cfg.get("tagger_options") or {}).items())]
+        if cfg.get("corrector"):
+            words.append(f"+ {cfg['corrector']}")
+            opts = cfg.get("corrector_options") or {}
+            words += [f"{k}={_option(v)}" for k, v in sorted(opts.items())]
+        decoder = str(cfg.get("decoder") or "")
+        if decoder and not decoder.startswith("conlleval"):
+            words.append(f"decoder={decoder.split('.')[0]}")
+        return " ".join(words)
+
+
+def _option(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def _stage_order(stage: str) -> tuple[int, str]:
+    return (STAGES.index(stage) if stage in STAGES else len(STAGES), stage)
+
+
+def load_run(path: Path) -> StoredRun:
+    """Read a finished run folder (its ``run`` and ``metrics`` tables)."""
+    path = Path(path)
+    if path.name.endswith(store.PARTIAL):
+        run_id = path.name[: -len(store.PARTIAL)]
+        raise NerkitError(
+            f"run {run_id} is unfinished ({path}); finish it with nerkit run --resume {run_id}"
+        )
+    row = store.read_table(path, "run").to_pylist()[0]
+    metrics = {
+        (r["split"], r["stage"], r["mode"], r["metric"], r["label"]): float(r["value"])
+        for r in store.read_table(path, "metrics").to_pylist()
+    }
+    return StoredRun(
+        run_id=row["run_id"],
+        path=path,
+        dataset=row["dataset"] or "",
+        tagger=row["tagger"] or "",
+        seed=row["seed"],
+        scheme=row["scheme"] or "IOB2",
+        created_utc=str(row["created_utc"]),
+        config=MappingProxyType(json.loads(row["config"])),
+        fingerprints=MappingProxyType(json.loads(row["fingerprints"] or "{}")),
+        metrics=MappingProxyType(metrics),
+    )
+
+
+def resolve_runs(refs: Sequence[str | Path], runs_dir: Path) -> list[Path]:
+    """Run folders from run folders, run ids (looked up in ``runs_dir``) and folders
+    holding runs (every finished run inside, oldest first). No refs: every finished
+    run in ``runs_dir``. Duplicates are dropped; the order of first mention is kept."""
+    if not refs and not Path(runs_dir).is_dir():
+        raise NerkitError(
+            f"no runs to compare: {runs_dir} is not a folder (name run folders, run ids "
+            "or folders of runs, or the folder of runs with --runs)"
+        )
+    found: dict[Path, None] = {}
+    for ref in refs or [runs_dir]:
+        for path in _expand(ref, runs_dir):
+            found.setdefault(path.resolve(), None)
+    if not found:
+        where = ", ".join(str(r) for r in refs) if refs else str(runs_dir)
+        raise NerkitError(f"no finished runs to compare in {where}")
+    return list(found)
+
+
+def _expand(ref: str | Path, runs_dir: Path) -> list[Path]:
+    path = Path(ref)
+    if path.name.endswith(store.PARTIAL) and path.is_dir():
+        load_run(path)  # raises: unfinished
+    if (path / "run.arrow").exists():
+        return [path]
+    if path.is_dir() and not (runs_dir / str(ref) / "run.arrow").exists():
+        finished = [r.path for r in store.list_runs(path) if r.complete]
+        if not finished:
+            unfinished = [r.run_id for r in store.list_runs(path)]
+            extra = f" (unfinished: {', '.join(unfinished)})" if unfinished else ""
+            raise NerkitError(f"no finished runs in {path}{extra}")
+        return finished
+    return [store.find_run(str(ref), runs_dir)]
+
+
+def resolve_baseline(ref: str | Path, paths: Sequence[Path], runs_dir: Path) -> Path:
+    """The baseline's folder: one of ``paths`` whose folder is named ``ref``, else a
+    run folder or a run id looked up in ``runs_dir``."""
+    for path in paths:
+        if path.name == str(ref):
+            return path
+    return store.find_run(str(ref), runs_dir)
+
+
+# ------------------------------------------------------------ the table
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """The values of one column for the runs of a row."""
+
+    values: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.values, ddof=1)) if self.n > 1 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One configuration: one run, or the runs that differ from each other only in seed."""
+
+    runs: tuple[StoredRun, ...]
+    cells: Mapping[Column, Cell]
+    baseline: bool = False
+    delta: float | None = None
+    p_value: float | None = None
+    tests: tuple[PairedTest, ...] = ()  # one per run, in the order of ``runs``
+
+    @property
+    def config(self) -> str:
+        return self.runs[0].describe()
+
+    @property
+    def seeds(self) -> tuple[int | None, ...]:
+        return tuple(r.seed for r in self.runs)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Runs scored on the same data: ``split``'s fingerprint is ``fingerprint``."""
+
+    split: str
+    fingerprint: str
+    datasets: tuple[str, ...]
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Every group of a comparison and the settings that produced its numbers."""
+
+    groups: tuple[Group, ...]
+    metric: str
+    mode: str
+    baseline: str | None = None
+    test: str | None = None  # the paired test's method name, None without baseline or test
+    iterations: int = 1000
+    seed: int = 13
+    notes: tuple[str, ...] = ()
+
+    @property
+    def percent(self) -> bool:
+        return self.metric not in COUNT_METRICS
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, with raw values (shares, not percentages), for JSON."""
+        return {
+            "metric": self.metric,
+            "mode": self.mode,
+            "baseline": self.baseline,
+            "test": self.test,
+            "iterations": self.iterations,
+            "seed": self.seed,
+            "notes": list(self.notes),
+            "groups": [
+                {
+                    "split": g.split,
+                    "fingerprint": g.fingerprint,
+                    "datasets": list(g.datasets),
+                    "notes": list(g.notes),
+                    "columns": [column_name(c) for c in g.columns],
+                    "rows": [_row_dict(row, g.columns) for row in g.rows],
+                }
+                for g in self.groups
+            ],
+        }
+
+    def records(self) -> list[dict[str, Any]]:
+        """One flat record per row (raw values), the columns of every group together:
+        for CSV and data frames."""
+        columns = list(dict.fromkeys(c for g in self.groups for c in g.columns))
+        out = []
+        for number, g in enumerate(self.groups, 1):
+            for row in g.rows:
+                record: dict[str, Any] = {
+                    "group": number,
+                    "datasets": " ".join(g.datasets),
+                    f"{g.split}_fingerprint": g.fingerprint,
+                    "runs": " ".join(r.run_id for r in row.runs),
+                    "config": row.config,
+                    "seeds": " ".join(str(s) for s in row.seeds),
+                    "n": len(row.runs),
+                    "baseline": row.baseline,
+                }
+                for column in columns:
+                    cell = row.cells.get(column)
+                    record[column_name(column)] = cell.mean if cell else None
+                    record[f"{column_name(column)} std"] = cell.std if cell else None
+                record["delta"] = row.delta
+                record["p_value"] = row.p_value
+                out.append(record)
+        # One header for every record, so that a CSV writer needs no special case.
+        keys = list(dict.fromkeys(k for r in out for k in r))
+        return [{k: r.get(k) for k in keys} for r in out]
+
+
+def column_name(column: Column) -> str:
+    return f"{column[0]} {column[1]}"
+
+
+def _row_dict(row: Row, columns: Sequence[Column]) -> dict[str, Any]:
+    return {
+        "runs": [r.run_id for r in row.runs],
+        "config": row.config,
+        "seeds": list(row.seeds),
+        "n": len(row.runs),
+        "baseline": row.baseline,
+        "values": {
+            column_name(c): {
+                "mean": row.cells[c].mean,
+                "std": row.cells[c].std,
+                "n": row.cells[c].n,
+                "values": list(row.cells[c].values),
+            }
+            for c in columns
+            if c in row.cells
+        },
+        "delta": row.delta,
+        "p_value": row.p_value,
+        "tests": [
+            {"run": r.run_id, "delta": t.delta, "p_value": t.p_value}
+            for r, t in zip(row.runs, row.tests, strict=True)
+        ]
+        if row.tests
+        else [],
+    }
+
+
+# ------------------------------------------------------------- compare
+
+
+def compare_runs(
+    paths: Iterable[Path],
+    *,
+    metric: str = "f1",
+    mode: str = "lenient",
+    baseline: Path | None = None,
+    test: str = "bootstrap",
+    iterations: int = 1000,
+    seed: int = 13,
+) -> Comparison:
+    """Group and line up the runs in ``paths`` (see the module docstring).
+
+    ``test`` is ``bootstrap`` (paired bootstrap), ``ar`` (approximate randomisation)
+    or ``none``; ``iterations`` its resamples or trials, ``seed`` its random seed.
+    """
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
+    if test not in TESTS:
+        raise ConfigError(f"unknown test {test!r} (known: {', '.join(TESTS)})")
+    runs = {p.resolve(): load_run(p) for p in paths}
+    base_run = None
+    if baseline is not None:
+        key = Path(baseline).resolve()
+        base_run = runs[key] if key in runs else runs.setdefault(key, load_run(Path(baseline)))
+    if not runs:
+        raise NerkitError("no runs to compare")
+    _check_metric(list(runs.values()), metric)
+
+    by_group: dict[tuple[str, str], list[StoredRun]] = {}
+    for run in runs.values():
+        split = run.group_split
+        if split is None:
+            raise NerkitError(f"run {run.run_id} has no dev or test split to compare")
+        by_group.setdefault((split, run.fingerprints[split]), []).append(run)
+    if base_run is not None:
+        _check_baseline(base_run, by_group)
+
+    counts = _CountsCache(mode)
+    groups = tuple(
+        _group(split, fp, members, metric, mode, base_run, test, iterations, seed, counts)
+        for (split, fp), members in by_group.items()
+    )
+    notes: tuple[str, ...] = ()
+    method = None
+    if base_run is not None and test != "none":
+        if metric in STATISTICS:
+            method = BOOTSTRAP if test == "bootstrap" else RANDOMIZATION
+        else:
+            notes = (f"no paired test for {metric}: tests cover {', '.join(STATISTICS)}",)
+    return Comparison(
+        groups=groups,
+        metric=metric,
+        mode=mode,
+        baseline=base_run.run_id if base_run else None,
+        test=method,
+        iterations=iterations,
+        seed=seed,
+        notes=notes,
+    )
+
+
+def _check_metric(runs: Sequence[StoredRun], metric: str) -> None:
+    known = sorted({key[3] for run in runs for key in run.metrics})
+    if metric not in known:
+        raise ConfigError(f"no metric {metric!r} in these runs (stored: {', '.join(known)})")
+
+
+def _check_baseline(
+    base: StoredRun, by_group: Mapping[tuple[str, str], Sequence[StoredRun]]
+) -> None:
+    fingerprint = base.fingerprints.get("test")
+    if fingerprint is None:
+        raise NerkitError(
+            f"baseline {base.run_id} has no test split; a baseline is compared on test predictions"
+        )
+    others = [
+        r for key, members in by_group.items() if key != ("test", fingerprint) for r in members
+    ]
+    if others:
+        shown = "; ".join(
+            f"{r.run_id} (dataset {r.dataset}, test fingerprint "
+            f"{_short(r.fingerprints.get('test'))})"
+            for r in others
+        )
+        raise NerkitError(
+            f"baseline {base.run_id} (dataset {base.dataset}, test fingerprint "
+            f"{_short(fingerprint)}) is scored on other test data than {shown}; a baseline "
+            "is compared only with runs on the same test split: leave those runs out, "
+            "or compare without --baseline"
+        )
+
+
+def _short(fingerprint: str | None) -> str:
+    return fingerprint[:12] if fingerprint else "none (no test split)"
+
+
+def _group(
+    split: str,
+    fingerprint: str,
+    members: Sequence[StoredRun],
+    metric: str,
+    mode: str,
+    base: StoredRun | None,
+    test: str,
+    iterations: int,
+    seed: int,
+    counts: _CountsCache,
+) -> Group:
+    columns = tuple(
+        (s, stage)
+        for s in SPLITS
+        for stage in sorted({st for r in members for st in r.stages}, key=_stage_order)
+        if any(r.value(s, stage, mode, metric) is not None for r in members)
+    )
+    # Seed siblings share a row; the baseline is one run, so it is a row of its own.
+    configs: dict[str, list[StoredRun]] = {}
+    for run in members:
+        key = "baseline" if run is base else run.config_key
+        configs.setdefault(key, []).append(run)
+    ordered = sorted(configs.items(), key=lambda item: item[0] != "baseline")
+
+    base_value = _final(base, mode, metric) if base is not None else None
+    rows = []
+    for key, runs in ordered:
+        cells = {
+            c: Cell(tuple(v for r in runs if (v := r.value(c[0], c[1], mode, metric)) is not None))
+            for c in columns
+        }
+        cells = {c: cell for c, cell in cells.items() if cell.n}
+        if base is None or key == "baseline":
+            rows.append(Row(tuple(runs), MappingProxyType(cells), baseline=key == "baseline"))
+            continue
+        finals = [v for r in runs if (v := _final(r, mode, metric)) is not None]
+        delta = float(np.mean(finals)) - base_value if finals and base_value is not None else None
+        tests: tuple[PairedTest, ...] = ()
+        if test != "none" and metric in STATISTICS:
+            tests = tuple(_paired(counts, base, r, test, iterations, seed, metric) for r in runs)
+        p_value = max(t.p_value for t in tests) if tests else None
+        rows.append(Row(tuple(runs), MappingProxyType(cells), False, delta, p_value, tests))
+
+    notes = []
+    dev = {r.fingerprints.get("dev") for r in members}
+    if split == "test" and len(dev) > 1:
+        notes.append("the dev splits of these runs differ: their dev columns are not comparable")
+    return Group(
+        split=split,
+        fingerprint=fingerprint,
+        datasets=tuple(dict.fromkeys(r.dataset for r in members)),
+        columns=columns,
+        rows=tuple(rows),
+        notes=tuple(notes),
+    )
+
+
+def _final(run: StoredRun, mode: str, metric: str) -> float | None:
+    stage = run.last_stage("test")
+    return run.value("test", stage, mode, metric) if stage is not None else None
+
+
+def _paired(
+    counts: _CountsCache,
+    base: StoredRun,
+    run: StoredRun,
+    test: str,
+    iterations: int,
+    seed: int,
+    metric: str,
+) -> PairedTest:
+    a, b = counts.get(base), counts.get(run)
+    # A run whose last sentences are empty stores no rows for them: pad with zeros.
+    size = max(len(a), len(b))
+    a, b = _padded(a, size), _padded(b, size)
+    try:
+        if test == "ar":
+            return approximate_randomization_counts(
+                a, b, trials=iterations, seed=seed, statistic=metric
+            )
+        return paired_bootstrap_counts(a, b, resamples=iterations, seed=seed, statistic=metric)
+    except InputError as exc:
+        raise NerkitError(
+            f"cannot test {run.run_id} against baseline {base.run_id}: {exc.reason}"
+        ) from None
+
+
+def _padded(counts: SentenceCounts, size: int) -> SentenceCounts:
+    if len(counts) == size:
+        return counts
+    extra = size - len(counts)
+    return SentenceCounts(
+        *(
+            np.concatenate([a, np.zeros(extra, np.int64)])
+            for a in (counts.correct, counts.predicted, counts.gold)
+        )
+    )
+
+
+class _CountsCache:
+    """Per-sentence entity counts of each run's test predictions, read once per run."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self._counts: dict[Path, SentenceCounts] = {}
+
+    def get(self, run: StoredRun) -> SentenceCounts:
+        if run.path not in self._counts:
+            self._counts[run.path] = stored_counts(run, "test", None, self.mode)
+        return self._counts[run.path]
+
+
+def stored_counts(
+    run: StoredRun, split: str = "test", stage: str | None = None, mode: str = "lenient"
+) -> SentenceCounts:
+    """Per-sentence entity counts of a run's stored predictions of ``split`` at ``stage``
+    (default: the split's last stage), indexed by the stored sentence number."""
+    stage = stage or run.last_stage(split)
+    gold, predicted, numbers = stored_sentences(run.path, split, stage or "base")
+    if not numbers.size:
+        raise NerkitError(f"run {run.run_id} stores no {split} predictions of stage {stage}")
+    found = sentence_counts(gold, predicted, run.scheme, mode)
+    size = int(numbers.max()) + 1
+    full = []
+    for a in (found.correct, found.predicted, found.gold):
+        column = np.zeros(size, dtype=np.int64)
+        column[numbers] = a
+        full.append(column)
+    return SentenceCounts(*full)
+
+
+def stored_sentences(
+    run_dir: Path, split: str, stage: str
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Gold and predicted tags per sentence of one block of a run's predictions, and the
+    sentence numbers they belong to (sentences without tokens store no rows)."""
+    table = store.read_table(run_dir, "predictions")
+    keep = pc.and_(
+        pc.equal(table["split"].cast(pa.string()), split),
+        pc.equal(table["stage"].cast(pa.string()), stage),
+    )
+    block = table.filter(keep).select(["sentence", "token", "gold", "predicted"])
+    sentence = block["sentence"].to_numpy()
+    token = block["token"].to_numpy()
+    # Stored sorted already; sort only when a writer did not.
+    if sentence.size > 1 and (
+        (np.diff(sentence) < 0).any() or ((np.diff(sentence) == 0) & (np.diff(token) <= 0)).any()
+    ):
+        order = np.lexsort((token, sentence))
+        block, sentence = block.take(pa.array(order)), sentence[order]
+    if block["gold"].null_count:
+        raise NerkitError(f"{run_dir}: the {split} predictions have no gold tags to test against")
+    gold, predicted = (_strings(block[name]) for name in ("gold", "predicted"))
+    starts = np.flatnonzero(np.diff(sentence)) + 1
+    numbers = sentence[np.concatenate(([0], starts))] if sentence.size else sentence
+    return np.split(gold, starts), np.split(predicted, starts), numbers.astype(np.int64)
+
+
+def _strings(column: pa.ChunkedArray) -> np.ndarray:
+    """A dictionary column as an object array of str, decoded through its dictionary
+    (one Python string per distinct tag instead of one per token)."""
+    array = column.combine_chunks()
+    if not pa.types.is_dictionary(array.type):
+        return np.array(array.to_pylist(), dtype=object)
+    names = np.array(array.dictionary.to_pylist(), dtype=object)
+    return names[array.indices.to_numpy(zero_copy_only=False)]
+
+
+def format_value(value: float | None, percent: bool = True) -> str:
+    """A value as shown in tables: percentages with two decimals, counts as they are."""
+    if value is None or math.isnan(value):
+        return ""
+    return f"{100 * value:.2f}" if percent else f"{value:g}"
+
+
+__all__ = [
+    "Cell",
+    "Comparison",
+    "Group",
+    "Row",
+    "StoredRun",
+    "column_name",
+    "compare_runs",
+    "format_value",
+    "load_run",
+    "resolve_baseline",
+    "resolve_runs",
+    "stored_counts",
+    "stored_sentences",
+]

@@ -1,0 +1,283 @@
+"""`nerkit compare`: runs grouped by test data, seeds as mean ± std, deltas with p-values."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import statistics
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from conftest import SHARED_DATA, SHARED_DATA_REASON, has_shared_data
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from nerkit import store
+from nerkit.cli.app import app
+from nerkit.compare import compare_runs, load_run, stored_counts
+from nerkit.datasets import open_dataset
+from nerkit.evaluation.significance import (
+    approximate_randomization,
+    paired_bootstrap,
+    sentence_counts,
+)
+from nerkit.io import write
+from nerkit.testing import toy_corpus
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    # A wide terminal, so that rich prints every table row on one line.
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "250", **(env or {})})
+
+
+def write_folder(folder: Path, *, drop_test: int = 0) -> Path:
+    corpus = toy_corpus()
+    folder.mkdir()
+    for split in corpus:
+        sentences = corpus[split]
+        if split == "test" and drop_test:
+            sentences = sentences[:-drop_test]
+        write(sentences, folder / f"{split}.conll")
+    return folder
+
+
+def make_run(out: Path, dataset: Path | str, *args: str, env: dict[str, str] | None = None) -> Path:
+    before = set(out.iterdir()) if out.exists() else set()
+    result = invoke(
+        "run", "--tagger", "lexicon", "--dataset", str(dataset), "--out", str(out), *args, env=env
+    )
+    assert result.exit_code == 0, result.output
+    (made,) = set(out.iterdir()) - before
+    return made
+
+
+def stored_f1(run: Path) -> float:
+    return load_run(run).value("test", "base", "lenient", "f1")
+
+
+def tags_by_sentence(run: Path, column: str) -> list[list[str]]:
+    """Test tags per sentence, rebuilt row by row (independently of compare's numpy path)."""
+    out: dict[int, list[str]] = {}
+    for row in store.read_table(run, "predictions").to_pylist():
+        if (row["split"], row["stage"]) == ("test", "base"):
+            out.setdefault(row["sentence"], []).append(row[column])
+    return [out[i] for i in sorted(out)]
+
+
+def expected_p(baseline: Path, run: Path, test=paired_bootstrap) -> float:
+    return test(
+        tags_by_sentence(baseline, "gold"),
+        tags_by_sentence(baseline, "predicted"),
+        tags_by_sentence(run, "predicted"),
+    ).p_value
+
+
+def row_of(output: str, text: str) -> str:
+    """The table row (rich draws rows between "│") that holds ``text``."""
+    (line,) = [line for line in output.splitlines() if text in line and line.startswith("│")]
+    return line
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two seeds of one config and one other config on the toy corpus, and a run on
+    the toy corpus without its last two test sentences (other test data)."""
+    tmp = tmp_path_factory.mktemp("compare")
+    toy = write_folder(tmp / "toy")
+    other = write_folder(tmp / "toy-short", drop_test=2)
+    out = tmp / "runs"
+    made = {
+        "seed1": make_run(out, toy, "--seed", "1"),
+        "seed2": make_run(out, toy, "--seed", "2"),
+        "short": make_run(out, toy, "-T", "max_length=1"),
+    }
+    made["other"] = make_run(tmp / "other-runs", other, "--seed", "1")
+    return made
+
+
+def test_seeds_share_a_row_and_the_baseline_gives_delta_and_p(runs: dict[str, Path]) -> None:
+    out = runs["seed1"].parent
+    result = invoke("compare", str(out), "--baseline", runs["short"].name)
+    assert result.exit_code == 0, result.output
+    seeds_f1 = [stored_f1(runs["seed1"]), stored_f1(runs["seed2"])]
+    base_f1 = stored_f1(runs["short"])
+    mean, std = statistics.mean(seeds_f1), statistics.stdev(seeds_f1)
+    assert base_f1 < mean  # max_length=1 cannot match two-token names
+
+    fingerprint = json.loads(store.read_table(runs["seed1"], "run")["fingerprints"][0].as_py())
+    toy = runs["seed1"].parent.parent / "toy"  # a folder dataset is named by its path
+    assert f"{toy}: test fingerprint {fingerprint['test'][:12]} (3 runs)" in result.output
+    seed_row = row_of(result.output, runs["seed1"].name)
+    assert "lexicon.tagger.v1 " in seed_row and "1, 2" in seed_row
+    assert f"{100 * mean:.2f} ± {100 * std:.2f} (n=2)" in seed_row
+    assert f"{100 * (mean - base_f1):+.2f}" in seed_row
+    p = max(expected_p(runs["short"], runs[s]) for s in ("seed1", "seed2"))
+    assert f" {p:.3f} " in seed_row
+    base_row = row_of(result.output, runs["short"].name)
+    assert "max_length=1" in base_row and "baseline" in base_row
+    assert f"{100 * base_f1:.2f}" in base_row
+    assert "p: paired-bootstrap over sentences, 1000 resamples, seed 13" in result.output
+
+
+def test_json_holds_every_number(runs: dict[str, Path]) -> None:
+    out = runs["seed1"].parent
+    result = invoke("compare", str(out), "--baseline", str(runs["short"]), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["metric"], data["mode"], data["test"]) == ("f1", "lenient", "paired-bootstrap")
+    (group,) = data["groups"]
+    assert group["columns"] == ["dev base", "test base"]
+    assert group["datasets"] == [str(runs["seed1"].parent.parent / "toy")]
+    base, seeds = group["rows"]
+    assert base["baseline"] and base["runs"] == [runs["short"].name] and base["delta"] is None
+    assert seeds["runs"] == [runs["seed1"].name, runs["seed2"].name] and seeds["seeds"] == [1, 2]
+    values = seeds["values"]["test base"]
+    assert values["values"] == [stored_f1(runs["seed1"]), stored_f1(runs["seed2"])]
+    assert values["n"] == 2 and values["std"] == statistics.stdev(values["values"])
+    assert seeds["delta"] == pytest.approx(values["mean"] - stored_f1(runs["short"]), abs=1e-15)
+    member_p = [t["p_value"] for t in seeds["tests"]]
+    assert member_p == [expected_p(runs["short"], runs[s]) for s in ("seed1", "seed2")]
+    assert seeds["p_value"] == max(member_p)
+
+
+def test_approximate_randomisation_and_other_metrics(runs: dict[str, Path]) -> None:
+    out = runs["seed1"].parent
+    args = ["compare", runs["short"].name, runs["seed1"].name, "--runs", str(out)]
+    result = invoke(*args, "--baseline", runs["short"].name, "--test", "ar", "-f", "json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)["groups"][0]["rows"][1]
+    assert row["p_value"] == expected_p(runs["short"], runs["seed1"], approximate_randomization)
+    assert json.loads(result.output)["test"] == "approximate-randomization"
+
+    result = invoke(*args, "--metric", "precision", "--mode", "strict", "-f", "csv")
+    assert result.exit_code == 0, result.output
+    records = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["runs"] for r in records] == [runs["short"].name, runs["seed1"].name]
+    stored = load_run(runs["seed1"]).value("test", "base", "strict", "precision")
+    assert float(records[1]["test base"]) == stored
+
+    result = invoke(
+        *args, "--baseline", runs["short"].name, "--metric", "accuracy", "-f", "markdown"
+    )
+    assert result.exit_code == 0, result.output
+    assert "no paired test for accuracy: tests cover f1, precision, recall" in result.output
+    assert "| runs | config | seeds | dev base | test base | Δ test |" in result.output
+
+
+def test_two_datasets_are_two_groups(runs: dict[str, Path]) -> None:
+    result = invoke("compare", str(runs["seed1"].parent), str(runs["other"]), "-f", "markdown")
+    assert result.exit_code == 0, result.output
+    fingerprints = [
+        json.loads(store.read_table(runs[name], "run")["fingerprints"][0].as_py())["test"][:12]
+        for name in ("seed1", "other")
+    ]
+    assert fingerprints[0] != fingerprints[1]
+    data = runs["seed1"].parent.parent
+    assert f"**{data / 'toy'}: test fingerprint {fingerprints[0]} (3 runs)**" in result.output
+    assert f"**{data / 'toy-short'}: test fingerprint {fingerprints[1]} (1 run)**" in result.output
+
+
+def test_a_baseline_on_other_data_is_an_error_naming_it(runs: dict[str, Path]) -> None:
+    result = invoke(
+        "compare", str(runs["seed1"]), str(runs["other"]), "--baseline", str(runs["seed1"])
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: baseline ")
+    other = load_run(runs["other"])
+    assert f"{other.run_id} (dataset {other.dataset}, test fingerprint " in result.stderr
+    assert other.fingerprints["test"][:12] in result.stderr
+    assert "is scored on other test data than" in result.stderr
+
+
+def test_stored_counts_equal_those_of_the_corpus(runs: dict[str, Path]) -> None:
+    run = load_run(runs["seed1"])
+    counts = stored_counts(run)
+    corpus = open_dataset(run.dataset, scheme=None).corpus
+    direct = sentence_counts(
+        [s.tags for s in corpus["test"]], tags_by_sentence(run.path, "predicted")
+    )
+    assert counts.correct.tolist() == direct.correct.tolist()
+    assert counts.gold.tolist() == direct.gold.tolist()
+    assert counts.score() == pytest.approx(run.value("test", "base", "lenient", "f1"), abs=1e-15)
+
+
+def test_python_api_groups_the_same_way(runs: dict[str, Path]) -> None:
+    paths = [runs["seed1"], runs["seed2"], runs["short"]]
+    result = compare_runs(paths, baseline=runs["short"], test="none")
+    (group,) = result.groups
+    assert [len(r.runs) for r in group.rows] == [1, 2]
+    assert result.test is None and group.rows[1].p_value is None
+    assert group.rows[1].delta == pytest.approx(
+        stored_f1(runs["seed1"]) - stored_f1(runs["short"]), abs=1e-15
+    )
+
+
+def test_errors_are_one_clear_message(runs: dict[str, Path], tmp_path: Path) -> None:
+    out = runs["seed1"].parent
+    result = invoke("compare", "nosuch", "--runs", str(out))
+    assert result.exit_code == 2 and f"no run 'nosuch' in {out}" in result.stderr
+
+    partial = tmp_path / "runs" / "20250101-000000-lexicon-toy-beef.partial"
+    shutil.copytree(runs["seed1"], partial)
+    result = invoke("compare", "20250101-000000-lexicon-toy-beef", "--runs", str(tmp_path / "runs"))
+    assert result.exit_code == 2 and "is unfinished" in result.stderr
+    assert "--resume 20250101-000000-lexicon-toy-beef" in result.stderr
+    result = invoke("compare", str(tmp_path / "runs"))
+    assert result.exit_code == 2
+    assert "no finished runs in" in result.stderr and "unfinished: 20250101-" in result.stderr
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("compare", "--runs", str(empty))
+    assert result.exit_code == 2 and f"no finished runs in {empty}" in result.stderr
+    result = invoke("compare", "--runs", str(tmp_path / "missing"))
+    assert result.exit_code == 2
+    assert f"no runs to compare: {tmp_path / 'missing'} is not a folder" in result.stderr
+
+    result = invoke("compare", str(out), "--metric", "bleu")
+    assert result.exit_code == 2 and "no metric 'bleu' in these runs (stored: " in result.stderr
+    result = invoke("compare", str(out), "--format", "xml")
+    assert result.exit_code == 2 and "unknown format 'xml'" in result.stderr
+    result = invoke("compare", str(out), "--baseline", "nosuch")
+    assert result.exit_code == 2 and "no run 'nosuch' in runs" in result.stderr
+    for text in ("Traceback", "Exception"):
+        assert text not in result.output
+
+
+def test_every_option_has_help() -> None:
+    command = get_command(app).commands["compare"]
+    assert command.help
+    for param in command.params:
+        assert getattr(param, "help", None), param.name
+
+
+@pytest.mark.skipif(not has_shared_data("wnut17"), reason=SHARED_DATA_REASON)
+def test_wnut17_seeds_and_a_case_folded_baseline(tmp_path: Path) -> None:
+    env = {"NERKIT_DATA_DIR": str(SHARED_DATA)}
+    out = tmp_path / "runs"
+    seeds = [make_run(out, "wnut17", "--seed", s, env=env) for s in ("1", "2")]
+    folded = make_run(out, "wnut17", "-T", "case_sensitive=false", env=env)
+    result = invoke("compare", str(out), "--baseline", folded.name, env=env)
+    assert result.exit_code == 0, result.output
+    mean = statistics.mean(stored_f1(s) for s in seeds)
+    std = statistics.stdev(stored_f1(s) for s in seeds)
+    seed_row = row_of(result.output, seeds[0].name)
+    assert f"{100 * mean:.2f} ± {100 * std:.2f} (n=2)" in seed_row
+    assert f"{100 * (mean - stored_f1(folded)):+.2f}" in seed_row
+    p = max(expected_p(folded, s) for s in seeds)
+    assert (f" {p:.3f} " if p >= 0.001 else " <0.001 ") in seed_row
+    assert "wnut17: test fingerprint " in result.output and "(3 runs)" in result.output
+
+
+def test_predictions_stored_out_of_order_are_read_in_order(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    copy = shutil.copytree(runs["seed1"], tmp_path / runs["seed1"].name)
+    table = store.read_table(copy, "predictions")
+    store.write_table(copy, "predictions", table.take(list(reversed(range(table.num_rows)))))
+    shuffled, original = stored_counts(load_run(copy)), stored_counts(load_run(runs["seed1"]))
+    assert shuffled.correct.tolist() == original.correct.tolist()
+    assert shuffled.predicted.tolist() == original.predicted.tolist()

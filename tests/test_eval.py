@@ -1,0 +1,229 @@
+"""`nerkit eval`: equal to seqeval on files, fast path equal to the full reader,
+clear errors when gold and predictions disagree."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from seqeval.metrics import classification_report, f1_score
+from seqeval.scheme import IOB2
+from typer.testing import CliRunner
+
+from nerkit import schemes
+from nerkit.cli.app import app
+from nerkit.evaluation.files import load_pair
+from nerkit.io.scan import scan_columns
+
+TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-creative-work", "I-creative-work"]
+TOKENS = ["a", "Zürich", "東京", "\u3000", "x" * 30, "New", "-", "_"]
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def write(
+    path: Path, sentences: list[list[tuple[str, ...]]], sep: str = "\t", blank: str = ""
+) -> Path:
+    lines = []
+    for sentence in sentences:
+        lines += [sep.join(cols) for cols in sentence]
+        lines.append(blank)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def random_data(
+    rng: random.Random, n: int
+) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    tokens, gold, pred = [], [], []
+    for _ in range(n):
+        length = rng.randint(1, 12)
+        tokens.append([rng.choice(TOKENS) for _ in range(length)])
+        gold.append([rng.choice(TAGS) for _ in range(length)])
+        pred.append([t if rng.random() < 0.7 else rng.choice(TAGS) for t in gold[-1]])
+    return tokens, gold, pred
+
+
+def check_against_seqeval(out: dict, gold: list[list[str]], pred: list[list[str]]) -> None:
+    report = classification_report(gold, pred, output_dict=True, zero_division=0)
+    for label, row in report.items():
+        mine = out[label.removesuffix(" avg")] if label.endswith(" avg") else out["per_type"][label]
+        assert mine["f1"] == pytest.approx(row["f1-score"], abs=1e-12)
+        assert mine["precision"] == pytest.approx(row["precision"], abs=1e-12)
+        assert mine["support"] == row["support"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), blank=st.sampled_from(["", "\t", " ", "\t\t"]))
+def test_two_files_score_as_seqeval(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, blank: str
+) -> None:
+    tmp = tmp_path_factory.mktemp("eval")
+    tokens, gold, pred = random_data(random.Random(seed), 40)
+    g = write(
+        tmp / "gold.conll",
+        [list(zip(t, g, strict=True)) for t, g in zip(tokens, gold, strict=True)],
+        blank=blank,
+    )
+    p = write(
+        tmp / "pred.conll",
+        [list(zip(t, p, strict=True)) for t, p in zip(tokens, pred, strict=True)],
+    )
+    code, output = invoke("eval", str(g), str(p), "--json")
+    assert code == 0, output
+    out = json.loads(output)
+    check_against_seqeval(out, gold, pred)
+    assert out["invalid_transitions"] == {
+        "gold": sum(len(schemes.validate(s, "IOB2")) for s in gold),
+        "pred": sum(len(schemes.validate(s, "IOB2")) for s in pred),
+    }
+    code, output = invoke("eval", str(g), str(p), "--json", "--mode", "strict")
+    assert json.loads(output)["micro"]["f1"] == pytest.approx(
+        f1_score(gold, pred, mode="strict", scheme=IOB2), abs=1e-12
+    )
+
+
+def test_fast_path_and_full_reader_agree(tmp_path: Path) -> None:
+    tokens, gold, pred = random_data(random.Random(3), 60)
+    rows = [list(zip(t, g, p, strict=True)) for t, g, p in zip(tokens, gold, pred, strict=True)]
+    plain = write(tmp_path / "both.conll", rows)
+    assert scan_columns(plain, [1, 2]) is not None  # the fast path takes it
+    docstart = tmp_path / "docstart.conll"
+    docstart.write_text(
+        "-DOCSTART-\tO\tO\n\n" + plain.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    assert scan_columns(docstart, [1, 2]) is None  # the full reader takes this one
+    fast = invoke("eval", str(plain), "--gold-col", "1", "--pred-col", "2", "--json")
+    full = invoke("eval", str(docstart), "--gold-col", "1", "--pred-col", "2", "--json")
+    assert fast[0] == full[0] == 0
+    a, b = json.loads(fast[1]), json.loads(full[1])
+    a.pop("gold"), a.pop("pred"), b.pop("gold"), b.pop("pred")
+    assert a == b
+    check_against_seqeval(a, gold, pred)
+
+
+def test_space_separated_three_columns(tmp_path: Path) -> None:
+    tokens, gold, pred = random_data(random.Random(5), 30)
+    tokens = [[t.replace("\u3000", "w") for t in s] for s in tokens]
+    g = write(
+        tmp_path / "g.txt",
+        [list(zip(t, ["NN"] * len(t), g, strict=True)) for t, g in zip(tokens, gold, strict=True)],
+        sep=" ",
+    )
+    p = write(
+        tmp_path / "p.txt",
+        [list(zip(t, p, strict=True)) for t, p in zip(tokens, pred, strict=True)],
+        sep=" ",
+    )
+    code, output = invoke("eval", str(g), str(p), "--json")
+    assert code == 0, output
+    check_against_seqeval(json.loads(output), gold, pred)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda lines: lines.__setitem__(3, "zzz\tO"),
+            r"sentence 2, token 1: 'zzz' where .*gold.conll has 'c'",
+        ),
+        (lambda lines: lines.__delitem__(4), r"sentence 2 has 1 tokens where .*gold.conll has 2"),
+        (lambda lines: lines.__delitem__(slice(2, 5)), r"1 sentences where .*gold.conll has 2"),
+    ],
+)
+def test_misaligned_files_name_file_sentence_and_token(
+    tmp_path: Path, change, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    gold = tmp_path / "gold.conll"
+    gold.write_text("a\tB-PER\nb\tO\n\nc\tO\nd\tB-LOC\n", encoding="utf-8")
+    lines = gold.read_text(encoding="utf-8").split("\n")
+    change(lines)
+    pred = tmp_path / "pred.conll"
+    pred.write_text("\n".join(lines), encoding="utf-8")
+    code, output = invoke("eval", str(gold), str(pred))
+    assert code == 2
+    assert "pred.conll" in output and "Traceback" not in output
+    assert __import__("re").search(message, output), output
+
+
+def test_bad_tag_in_predictions_names_file_and_line(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.conll"
+    gold.write_text("a\tB-PER\nb\tO\n", encoding="utf-8")
+    pred = tmp_path / "pred.conll"
+    pred.write_text("a\tB-PER\nb\tX-PER\n", encoding="utf-8")
+    code, output = invoke("eval", str(gold), str(pred))
+    assert code == 2 and "pred.conll, line 2" in output and "X-PER" in output
+
+
+def test_repair_changes_strict_scores_and_counts_repairs(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.conll"
+    gold.write_text("a\tB-PER\nb\tI-PER\nc\tO\n", encoding="utf-8")
+    pred = tmp_path / "pred.conll"
+    pred.write_text("a\tI-PER\nb\tI-PER\nc\tO\n", encoding="utf-8")
+    plain = json.loads(invoke("eval", str(gold), str(pred), "--json", "--mode", "strict")[1])
+    repaired = json.loads(
+        invoke("eval", str(gold), str(pred), "--json", "--mode", "strict", "--repair", "conlleval")[
+            1
+        ]
+    )
+    discarded = json.loads(
+        invoke("eval", str(gold), str(pred), "--json", "--mode", "strict", "--repair", "discard")[1]
+    )
+    assert plain["micro"]["f1"] == 0.0 and plain["invalid_transitions"]["pred"] == 1
+    assert repaired["micro"]["f1"] == 1.0 and repaired["repaired_tokens"] == 1
+    assert discarded["micro"]["f1"] == 0.0 and discarded["repaired_tokens"] == 2
+
+
+def test_csv_and_table_output(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.conll"
+    gold.write_text("a\tB-PER\nb\tO\n", encoding="utf-8")
+    code, output = invoke("eval", str(gold), str(gold), "--csv")
+    assert code == 0
+    assert output.splitlines()[0] == "metric,label,value,support"
+    assert "f1,micro,1.0,1" in output
+    code, output = invoke("eval", str(gold), str(gold))
+    assert code == 0 and "micro" in output and "100.00" in output
+
+
+def test_extras_partial_ci_and_paired_tests(tmp_path: Path) -> None:
+    rng = random.Random(11)
+    tokens, gold, pred = random_data(rng, 300)
+    worse = [[t if rng.random() < 0.5 else "O" for t in s] for s in pred]
+    g = write(
+        tmp_path / "g.conll",
+        [list(zip(t, x, strict=True)) for t, x in zip(tokens, gold, strict=True)],
+    )
+    a = write(
+        tmp_path / "a.conll",
+        [list(zip(t, x, strict=True)) for t, x in zip(tokens, gold, strict=True)],
+    )
+    b = write(
+        tmp_path / "b.conll",
+        [list(zip(t, x, strict=True)) for t, x in zip(tokens, worse, strict=True)],
+    )
+    code, output = invoke(
+        "eval", str(g), str(a), "--json", "--partial", "--ci", "--against", str(b), "--errors"
+    )
+    assert code == 0, output
+    out = json.loads(output)
+    assert out["ci"]["low"] == out["ci"]["high"] == 1.0  # perfect predictions
+    assert all(t["p_value"] < 0.01 for t in out["against"]["tests"])
+    strict = out["partial"]["overall"]["strict"]
+    assert strict["correct"] == strict["possible"] == strict["actual"] == out["micro"]["support"]
+    assert "confusion" in json.dumps(out["errors"])
+
+
+def test_load_pair_needs_a_prediction(tmp_path: Path) -> None:
+    from nerkit.errors import InputError
+
+    gold = tmp_path / "gold.conll"
+    gold.write_text("a\tO\n", encoding="utf-8")
+    with pytest.raises(InputError, match="--gold-col and --pred-col"):
+        load_pair(gold, None)
