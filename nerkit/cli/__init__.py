@@ -10,14 +10,11 @@ def main(argv: list[str] | None = None) -> None:
     from nerkit.errors import NerkitError
 
     try:
-        from nerkit.cli.app import add_plugin_commands, app, builtin_command_names
+        from nerkit.cli.app import build_app
 
         args = sys.argv[1:] if argv is None else argv
-        # Loading plugins costs tens of milliseconds; a built-in command needs none
-        # of their commands (`nerkit eval` on a big file is timed end to end).
-        if not args or args[0] not in builtin_command_names():
-            add_plugin_commands()
-        app(args=args, prog_name="nerkit")
+        command = args[0] if args and not args[0].startswith("-") else None
+        build_app(command)(args=args, prog_name="nerkit")
     except NerkitError as exc:
         # Commands report their own errors; this catches one raised while the app is
         # being put together (e.g. by a command that a plugin adds).

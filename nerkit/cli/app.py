@@ -6,8 +6,6 @@ modules import only typer at import time and load everything else inside the com
 which keeps ``nerkit --help`` fast.
 """
 
-from __future__ import annotations
-
 import errno
 import importlib
 import pkgutil
@@ -46,26 +44,12 @@ class NerkitGroup(TyperGroup):
             fail(f"{where}{exc.strerror or exc}")
 
 
-app = typer.Typer(
-    cls=NerkitGroup,
-    name="nerkit",
-    help="Train, evaluate, correct and compare named-entity recognisers.",
-    no_args_is_help=True,
-    add_completion=False,
-    # Markdown joins the lines of a docstring paragraph, as a reader expects.
-    rich_markup_mode="markdown",
-    pretty_exceptions_show_locals=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"nerkit {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -80,24 +64,51 @@ def _root(
     """Train, evaluate, correct and compare named-entity recognisers."""
 
 
-def _register_commands() -> None:
+def _command_modules() -> list[str]:
     import nerkit.cli
 
-    for module in sorted(pkgutil.iter_modules(nerkit.cli.__path__), key=lambda m: m.name):
-        if module.name.endswith("_cmd"):
-            importlib.import_module(f"nerkit.cli.{module.name}").register(app)
+    return sorted(
+        m.name for m in pkgutil.iter_modules(nerkit.cli.__path__) if m.name.endswith("_cmd")
+    )
 
 
 def builtin_command_names() -> set[str]:
-    return {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
+    """Command ``NAME`` lives in module ``NAME_cmd``."""
+    return {name.removesuffix("_cmd") for name in _command_modules()}
 
 
-def add_plugin_commands() -> None:
-    """Let plugins add commands (the register_commands hook); a failing plugin is
-    reported by `nerkit plugins` and leaves the other commands working."""
-    from nerkit.plugin import get_host
+def build_app(command: str | None = None, *, plugins: bool = True) -> typer.Typer:
+    """The Typer app with every command, or only built-in ``command``: Typer builds
+    each command's parameters up front, and `nerkit eval` on a big file is timed end
+    to end. Plugins add theirs through the register_commands hook; a failing plugin
+    is reported by `nerkit plugins` and leaves the other commands working."""
+    new = typer.Typer(
+        cls=NerkitGroup,
+        name="nerkit",
+        help="Train, evaluate, correct and compare named-entity recognisers.",
+        no_args_is_help=True,
+        add_completion=False,
+        # Markdown joins the lines of a docstring paragraph, as a reader expects.
+        rich_markup_mode="markdown",
+        pretty_exceptions_show_locals=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    new.callback()(_root)
+    modules = _command_modules()
+    if command is not None and f"{command}_cmd" in modules:
+        modules = [f"{command}_cmd"]
+    elif plugins:
+        from nerkit.plugin import get_host
 
-    get_host().call_register_commands(app)
+        get_host().call_register_commands(new)
+    for name in modules:
+        importlib.import_module(f"nerkit.cli.{name}").register(new)
+    return new
 
 
-_register_commands()
+def __getattr__(name: str) -> Any:
+    # ``app``: every built-in command (what tests and `typer.testing` drive)
+    if name == "app":
+        globals()["app"] = built = build_app(plugins=False)
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,5 @@
 """``nerkit compare``: stored runs side by side, seeds aggregated, deltas tested."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -105,7 +103,7 @@ def compare(
 # ----------------------------------------------------------------- text
 
 
-def _cell(row: Row, column: tuple[str, str], percent: bool) -> str:
+def _cell(row: "Row", column: tuple[str, str], percent: bool) -> str:
     from nerkit.compare import format_value
 
     cell = row.cells.get(column)
@@ -116,7 +114,7 @@ def _cell(row: Row, column: tuple[str, str], percent: bool) -> str:
     return f"{format_value(cell.mean, percent)} ± {format_value(cell.std, percent)} (n={cell.n})"
 
 
-def _delta(row: Row, percent: bool) -> str:
+def _delta(row: "Row", percent: bool) -> str:
     if row.baseline:
         return "baseline"
     if row.delta is None:
@@ -124,13 +122,13 @@ def _delta(row: Row, percent: bool) -> str:
     return f"{100 * row.delta:+.2f}" if percent else f"{row.delta:+g}"
 
 
-def _p(row: Row) -> str:
+def _p(row: "Row") -> str:
     if row.p_value is None:
         return ""
     return "<0.001" if row.p_value < 0.001 else f"{row.p_value:.3f}"
 
 
-def _title(group: Group) -> str:
+def _title(group: "Group") -> str:
     runs = sum(len(r.runs) for r in group.rows)
     return (
         f"{', '.join(group.datasets)}: {group.split} fingerprint {group.fingerprint[:12]} "
@@ -138,7 +136,7 @@ def _title(group: Group) -> str:
     )
 
 
-def _header(result: Comparison, group: Group) -> list[str]:
+def _header(result: "Comparison", group: "Group") -> list[str]:
     from nerkit.compare import column_name
 
     header = ["runs", "config", "seeds", *(column_name(c) for c in group.columns)]
@@ -147,7 +145,7 @@ def _header(result: Comparison, group: Group) -> list[str]:
     return header
 
 
-def _cells(result: Comparison, group: Group, row: Row, join: str) -> list[str]:
+def _cells(result: "Comparison", group: "Group", row: "Row", join: str) -> list[str]:
     cells = [
         join.join(r.run_id for r in row.runs),
         row.config,
@@ -161,7 +159,7 @@ def _cells(result: Comparison, group: Group, row: Row, join: str) -> list[str]:
     return cells
 
 
-def _legend(result: Comparison) -> list[str]:
+def _legend(result: "Comparison") -> list[str]:
     unit = " in %" if result.percent else ""
     lines = [f"{result.metric} ({result.mode}){unit}; ± is the sample std over seeds."]
     if result.baseline is not None:
@@ -178,7 +176,7 @@ def _legend(result: Comparison) -> list[str]:
     return lines + list(result.notes)
 
 
-def _print_tables(result: Comparison) -> None:
+def _print_tables(result: "Comparison") -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -198,7 +196,7 @@ def _print_tables(result: Comparison) -> None:
         console.print(line, style="dim", highlight=False)
 
 
-def _markdown(result: Comparison) -> str:
+def _markdown(result: "Comparison") -> str:
     lines: list[str] = []
     for group in result.groups:
         header = _header(result, group)
@@ -213,7 +211,7 @@ def _markdown(result: Comparison) -> str:
     return "\n".join(lines)
 
 
-def _csv(result: Comparison) -> str:
+def _csv(result: "Comparison") -> str:
     import csv
     import io
 

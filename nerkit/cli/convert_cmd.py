@@ -1,8 +1,6 @@
 """``nerkit convert``: re-encode a tagged file (or a dataset split) in another tag
 scheme and/or file format, reporting the invalid transitions it read."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,9 +145,9 @@ def convert(
 @dataclass(frozen=True, slots=True)
 class _Source:
     name: str
-    sentences: Sequence[Sentence]
+    sentences: "Sequence[Sentence]"
     scheme: str
-    invalid: Sequence[TransitionReport]
+    invalid: "Sequence[TransitionReport]"
 
 
 def _read_file(path: Path, from_format: str | None, from_scheme: str | None) -> _Source:
@@ -188,7 +186,7 @@ def _read_dataset_split(
     )
 
 
-def _where(report: TransitionReport, sentences: Sequence[Sentence]) -> str:
+def _where(report: "TransitionReport", sentences: "Sequence[Sentence]") -> str:
     transition = report.transition
     n_tags = len(sentences[report.sentence_index].tags)
     current = "sentence end" if transition.position >= n_tags else transition.current
@@ -201,7 +199,7 @@ def _where(report: TransitionReport, sentences: Sequence[Sentence]) -> str:
     return f"{place}: {current} after {previous}"
 
 
-def _counts(sentences: Sequence[Sentence], scheme: str) -> str:
+def _counts(sentences: "Sequence[Sentence]", scheme: str) -> str:
     from nerkit.datasets import split_stats
 
     stats = split_stats(sentences, scheme)

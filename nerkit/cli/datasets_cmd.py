@@ -1,7 +1,5 @@
 """``nerkit datasets``: the named datasets, whether they are here, and their counts."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -49,7 +47,9 @@ def datasets(
         _print_table(root, summaries)
 
 
-def _as_json(root: Path, summaries: list[tuple[DatasetSpec, list[SplitSummary]]]) -> dict[str, Any]:
+def _as_json(
+    root: Path, summaries: "list[tuple[DatasetSpec, list[SplitSummary]]]"
+) -> dict[str, Any]:
     out = []
     for spec, splits in summaries:
         rows = []
@@ -84,7 +84,7 @@ def _as_json(root: Path, summaries: list[tuple[DatasetSpec, list[SplitSummary]]]
     return {"data_dir": str(root), "datasets": out}
 
 
-def _print_table(root: Path, summaries: list[tuple[DatasetSpec, list[SplitSummary]]]) -> None:
+def _print_table(root: Path, summaries: "list[tuple[DatasetSpec, list[SplitSummary]]]") -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -116,7 +116,7 @@ def _print_table(root: Path, summaries: list[tuple[DatasetSpec, list[SplitSummar
     Console().print(table)
 
 
-def _missing_status(s: SplitSummary) -> str:
+def _missing_status(s: "SplitSummary") -> str:
     from rich.markup import escape
 
     if s.error:

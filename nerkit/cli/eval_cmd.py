@@ -1,7 +1,5 @@
 """``nerkit eval``: score predictions against gold from files, as seqeval would, faster."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -112,6 +110,15 @@ def eval_command(
         raise ConfigError("choose one of --json and --csv")
     if train is not None and not errors:
         raise ConfigError("--train goes with --errors")
+    import sys
+
+    fancy = not (as_json or as_csv) and sys.stdout.isatty()
+    if fancy:
+        # Importing rich takes tens of milliseconds of pure Python; it runs while
+        # numpy, which leaves the interpreter lock, reads the files.
+        import threading
+
+        threading.Thread(target=_import_rich, daemon=True).start()
     pair = load_pair(
         gold, pred, scheme=scheme, gold_col=gold_col, pred_col=pred_col, need_tokens=errors
     )
@@ -132,7 +139,7 @@ def eval_command(
                 "# --partial, --errors, --ci and --against are shown with --json or as tables",
                 err=True,
             )
-    else:
+    elif fancy or extras:
         _print_table(pair, result)
         from rich.console import Console
 
@@ -140,11 +147,14 @@ def eval_command(
         for _, renderables in extras.values():
             for item in renderables:
                 console.print(item)
+    else:
+        # into a pipe or a file: the same table as plain text (no rich to import)
+        typer.echo(_plain_table(pair, result))
 
 
 def _extras(
-    pair: EvalPair,
-    result: EvalResult,
+    pair: "EvalPair",
+    result: "EvalResult",
     mode: str,
     partial: bool,
     errors: bool,
@@ -156,6 +166,8 @@ def _extras(
 ) -> dict[str, tuple[Any, list[Any]]]:
     """The optional sections: name -> (JSON form, things to print)."""
     out: dict[str, tuple[Any, list[Any]]] = {}
+    if not (partial or errors or ci or against):
+        return out  # the plain report needs no tag strings: skip making a million
     gold_tags, pred_tags = pair.tags("gold"), result_tags(pair, result)
     scheme = pair.scheme.name
     if partial:
@@ -215,7 +227,7 @@ def _extras(
     return out
 
 
-def result_tags(pair: EvalPair, result: EvalResult) -> list[list[str]]:
+def result_tags(pair: "EvalPair", result: "EvalResult") -> list[list[str]]:
     """The predicted tags that were scored (after --repair)."""
     return result.repaired_tags if result.repaired_tags is not None else pair.tags("pred")
 
@@ -226,7 +238,7 @@ def _asdict(value: Any) -> dict[str, Any]:
     return asdict(value)
 
 
-def result_to_dict(pair: EvalPair, result: EvalResult) -> dict[str, Any]:
+def result_to_dict(pair: "EvalPair", result: "EvalResult") -> dict[str, Any]:
     s = result.scores
     return {
         "gold": pair.gold_path,
@@ -251,7 +263,7 @@ def result_to_dict(pair: EvalPair, result: EvalResult) -> dict[str, Any]:
     }
 
 
-def _print_csv(result: EvalResult) -> None:
+def _print_csv(result: "EvalResult") -> None:
     import csv
     import sys
 
@@ -263,7 +275,7 @@ def _print_csv(result: EvalResult) -> None:
     writer.writerow(["repaired_tokens", result.repair, result.repaired_tokens, ""])
 
 
-def _print_table(pair: EvalPair, result: EvalResult) -> None:
+def _print_table(pair: "EvalPair", result: "EvalResult") -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -303,6 +315,36 @@ def _print_table(pair: EvalPair, result: EvalResult) -> None:
         console.print(
             f"repaired ({result.repair}): {result.repaired_tokens} predicted tags changed"
         )
+
+
+def _plain_table(pair: "EvalPair", result: "EvalResult") -> str:
+    s = result.scores
+    rows = [(label, t) for label, t in s.per_type.items()]
+    rows += list(zip(_AVERAGES, (s.micro, s.macro, s.weighted), strict=True))
+    width = max([len("weighted"), *(len(label) for label, _ in rows)])
+    lines = [
+        f"{pair.pred_path} against {pair.gold_path} ({s.scheme}, {s.mode})",
+        f"{'type':<{width}}  {'precision':>9}  {'recall':>7}  {'F1':>7}  {'support':>8}",
+    ]
+    for i, (label, t) in enumerate(rows):
+        if i == len(s.per_type):
+            lines.append("")
+        p, r, f = _pct(t.precision, t.recall, t.f1)
+        lines.append(f"{label:<{width}}  {p:>9}  {r:>7}  {f:>7}  {t.support:>8}")
+    lines += [
+        "",
+        f"token accuracy {100 * s.accuracy:.2f} ({s.tokens} tokens), "
+        f"without O {100 * s.accuracy_without_o:.2f} ({s.tokens_without_o} tokens)",
+        f"invalid transitions: gold {result.invalid_gold}, predictions {result.invalid_pred}",
+    ]
+    if result.repair != "none":
+        lines.append(f"repaired ({result.repair}): {result.repaired_tokens} predicted tags changed")
+    return "\n".join(lines)
+
+
+def _import_rich() -> None:
+    import rich.console
+    import rich.table  # noqa: F401
 
 
 def _pct(*values: float) -> list[str]:

@@ -1,7 +1,5 @@
 """``nerkit info``: a component's options with their types, defaults and help."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``nerkit plugins``: what is installed, what each plugin registers, and what failed."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``nerkit predict``: tag a file or plain text with a stored run's tagger."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

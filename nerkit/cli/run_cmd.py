@@ -1,7 +1,5 @@
 """``nerkit run``: train a tagger on a dataset, predict, decode, score and store the run."""
 
-from __future__ import annotations
-
 import sys
 import time
 from pathlib import Path
@@ -262,7 +260,7 @@ class _Reporter:
         self.started = time.perf_counter()
         self.current: str | None = None
 
-    def __enter__(self) -> _Reporter:
+    def __enter__(self) -> "_Reporter":
         self.progress.start()
         return self
 

@@ -104,29 +104,36 @@ def _fast_pair(
         scanned = scan_columns(gold, [g_col, p_col])
         if scanned is None:
             return None
-        g_ids, p_ids, vocab = scanned.ids[g_col], scanned.ids[p_col], scanned.vocab
+        g_ids, p_ids, g_vocab, p_vocab = (
+            scanned.ids[g_col],
+            scanned.ids[p_col],
+            scanned.vocab,
+            scanned.vocab,
+        )
         lengths = scanned.lengths
     else:
         g_scan, p_scan = _scan_both(gold, g_col, pred, p_col)
         if g_scan is None or p_scan is None or not g_scan.same_tokens(p_scan):
             return None  # the full reader says what differs, with file and position
-        index = {tag: i for i, tag in enumerate(g_scan.vocab)}
-        for tag in p_scan.vocab:
-            index.setdefault(tag, len(index))
-        vocab = tuple(index)
-        g_ids = g_scan.ids[g_col]
-        p_ids = np.array([index[t] for t in p_scan.vocab], dtype=np.int32)[p_scan.ids[p_col]]
+        g_ids, p_ids, g_vocab, p_vocab = (
+            g_scan.ids[g_col],
+            p_scan.ids[p_col],
+            g_scan.vocab,
+            p_scan.vocab,
+        )
         lengths = g_scan.lengths
+    # one vocabulary with O as id 0, as the metric engine wants
+    order = {schemes.OUTSIDE: 0}
+    for tag in (*g_vocab, *p_vocab):
+        order.setdefault(tag, len(order))
     try:
-        for tag in vocab:
+        for tag in order:
             schemes.check_tag(tag, scheme)
     except SchemeError:
         return None  # the full reader names the file and line
-    # the metric engine wants O as id 0
-    order = [schemes.OUTSIDE, *(t for t in vocab if t != schemes.OUTSIDE)]
-    to_new = np.array([order.index(t) for t in vocab], dtype=np.int32)
-    g_new, p_new = to_new[g_ids], to_new[p_ids]
-    prepared = prepare_ids(g_new, p_new, lengths, order, scheme)
+    for ids, vocab in ((g_ids, g_vocab), (p_ids, p_vocab)):
+        np.take(np.array([order[t] for t in vocab], dtype=np.int32), ids, out=ids, mode="clip")
+    prepared = prepare_ids(g_ids, p_ids, lengths, list(order), scheme)
     return EvalPair(prepared, tuple(order), scheme, str(gold), str(pred))
 
 

@@ -6,18 +6,21 @@ sentences back. ``read`` and ``write`` pick the format from the file extension.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerkit.errors import ConfigError
-from nerkit.io.common import PathLike, ReadResult, TransitionReport
-from nerkit.io.conll import read_conll
-from nerkit.io.conll_write import write_conll
-from nerkit.io.csv import read_csv, write_csv
-from nerkit.io.jsonl import read_jsonl, write_jsonl
-from nerkit.types import Sentence
+
+if TYPE_CHECKING:
+    from nerkit.io.common import PathLike, ReadResult, TransitionReport
+    from nerkit.io.conll import read_conll
+    from nerkit.io.conll_write import write_conll
+    from nerkit.io.csv import read_csv, write_csv
+    from nerkit.io.jsonl import read_jsonl, write_jsonl
+    from nerkit.types import Sentence
 
 __all__ = [
     "FORMATS",
@@ -36,16 +39,27 @@ __all__ = [
 
 FORMATS = ("conll", "csv", "jsonl")
 
-_READERS: dict[str, Callable[..., ReadResult]] = {
-    "conll": read_conll,
-    "csv": read_csv,
-    "jsonl": read_jsonl,
+# The format modules load on first use (PEP 562): `nerkit eval`'s fast path
+# (nerkit.io.scan) needs none of them.
+_WHERE = {
+    "ReadResult": "common",
+    "TransitionReport": "common",
+    "PathLike": "common",
+    "read_conll": "conll",
+    "write_conll": "conll_write",
+    "read_csv": "csv",
+    "write_csv": "csv",
+    "read_jsonl": "jsonl",
+    "write_jsonl": "jsonl",
 }
-_WRITERS: dict[str, Callable[..., None]] = {
-    "conll": write_conll,
-    "csv": write_csv,
-    "jsonl": write_jsonl,
-}
+_READERS = {"conll": "read_conll", "csv": "read_csv", "jsonl": "read_jsonl"}
+_WRITERS = {"conll": "write_conll", "csv": "write_csv", "jsonl": "write_jsonl"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
 
 
 def detect_format(path: PathLike) -> str:
@@ -59,13 +73,12 @@ def detect_format(path: PathLike) -> str:
     return "conll"
 
 
-def _pick(
-    format: str | None, path: PathLike, table: dict[str, Callable[..., Any]]
-) -> Callable[..., Any]:
+def _pick(format: str | None, path: PathLike, table: dict[str, str]) -> Callable[..., Any]:
     name = detect_format(path) if format is None else format.lower()
     if name not in table:
         raise ConfigError(f"unknown format {format!r} (known: {', '.join(FORMATS)})")
-    return table[name]
+    function: Callable[..., Any] = __getattr__(table[name])
+    return function
 
 
 def _check_options(function: Callable[..., Any], options: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ reports the file, line and problem; so the fast path never decides what is an er
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,62 +62,91 @@ def scan_columns(
     ``None`` when the file needs the full reader."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            # 8 spare bytes: every byte of the file can start an 8-byte word (see _words)
+            data = bytearray(size + 8)
+            if fh.readinto(memoryview(data)[:size]) != size:
+                return None
     except OSError:
         return None
+    head = bytes(data[:3])
     if (
-        not data
-        or data.startswith(b"\xef\xbb\xbf")
-        or b"-DOCSTART-" in data
-        or any(b in data for b in _RARE_SPACE)
+        size == 0
+        or head == b"\xef\xbb\xbf"
+        or data.find(b"-DOCSTART-", 0, size) >= 0
+        or any(data.find(b, 0, size) >= 0 for b in _RARE_SPACE)
     ):
         return None
-    if not data.isascii() and not _valid_utf8(data):
+    if not _valid_utf8(np.frombuffer(data, dtype=np.uint8, count=size)):
         return None
     for bits in _SLOT_BITS:
         try:
-            return _scan(path, data, tag_cols, token_col, bits)
+            return _scan(path, data, size, tag_cols, token_col, bits)
         except _Collision:
             continue
     return None
 
 
-def _valid_utf8(data: bytes) -> bool:
-    """Whether ``data`` decodes, without holding the whole text (up to 4 bytes a
-    character) in memory: cut at newlines, which no multi-byte character contains."""
-    view = memoryview(data)
-    begin = 0
-    while begin < len(data):
-        stop = data.find(b"\n", min(begin + _CHUNK, len(data) - 1)) + 1 or len(data)
-        try:
-            str(view[begin:stop], "utf-8")
-        except UnicodeDecodeError:
+def _valid_utf8(arr: np.ndarray) -> bool:
+    """Whether the bytes ``arr`` are well-formed UTF-8 (the Unicode standard's table
+    3-7), checked on the non-ASCII bytes only, without decoding them."""
+    high = np.flatnonzero(arr >= 0x80)
+    if high.size == 0:
+        return True
+    b = arr[high]
+    cont = (b & 0xC0) == 0x80
+    need = np.select(
+        [(b >= 0xC2) & (b <= 0xDF), (b & 0xF0) == 0xE0, (b >= 0xF0) & (b <= 0xF4)], [1, 2, 3], 0
+    )
+    leads = np.flatnonzero(~cont)
+    if np.any(need[leads] == 0) or np.count_nonzero(cont) != int(need.sum()):
+        return False  # C0, C1, F5..FF, or a continuation byte without its lead
+    for k in (1, 2, 3):
+        sel = leads[need[leads] >= k]
+        follow = sel + k
+        if np.any(follow >= high.size):
             return False
-        begin = stop
-    return True
+        if not (np.all(high[follow] == high[sel] + k) and np.all(cont[follow])):
+            return False
+    # second-byte limits: no overlong forms, no surrogates, nothing past U+10FFFF
+    second = b[np.minimum(leads + 1, b.size - 1)]
+    lead = b[leads]
+    bad = ((lead == 0xE0) & (second < 0xA0)) | ((lead == 0xED) & (second > 0x9F))
+    bad |= ((lead == 0xF0) & (second < 0x90)) | ((lead == 0xF4) & (second > 0x8F))
+    return not bool(np.any(bad))
 
 
 class _Collision(Exception):
     """Two different strings met in one slot: scan again with a bigger table."""
 
 
-_CHUNK = 1 << 19  # bytes a pass works on: small arrays stay in cache and are reused
+_CHUNK = 1 << 18  # bytes a pass works on: small arrays stay in cache and are reused
 
 
 def _scan(
-    path: Path, data: bytes, tag_cols: Sequence[int], token_col: int, bits: int
+    path: Path, data: bytearray, size: int, tag_cols: Sequence[int], token_col: int, bits: int
 ) -> ScannedColumns | None:
-    arr = np.frombuffer(data, dtype=np.uint8)
-    words8 = _words(data)
+    # Memory touched for the first time costs more than the arithmetic here (about 2 ms
+    # a megabyte on a virtual machine), so outputs are allocated once, at their final
+    # size, and filled chunk by chunk; per-chunk temporaries stay small and are reused.
+    arr = np.frombuffer(data, dtype=np.uint8, count=size)
+    words8 = _words(data, size)
     vocabs = {col: _SlotVocab(bits) for col in tag_cols}
+    most = size + 1  # lines, at most: np.empty touches no page until it is written
+    blank_all = np.empty(most, dtype=bool)
+    slots_all = {col: np.empty(most, dtype=np.int32) for col in tag_cols}
+    token_len = np.empty(most, dtype=np.int64)
+    first_words = np.empty(most, dtype=np.uint64)
+    more_words: list[list[np.ndarray]] = []
     sep = None
-    blank_parts, id_parts, token_len_parts, token_parts = [], {c: [] for c in tag_cols}, [], []
+    n_lines = n_tokens = 0
     begin = 0
-    while begin < arr.size:
-        stop = min(begin + _CHUNK, arr.size)
-        if stop < arr.size:
+    while begin < size:
+        stop = min(begin + _CHUNK, size)
+        if stop < size:
             cut = data.rfind(b"\n", begin, stop)
-            stop = cut + 1 if cut >= begin else data.find(b"\n", stop) + 1 or arr.size
+            stop = cut + 1 if cut >= begin else data.find(b"\n", stop, size) + 1 or size
         chunk = arr[begin:stop]
         newlines = np.flatnonzero(chunk == _NL)
         start = np.concatenate(([0], newlines + 1))
@@ -126,7 +156,8 @@ def _scan(
         blank = _blank_lines(data, chunk, begin, start, end)
         if blank is None:
             return None
-        blank_parts.append(blank)
+        blank_all[n_lines : n_lines + blank.size] = blank
+        n_lines += blank.size
         s, e = start[~blank], end[~blank]
         if s.size:
             if sep is None:
@@ -134,19 +165,23 @@ def _scan(
             fields = _fields(chunk, s, e, sep, {token_col, *tag_cols})
             if fields is None:
                 return None
+            rows = slice(n_tokens, n_tokens + s.size)
             for col in tag_cols:
                 left, right = fields[col]
                 slots = vocabs[col].add(data, words8, left + begin, right + begin)
                 if slots is None:
                     return None
-                id_parts[col].append(slots)
+                slots_all[col][rows] = slots
             t_left, t_right = fields[token_col]
-            token_len_parts.append(t_right - t_left)
-            token_parts.append(_word_columns(words8, t_left + begin, t_right - t_left, len(data)))
+            token_len[rows] = t_right - t_left
+            words = _word_columns(words8, t_left + begin, t_right - t_left, size)
+            first_words[rows] = words[0]
+            more_words.append(words[1:])
+            n_tokens += s.size
         begin = stop
     if sep is None:
         return None
-    blank = np.concatenate(blank_parts)
+    blank = blank_all[:n_lines]
     # tokens per sentence: token lines between blank lines
     tokens_before = np.concatenate(([0], np.cumsum(~blank)))
     cuts = np.concatenate(([0], np.flatnonzero(blank), [blank.size]))
@@ -154,18 +189,23 @@ def _scan(
     index: dict[str, int] = {}
     ids = {}
     for col in tag_cols:
-        slot_to_tag = vocabs[col].tags(data)
         table = np.zeros(1 << bits, dtype=np.int32)
-        for slot, tag in slot_to_tag.items():
+        for slot, tag in vocabs[col].tags(data).items():
             table[slot] = index.setdefault(tag, len(index))
-        ids[col] = table[np.concatenate(id_parts[col])]
+        ids[col] = np.take(
+            table, slots_all[col][:n_tokens], out=slots_all[col][:n_tokens], mode="clip"
+        )
+    words = [
+        first_words[:n_tokens],
+        *(np.concatenate(c) for c in zip(*_pad_words(more_words), strict=True)),
+    ]
     return ScannedColumns(
         path,
         tuple(index),
         ids,
         counts[counts > 0].astype(np.int64),
-        tuple(np.concatenate(part) for part in zip(*_pad_words(token_parts), strict=True)),
-        np.concatenate(token_len_parts),
+        tuple(words),
+        token_len[:n_tokens],
     )
 
 
@@ -175,16 +215,14 @@ def _word_columns(
     """The bytes of strings ``[left, left + length)`` as masked 8-byte words: word k of
     every string longer than 8k bytes, in row order. Equal lengths and equal words
     mean equal bytes, with no array the size of the text."""
-    out = []
-    k = 0
-    rows = np.arange(left.size)
+    out = [words8[left] & _MASKS[np.minimum(length, 8)]]
+    rows = np.flatnonzero(length > 8)
+    k = 1
     while rows.size:
-        out.append(
-            words8[np.minimum(left[rows] + 8 * k, size)]
-            & _MASKS[np.minimum(length[rows] - 8 * k, 8)]
-        )
+        at, n = left[rows], length[rows]
+        out.append(words8[at + 8 * k] & _MASKS[np.minimum(n - 8 * k, 8)])
         k += 1
-        rows = rows[length[rows] > 8 * k]
+        rows = rows[n > 8 * k]
     return out
 
 
@@ -195,14 +233,14 @@ def _pad_words(parts: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
     return [p + [empty] * (most - len(p)) for p in parts]
 
 
-def _words(data: bytes) -> np.ndarray:
-    """The little-endian 8-byte word starting at every byte (an unaligned view)."""
-    padded = data + bytes(8)
-    return np.ndarray((len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+def _words(data: bytearray, size: int) -> np.ndarray:
+    """The little-endian 8-byte word starting at every byte (an unaligned view; ``data``
+    has 8 spare zero bytes after ``size``)."""
+    return np.ndarray((size + 1,), dtype="<u8", buffer=data, strides=(1,))
 
 
 def _blank_lines(
-    data: bytes, chunk: np.ndarray, offset: int, start: np.ndarray, end: np.ndarray
+    data: bytearray, chunk: np.ndarray, offset: int, start: np.ndarray, end: np.ndarray
 ) -> np.ndarray | None:
     """Whitespace-only lines (sentence breaks); ``None`` for a line with leading spaces
     and content, which the full reader must judge."""
@@ -220,8 +258,9 @@ def _blank_lines(
 def _fields(
     chunk: np.ndarray, s: np.ndarray, e: np.ndarray, sep: int, cols: set[int]
 ) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
-    """[start, end) of each column in ``cols`` on every token line; ``None`` if a line
-    lacks one, has one empty, or ends with a separator (the full reader judges)."""
+    """[start, end) of each column in ``cols`` on every token line; ``None`` if the lines
+    do not all have the same two or more columns, a field is empty, or a line ends with
+    a separator (the full reader judges)."""
     if np.any(chunk[e - 1] == sep):
         return None
     seps = np.flatnonzero(chunk == sep)
@@ -235,6 +274,8 @@ def _fields(
     else:
         before = np.searchsorted(seps, s)  # index of the line's first separator
         n_sep = np.searchsorted(seps, e) - before
+        if n_sep.size and (n_sep[0] < 1 or np.any(n_sep != n_sep[0])):
+            return None  # a line short of a column, or ragged columns: the full reader judges
     last = seps.size - 1
     out = {}
     for col in cols:
@@ -271,7 +312,7 @@ class _SlotVocab:
         self.long_words: dict[int, np.ndarray] = {}
 
     def add(
-        self, data: bytes, words8: np.ndarray, left: np.ndarray, right: np.ndarray
+        self, data: bytearray, words8: np.ndarray, left: np.ndarray, right: np.ndarray
     ) -> np.ndarray | None:
         length = right - left
         if int(length.max()) > _MAX_TAG_BYTES:
@@ -287,7 +328,7 @@ class _SlotVocab:
             mixed = key[long_rows] ^ l_len.astype(np.uint64)
             for k in range(1, (int(l_len.max()) + 7) // 8):
                 word = (
-                    words8[np.minimum(l_left + 8 * k, len(data))]
+                    words8[np.minimum(l_left + 8 * k, words8.size - 1)]
                     & _MASKS[np.clip(l_len - 8 * k, 0, 8)]
                 )
                 words[:, k] = word
@@ -316,7 +357,7 @@ class _SlotVocab:
                 raise _Collision
         return slot
 
-    def tags(self, data: bytes) -> dict[int, str]:
+    def tags(self, data: bytearray) -> dict[int, str]:
         return {
             slot: data[at : at + int(self.length[slot])].decode("utf-8")
             for slot, at in self.where.items()
