@@ -7,6 +7,13 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     """Run the ``nerkit`` command line (``argv`` defaults to ``sys.argv[1:]``)."""
+    import os
+
+    # numpy asks the kernel for huge pages on big arrays; where the kernel then
+    # compacts memory on first touch (THP "madvise" with defrag), that made filling
+    # 100 MB 9x slower here (0.34 s against 0.04 s). A command line's arrays are short
+    # lived: use plain pages unless the user chose otherwise (numpy's own variable).
+    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
     from nerkit.errors import NerkitError
 
     try:

@@ -121,7 +121,7 @@ class _Collision(Exception):
     """Two different strings met in one slot: scan again with a bigger table."""
 
 
-_CHUNK = 1 << 18  # bytes a pass works on: small arrays stay in cache and are reused
+_CHUNK = 1 << 20  # bytes a pass works on: small arrays stay in cache and are reused
 
 
 def _scan(
@@ -136,7 +136,7 @@ def _scan(
     most = size + 1  # lines, at most: np.empty touches no page until it is written
     blank_all = np.empty(most, dtype=bool)
     slots_all = {col: np.empty(most, dtype=np.int32) for col in tag_cols}
-    token_len = np.empty(most, dtype=np.int64)
+    token_len = np.empty(most, dtype=np.int32)
     first_words = np.empty(most, dtype=np.uint64)
     more_words: list[list[np.ndarray]] = []
     sep = None
