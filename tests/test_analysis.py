@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
+from strategies import tag_batches
 
-from nerkit import metrics, schemes
+from nerkit import metrics
 from nerkit.errors import ConfigError, InputError, SchemeError
 from nerkit.evaluation import (
     SurfaceCount,
@@ -272,37 +273,6 @@ def test_analysis_dict_is_json() -> None:
 # ------------------------------------------------------------------ against the engine
 
 TYPES = ("PER", "LOC", "ORG")
-
-
-@st.composite
-def tag_batches(draw: st.DrawFn, scheme: str) -> tuple[list[list[str]], list[list[str]]]:
-    """Random tags of the scheme (often invalid) or tags encoded from random spans;
-    predictions copied, corrupted or independent."""
-    tags = ["O"] + [f"{p}-{t}" for p in schemes.get_scheme(scheme).prefixes for t in TYPES]
-
-    def sequence(n: int) -> list[str]:
-        if draw(st.booleans()):
-            return draw(st.lists(st.sampled_from(tags), min_size=n, max_size=n))
-        spans, i = [], 0
-        while i < n:
-            length = draw(st.integers(1, 6))
-            if draw(st.booleans()) and i + length <= n:
-                spans.append(Span(i, i + length, draw(st.sampled_from(TYPES))))
-            i += length
-        return schemes.encode(spans, n, scheme)
-
-    gold, pred = [], []
-    for _ in range(draw(st.integers(1, 10))):
-        n = draw(st.integers(0, 25))
-        g = sequence(n)
-        kind = draw(st.sampled_from(("copy", "corrupt", "other")))
-        p = sequence(n) if kind == "other" else list(g)
-        if kind == "corrupt" and n:
-            for _ in range(draw(st.integers(1, 3))):
-                p[draw(st.integers(0, n - 1))] = draw(st.sampled_from(tags))
-        gold.append(g)
-        pred.append(p)
-    return gold, pred
 
 
 @pytest.mark.parametrize(("scheme", "mode"), [("IOB2", "lenient"), ("BIOES", "strict")])

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
+from strategies import tag_batches
 
-from nerkit import metrics, schemes
+from nerkit import metrics
 from nerkit.errors import InputError
 from nerkit.evaluation import (
     SCORING_SCHEMES,
@@ -290,42 +291,11 @@ def test_matching_is_one_to_one_and_order_free(
 # ------------------------------------------------------------------ against the engine
 
 
-@st.composite
-def tag_batches(draw: st.DrawFn, scheme: str) -> tuple[list[list[str]], list[list[str]]]:
-    """Gold and predicted tags: random tags of the scheme (often invalid) or tags
-    encoded from random flat spans, predictions copied, corrupted or independent."""
-    tags = ["O"] + [f"{p}-{t}" for p in schemes.get_scheme(scheme).prefixes for t in TYPES]
-
-    def sequence(n: int) -> list[str]:
-        if draw(st.booleans()):
-            return draw(st.lists(st.sampled_from(tags), min_size=n, max_size=n))
-        spans, i = [], 0
-        while i < n:
-            length = draw(st.integers(1, 3))
-            if draw(st.booleans()) and i + length <= n:
-                spans.append(Span(i, i + length, draw(st.sampled_from(TYPES))))
-            i += length
-        return schemes.encode(spans, n, scheme)
-
-    gold, pred = [], []
-    for _ in range(draw(st.integers(1, 12))):
-        n = draw(st.integers(0, 10))
-        g = sequence(n)
-        kind = draw(st.sampled_from(("copy", "corrupt", "other")))
-        p = sequence(n) if kind == "other" else list(g)
-        if kind == "corrupt" and n:
-            for _ in range(draw(st.integers(1, 3))):
-                p[draw(st.integers(0, n - 1))] = draw(st.sampled_from(tags))
-        gold.append(g)
-        pred.append(p)
-    return gold, pred
-
-
 @pytest.mark.parametrize("scheme", ["IOB2", "BIOES", "IOB1"])
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_strict_equals_metric_engine_on_flat_entities(scheme: str, data: st.DataObject) -> None:
-    gold, pred = data.draw(tag_batches(scheme))
+    gold, pred = data.draw(tag_batches(scheme, max_sentences=12, max_length=10, max_span=3))
     engine = metrics.scores(gold, pred, scheme, "lenient")
     strict = partial_scores_from_tags(gold, pred, scheme, "lenient").overall["strict"]
     assert (strict.precision, strict.recall, strict.f1) == (
@@ -396,7 +366,7 @@ def test_matching_equals_reference_on_overlapping_spans(
 
 
 @settings(max_examples=200, deadline=None)
-@given(tag_batches("BIOES"))
+@given(tag_batches("BIOES", max_sentences=12, max_length=10, max_span=3))
 def test_matching_equals_reference_on_flat_spans(
     batch: tuple[list[list[str]], list[list[str]]],
 ) -> None:

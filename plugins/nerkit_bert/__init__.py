@@ -1,0 +1,13 @@
+"""The BERT token-classification tagger, a built-in plugin.
+
+Registered by import path: loading this plugin imports neither torch nor transformers.
+"""
+
+from __future__ import annotations
+
+from nerkit.plugin.spec import Register, hookimpl
+
+
+@hookimpl
+def register_taggers(register: Register) -> None:
+    register("bert.tagger.v1", "nerkit_bert.tagger:BertTagger")
