@@ -22,16 +22,15 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from nerkit import __version__, store
 from nerkit.errors import ConfigError, NerkitError
-from nerkit.interfaces import Decoder, RunContext, Tagger
+from nerkit.interfaces import Corrector, Decoder, RunContext, Tagger
 from nerkit.options import as_dict, build_options
 from nerkit.plugin.host import PluginHost, get_host
 from nerkit.types import Prediction, Sentence
 
 STAGE_BASE = "base"
+STAGE_CORRECTED = "corrected"
 EVAL_SPLITS = ("dev", "test")
 MODES = ("lenient", "strict")
 
@@ -45,6 +44,11 @@ class RunConfig:
     tagger_options: dict[str, Any] = field(default_factory=dict)
     decoder: str = "conlleval"
     decoder_options: dict[str, Any] = field(default_factory=dict)
+    corrector: str | None = None
+    corrector_options: dict[str, Any] = field(default_factory=dict)
+    folds: int = 5
+    fold_mode: str = "random"
+    cache: bool = True
     seed: int = 13
     threads: int | None = None
     device: str = "cpu"
@@ -113,6 +117,15 @@ def build_tagger(
     return full, cls, cls(build_options(cls.options_class, options, component=full))
 
 
+def build_corrector(
+    host: PluginHost, name: str, options: dict[str, Any]
+) -> tuple[str, type[Corrector], Corrector]:
+    registry = host.registry("corrector")
+    full = registry.resolve(name)
+    cls = registry.get(full)
+    return full, cls, cls(build_options(cls.options_class, options, component=full))
+
+
 def build_decoder(host: PluginHost, name: str, options: dict[str, Any]) -> tuple[str, Decoder]:
     registry = host.registry("decoder")
     full = registry.resolve(name)
@@ -127,6 +140,7 @@ class Run:
         self.dir = directory
         self.config = config
         self.host = host or get_host()
+        self.fold_stats: dict[str, Any] | None = None
 
     # ----------------------------------------------------------- lifecycle
 
@@ -136,6 +150,14 @@ class Run:
         # fail on a bad tagger / decoder / option before anything is written
         build_tagger(host, config.tagger, config.tagger_options)
         build_decoder(host, config.decoder, config.decoder_options)
+        if config.corrector:
+            build_corrector(host, config.corrector, config.corrector_options)
+            from nerkit.folds import FOLD_MODES
+
+            if config.fold_mode not in FOLD_MODES:
+                raise ConfigError(
+                    f"unknown fold mode {config.fold_mode!r} (known: {', '.join(FOLD_MODES)})"
+                )
         out.mkdir(parents=True, exist_ok=True)
         run_id = new_run_id(config)
         directory = store.run_dir(out, run_id, partial=True)
@@ -183,6 +205,12 @@ class Run:
             progress=reporter.progress,
         )
 
+        oof = (
+            self._out_of_fold(loaded, tagger_name, tagger_cls, context, reporter)
+            if cfg.corrector
+            else None
+        )
+
         model_dir = self.dir / "tagger"
         if model_dir.is_dir():
             reporter.step("tagger trained already (resumed)")
@@ -196,56 +224,180 @@ class Run:
             self._save_atomically(tagger, model_dir)
 
         splits = [s for s in EVAL_SPLITS if s in corpus]
-        raw: dict[str, list[Prediction]] = {}
+        raw: dict[str, dict[str, list[Prediction]]] = {STAGE_BASE: {}}
         for split in splits:
-            path = self.dir / f"raw-{split}.arrow"
-            if path.exists():
-                raw[split] = _read_raw(path)
-                continue
-            reporter.step(f"predicting {split} ({len(corpus[split])} sentences)")
-            raw[split] = _check_predictions(tagger.predict(corpus[split]), corpus[split], split)
-            _write_raw(path, raw[split])
+            raw[STAGE_BASE][split] = self._predictions(
+                f"raw-{split}",
+                lambda split=split: tagger.predict(corpus[split]),
+                corpus[split],
+                split,
+                reporter,
+            )
+        corrector_name = None
+        if cfg.corrector and oof is not None:
+            corrector_name, corrector = self._corrector(
+                corpus, oof, raw[STAGE_BASE], context, reporter
+            )
+            raw[STAGE_CORRECTED] = {
+                split: self._predictions(
+                    f"corrected-{split}",
+                    lambda split=split: corrector.correct(corpus[split], raw[STAGE_BASE][split]),
+                    corpus[split],
+                    split,
+                    reporter,
+                )
+                for split in splits
+            }
 
         reporter.step(f"decoding ({decoder_name}) and scoring")
         from nerkit.metrics import scores
 
         blocks, metric_rows, repairs = [], [], {}
-        for split in splits:
-            gold_sents = corpus[split]
-            decoded, changed = [], 0
-            for pred in raw[split]:
-                tags, n = decoder.decode(pred, tagger.scheme)
-                decoded.append(tags)
-                changed += n
-            repairs[split] = changed
-            gold = [s.tags for s in gold_sents]
-            confidences = [p.confidences for p in raw[split]]
-            blocks.append(
-                (split, STAGE_BASE, [s.tokens for s in gold_sents], gold, decoded, confidences)
-            )
-            for mode in MODES:
-                result = scores(gold, decoded, corpus.scheme, mode)
-                for metric, label, value, support in result.rows():
-                    metric_rows.append((split, STAGE_BASE, mode, metric, label, value, support))
-            metric_rows.append(
-                (
-                    split,
-                    STAGE_BASE,
-                    "lenient",
-                    "repairs",
-                    "all",
-                    float(changed),
-                    sum(map(len, gold)),
+        for stage, by_split in raw.items():
+            for split in splits:
+                gold_sents = corpus[split]
+                decoded, changed = [], 0
+                for pred in by_split[split]:
+                    tags, n = decoder.decode(pred, tagger.scheme)
+                    decoded.append(tags)
+                    changed += n
+                repairs[f"{stage}/{split}"] = changed
+                gold = [s.tags for s in gold_sents]
+                confidences = [p.confidences for p in by_split[split]]
+                tokens = [s.tokens for s in gold_sents]
+                blocks.append((split, stage, tokens, gold, decoded, confidences))
+                for mode in MODES:
+                    result = scores(gold, decoded, corpus.scheme, mode)
+                    for metric, label, value, support in result.rows():
+                        metric_rows.append((split, stage, mode, metric, label, value, support))
+                n_tokens = sum(map(len, gold))
+                metric_rows.append(
+                    (split, stage, "lenient", "repairs", "all", float(changed), n_tokens)
                 )
-            )
+                if stage == STAGE_CORRECTED:
+                    changed_tags = sum(
+                        a != b
+                        for p, q in zip(by_split[split], raw[STAGE_BASE][split], strict=True)
+                        for a, b in zip(p.tags, q.tags, strict=True)
+                    )
+                    metric_rows.append(
+                        (
+                            split,
+                            stage,
+                            "lenient",
+                            "corrected_tags",
+                            "all",
+                            float(changed_tags),
+                            n_tokens,
+                        )
+                    )
 
         self._write_tables(
-            loaded, tagger_name, decoder_name, corpus.scheme, blocks, metric_rows, repairs
+            loaded,
+            tagger_name,
+            decoder_name,
+            corpus.scheme,
+            blocks,
+            metric_rows,
+            repairs,
+            corrector_name,
         )
         reporter.step("storing the run")
         return store.finish(self.dir)
 
     # ------------------------------------------------------------- helpers
+
+    def _predictions(
+        self,
+        name: str,
+        make: Callable[[], Sequence[Prediction]],
+        sentences: Sequence[Sentence],
+        split: str,
+        reporter: StepReporter,
+    ) -> list[Prediction]:
+        """``make()`` once: kept in the unfinished run, so a resumed run reads it."""
+        path = self.dir / f"{name}.arrow"
+        if path.exists():
+            return store.read_raw_predictions(path)
+        reporter.step(f"{name.split('-')[0]}: {split} ({len(sentences)} sentences)")
+        predictions = _check_predictions(make(), sentences, split)
+        store.write_raw_predictions(path, predictions)
+        return predictions
+
+    def _out_of_fold(
+        self,
+        loaded: Any,
+        tagger_name: str,
+        tagger_cls: type[Tagger],
+        context: RunContext,
+        reporter: StepReporter,
+    ) -> list[Prediction]:
+        from nerkit.folds import cache_key, default_cache_dir, make_folds, out_of_fold
+
+        cfg = self.config
+        corpus = loaded.corpus
+        folds = make_folds(
+            corpus["train"], cfg.folds, seed=cfg.seed, mode=cfg.fold_mode, scheme=corpus.scheme
+        )
+        options = as_dict(
+            build_options(tagger_cls.options_class, cfg.tagger_options, component=tagger_name)
+        )
+        key = cache_key(
+            tagger_name, options, loaded.fingerprints["train"], cfg.folds, cfg.fold_mode, cfg.seed
+        )
+        cache = default_cache_dir() / key if cfg.cache else None
+        reporter.step(
+            f"out-of-fold predictions: {cfg.folds} folds ({cfg.fold_mode}) of {tagger_name}"
+        )
+
+        self.fold_stats = {"folds": cfg.folds, "mode": cfg.fold_mode, "reused": 0, "cache": key}
+
+        def report(i: int, reused: bool) -> None:
+            self.fold_stats["reused"] += int(reused)
+            reporter.progress("folds", i + 1, cfg.folds)
+
+        return out_of_fold(
+            lambda: tagger_cls(
+                build_options(tagger_cls.options_class, cfg.tagger_options, component=tagger_name)
+            ),
+            corpus["train"],
+            folds,
+            scheme=corpus.scheme,
+            context=context,
+            directory=self.dir / "folds",
+            cache=cache,
+            dev=corpus.splits.get("dev"),
+            on_fold=report,
+        )
+
+    def _corrector(
+        self,
+        corpus: Any,
+        oof: list[Prediction],
+        base: dict[str, list[Prediction]],
+        context: RunContext,
+        reporter: StepReporter,
+    ) -> tuple[str, Corrector]:
+        cfg = self.config
+        assert cfg.corrector is not None
+        name, cls, corrector = build_corrector(self.host, cfg.corrector, cfg.corrector_options)
+        model_dir = self.dir / "corrector"
+        if model_dir.is_dir():
+            reporter.step("corrector trained already (resumed)")
+            return name, cls.load(model_dir)
+        reporter.step(f"training {name} on {len(oof)} out-of-fold predictions")
+        context.seed_everything()
+        dev = corpus.splits.get("dev")
+        corrector.fit(
+            corpus["train"],
+            oof,
+            dev,
+            base.get("dev") if dev is not None else None,
+            scheme=corpus.scheme,
+            context=context,
+        )
+        self._save_atomically(corrector, model_dir)
+        return name, corrector
 
     def _curve_writer(self) -> Callable[[int, int, str, str, float], None]:
         path = self.dir / "curves.jsonl"
@@ -257,11 +409,11 @@ class Run:
         return write
 
     @staticmethod
-    def _save_atomically(tagger: Tagger, model_dir: Path) -> None:
+    def _save_atomically(component: Tagger | Corrector, model_dir: Path) -> None:
         tmp = model_dir.with_name(model_dir.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        tagger.save(tmp)
+        component.save(tmp)
         os.replace(tmp, model_dir)
 
     def _write_tables(
@@ -273,10 +425,15 @@ class Run:
         blocks: list[Any],
         metric_rows: list[tuple[Any, ...]],
         repairs: dict[str, int],
+        corrector_name: str | None = None,
     ) -> None:
         cfg = self.config
         corpus = loaded.corpus
-        config = asdict(cfg) | {"tagger": tagger_name, "decoder": decoder_name}
+        config = asdict(cfg) | {
+            "tagger": tagger_name,
+            "decoder": decoder_name,
+            "corrector": corrector_name,
+        }
         store.write_table(
             self.dir,
             "run",
@@ -286,7 +443,7 @@ class Run:
                 "command": [cfg.command],
                 "config": [json.dumps(config, sort_keys=True)],
                 "tagger": [tagger_name],
-                "corrector": [None],
+                "corrector": [corrector_name],
                 "decoder": [decoder_name],
                 "dataset": [cfg.dataset],
                 "scheme": [scheme],
@@ -296,7 +453,9 @@ class Run:
                 "dataset_citation": [corpus.citation],
                 "versions": [json.dumps(_versions(self.host), sort_keys=True)],
                 "git_hash": [_git_hash()],
-                "extra": [json.dumps({"repairs": repairs}, sort_keys=True)],
+                "extra": [
+                    json.dumps({"repairs": repairs, "folds": self.fold_stats}, sort_keys=True)
+                ],
             },
         )
         store.write_table(self.dir, "predictions", store.predictions_table(blocks))
@@ -316,6 +475,7 @@ class Run:
             curves_path.unlink()
         for split in EVAL_SPLITS:
             (self.dir / f"raw-{split}.arrow").unlink(missing_ok=True)
+            (self.dir / f"corrected-{split}.arrow").unlink(missing_ok=True)
 
 
 def _check_predictions(
@@ -332,59 +492,6 @@ def _check_predictions(
                 f"{split}: sentence {i} ({s.sentence_id}) has {len(s.tokens)} tokens but the tagger gave {len(p.tags)} tags"
             )
     return preds
-
-
-_RAW_SCHEMA = pa.schema(
-    [
-        pa.field("tags", pa.list_(pa.string())),
-        pa.field("confidences", pa.list_(pa.float64())),
-        pa.field("labels", pa.list_(pa.string())),
-        pa.field("probabilities", pa.list_(pa.list_(pa.float64()))),
-    ]
-)
-
-
-def _write_raw(path: Path, preds: Sequence[Prediction]) -> None:
-    """The tagger's own output before decoding, kept so that a resumed run needn't
-    predict again (probabilities included: the viterbi decoder needs them)."""
-    import pyarrow.ipc as ipc
-
-    table = pa.table(
-        {
-            "tags": [list(p.tags) for p in preds],
-            "confidences": [list(p.confidences) for p in preds],
-            "labels": [list(p.labels) for p in preds],
-            "probabilities": [
-                p.probabilities.tolist() if p.probabilities is not None else None for p in preds
-            ],
-        },
-        schema=_RAW_SCHEMA,
-    )
-    tmp = path.with_suffix(".tmp")
-    with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, _RAW_SCHEMA) as writer:
-        writer.write_table(table)
-    os.replace(tmp, path)
-
-
-def _read_raw(path: Path) -> list[Prediction]:
-    import numpy as np
-    import pyarrow.ipc as ipc
-
-    with pa.memory_map(str(path)) as source:
-        rows = ipc.open_file(source).read_all().to_pylist()
-    return [
-        Prediction(
-            tags=tuple(r["tags"]),
-            confidences=tuple(r["confidences"]),
-            labels=tuple(r["labels"]),
-            probabilities=np.array(r["probabilities"], dtype=np.float64).reshape(
-                len(r["tags"]), len(r["labels"])
-            )
-            if r["probabilities"] is not None
-            else None,
-        )
-        for r in rows
-    ]
 
 
 def stored_config(run: Path) -> dict[str, Any]:

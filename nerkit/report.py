@@ -25,6 +25,9 @@ def scores_table(run_dir: Path, *, split: str = "test", mode: str = "lenient") -
     for stage in stages:
         for metric in ("P", "R", "F1"):
             table.add_column(f"{stage} {metric}" if len(stages) > 1 else metric, justify="right")
+    delta = len(stages) == 2  # base and corrected: show what correction changed
+    if delta:
+        table.add_column("Δ F1", justify="right")
     table.add_column("support", justify="right")
     for label in [*labels, *_AVERAGES]:
         cells = []
@@ -34,6 +37,9 @@ def scores_table(run_dir: Path, *, split: str = "test", mode: str = "lenient") -
                 row = value.get((stage, metric, label))
                 cells.append(f"{100 * row['value']:.2f}" if row else "")
                 support = row["support"] if row else support
+        if delta:
+            a, b = (value.get((stage, "f1", label)) for stage in stages)
+            cells.append(f"{100 * (b['value'] - a['value']):+.2f}" if a and b else "")
         style = "bold" if label == "micro" else None
         table.add_row(
             label,
@@ -52,5 +58,7 @@ def scores_table(run_dir: Path, *, split: str = "test", mode: str = "lenient") -
                 else (f"{row['value']:.0f}" if metric == "repairs" else f"{100 * row['value']:.2f}")
             )
             cells += ["", "", text]
+        if delta:
+            cells.append("")
         table.add_row(metric.replace("_", " "), *cells, "")
     return table

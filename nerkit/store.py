@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from nerkit.errors import NerkitError
+from nerkit.types import Prediction
 
 SCHEMA_VERSION = "1"
 PARTIAL = ".partial"
@@ -270,3 +271,55 @@ def write_json(path: Path, value: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
     os.replace(tmp, path)
+
+
+# ------------------------------------------------ a tagger's own output
+
+_RAW_SCHEMA = pa.schema(
+    [
+        pa.field("tags", pa.list_(pa.string())),
+        pa.field("confidences", pa.list_(pa.float64())),
+        pa.field("labels", pa.list_(pa.string())),
+        pa.field("probabilities", pa.list_(pa.list_(pa.float64()))),
+    ]
+)
+
+
+def write_raw_predictions(path: Path, preds: Sequence[Prediction]) -> None:
+    """The tagger's own output before decoding, kept so that a resumed run needn't
+    predict again (probabilities included: the viterbi decoder needs them)."""
+    table = pa.table(
+        {
+            "tags": [list(p.tags) for p in preds],
+            "confidences": [list(p.confidences) for p in preds],
+            "labels": [list(p.labels) for p in preds],
+            "probabilities": [
+                p.probabilities.tolist() if p.probabilities is not None else None for p in preds
+            ],
+        },
+        schema=_RAW_SCHEMA,
+    )
+    tmp = path.with_suffix(".tmp")
+    with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, _RAW_SCHEMA) as writer:
+        writer.write_table(table)
+    os.replace(tmp, path)
+
+
+def read_raw_predictions(path: Path) -> list[Prediction]:
+    import numpy as np
+
+    with pa.memory_map(str(path)) as source:
+        rows = ipc.open_file(source).read_all().to_pylist()
+    return [
+        Prediction(
+            tags=tuple(r["tags"]),
+            confidences=tuple(r["confidences"]),
+            labels=tuple(r["labels"]),
+            probabilities=np.array(r["probabilities"], dtype=np.float64).reshape(
+                len(r["tags"]), len(r["labels"])
+            )
+            if r["probabilities"] is not None
+            else None,
+        )
+        for r in rows
+    ]

@@ -89,6 +89,26 @@ def run(
             show_default=False,
         ),
     ] = None,
+    folds: Annotated[
+        int | None,
+        typer.Option(
+            "--folds",
+            help="With a corrector: folds of out-of-fold predictions on train (default 5).",
+            show_default=False,
+        ),
+    ] = None,
+    fold_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--fold-mode", help="random (default) or entity-disjoint folds.", show_default=False
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache", help="Retrain the folds even when another run cached the same ones."
+        ),
+    ] = False,
     resume: Annotated[
         str | None,
         typer.Option(
@@ -104,7 +124,6 @@ def run(
     """
     from rich.console import Console
 
-    from nerkit.errors import ConfigError
     from nerkit.pipeline import Run, RunConfig
 
     console = Console(stderr=True)
@@ -124,16 +143,12 @@ def run(
             device,
             data_dir,
         )
-        corrector_name = settings.pop("corrector", None)
-        if corrector_name:
-            from nerkit.plugin import get_host
-
-            full = (
-                get_host().registry("corrector").resolve(corrector_name)
-            )  # unknown: lists the known
-            raise ConfigError(
-                f"{full}: runs with a corrector are not supported by this nerkit version yet"
-            )
+        if folds is not None:
+            settings["folds"] = folds
+        if fold_mode is not None:
+            settings["fold_mode"] = fold_mode
+        if no_cache:
+            settings["cache"] = False
         runner = Run.create(out, RunConfig(**settings, command=" ".join(["nerkit", *sys.argv[1:]])))
     console.print(
         f"[bold]run[/] {runner.run_id}  ({runner.config.tagger} on {runner.config.dataset})"
@@ -180,6 +195,8 @@ def _settings(
     )
     if corrector_options and not settings.get("corrector"):
         raise ConfigError("-C/--corrector-opt given without --corrector")
+    if corrector_options:
+        settings["corrector_options"] = corrector_options
     for required in ("tagger", "dataset"):
         if not settings.get(required):
             raise ConfigError(f"--{required} is required (or set it in --config); e.g. {_EXAMPLE}")
@@ -225,7 +242,7 @@ def _read_config(path: Path) -> dict[str, Any]:
                 f"{path}: unknown key {next(iter(section))!r} in [{role}] (valid: name, options)"
             )
         out[f"{role}_options"] = options
-    allowed = {"dataset", "seed", "threads", "device", "data_dir"}
+    allowed = {"dataset", "seed", "threads", "device", "data_dir", "folds", "fold_mode", "cache"}
     for key, value in raw.items():
         if key not in allowed:
             valid = ", ".join(sorted(allowed | {"tagger", "corrector", "decoder"}))

@@ -1,0 +1,144 @@
+"""k-fold splits of a training set and out-of-fold predictions for any tagger.
+
+A corrector learns from the base tagger's real mistakes, so it trains on predictions
+for sentences the tagger did not see: split train into k folds, train a fresh tagger on
+the other folds and predict the held-out one, k times.
+
+* ``random``: sentences shuffled with the seed and dealt into k folds of equal size.
+* ``entity-disjoint`` (CrossWeigh-style): the same folds, but the tagger that predicts
+  fold i trains only on sentences that share no entity surface form with fold i, so no
+  held-out entity was seen in training.
+
+Each fold's predictions are written as soon as they exist, so an interrupted run
+resumes at the next fold; complete sets are also cached across runs, keyed by the
+tagger, its options, the split's fingerprint, k, the mode and the seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nerkit import schemes
+from nerkit.errors import ConfigError
+from nerkit.interfaces import RunContext, Tagger
+from nerkit.types import Prediction, Sentence
+
+FOLD_MODES = ("random", "entity-disjoint")
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Held-out sentence indices and the indices the fold's tagger trains on."""
+
+    index: int
+    held_out: tuple[int, ...]
+    train: tuple[int, ...]
+
+
+def surface_forms(sentence: Sentence, scheme: str) -> set[str]:
+    """Entity strings of a sentence (tokens joined by a space), in any type."""
+    return {
+        " ".join(sentence.tokens[sp.start : sp.end])
+        for sp in (sentence.spans or schemes.spans_lenient(sentence.tags, scheme))
+    }
+
+
+def make_folds(
+    sentences: Sequence[Sentence], k: int, *, seed: int = 13, mode: str = "random", scheme: str = "IOB2"
+) -> list[Fold]:
+    """``k`` folds covering every sentence exactly once as held out."""
+    if mode not in FOLD_MODES:
+        raise ConfigError(f"unknown fold mode {mode!r} (known: {', '.join(FOLD_MODES)})")
+    if not 2 <= k <= len(sentences):
+        raise ConfigError(f"folds must be between 2 and the {len(sentences)} training sentences, not {k}")
+    order = list(range(len(sentences)))
+    random.Random(seed).shuffle(order)
+    held = [sorted(order[i::k]) for i in range(k)]
+    forms = [surface_forms(s, scheme) for s in sentences] if mode == "entity-disjoint" else None
+    folds = []
+    for i, held_out in enumerate(held):
+        rest = [j for f, part in enumerate(held) if f != i for j in part]
+        if forms is not None:
+            banned = set().union(*(forms[j] for j in held_out))
+            rest = [j for j in rest if not (forms[j] & banned)]
+        folds.append(Fold(i, tuple(held_out), tuple(sorted(rest))))
+    return folds
+
+
+def cache_key(tagger: str, options: dict[str, Any], fingerprint: str, k: int, mode: str, seed: int) -> str:
+    """The cache entry of one out-of-fold set: everything that decides its predictions."""
+    text = json.dumps([tagger, options, fingerprint, k, mode, seed], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("NERKIT_CACHE_DIR", Path.home() / ".cache" / "nerkit")) / "folds"
+
+
+def out_of_fold(
+    make_tagger: Callable[[], Tagger],
+    sentences: Sequence[Sentence],
+    folds: Sequence[Fold],
+    *,
+    scheme: str,
+    context: RunContext,
+    directory: Path,
+    cache: Path | None = None,
+    dev: Sequence[Sentence] | None = None,
+    on_fold: Callable[[int, bool], None] = lambda i, reused: None,
+) -> list[Prediction]:
+    """One prediction per sentence, each made by a tagger that did not train on it.
+
+    Fold i's predictions go to ``directory/fold-i.arrow`` when they exist (a resumed
+    run reads them instead of training again); with ``cache``, a complete set is read
+    from and written to that folder. ``on_fold(i, reused)`` reports progress.
+    """
+    from nerkit.store import read_raw_predictions, write_raw_predictions
+
+    directory.mkdir(parents=True, exist_ok=True)
+    if cache is not None and all((cache / f"fold-{f.index}.arrow").exists() for f in folds):
+        for f in folds:
+            if not (directory / f"fold-{f.index}.arrow").exists():
+                shutil.copyfile(cache / f"fold-{f.index}.arrow", directory / f"fold-{f.index}.arrow")
+    out: list[Prediction | None] = [None] * len(sentences)
+    for f in folds:
+        path = directory / f"fold-{f.index}.arrow"
+        if path.exists():
+            predictions = read_raw_predictions(path)
+            on_fold(f.index, True)
+        else:
+            tagger = make_tagger()
+            fold_context = RunContext(
+                seed=context.seed + f.index,
+                device=context.device,
+                threads=context.threads,
+                work_dir=None,
+                progress=context.progress,
+            )
+            fold_context.seed_everything()
+            tagger.fit([sentences[j] for j in f.train], dev, scheme=scheme, context=fold_context)
+            predictions = tagger.predict([sentences[j] for j in f.held_out])
+            write_raw_predictions(path, predictions)
+            on_fold(f.index, False)
+        for j, p in zip(f.held_out, predictions, strict=True):
+            out[j] = p
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        for f in folds:
+            target = cache / f"fold-{f.index}.arrow"
+            if not target.exists():
+                tmp = target.with_suffix(".tmp")
+                shutil.copyfile(directory / f"fold-{f.index}.arrow", tmp)
+                os.replace(tmp, target)
+    missing = [j for j, p in enumerate(out) if p is None]
+    if missing:
+        raise AssertionError(f"folds left sentences {missing[:5]} without a prediction")
+    return out  # type: ignore[return-value]
