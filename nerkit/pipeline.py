@@ -499,16 +499,34 @@ def stored_config(run: Path) -> dict[str, Any]:
     return json.loads(row["config"])
 
 
-def load_run_tagger(run: Path, host: PluginHost | None = None) -> tuple[Tagger, Decoder, str]:
-    """The trained tagger, the decoder and the scheme of a finished run."""
+@dataclass
+class StoredModels:
+    """The trained components of a finished run, ready to tag new text as the run did."""
+
+    tagger: Tagger
+    decoder: Decoder
+    scheme: str
+    corrector: Corrector | None = None
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[tuple[str, ...]]:
+        """Final tags: the tagger's, corrected when the run had a corrector, decoded."""
+        predictions = self.tagger.predict(sentences)
+        if self.corrector is not None:
+            predictions = self.corrector.correct(sentences, predictions)
+        return [self.decoder.decode(p, self.scheme)[0] for p in predictions]
+
+
+def load_run_models(run: Path, host: PluginHost | None = None) -> StoredModels:
+    """The trained tagger (and corrector), the decoder and the scheme of a finished run."""
     host = host or get_host()
     config = stored_config(run)
     row = store.read_table(run, "run").to_pylist()[0]
-    registry = host.registry("tagger")
-    cls = registry.get(config["tagger"])
-    tagger = cls.load(run / "tagger")
+    tagger = host.registry("tagger").get(config["tagger"]).load(run / "tagger")
     _, decoder = build_decoder(host, config["decoder"], config.get("decoder_options", {}))
-    return tagger, decoder, row["scheme"]
+    corrector = None
+    if config.get("corrector"):
+        corrector = host.registry("corrector").get(config["corrector"]).load(run / "corrector")
+    return StoredModels(tagger, decoder, row["scheme"], corrector)
 
 
-__all__ = ["Run", "RunConfig", "StepReporter", "as_dict", "load_run_tagger"]
+__all__ = ["Run", "RunConfig", "StepReporter", "as_dict", "load_run_models"]

@@ -15,7 +15,7 @@ from nerkit.cli.app import app
 from nerkit.errors import ConfigError
 from nerkit.folds import make_folds, out_of_fold, surface_forms
 from nerkit.interfaces import RunContext
-from nerkit.io import write
+from nerkit.io import read, write
 from nerkit.plugin import get_host, hookimpl
 from nerkit.testing import toy_corpus
 from nerkit.types import Sentence
@@ -168,6 +168,19 @@ def test_run_with_a_corrector_stores_both_stages_and_reuses_cached_folds(
     assert row["corrector"] == "majority.corrector.v1"
     predictions = store.read_table(run, "predictions")
     assert set(predictions.column("stage").to_pylist()) == {"base", "corrected"}
+    # predict --run gives the stored corrected test predictions
+    target = tmp_path / "predicted.conll"
+    done = CliRunner().invoke(
+        app, ["predict", "--run", str(run), str(toy / "test.conll"), "-o", str(target)]
+    )
+    assert done.exit_code == 0, done.output
+    rows = [
+        r for r in predictions.to_pylist() if r["split"] == "test" and r["stage"] == "corrected"
+    ]
+    stored: dict[int, list[str]] = {}
+    for r in rows:
+        stored.setdefault(r["sentence"], []).append(r["predicted"])
+    assert [list(s.tags) for s in read(target).sentences] == [stored[i] for i in sorted(stored)]
     assert len(list((tmp_path / "cache").iterdir())) == 1  # the folds, cached once
     assert json.loads(row["extra"])["folds"]["reused"] == 0
     # a second corrector run on the same base retrains no fold

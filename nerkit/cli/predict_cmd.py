@@ -36,13 +36,13 @@ def predict(
         bool, typer.Option("--text", help="Read SOURCE as plain text whatever its extension.")
     ] = False,
 ) -> None:
-    """Tag SOURCE with the trained tagger of a run (decoded as in the run)."""
-    from nerkit.pipeline import load_run_tagger
+    """Tag SOURCE with the trained tagger of a run (corrected and decoded as in the run)."""
+    from nerkit.pipeline import load_run_models
     from nerkit.store import find_run
     from nerkit.types import Sentence
 
     run_path = find_run(run, runs_dir)
-    tagger, decoder, scheme = load_run_tagger(run_path)
+    models = load_run_models(run_path)
     if text or str(source) == "-" or source.suffix == ".txt":
         raw = sys.stdin.read() if str(source) == "-" else source.read_text(encoding="utf-8")
         sentences = [
@@ -53,11 +53,10 @@ def predict(
     else:
         from nerkit.io import read
 
-        sentences = list(read(source, scheme=scheme).sentences)
-    predictions = tagger.predict(sentences)
+        sentences = list(read(source, scheme=models.scheme).sentences)
     tagged = [
-        Sentence(s.tokens, decoder.decode(p, scheme)[0], s.sentence_id, s.document_id)
-        for s, p in zip(sentences, predictions, strict=True)
+        Sentence(s.tokens, tags, s.sentence_id, s.document_id)
+        for s, tags in zip(sentences, models.predict(sentences), strict=True)
     ]
     if output is not None:
         from nerkit.io import write
