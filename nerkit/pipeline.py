@@ -141,6 +141,7 @@ class Run:
         self.config = config
         self.host = host or get_host()
         self.fold_stats: dict[str, Any] | None = None
+        self.corrector_stats: dict[str, Any] | None = None
 
     # ----------------------------------------------------------- lifecycle
 
@@ -384,7 +385,9 @@ class Run:
         model_dir = self.dir / "corrector"
         if model_dir.is_dir():
             reporter.step("corrector trained already (resumed)")
-            return name, cls.load(model_dir)
+            loaded = cls.load(model_dir)
+            self.corrector_stats = dict(getattr(loaded, "stats", {}) or {})
+            return name, loaded
         reporter.step(f"training {name} on {len(oof)} out-of-fold predictions")
         context.seed_everything()
         dev = corpus.splits.get("dev")
@@ -397,6 +400,8 @@ class Run:
             context=context,
         )
         self._save_atomically(corrector, model_dir)
+        # e.g. the gate's threshold: stored with the run
+        self.corrector_stats = dict(getattr(corrector, "stats", {}) or {})
         return name, corrector
 
     def _curve_writer(self) -> Callable[[int, int, str, str, float], None]:
@@ -454,7 +459,14 @@ class Run:
                 "versions": [json.dumps(_versions(self.host), sort_keys=True)],
                 "git_hash": [_git_hash()],
                 "extra": [
-                    json.dumps({"repairs": repairs, "folds": self.fold_stats}, sort_keys=True)
+                    json.dumps(
+                        {
+                            "repairs": repairs,
+                            "folds": self.fold_stats,
+                            "corrector": self.corrector_stats,
+                        },
+                        sort_keys=True,
+                    )
                 ],
             },
         )

@@ -36,7 +36,8 @@ def test_info_on_a_dataset_and_on_an_unknown_name() -> None:
 def test_plugins_by_hook() -> None:
     code, output = invoke("plugins", "--json", "--hook", "register_taggers")
     assert code == 0
-    assert [p["name"] for p in json.loads(output)] == ["lexicon"]
+    names = [p["name"] for p in json.loads(output)]
+    assert "lexicon" in names and "nerkit" not in names  # nerkit's own registers no tagger
     code, output = invoke("plugins", "--hook", "register_tagger")
     assert code == 2 and "unknown hook 'register_tagger'" in output
 

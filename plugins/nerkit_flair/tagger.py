@@ -1,0 +1,590 @@
+"""FLAIR: flair's ``SequenceTagger`` (BiLSTM-CRF over stacked embeddings), trained by
+flair's ``ModelTrainer``, or a saved flair model loaded as it is.
+
+nerkit's tags stay in the dataset's scheme; inside flair entities are span labels and the
+model tags in ``tag_format`` (BIO or BIOES). After every epoch the dev sentences are
+predicted afresh and scored by nerkit's metric engine: those scores are the training
+curve, and the epoch with the best dev F1 is the model that fit keeps. (flair's own dev
+evaluation still runs, since its learning-rate annealing depends on it.)
+
+Confidences: flair's per-token distribution over its tags (the CRF's softmax over
+Viterbi scores, or the softmax over emissions without a CRF), with the special tags
+dropped and renormalised, taken at the tag flair decoded.
+
+Probabilities: flair's per-token distribution over its tags, with ``<START>`` /
+``<STOP>`` / ``<unk>`` dropped and the rest renormalised, is returned only when flair's
+tags map token by token onto the dataset's scheme (BIO -> IOB2 / IO, BIOES -> IOB2 /
+IOE2 / BIOES / BILOU / IO: the columns are summed); for IOB1 and IOE1 the mapping
+depends on the neighbours, so ``probabilities`` is None there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from nerkit import schemes
+from nerkit.errors import ConfigError, NerkitError
+from nerkit.interfaces import RunContext, Tagger, load_options, save_options
+from nerkit.options import option
+from nerkit.types import Prediction, Sentence
+from nerkit_flair import convert
+from nerkit_flair import embeddings as embedding_names
+
+if TYPE_CHECKING:
+    import flair.data
+    import numpy as np
+    from flair.models import SequenceTagger
+
+FORMAT = "nerkit-flair"
+FORMAT_VERSION = 1
+MODEL_FILE = "model.pt"
+META_FILE = "flair.json"
+
+
+@dataclass(frozen=True, slots=True)
+class FlairOptions:
+    embeddings: tuple[str, ...] = option(
+        ("char", "onehot"), "stacked embeddings: char, onehot, transformer, flair:NAME"
+    )
+    transformer_model: str = option(
+        "", "local folder or hub name for 'transformer' (empty: the offline all-MiniLM-L6-v2)"
+    )
+    fine_tune: bool = option(False, "train the transformer's weights too (flair's fine_tune)")
+    subtoken_pooling: Literal["first", "last", "first_last", "mean"] = option(
+        "first", "how a word's sub-token vectors become one vector"
+    )
+    transformer_layers: str = option("-1", "transformer layers to use, e.g. -1 or -1,-2,-3,-4")
+    char_embedding_dim: int = option(25, "size of a character vector ('char')")
+    char_hidden_size: int = option(25, "hidden size of the character LSTM ('char')")
+    onehot_dim: int = option(100, "size of a word vector ('onehot')")
+    onehot_min_freq: int = option(2, "words seen fewer times in train share the <unk> vector")
+    hidden_size: int = option(256, "hidden size of the BiLSTM")
+    rnn_layers: int = option(1, "BiLSTM layers")
+    use_crf: bool = option(True, "decode with a CRF (false: a softmax per token)")
+    locked_dropout: float = option(0.5, "flair's locked dropout")
+    word_dropout: float = option(0.05, "flair's word dropout")
+    tag_format: Literal["BIO", "BIOES"] = option(
+        "BIOES", "flair's internal tag format (input and output stay in the dataset's scheme)"
+    )
+    learning_rate: float | None = option(
+        None, "learning rate (empty: 0.1 with SGD, 5e-5 when fine-tuning with AdamW)"
+    )
+    mini_batch_size: int = option(32, "sentences per training batch")
+    eval_batch_size: int = option(32, "sentences per prediction batch")
+    max_epochs: int = option(20, "most epochs to train")
+    patience: int = option(3, "epochs without dev improvement before the learning rate anneals")
+    anneal_factor: float = option(0.5, "factor the learning rate is multiplied by on a plateau")
+    min_learning_rate: float = option(1e-4, "training stops once the learning rate falls below")
+    train_with_dev: bool = option(False, "add dev to train (no dev-based model selection)")
+    embeddings_storage: Literal["auto", "none", "cpu"] = option(
+        "auto", "keep embeddings between epochs (auto: cpu only when every embedding is frozen)"
+    )
+    model: str = option(
+        "", "a saved flair model (.pt path or hub name) to use as it is (with train=false)"
+    )
+    train: bool = option(True, "false: use 'model' as it is, without training")
+    label_map: Path | None = option(
+        None, "TSV file: flair_label<TAB>dataset_label, renaming the model's entity types"
+    )
+
+
+class FlairTagger(Tagger):
+    """A flair ``SequenceTagger`` behind nerkit's Tagger interface.
+
+    ``unmapped_labels`` lists the entity types of a model used with ``train=false`` that
+    do not end up, after ``label_map``, as one of the types of the data given to ``fit``
+    (they are predicted as ``O``); given no data, the types ``label_map`` does not name.
+    """
+
+    options_class = FlairOptions
+    options: FlairOptions
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        opts = self.options
+        embedding_names.check_names(opts.embeddings)
+        for name in ("hidden_size", "rnn_layers", "mini_batch_size", "eval_batch_size"):
+            if getattr(opts, name) < 1:
+                raise ConfigError(f"flair option {name!r} must be at least 1")
+        if opts.max_epochs < 0:
+            raise ConfigError("flair option 'max_epochs' must not be negative")
+        if not opts.train and not opts.model:
+            raise ConfigError("flair option train=false needs model=PATH_OR_HUB_NAME")
+        if opts.model and opts.train:
+            raise ConfigError(
+                "flair option model=... is for using a trained model as it is: add -T train=false"
+            )
+        self.model: SequenceTagger | None = None
+        self.type_map: dict[str, str] = {}
+        self.known_types: list[str] = []  # empty: keep every type the model predicts
+        self.unmapped_labels: list[str] = []
+
+    # ---------------------------------------------------------------- fit
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        dev: Sequence[Sentence] | None = None,
+        *,
+        scheme: str = "IOB2",
+        context: RunContext | None = None,
+    ) -> None:
+        context = context or RunContext()
+        self.scheme = schemes.get_scheme(scheme).name
+        for tag in {t for s in train for t in s.tags}:
+            schemes.check_tag(tag, self.scheme)
+        _setup_torch(context)
+        if not self.options.train:
+            self._use_existing(train)
+            return
+        if not train:
+            raise NerkitError("flair tagger: no training sentences (fit needs tagged sentences)")
+        untagged = [i for i, s in enumerate(train) if s.tokens and not s.tags]
+        if untagged:
+            raise NerkitError(f"flair tagger: training sentence #{untagged[0]} has no tags")
+        with _quiet_flair():
+            self._train(train, dev, context)
+
+    def _train(
+        self, train: Sequence[Sentence], dev: Sequence[Sentence] | None, context: RunContext
+    ) -> None:
+        import flair
+        from flair.data import Corpus
+        from flair.datasets import FlairDatapointDataset
+        from flair.models import SequenceTagger
+        from flair.trainers import ModelTrainer
+
+        opts = self.options
+        flair.set_seed(context.seed)
+        # flair cannot hold sentences without tokens; they teach nothing anyway
+        flair_train = [convert.to_flair(s, self.scheme) for s in train if s.tokens]
+        if not flair_train:
+            raise NerkitError("flair tagger: the training sentences have no tokens")
+        dev_kept = [s for s in dev or () if s.tokens]
+        flair_dev = [convert.to_flair(s, self.scheme) for s in dev_kept] or None
+        corpus = Corpus(
+            train=FlairDatapointDataset(flair_train),
+            dev=FlairDatapointDataset(flair_dev) if flair_dev else None,
+            test=None,
+            sample_missing_splits=False,
+        )
+        if not any(s.get_labels(convert.LABEL_TYPE) for s in flair_train):
+            raise NerkitError("flair tagger: the training sentences have no entities to learn")
+        types = corpus.make_label_dictionary(convert.LABEL_TYPE, add_unk=False)
+        stack = embedding_names.build(opts, flair_train, flair_dev or [])
+        model = SequenceTagger(
+            embeddings=stack,
+            tag_dictionary=types,
+            tag_type=convert.LABEL_TYPE,
+            tag_format=opts.tag_format,
+            hidden_size=opts.hidden_size,
+            rnn_layers=opts.rnn_layers,
+            use_crf=opts.use_crf,
+            locked_dropout=opts.locked_dropout,
+            word_dropout=opts.word_dropout,
+        )
+        storage = opts.embeddings_storage
+        if storage == "auto":
+            storage = (
+                "cpu" if embedding_names.is_frozen(opts.embeddings, opts.fine_tune) else "none"
+            )
+        # with train_with_dev the dev scores are still reported, but choose nothing
+        select = bool(dev_kept) and not opts.train_with_dev
+        curves = _curve_plugin(
+            model, self.scheme, opts.eval_batch_size, dev_kept, context, opts.max_epochs, select
+        )
+        trainer = ModelTrainer(model, corpus)
+        with _work_folder(context) as folder:
+            arguments: dict[str, Any] = {
+                "base_path": folder,
+                "mini_batch_size": opts.mini_batch_size,
+                "eval_batch_size": opts.eval_batch_size,
+                "max_epochs": opts.max_epochs,
+                "train_with_dev": opts.train_with_dev,
+                "embeddings_storage_mode": storage,
+                "save_final_model": False,
+                # the best epoch is chosen by nerkit's dev F1 (the plugin keeps its
+                # weights), not by flair's own score and best-model.pt
+                "use_final_model_for_eval": True,
+                "create_file_logs": True,
+                "create_loss_file": True,
+                "plugins": [curves],
+            }
+            if opts.fine_tune:
+                trainer.fine_tune(learning_rate=opts.learning_rate or 5e-5, **arguments)
+            else:
+                trainer.train(
+                    learning_rate=opts.learning_rate or 0.1,
+                    patience=opts.patience,
+                    anneal_factor=opts.anneal_factor,
+                    min_learning_rate=opts.min_learning_rate,
+                    **arguments,
+                )
+            # nerkit saves the tagger itself: a .pt copy would only double a run's size
+            for path in Path(folder).glob("*.pt"):
+                path.unlink()
+        if curves.best_state is not None:
+            model.load_state_dict(curves.best_state)
+        model.eval()
+        # set last: a fit that failed half-way leaves the tagger untrained, not half-trained
+        self.model = model
+        self.known_types = sorted(types.get_items())
+
+    def _use_existing(self, train: Sequence[Sentence]) -> None:
+        # the cheap check first: a typo in the map should not cost a model load
+        type_map = _read_label_map(self.options.label_map) if self.options.label_map else {}
+        model = _load_flair_model(self.options.model)
+        self.model = model
+        self.type_map = type_map
+        model_types = sorted(
+            {schemes.split_tag(t)[1] for t in model.label_dictionary.get_items() if _is_tag(t)}
+            - {""}
+        )
+        dataset_types = {schemes.split_tag(t)[1] for s in train for t in s.tags} - {""}
+        self.known_types = sorted(dataset_types)
+        if dataset_types:
+            # a type that does not end up as one of the dataset's would be scored as wrong
+            self.unmapped_labels = [
+                t for t in model_types if self.type_map.get(t, t) not in dataset_types
+            ]
+        elif self.type_map:
+            self.unmapped_labels = [t for t in model_types if t not in self.type_map]
+        if self.unmapped_labels:
+            note = (
+                "predicted as O (not among the dataset's types)"
+                if dataset_types
+                else "kept as they are"
+            )
+            warnings.warn(
+                f"flair model {self.options.model}: entity types that map to none of the "
+                f"dataset's types: "
+                f"{', '.join(self.unmapped_labels)}; {note}",
+                stacklevel=2,
+            )
+
+    # ------------------------------------------------------------ predict
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
+        if self.model is None:
+            raise NerkitError("flair tagger is not trained: call fit() or load() first")
+        return predict_with(
+            self.model,
+            sentences,
+            scheme=self.scheme,
+            batch_size=self.options.eval_batch_size,
+            type_map=self.type_map,
+            known_types=set(self.known_types),
+        )
+
+    # -------------------------------------------------------- save / load
+
+    def save(self, directory: Path) -> None:
+        if self.model is None:
+            raise NerkitError("flair tagger is not trained: nothing to save")
+        directory = Path(directory)
+        save_options(self, directory)
+        with _quiet_flair():
+            self.model.save(directory / MODEL_FILE)
+        meta = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "text_version": convert.TEXT_VERSION,
+            "scheme": self.scheme,
+            "tag_format": self.model.tag_format,
+            "type_map": self.type_map,
+            "known_types": self.known_types,
+            "unmapped_labels": self.unmapped_labels,
+        }
+        (directory / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, directory: Path) -> FlairTagger:
+        directory = Path(directory)
+        meta_path = directory / META_FILE
+        if not meta_path.is_file() or not (directory / MODEL_FILE).is_file():
+            raise NerkitError(
+                f"{directory} holds no saved flair tagger ({META_FILE} or {MODEL_FILE} is missing)"
+            )
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
+            raise NerkitError(f"{meta_path}: not a {FORMAT} file of version {FORMAT_VERSION}")
+        if meta.get("text_version") != convert.TEXT_VERSION:
+            raise NerkitError(
+                f"{meta_path}: saved by a nerkit_flair that turned tokens into flair text "
+                f"differently (version {meta.get('text_version')}, this one {convert.TEXT_VERSION})"
+            )
+        tagger = cls(load_options(FlairOptions, directory))
+        tagger.scheme = schemes.get_scheme(meta["scheme"]).name
+        tagger.type_map = dict(meta.get("type_map", {}))
+        tagger.known_types = list(meta.get("known_types", []))
+        tagger.unmapped_labels = list(meta.get("unmapped_labels", []))
+        tagger.model = _load_flair_model(str(directory / MODEL_FILE))
+        return tagger
+
+
+# ------------------------------------------------------------------ predicting
+
+
+def predict_with(
+    model: SequenceTagger,
+    sentences: Sequence[Sentence],
+    *,
+    scheme: str,
+    batch_size: int = 32,
+    type_map: dict[str, str] | None = None,
+    known_types: set[str] | None = None,
+) -> list[Prediction]:
+    """Tag ``sentences`` with a flair model; tags in ``scheme``, one per token."""
+    import numpy as np
+    import torch
+
+    out: list[Prediction | None] = [None] * len(sentences)
+    # length-sorted batches: little padding, and a sentence's tags do not depend on
+    # which other sentences share its batch (flair pads, the LSTM packs)
+    order = sorted(
+        (i for i, s in enumerate(sentences) if s.tokens), key=lambda i: -len(sentences[i])
+    )
+    source = convert.FLAIR_SCHEMES[model.tag_format]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
+                flair_batch = [convert.to_flair(sentences[i]) for i in batch]
+                model.predict(
+                    flair_batch,
+                    mini_batch_size=batch_size,
+                    force_token_predictions=True,
+                    return_probabilities_for_all_classes=True,
+                    embedding_storage_mode="none",
+                )
+                for i, flair_sentence in zip(batch, flair_batch, strict=True):
+                    out[i] = _prediction(flair_sentence, source, scheme, type_map, known_types, np)
+    finally:
+        model.train(was_training)
+    return [p if p is not None else Prediction(tags=()) for p in out]
+
+
+def _is_tag(value: str) -> bool:
+    return value == schemes.OUTSIDE or (len(value) > 2 and value[1] == "-")
+
+
+def _prediction(
+    flair_sentence: flair.data.Sentence,
+    source: str,
+    scheme: str,
+    type_map: dict[str, str] | None,
+    known_types: set[str] | None,
+    np: Any,
+) -> Prediction:
+    raw: list[str] = []
+    rows: list[dict[str, float]] = []
+    for token, (tag, _score) in zip(
+        flair_sentence.tokens, convert.token_tags(flair_sentence), strict=True
+    ):
+        raw.append(tag if _is_tag(tag) else schemes.OUTSIDE)
+        dist = {
+            label.value: float(label.score)
+            for label in token.get_tags_proba_dist(convert.LABEL_TYPE)
+            if _is_tag(label.value)
+        }
+        rows.append(dist)
+    flair_tags = convert.map_types(raw, type_map, known_types or set())
+    # conversion through spans repairs an invalid path the conlleval way
+    tags = schemes.convert(flair_tags, source, scheme)
+    confidences = []
+    for tag, dist in zip(raw, rows, strict=True):
+        total = sum(dist.values())
+        confidences.append(min(1.0, max(0.0, dist.get(tag, 0.0) / total)) if total > 0 else 0.0)
+    probabilities, labels = _probabilities(rows, source, scheme, type_map, known_types, np)
+    return Prediction(
+        tags=tuple(tags),
+        confidences=tuple(confidences),
+        probabilities=probabilities,
+        labels=labels,
+    )
+
+
+# flair's prefix -> the dataset scheme's prefix, where the mapping is token by token
+_LOCAL_PREFIXES: dict[tuple[str, str], dict[str, str]] = {
+    ("IOB2", "IOB2"): {"B": "B", "I": "I"},
+    ("IOB2", "IO"): {"B": "I", "I": "I"},
+    ("BIOES", "BIOES"): {"B": "B", "I": "I", "E": "E", "S": "S"},
+    ("BIOES", "IOB2"): {"B": "B", "I": "I", "E": "I", "S": "B"},
+    ("BIOES", "IOE2"): {"B": "I", "I": "I", "E": "E", "S": "E"},
+    ("BIOES", "BILOU"): {"B": "B", "I": "I", "E": "L", "S": "U"},
+    ("BIOES", "IO"): {"B": "I", "I": "I", "E": "I", "S": "I"},
+}
+
+
+def _probabilities(
+    rows: list[dict[str, float]],
+    source: str,
+    scheme: str,
+    type_map: dict[str, str] | None,
+    known_types: set[str] | None,
+    np: Any,
+) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    prefixes = _LOCAL_PREFIXES.get((source, scheme))
+    if prefixes is None or not rows:
+        return None, ()
+
+    def target(flair_tag: str) -> str:
+        mapped = convert.map_types([flair_tag], type_map, known_types or set())[0]
+        prefix, kind = schemes.split_tag(mapped)
+        return f"{prefixes[prefix]}-{kind}" if kind else schemes.OUTSIDE
+
+    columns = sorted(
+        {target(t) for row in rows for t in row} | {schemes.OUTSIDE},
+        key=lambda t: (t != schemes.OUTSIDE, schemes.split_tag(t)[1], t),
+    )
+    index = {label: k for k, label in enumerate(columns)}
+    matrix = np.zeros((len(rows), len(columns)), dtype=np.float64)
+    for r, row in enumerate(rows):
+        for tag, value in row.items():
+            matrix[r, index[target(tag)]] += value
+    sums = matrix.sum(axis=1, keepdims=True)
+    matrix = np.divide(matrix, sums, out=np.zeros_like(matrix), where=sums > 0)
+    return matrix, tuple(columns)
+
+
+# ------------------------------------------------------------------ training helpers
+
+
+def _curve_plugin(
+    model: SequenceTagger,
+    scheme: str,
+    batch_size: int,
+    dev: Sequence[Sentence],
+    context: RunContext,
+    max_epochs: int,
+    select: bool,
+) -> Any:
+    """A flair TrainerPlugin that reports the train loss and nerkit's dev scores per
+    epoch and, with ``select``, keeps a copy of the weights of the epoch with the best
+    dev F1 (the first of equals) in ``best_state``."""
+    from flair.trainers.plugins.base import TrainerPlugin
+
+    from nerkit.metrics import scores
+
+    class NerkitCurves(TrainerPlugin):
+        step = 0
+        best_f1 = -1.0
+        best_state: dict[str, Any] | None = None
+
+        @TrainerPlugin.hook
+        def after_training_batch(self, batch_count: int, **kw: Any) -> None:
+            self.step = batch_count
+
+        @TrainerPlugin.hook
+        def metric_recorded(self, record: Any) -> None:
+            if tuple(record.name) == ("train", "loss"):
+                context.curve(
+                    int(record.global_step), self.step, "train", "loss", float(record.value)
+                )
+
+        @TrainerPlugin.hook
+        def after_evaluation(self, epoch: int, **kw: Any) -> None:
+            if dev:
+                predicted = predict_with(model, dev, scheme=scheme, batch_size=batch_size)
+                result = scores([s.tags for s in dev], [p.tags for p in predicted], scheme)
+                for metric in ("precision", "recall", "f1"):
+                    context.curve(epoch, self.step, "dev", metric, getattr(result, metric))
+                if select and result.f1 > self.best_f1:
+                    self.best_f1 = result.f1
+                    state = model.state_dict()
+                    self.best_state = {k: v.detach().clone() for k, v in state.items()}
+            context.progress("training flair", epoch, max_epochs)
+
+    return NerkitCurves()
+
+
+def _setup_torch(context: RunContext) -> None:
+    import flair
+    import torch
+
+    if context.threads:
+        torch.set_num_threads(context.threads)
+    device = context.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    flair.device = torch.device(device)
+
+
+@contextlib.contextmanager
+def _work_folder(context: RunContext) -> Iterator[Path]:
+    """Where flair's trainer writes its logs: ``work_dir/flair`` (kept with the run) or
+    a temporary folder."""
+    if context.work_dir is not None:
+        folder = Path(context.work_dir) / "flair"
+        shutil.rmtree(folder, ignore_errors=True)  # a resumed run starts training afresh
+        folder.mkdir(parents=True)
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="nerkit-flair-") as tmp:
+        yield Path(tmp)
+
+
+@contextlib.contextmanager
+def _quiet_flair() -> Iterator[None]:
+    """flair logs every batch at INFO and draws a progress bar for every dev
+    evaluation; nerkit reports progress itself (``context.progress``)."""
+    from flair.file_utils import Tqdm
+
+    logger = logging.getLogger("flair")
+    level = logger.level
+    bar = Tqdm.tqdm
+    logger.setLevel(logging.WARNING)
+    Tqdm.tqdm = staticmethod(lambda *args, **kwargs: bar(*args, **{**kwargs, "disable": True}))  # type: ignore[method-assign]
+    try:
+        with warnings.catch_warnings():
+            # flair 0.15.1 builds a CUDA GradScaler even on CPU; not the user's concern
+            warnings.filterwarnings("ignore", message=".*GradScaler", category=FutureWarning)
+            yield
+    finally:
+        Tqdm.tqdm = bar  # type: ignore[method-assign]
+        logger.setLevel(level)
+
+
+def _load_flair_model(name: str) -> SequenceTagger:
+    from flair.models import SequenceTagger
+
+    try:
+        with _quiet_flair():
+            model = SequenceTagger.load(name)
+    except Exception as exc:  # flair raises whatever torch or its downloader raised
+        where = "file" if Path(name).exists() else "hub name (needs a network connection)"
+        raise NerkitError(
+            f"flair: cannot load the model {name!r} as a {where}: {type(exc).__name__}: {exc}"
+        ) from None
+    if not isinstance(model, SequenceTagger):
+        raise NerkitError(f"flair: {name} is a {type(model).__name__}, not a SequenceTagger")
+    model.eval()
+    return model
+
+
+def _read_label_map(path: Path) -> dict[str, str]:
+    """``flair_label<TAB>dataset_label`` lines; blank lines and ``#`` comments skipped."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise NerkitError(f"{path}: cannot read the label map: {exc}") from None
+    mapping: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise NerkitError(f"{path}, line {number}: expected flair_label<TAB>dataset_label")
+        mapping[parts[0].strip()] = parts[1].strip()
+    return mapping

