@@ -52,13 +52,20 @@ def surface_forms(sentence: Sentence, scheme: str) -> set[str]:
 
 
 def make_folds(
-    sentences: Sequence[Sentence], k: int, *, seed: int = 13, mode: str = "random", scheme: str = "IOB2"
+    sentences: Sequence[Sentence],
+    k: int,
+    *,
+    seed: int = 13,
+    mode: str = "random",
+    scheme: str = "IOB2",
 ) -> list[Fold]:
     """``k`` folds covering every sentence exactly once as held out."""
     if mode not in FOLD_MODES:
         raise ConfigError(f"unknown fold mode {mode!r} (known: {', '.join(FOLD_MODES)})")
     if not 2 <= k <= len(sentences):
-        raise ConfigError(f"folds must be between 2 and the {len(sentences)} training sentences, not {k}")
+        raise ConfigError(
+            f"folds must be between 2 and the {len(sentences)} training sentences, not {k}"
+        )
     order = list(range(len(sentences)))
     random.Random(seed).shuffle(order)
     held = [sorted(order[i::k]) for i in range(k)]
@@ -73,7 +80,9 @@ def make_folds(
     return folds
 
 
-def cache_key(tagger: str, options: dict[str, Any], fingerprint: str, k: int, mode: str, seed: int) -> str:
+def cache_key(
+    tagger: str, options: dict[str, Any], fingerprint: str, k: int, mode: str, seed: int
+) -> str:
     """The cache entry of one out-of-fold set: everything that decides its predictions."""
     text = json.dumps([tagger, options, fingerprint, k, mode, seed], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
@@ -107,7 +116,9 @@ def out_of_fold(
     if cache is not None and all((cache / f"fold-{f.index}.arrow").exists() for f in folds):
         for f in folds:
             if not (directory / f"fold-{f.index}.arrow").exists():
-                shutil.copyfile(cache / f"fold-{f.index}.arrow", directory / f"fold-{f.index}.arrow")
+                shutil.copyfile(
+                    cache / f"fold-{f.index}.arrow", directory / f"fold-{f.index}.arrow"
+                )
     out: list[Prediction | None] = [None] * len(sentences)
     for f in folds:
         path = directory / f"fold-{f.index}.arrow"
