@@ -142,6 +142,7 @@ class Run:
         self.host = host or get_host()
         self.fold_stats: dict[str, Any] | None = None
         self.corrector_stats: dict[str, Any] | None = None
+        self.tagger_stats: dict[str, Any] = {}
 
     # ----------------------------------------------------------- lifecycle
 
@@ -223,6 +224,8 @@ class Run:
             dev = corpus.splits.get("dev")
             tagger.fit(corpus["train"], dev, scheme=corpus.scheme, context=context)
             self._save_atomically(tagger, model_dir)
+        # what a tagger reports about its training (e.g. windowed sentences): stored with the run
+        self.tagger_stats = dict(getattr(tagger, "stats", {}) or {})
 
         splits = [s for s in EVAL_SPLITS if s in corpus]
         raw: dict[str, dict[str, list[Prediction]]] = {STAGE_BASE: {}}
@@ -464,8 +467,10 @@ class Run:
                             "repairs": repairs,
                             "folds": self.fold_stats,
                             "corrector": self.corrector_stats,
+                            "tagger": self.tagger_stats,
                         },
                         sort_keys=True,
+                        default=str,  # numpy numbers and the like, as text
                     )
                 ],
             },

@@ -7,6 +7,7 @@ All with the bundled offline MiniLM and tiny data: a fit takes a few seconds on 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -322,3 +323,6 @@ def test_nerkit_run_stores_curves_and_plots(tmp_path: Path) -> None:
     ]
     loaded = BertTagger.load(run / "tagger")
     assert loaded.stats["windowed_sentences"]["train"] == 0
+    # the run itself records the tagger's statistics (windowed sentences among them)
+    extra = json.loads(store.read_table(run, "run").to_pylist()[0]["extra"])
+    assert extra["tagger"]["windowed_sentences"]["train"] == 0
