@@ -45,3 +45,17 @@ def closed_port_url(path: str) -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/{path}"
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Path:
+    """nerkit.testing's toy corpus as a folder dataset (train/dev/test.conll)."""
+    from nerkit.io import write
+    from nerkit.testing import toy_corpus
+
+    corpus = toy_corpus()
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    for split in corpus:
+        write(corpus[split], folder / f"{split}.conll")
+    return folder

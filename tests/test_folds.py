@@ -15,7 +15,7 @@ from nerkit.cli.app import app
 from nerkit.errors import ConfigError
 from nerkit.folds import make_folds, out_of_fold, surface_forms
 from nerkit.interfaces import RunContext
-from nerkit.io import read, write
+from nerkit.io import read
 from nerkit.plugin import get_host, hookimpl
 from nerkit.testing import toy_corpus
 from nerkit.types import Sentence
@@ -113,16 +113,6 @@ class MajorityPlugin:
     @hookimpl
     def register_correctors(self, register):  # type: ignore[no-untyped-def]
         register("majority.corrector.v1", MajorityCorrector)
-
-
-@pytest.fixture
-def toy(tmp_path: Path) -> Path:
-    corpus = toy_corpus()
-    folder = tmp_path / "toy"
-    folder.mkdir()
-    for split in corpus:
-        write(corpus[split], folder / f"{split}.conll")
-    return folder
 
 
 def test_run_with_a_corrector_stores_both_stages_and_reuses_cached_folds(

@@ -15,22 +15,11 @@ from typer.testing import CliRunner
 from nerkit import store
 from nerkit.cli.app import app
 from nerkit.errors import NerkitError
-from nerkit.io import write
 from nerkit.testing import toy_corpus
 
 DATA = Path(
     os.environ.get("NERKIT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data")
 )
-
-
-@pytest.fixture
-def toy(tmp_path: Path) -> Path:
-    corpus = toy_corpus()
-    folder = tmp_path / "toy"
-    folder.mkdir()
-    for split in corpus:
-        write(corpus[split], folder / f"{split}.conll")
-    return folder
 
 
 def cli(*args: str) -> tuple[int, str]:
