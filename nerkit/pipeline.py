@@ -546,4 +546,4 @@ def load_run_models(run: Path, host: PluginHost | None = None) -> StoredModels:
     return StoredModels(tagger, decoder, row["scheme"], corrector)
 
 
-__all__ = ["Run", "RunConfig", "StepReporter", "as_dict", "load_run_models"]
+__all__ = ["Run", "RunConfig", "StepReporter", "StoredModels", "load_run_models"]
