@@ -1,6 +1,8 @@
 """``nerkit run``: train a tagger on a dataset, predict, decode, score and store the run."""
 
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -127,6 +129,11 @@ def run(
     from nerkit.pipeline import Run, RunConfig
 
     console = Console(stderr=True)
+    rank, processes = _launch()
+    if processes > 1 and resume is not None:
+        from nerkit.errors import ConfigError
+
+        raise ConfigError("--resume cannot be used under a multi-process launcher")
     if resume is not None:
         runner = Run.resume(out, resume)
     else:
@@ -147,9 +154,17 @@ def run(
             settings["folds"] = folds
         if fold_mode is not None:
             settings["fold_mode"] = fold_mode
-        if no_cache:
+        # Under a launcher every process trains the same folds; a cache shared between
+        # them could let them see different stored state, so it is not used.
+        if no_cache or processes > 1:
             settings["cache"] = False
-        runner = Run.create(out, RunConfig(**settings, command=" ".join(["nerkit", *sys.argv[1:]])))
+        run_config = RunConfig(**settings, command=" ".join(["nerkit", *sys.argv[1:]]))
+        if rank != 0:
+            # Processes other than rank 0 train with it and store nothing that stays.
+            with tempfile.TemporaryDirectory(prefix=f"nerkit-rank{rank}-") as scratch:
+                Run.create(Path(scratch), run_config).execute()
+            return
+        runner = Run.create(out, run_config)
     console.print(
         f"[bold]run[/] {runner.run_id}  ({runner.config.tagger} on {runner.config.dataset})"
     )
@@ -157,6 +172,12 @@ def run(
         final = runner.execute(reporter.as_step_reporter())
     _print_scores(final)
     console.print(f"stored in [bold]{final}[/]")
+
+
+def _launch() -> tuple[int, int]:
+    """``(rank, processes)`` given by a multi-process launcher (``torchrun``,
+    ``accelerate launch``) through the environment; ``(0, 1)`` without one."""
+    return int(os.environ.get("RANK", "0") or 0), int(os.environ.get("WORLD_SIZE", "1") or 1)
 
 
 def _settings(

@@ -190,8 +190,8 @@ class BertTagger(Tagger):
 
         loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE)
 
-        def loss_of(batch: dict[str, Any]) -> torch.Tensor:
-            logits = self.model(
+        def loss_of(model: torch.nn.Module, batch: dict[str, Any]) -> torch.Tensor:
+            logits = model(
                 input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
             ).logits
             return loss_fn(logits.float().flatten(0, 1), batch["labels"].flatten())
@@ -232,6 +232,7 @@ class BertTagger(Tagger):
             "best_dev_f1": result.best_f1,
             "best_step": result.best_step,
             "stopped_early": result.stopped_early,
+            "world_size": result.world_size,
         }
         self.curve_points = result.points
         if context.work_dir is not None:

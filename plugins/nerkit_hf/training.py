@@ -22,6 +22,7 @@ from torch import nn
 
 from nerkit.errors import NerkitError
 from nerkit.interfaces import RunContext
+from nerkit_hf import distributed
 
 Precision = Literal["fp32", "bf16", "fp16"]
 Schedule = Literal["linear", "exponential", "constant"]
@@ -38,11 +39,15 @@ def seed_all(seed: int) -> None:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``cpu``, ``cuda`` (an error without a GPU) or ``auto`` (cuda when there is one)."""
+    """``cpu``, ``cuda`` (an error without a GPU) or ``auto`` (cuda when there is one).
+    Under a multi-process launcher, plain ``cuda`` means this process's GPU
+    (``LOCAL_RANK``)."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise NerkitError(f"device {name!r} asked for, but torch sees no CUDA GPU; use cpu")
+    if name == "cuda" and distributed.active():
+        return torch.device("cuda", distributed.local_rank())
     try:
         return torch.device(name)
     except RuntimeError:
@@ -208,6 +213,8 @@ class LoopResult:
     best_f1: float | None = None
     best_step: int | None = None
     stopped_early: bool = False
+    #: processes that trained together (``torchrun`` / ``accelerate launch``)
+    world_size: int = 1
     points: list[tuple[int, int, str, str, float]] = field(default_factory=list)
 
 
@@ -217,17 +224,32 @@ def train(
     settings: LoopSettings,
     epoch_batches: Callable[[int], list[dict[str, Any]] | Iterator[dict[str, Any]]],
     batches_per_epoch: int,
-    loss_of: Callable[[dict[str, Any]], torch.Tensor],
+    loss_of: Callable[[nn.Module, dict[str, Any]], torch.Tensor],
     evaluate: Callable[[], dict[str, float]] | None,
     head: Callable[[str], bool],
     device: torch.device,
     context: RunContext,
 ) -> LoopResult:
     """Train ``model`` in place. ``epoch_batches(epoch)`` gives the batches of an epoch
-    (``batches_per_epoch`` of them), ``loss_of(batch)`` the mean loss of a batch (it
-    runs under autocast), ``evaluate()`` dev scores with at least ``f1`` (or None
-    without dev: the last weights are kept)."""
+    (``batches_per_epoch`` of them), ``loss_of(module, batch)`` the mean loss of a
+    batch computed by calling ``module`` (``model``, or its data-parallel wrapper under
+    a multi-process launcher; it runs under autocast), ``evaluate()`` dev scores with
+    at least ``f1`` (or None without dev: the last weights are kept).
+
+    Launched as several processes (``torchrun``, ``accelerate launch``), each process
+    takes every N-th batch of the same seeded epoch order and DDP averages the
+    gradients, so an optimizer step sees N batches; rank 0's dev scores decide early
+    stopping for all."""
     result = LoopResult()
+    rank, size, usable = distributed.shard(batches_per_epoch)
+    if usable == 0:
+        raise NerkitError(
+            f"{batches_per_epoch} training batches cannot be shared by {size} processes; "
+            "use fewer processes or a smaller batch size"
+        )
+    result.world_size = size
+    batches_per_epoch = usable // size
+    forward = distributed.wrap(model, device)
 
     def record(epoch: int, step: int, split: str, metric: str, value: float) -> None:
         result.points.append((epoch, step, split, metric, float(value)))
@@ -265,10 +287,10 @@ def train(
     for epoch in range(1, settings.epochs + 1):
         model.train()
         in_epoch = 0
-        for i, batch in enumerate(epoch_batches(epoch)):
+        for i, batch in enumerate(_own_batches(epoch_batches(epoch), rank, size, usable)):
             batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
             with autocast(settings.precision, device):
-                loss = loss_of(batch)
+                loss = loss_of(forward, batch)
             loss_sum += float(loss.detach())
             loss_count += 1
             scaler.scale(loss / settings.grad_accumulation).backward()
@@ -291,7 +313,7 @@ def train(
             loss_sum, loss_count = 0.0, 0
             if evaluate is None:
                 continue
-            scores = evaluate()
+            scores = distributed.from_rank0(evaluate())
             model.train()
             result.evaluations += 1
             for metric, value in scores.items():
@@ -313,3 +335,15 @@ def train(
         model.load_state_dict(best_state)
     model.eval()
     return result
+
+
+def _own_batches(
+    epoch: Iterator[dict[str, Any]] | list[dict[str, Any]], rank: int, size: int, usable: int
+) -> Iterator[dict[str, Any]]:
+    """This process's share of an epoch: batches ``rank``, ``rank + size``, ... among
+    the first ``usable``."""
+    for i, batch in enumerate(epoch):
+        if i >= usable:
+            return
+        if i % size == rank:
+            yield batch

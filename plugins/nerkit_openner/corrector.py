@@ -211,8 +211,8 @@ class OpenNERCorrector(Corrector):
             groups = length_grouped_batches(lengths, o.batch_size, context.seed, epoch)
             return [self._collate([items[j] for j in g]) for g in groups]
 
-        def loss_of(batch: dict[str, Any]) -> Any:
-            logits = self.model(batch)
+        def loss_of(model: Any, batch: dict[str, Any]) -> Any:
+            logits = model(batch)
             return torch.nn.functional.cross_entropy(
                 logits.reshape(-1, logits.shape[-1]).float(),
                 batch["labels"].reshape(-1),
