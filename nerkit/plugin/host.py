@@ -73,9 +73,9 @@ class PluginHost:
         self.pm.add_hookspecs(NerkitSpec)
         self.use_entry_points = use_entry_points
         self.strict = os.environ.get("NERKIT_STRICT_PLUGINS", "") not in ("", "0")
-        if os.environ.get("NERKIT_TRACE_PLUGINS", "") not in ("", "0"):
-            self.pm.trace.root.setwriter(lambda msg: sys.stderr.write(f"[nerkit plugins] {msg}"))
-            self.pm.enable_tracing()
+        # The host calls each hook implementation itself (so that one failing plugin
+        # fails alone), which pluggy's own tracing never sees: it traces here instead.
+        self.tracing = os.environ.get("NERKIT_TRACE_PLUGINS", "") not in ("", "0")
         self._infos: dict[str, PluginInfo] = {}
         self._loaded = False
         self._registries: dict[str, Registry] = {}
@@ -113,7 +113,9 @@ class PluginHost:
         )
         if ep.name in disabled or (only is not None and ep.name not in only):
             info.status = "disabled"
+            self._trace(f"{ep.name} disabled")
             return
+        self._trace(f"import {ep.name} = {ep.value}")
         try:
             module = ep.load()
         except Exception as exc:  # any import-time failure of third-party code
@@ -139,9 +141,14 @@ class PluginHost:
         for kind, registry in self._registries.items():
             self._fill(registry, kind, only=name)
 
+    def _trace(self, message: str) -> None:
+        if self.tracing:
+            sys.stderr.write(f"[nerkit plugins] {message}\n")
+
     def _fail(self, info: PluginInfo, exc: BaseException) -> None:
         info.status = "failed"
         info.error = f"{type(exc).__name__}: {exc}"
+        self._trace(f"{info.name} failed: {info.error}")
         if self.strict:
             detail = "".join(traceback.format_exception(exc)).rstrip()
             raise NerkitError(
@@ -174,6 +181,7 @@ class PluginHost:
         pending: list[tuple[str, Any]] = []
         added: list[str] = []
         info = self._infos.get(plugin) or PluginInfo(name=plugin, module="")
+        self._trace(f"{plugin}.{hook}(register)")
         try:
             function(register=lambda name, factory: pending.append((name, factory)))
             for name, factory in pending:
@@ -184,12 +192,14 @@ class PluginHost:
             self._fail(info, exc)
             return
         info.registered.setdefault(registry.kind, []).extend(added)
+        self._trace(f"{plugin}.{hook} registered {', '.join(added) or 'nothing'}")
 
     def call_register_commands(self, app: Any) -> None:
         """Let every plugin add its commands; a failing one is reported, not fatal."""
         self.load()
         for impl in self.pm.hook.register_commands.get_hookimpls():
             info = self._infos.get(impl.plugin_name) or PluginInfo(name=impl.plugin_name, module="")
+            self._trace(f"{impl.plugin_name}.register_commands(app)")
             try:
                 impl.function(app=app)
             except Exception as exc:
