@@ -33,6 +33,9 @@ STAGE_BASE = "base"
 STAGE_CORRECTED = "corrected"
 EVAL_SPLITS = ("dev", "test")
 MODES = ("lenient", "strict")
+#: metrics rows of entity spans (``nerkit.metrics.span_scores``), written where the gold
+#: or the predictions carry spans of their own (nested entities, which tags cannot hold)
+SPAN_MODE = "spans"
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,10 @@ class Run:
                     result = scores(gold, decoded, corpus.scheme, mode)
                     for metric, label, value, support in result.rows():
                         metric_rows.append((split, stage, mode, metric, label, value, support))
+                for metric, label, value, support in _span_rows(
+                    gold_sents, by_split[split], decoded, corpus.scheme
+                ):
+                    metric_rows.append((split, stage, SPAN_MODE, metric, label, value, support))
                 n_tokens = sum(map(len, gold))
                 metric_rows.append(
                     (split, stage, "lenient", "repairs", "all", float(changed), n_tokens)
@@ -493,6 +500,28 @@ class Run:
         for split in EVAL_SPLITS:
             (self.dir / f"raw-{split}.arrow").unlink(missing_ok=True)
             (self.dir / f"corrected-{split}.arrow").unlink(missing_ok=True)
+
+
+def _span_rows(
+    gold: Sequence[Sentence],
+    predictions: Sequence[Prediction],
+    decoded: Sequence[Sequence[str]],
+    scheme: str,
+) -> list[tuple[str, str, float, int]]:
+    """Span scores when the gold or the predictions carry spans (nested entities), else
+    none (on flat data they would repeat the lenient tag scores). A prediction without
+    spans is scored on the entities its decoded tags encode."""
+    if not any(s.spans for s in gold) and not any(p.spans for p in predictions):
+        return []
+    from nerkit import schemes
+    from nerkit.metrics import entity_spans, span_scores
+
+    gold_spans = [entity_spans(s, scheme) for s in gold]
+    predicted = [
+        p.spans or tuple(schemes.spans_lenient(tags, scheme))
+        for p, tags in zip(predictions, decoded, strict=True)
+    ]
+    return span_scores(gold_spans, predicted).rows()
 
 
 def _check_predictions(

@@ -18,10 +18,12 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from nerkit.errors import NerkitError
-from nerkit.types import Prediction
+from nerkit.types import Prediction, Span
 
 SCHEMA_VERSION = "1"
 PARTIAL = ".partial"
+# In an unfinished run: one record per failed attempt (error, traceback, time, where).
+FAILURES = "failures.json"
 
 RUN_SCHEMA = pa.schema(
     [
@@ -281,6 +283,19 @@ _RAW_SCHEMA = pa.schema(
         pa.field("confidences", pa.list_(pa.float64())),
         pa.field("labels", pa.list_(pa.string())),
         pa.field("probabilities", pa.list_(pa.list_(pa.float64()))),
+        # nested output (``Prediction.spans``); files written before it lack the column
+        pa.field(
+            "spans",
+            pa.list_(
+                pa.struct(
+                    [
+                        pa.field("start", pa.int64()),
+                        pa.field("end", pa.int64()),
+                        pa.field("label", pa.string()),
+                    ]
+                )
+            ),
+        ),
     ]
 )
 
@@ -295,6 +310,9 @@ def write_raw_predictions(path: Path, preds: Sequence[Prediction]) -> None:
             "labels": [list(p.labels) for p in preds],
             "probabilities": [
                 p.probabilities.tolist() if p.probabilities is not None else None for p in preds
+            ],
+            "spans": [
+                [{"start": s.start, "end": s.end, "label": s.label} for s in p.spans] for p in preds
             ],
         },
         schema=_RAW_SCHEMA,
@@ -320,6 +338,7 @@ def read_raw_predictions(path: Path) -> list[Prediction]:
             )
             if r["probabilities"] is not None
             else None,
+            spans=tuple(Span(s["start"], s["end"], s["label"]) for s in r.get("spans") or ()),
         )
         for r in rows
     ]

@@ -28,19 +28,23 @@ from nerkit.metrics.extraction import (
 )
 from nerkit.metrics.reference import seqeval_scores
 from nerkit.metrics.scoring import Scores, TypeScore, scores, scores_from_counts
+from nerkit.metrics.spans import SpanScores, entity_spans, span_scores
 
 __all__ = [
     "MODES",
     "EntityArrays",
     "Scores",
+    "SpanScores",
     "TagSequences",
     "TypeScore",
     "batch_spans",
+    "entity_spans",
     "exact_matches",
     "extract_entities",
     "extract_entity_pair",
     "scores",
     "scores_from_counts",
     "sentence_spans",
+    "span_scores",
     "seqeval_scores",
 ]

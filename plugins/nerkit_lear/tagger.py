@@ -1,0 +1,626 @@
+"""The ``lear`` tagger: LEAR span extraction (``model.py``) behind the Tagger interface.
+
+Words, not subwords, carry the labels: a word's start / end targets and predictions
+sit on its first subword, in the window that owns it (``nerkit_hf.encoding``), so long
+sentences are windowed, never truncated, and a span may cross window boundaries. The
+training loop is the shared one (``nerkit_hf.training``): AdamW with the task layers'
+learning rate multiplied by ``task_layer_lr``, warmup, early stopping on dev F1.
+
+Entities to learn are a sentence's ``spans`` when it has them (nested gold from JSON
+lines spans or a two-tag-column CoNLL file), else the ones its tags encode. Output
+(``decoding.py``): flat spans become tags in the dataset's scheme, so the run scores
+and corrects LEAR like any tagger; with ``nested`` every decoded span is in
+``Prediction.spans`` (score them with ``nerkit.metrics.span_scores``) and the tags
+encode the outermost ones.
+
+Confidences: a token inside a predicted entity gets the entity's score (the geometric
+mean of its start and end probabilities), any other token one minus the highest start
+or end probability it got. No probability matrix: LEAR scores spans, not tags.
+
+``stats`` (saved with the model): the descriptions used and where they came from, the
+[UNK] rates and windowed sentences as for ``bert``, and the training loop's summary.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from nerkit import schemes
+from nerkit.errors import ConfigError, NerkitError
+from nerkit.interfaces import RunContext, Tagger, load_options, save_options
+from nerkit.io.common import layers
+from nerkit.metrics.spans import entity_spans, span_scores
+from nerkit.options import option
+from nerkit.types import Prediction, Sentence, Span
+from nerkit_bert.tagger import count_windowed, quiet_transformers, resolve_model
+from nerkit_hf import training
+from nerkit_hf.encoding import SubwordEncoder, Window, coverage, unknown_pieces
+from nerkit_lear import decoding
+from nerkit_lear.descriptions import (
+    Descriptions,
+    from_label_names,
+    read_descriptions,
+)
+from nerkit_lear.model import LearModel
+
+FORMAT = "nerkit-lear"
+FORMAT_VERSION = 1
+FILE = "nerkit-lear.json"
+WEIGHTS = "lear.safetensors"
+UNK_WARNING = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class LearOptions:
+    model: str = option(
+        "", "HF model name or local folder; empty: the bundled all-MiniLM-L6-v2 (offline)"
+    )
+    descriptions: Path | None = option(
+        None, "file of LABEL<TAB>description lines (None: descriptions from the label names)"
+    )
+    nested: bool = option(False, "keep overlapping and nested spans (else flat, no overlaps)")
+    start_threshold: float = option(0.5, "start probability a word needs to start an entity")
+    end_threshold: float = option(0.5, "end probability a word needs to end an entity")
+    max_span_length: int = option(20, "longest entity in words (characters for Chinese)")
+    span_loss_weight: float = option(
+        0.0,
+        "weight of the span-matching loss (0: no span matching); nested decoding then "
+        "pairs every start with every end whose match probability reaches match_threshold",
+    )
+    match_threshold: float = option(0.5, "match probability a start / end pair needs")
+    max_length: int = option(128, "subwords per window, special tokens included")
+    stride: int = option(
+        32, "overlap in subwords between windows of a long sentence (at most half a window)"
+    )
+    extend_vocab: bool = option(
+        False, "add the training words the vocabulary maps to [UNK] as new tokens (CJK)"
+    )
+    learning_rate: float = option(5e-5, "peak learning rate of the encoder")
+    task_layer_lr: float = option(
+        10.0, "fusion and classifier learning rate is this times learning_rate (source: 10-20)"
+    )
+    epochs: int = option(3, "passes over the training data")
+    max_train_samples: int | None = option(
+        None, "train on the first N training sentences only (quick trials, as run_ner.py)"
+    )
+    batch_size: int = option(32, "windows per batch (training and prediction)")
+    grad_accumulation: int = option(1, "batches per optimizer step")
+    warmup_ratio: float = option(0.1, "share of the optimizer steps spent warming up")
+    scheduler: Literal["linear", "exponential", "constant"] = option(
+        "linear", "learning-rate decay after warmup"
+    )
+    gamma: float = option(0.9, "exponential scheduler: factor per epoch")
+    weight_decay: float = option(0.01, "AdamW weight decay (never on biases and LayerNorm)")
+    max_grad_norm: float = option(1.0, "clip gradients to this norm (0: no clipping)")
+    patience: int = option(3, "stop after this many dev evaluations without a better F1 (0: never)")
+    evals_per_epoch: int = option(1, "dev evaluations per epoch")
+    dropout: float = option(0.1, "dropout on the encoder output and the fused representations")
+    precision: Literal["fp32", "bf16", "fp16"] = option(
+        "fp32", "autocast precision (fp16 needs a GPU)"
+    )
+
+
+class LearTagger(Tagger):
+    """LEAR: label descriptions fused into token representations, per-label start /
+    end pointers, flat or nested decoding."""
+
+    options_class = LearOptions
+    options: LearOptions
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        o = self.options
+        checks = {
+            "max_length": o.max_length >= 4,
+            "stride": o.stride >= 0,
+            "epochs": o.epochs >= 1,
+            "batch_size": o.batch_size >= 1,
+            "grad_accumulation": o.grad_accumulation >= 1,
+            "evals_per_epoch": o.evals_per_epoch >= 1,
+            "warmup_ratio": 0.0 <= o.warmup_ratio < 1.0,
+            "learning_rate": o.learning_rate >= 0,
+            "patience": o.patience >= 0,
+            "max_span_length": o.max_span_length >= 1,
+            "start_threshold": 0.0 < o.start_threshold <= 1.0,
+            "end_threshold": 0.0 < o.end_threshold <= 1.0,
+            "match_threshold": 0.0 < o.match_threshold <= 1.0,
+            "span_loss_weight": o.span_loss_weight >= 0.0,
+            "dropout": 0.0 <= o.dropout < 1.0,
+            "max_train_samples": o.max_train_samples is None or o.max_train_samples >= 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ConfigError(f"lear option {name!r} is out of range: {getattr(o, name)!r}")
+        self.model: LearModel | None = None
+        self.tokenizer: Any = None
+        self.encoder: SubwordEncoder | None = None
+        self.labels: tuple[str, ...] = ()  # entity types, in the model's order
+        self.descriptions: Descriptions | None = None
+        self.device = torch.device("cpu")
+        self.stats: dict[str, Any] = {}
+        #: (epoch, step, split, metric, value) of the last fit, as sent to context.curve
+        self.curve_points: list[tuple[int, int, str, str, float]] = []
+
+    @property
+    def thresholds(self) -> decoding.Thresholds:
+        o = self.options
+        return decoding.Thresholds(
+            o.start_threshold, o.end_threshold, o.match_threshold, o.max_span_length
+        )
+
+    # ---------------------------------------------------------------- fit
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        dev: Sequence[Sentence] | None = None,
+        *,
+        scheme: str = "IOB2",
+        context: RunContext | None = None,
+    ) -> None:
+        if not train:
+            raise NerkitError("lear tagger: no training sentences (fit needs tagged sentences)")
+        for i, s in enumerate(train):
+            if s.tokens and not s.tags and not s.spans:
+                raise NerkitError(
+                    f"lear tagger: training sentence {s.sentence_id or i} has no tags or spans"
+                )
+        if not any(s.tokens for s in train):
+            raise NerkitError("lear tagger: the training sentences have no tokens")
+        context = context or RunContext()
+        o = self.options
+        if o.max_train_samples is not None:
+            train = train[: o.max_train_samples]
+        self.scheme = schemes.get_scheme(scheme).name
+        for tag in {t for s in train for t in s.tags}:
+            schemes.check_tag(tag, self.scheme)
+        gold = [entity_spans(s, self.scheme) for s in train]
+        types = sorted({sp.label for spans in gold for sp in spans})
+        if not types:
+            raise NerkitError("lear tagger: the training sentences have no entities to learn")
+        self.labels = tuple(types)
+        self.descriptions = self._descriptions(types)
+        self.device = training.resolve_device(context.device)
+        training.autocast(o.precision, self.device)  # refuse fp16 on CPU before any work
+        if context.threads:
+            torch.set_num_threads(context.threads)
+        training.seed_all(context.seed)
+
+        encoder_model = self._load_pretrained(resolve_model(o.model))
+        encoder = self._encoder()
+        self.stats = {
+            "descriptions": {"source": self.descriptions.source, **self._description_stats()},
+            "unk_rate": {},
+            "empty_words": {},
+            "windowed_sentences": {},
+        }
+        splits = {"train": train, **({"dev": dev} if dev else {})}
+        self._check_coverage(splits)
+        if o.extend_vocab:
+            self.stats["unk_rate_pretrained"] = dict(self.stats["unk_rate"])
+            words = [w for s in train for w in s.tokens]
+            words += [w for text in self.descriptions.for_labels(self.labels) for w in text.split()]
+            added = unknown_pieces(self.tokenizer, words)
+            self.stats["added_tokens"] = self.tokenizer.add_tokens(added)
+            with quiet_transformers():
+                encoder_model.resize_token_embeddings(len(self.tokenizer))
+            encoder.clear_cache()
+            self._check_coverage(splits, warn=False)
+        self.model = self._build(encoder_model)
+        self.model.to(self.device)
+
+        windows = encoder.encode_all([s.tokens for s in train])
+        self.stats["windowed_sentences"]["train"] = count_windowed(windows)
+        items = [self._item(w, gold[w.sentence]) for w in windows]
+        items = [item for item in items if item.positions]
+        if not items:
+            raise NerkitError("lear tagger: the training sentences have no tokens")
+        lengths = [len(item.input_ids) for item in items]
+        collate = Collator(self.tokenizer.pad_token_id or 0, len(self.labels))
+
+        def epoch_batches(epoch: int) -> Iterator[dict[str, Any]]:
+            order = training.length_grouped_batches(lengths, o.batch_size, context.seed, epoch)
+            return (collate([items[i] for i in batch]) for batch in order)
+
+        def loss_of(module: torch.nn.Module, batch: dict[str, Any]) -> torch.Tensor:
+            return module(batch)["loss"]
+
+        evaluate = None
+        if dev:
+            dev_windows = encoder.encode_all([s.tokens for s in dev])
+            self.stats["windowed_sentences"]["dev"] = count_windowed(dev_windows)
+            evaluate = lambda: self._evaluate(dev)  # noqa: E731
+
+        result = training.train(
+            self.model,
+            settings=training.LoopSettings(
+                epochs=o.epochs,
+                learning_rate=o.learning_rate,
+                task_layer_lr=o.task_layer_lr,
+                weight_decay=o.weight_decay,
+                warmup_ratio=o.warmup_ratio,
+                scheduler=o.scheduler,
+                gamma=o.gamma,
+                grad_accumulation=o.grad_accumulation,
+                max_grad_norm=o.max_grad_norm,
+                evals_per_epoch=o.evals_per_epoch,
+                patience=o.patience,
+                precision=o.precision,
+            ),
+            epoch_batches=epoch_batches,
+            batches_per_epoch=len(training.length_grouped_batches(lengths, o.batch_size, 0, 0)),
+            loss_of=loss_of,
+            evaluate=evaluate,
+            head=LearModel.is_head,
+            device=self.device,
+            context=context,
+        )
+        self.stats["training"] = {
+            "evaluations": result.evaluations,
+            "optimizer_steps": result.optimizer_steps,
+            "best_dev_f1": result.best_f1,
+            "best_step": result.best_step,
+            "stopped_early": result.stopped_early,
+            "world_size": getattr(result, "world_size", 1),
+        }
+        self.curve_points = result.points
+        if context.work_dir is not None:
+            from nerkit_hf.plots import write_plots
+
+            write_plots(result.points, Path(context.work_dir) / "plots")
+
+    def _descriptions(self, types: Sequence[str]) -> Descriptions:
+        path = self.options.descriptions
+        if path is not None:
+            found = read_descriptions(path)
+            found.for_labels(types)  # a type without a description fails here, naming the file
+            return found
+        made = from_label_names(types)
+        shown = ", ".join(f"{label} -> {made.texts[label]!r}" for label in types)
+        warnings.warn(
+            f"lear tagger: no description file given (-T descriptions=FILE); "
+            f"using descriptions made from the label names: {shown}",
+            UserWarning,
+            stacklevel=3,
+        )
+        return made
+
+    def _description_stats(self) -> dict[str, Any]:
+        assert self.descriptions is not None
+        texts = self.descriptions.for_labels(self.labels)
+        return {"texts": dict(zip(self.labels, texts, strict=True))}
+
+    def _load_pretrained(self, source: str) -> Any:
+        from transformers import AutoModel, AutoTokenizer
+
+        local = Path(source).is_dir()
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
+            with quiet_transformers():
+                model = AutoModel.from_pretrained(source, local_files_only=local)
+        except (OSError, ValueError) as exc:
+            raise NerkitError(f"lear tagger: cannot load model {source!r}: {exc}") from None
+        if not self.tokenizer.is_fast:
+            raise NerkitError(f"lear tagger: {source!r} has no fast tokenizer; one is needed")
+        return model
+
+    def _build(self, encoder_model: Any) -> LearModel:
+        """The LEAR network around ``encoder_model``, with the descriptions tokenized."""
+        assert self.descriptions is not None
+        # a pooler (BERT's) takes no part: keep it out of the optimizer and of DDP
+        for name, param in encoder_model.named_parameters():
+            if name.startswith("pooler."):
+                param.requires_grad_(False)
+        texts = self.descriptions.for_labels(self.labels)
+        limit = getattr(encoder_model.config, "max_position_embeddings", 512)
+        encoded = self.tokenizer(texts, padding=True, return_tensors="pt")
+        if encoded["input_ids"].shape[1] > limit:
+            longest = max(range(len(texts)), key=lambda k: len(texts[k]))
+            raise ConfigError(
+                f"lear tagger: the description of {self.labels[longest]!r} is longer than "
+                f"the encoder's {limit} positions ({self.descriptions.source})"
+            )
+        return LearModel(
+            encoder_model,
+            encoded["input_ids"],
+            encoded["attention_mask"],
+            dropout=self.options.dropout,
+            span_loss_weight=self.options.span_loss_weight,
+        )
+
+    def _encoder(self) -> SubwordEncoder:
+        self.encoder = SubwordEncoder(self.tokenizer, self.options.max_length, self.options.stride)
+        return self.encoder
+
+    def _check_coverage(self, splits: dict[str, Sequence[Sentence]], *, warn: bool = True) -> None:
+        assert self.encoder is not None
+        for split, sentences in splits.items():
+            cover = coverage(self.encoder, (s.tokens for s in sentences))
+            self.stats["unk_rate"][split] = cover.unk_rate
+            self.stats["empty_words"][split] = cover.empty
+            if warn and cover.unk_rate > UNK_WARNING:
+                warnings.warn(
+                    f"lear tagger: {cover.unk_rate:.1%} of the {split} words contain the "
+                    f"tokenizer's unknown token {self.tokenizer.unk_token}; the model cannot "
+                    "read them (try -T extend_vocab=true or a model with a larger vocabulary)",
+                    UserWarning,
+                    stacklevel=3,
+                )
+
+    def _item(self, window: Window, spans: Sequence[Span]) -> Item:
+        """Training targets of one window: each owned word's start / end labels on its
+        first subword, and the match pairs of the spans whose start it owns."""
+        index = {label: c for c, label in enumerate(self.labels)}
+        position = {window.first + k: p for k, p in enumerate(window.starts)}
+        owned = {window.first + k for k, own in enumerate(window.owned) if own}
+        starts = [(position[s.start], index[s.label]) for s in spans if s.start in owned]
+        ends = [(position[s.end - 1], index[s.label]) for s in spans if s.end - 1 in owned]
+        pairs: list[tuple[int, int, int, int]] = []
+        if self.options.span_loss_weight > 0:
+            gold = {(s.start, s.end - 1, index[s.label]) for s in spans}
+            inside = [s for s in spans if window.first <= s.start and s.end <= window.end]
+            for c in range(len(self.labels)):
+                first = sorted(
+                    {s.start for s in inside if index[s.label] == c and s.start in owned}
+                )
+                last = sorted({s.end - 1 for s in inside if index[s.label] == c})
+                for i in first:
+                    for j in last:
+                        if 0 <= j - i < self.options.max_span_length:
+                            pairs.append((position[i], position[j], c, int((i, j, c) in gold)))
+        return Item(
+            window.input_ids, tuple(sorted(position[w] for w in owned)), starts, ends, pairs
+        )
+
+    # ------------------------------------------------------------ predict
+
+    def _word_scores(self, sentences: Sequence[Sentence]) -> tuple[list[WordScores], int]:
+        """Per sentence, each word's start and end probabilities (and, with span
+        matching, its label-specific states) from the window that owns it."""
+        assert self.encoder is not None and self.model is not None
+        windows = self.encoder.encode_all([s.tokens for s in sentences])
+        n_labels = len(self.labels)
+        keep = self.model.span_matching
+        hidden = self.model.start_weight.shape[1]
+        out = [
+            WordScores(
+                np.zeros((len(s), n_labels)),
+                np.zeros((len(s), n_labels)),
+                torch.zeros((len(s), n_labels, hidden), device=self.device) if keep else None,
+            )
+            for s in sentences
+        ]
+        lengths = [len(w) for w in windows]
+        order = training.length_grouped_batches(
+            lengths, self.options.batch_size, 0, 0, shuffle=False
+        )
+        collate = Collator(self.tokenizer.pad_token_id or 0, n_labels)
+        self.model.eval()
+        with torch.inference_mode():
+            for batch_index in order:
+                batch = collate([Item(windows[i].input_ids) for i in batch_index])
+                with training.autocast(self.options.precision, self.device):
+                    result = self.model(
+                        {
+                            "input_ids": batch["input_ids"].to(self.device),
+                            "attention_mask": batch["attention_mask"].to(self.device),
+                        },
+                        keep_states=keep,
+                    )
+                start = torch.sigmoid(result["start_logits"].float()).cpu().numpy()
+                end = torch.sigmoid(result["end_logits"].float()).cpu().numpy()
+                states = result["states"].float() if keep else None
+                for row, i in enumerate(batch_index):
+                    window = windows[i]
+                    scores = out[window.sentence]
+                    for word, position in window.owned_words():
+                        scores.start[word] = start[row, position]
+                        scores.end[word] = end[row, position]
+                        if states is not None and scores.states is not None:
+                            scores.states[word] = states[row, position]
+        return out, count_windowed(windows)
+
+    def _matcher(self, states: torch.Tensor | None) -> decoding.MatchScores | None:
+        """Match probabilities of candidate pairs of one sentence (with span matching)."""
+        if states is None or self.model is None:
+            return None
+        model = self.model
+
+        def match(candidates: list[tuple[int, int, int]]) -> np.ndarray:
+            i, j, c = (
+                torch.tensor(x, dtype=torch.long, device=states.device)
+                for x in zip(*candidates, strict=True)
+            )
+            with torch.inference_mode():
+                logits = model.match_logits(states[i, c], states[j, c], c)
+            return torch.sigmoid(logits.float()).cpu().numpy().astype(np.float64)
+
+        return match
+
+    def _spans(self, scores: WordScores) -> list[decoding.ScoredSpan]:
+        return decoding.decode(
+            scores.start,
+            scores.end,
+            self.labels,
+            self.thresholds,
+            nested=self.options.nested,
+            match=self._matcher(scores.states),
+        )
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
+        if self.model is None:
+            raise NerkitError("lear tagger is not trained: call fit() or load() first")
+        scored, windowed = self._word_scores(sentences)
+        self.stats.setdefault("windowed_sentences", {})
+        previous = self.stats["windowed_sentences"].get("predicted", 0)
+        self.stats["windowed_sentences"]["predicted"] = previous + windowed
+        return [
+            self._prediction(len(sentence), scores, self._spans(scores))
+            for sentence, scores in zip(sentences, scored, strict=True)
+        ]
+
+    def _prediction(
+        self, n: int, scores: WordScores, found: Sequence[decoding.ScoredSpan]
+    ) -> Prediction:
+        outer = layers([s.span for s in found])[0] if found else []
+        tags = schemes.encode(outer, n, self.scheme)
+        confidences = (
+            1.0 - np.maximum(scores.start, scores.end).max(axis=1) if n else np.zeros(0)
+        ).tolist()
+        score_of = {s.span: s.score for s in found}
+        for span in outer:
+            for k in range(span.start, span.end):
+                confidences[k] = score_of[span]
+        return Prediction(
+            tags=tuple(tags),
+            confidences=tuple(min(1.0, max(0.0, float(c))) for c in confidences),
+            spans=tuple(s.span for s in found) if self.options.nested else (),
+        )
+
+    def _evaluate(self, dev: Sequence[Sentence]) -> dict[str, float]:
+        scored, _ = self._word_scores(dev)
+        gold = [entity_spans(s, self.scheme) for s in dev]
+        index = {label: c for c, label in enumerate(self.labels)}
+        predicted, losses = [], []
+        for sentence_gold, scores in zip(gold, scored, strict=True):
+            predicted.append([s.span for s in self._spans(scores)])
+            if not len(scores.start):
+                continue
+            # dev types unseen in training cannot be predicted; they count as errors, not loss
+            start_gold, end_gold = np.zeros_like(scores.start), np.zeros_like(scores.end)
+            for span in sentence_gold:
+                if span.label in index:
+                    start_gold[span.start, index[span.label]] = 1.0
+                    end_gold[span.end - 1, index[span.label]] = 1.0
+            losses.append(_bce(scores.start, start_gold) + _bce(scores.end, end_gold))
+        result = span_scores(gold, predicted)
+        return {
+            "loss": float(np.mean(losses)) if losses else 0.0,
+            "precision": result.precision,
+            "recall": result.recall,
+            "f1": result.f1,
+        }
+
+    # -------------------------------------------------------- save / load
+
+    def save(self, directory: Path) -> None:
+        if self.model is None or self.descriptions is None:
+            raise NerkitError("lear tagger is not trained: nothing to save")
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        self.model.encoder.config.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        save_file(state, str(directory / WEIGHTS))
+        save_options(self, directory)
+        payload = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "scheme": self.scheme,
+            "labels": list(self.labels),
+            "descriptions": {"source": self.descriptions.source, **self._description_stats()},
+            "stats": self.stats,
+        }
+        (directory / FILE).write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, directory: Path) -> LearTagger:
+        directory = Path(directory)
+        path = directory / FILE
+        if not path.is_file():
+            raise NerkitError(f"{directory} holds no saved lear tagger ({FILE} is missing)")
+        payload = json.loads(path.read_text())
+        if payload.get("format") != FORMAT or payload.get("version") != FORMAT_VERSION:
+            raise NerkitError(f"{path}: not a {FORMAT} file of version {FORMAT_VERSION}")
+        from safetensors.torch import load_file
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        tagger = cls(load_options(LearOptions, directory))
+        tagger.scheme = schemes.get_scheme(payload["scheme"]).name
+        tagger.labels = tuple(payload["labels"])
+        tagger.descriptions = Descriptions(
+            payload["descriptions"]["texts"], payload["descriptions"]["source"]
+        )
+        tagger.stats = payload.get("stats", {})
+        tagger.tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+        config = AutoConfig.from_pretrained(directory, local_files_only=True)
+        with quiet_transformers():
+            encoder_model = AutoModel.from_config(config)
+        tagger.model = tagger._build(encoder_model)
+        tagger.model.load_state_dict(load_file(str(directory / WEIGHTS)))
+        tagger.model.eval()
+        tagger._encoder()
+        return tagger
+
+
+# ------------------------------------------------------------------ batches
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One window to train on (or, with only ``input_ids``, to predict)."""
+
+    input_ids: tuple[int, ...]
+    positions: tuple[int, ...] = ()  # first subwords of the words this window owns
+    starts: Sequence[tuple[int, int]] = ()  # (position, label index)
+    ends: Sequence[tuple[int, int]] = ()
+    pairs: Sequence[tuple[int, int, int, int]] = ()  # (start pos, end pos, label, is gold)
+
+
+@dataclass(frozen=True, slots=True)
+class WordScores:
+    start: np.ndarray  # words x labels
+    end: np.ndarray
+    states: torch.Tensor | None  # words x labels x hidden, with span matching
+
+
+@dataclass(frozen=True)
+class Collator:
+    """Pads items into the tensors ``LearModel.forward`` reads."""
+
+    pad_id: int
+    n_labels: int
+
+    def __call__(self, items: Sequence[Item]) -> dict[str, Any]:
+        width = max(len(item.input_ids) for item in items)
+        shape = (len(items), width)
+        ids = torch.full(shape, self.pad_id, dtype=torch.long)
+        mask = torch.zeros(shape, dtype=torch.long)
+        word_mask = torch.zeros(shape, dtype=torch.bool)
+        start = torch.zeros((*shape, self.n_labels))
+        end = torch.zeros((*shape, self.n_labels))
+        pairs, pair_labels = [], []
+        for row, item in enumerate(items):
+            ids[row, : len(item.input_ids)] = torch.tensor(item.input_ids, dtype=torch.long)
+            mask[row, : len(item.input_ids)] = 1
+            word_mask[row, list(item.positions)] = True
+            for position, label in item.starts:
+                start[row, position, label] = 1.0
+            for position, label in item.ends:
+                end[row, position, label] = 1.0
+            for i, j, c, gold in item.pairs:
+                pairs.append((row, i, j, c))
+                pair_labels.append(float(gold))
+        return {
+            "input_ids": ids,
+            "attention_mask": mask,
+            "word_mask": word_mask,
+            "start_labels": start,
+            "end_labels": end,
+            "pairs": torch.tensor(pairs, dtype=torch.long).reshape(-1, 4),
+            "pair_labels": torch.tensor(pair_labels, dtype=torch.float),
+        }
+
+
+def _bce(probabilities: np.ndarray, targets: np.ndarray) -> float:
+    p = np.clip(probabilities, 1e-7, 1 - 1e-7)
+    return float(-(targets * np.log(p) + (1 - targets) * np.log(1 - p)).mean())
