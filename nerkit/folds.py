@@ -92,6 +92,60 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("NERKIT_CACHE_DIR", Path.home() / ".cache" / "nerkit")) / "folds"
 
 
+def fit_fold(
+    make_tagger: Callable[[], Tagger],
+    sentences: Sequence[Sentence],
+    fold: Fold,
+    *,
+    scheme: str,
+    context: RunContext,
+    dev: Sequence[Sentence] | None = None,
+) -> list[Prediction]:
+    """Train a fresh tagger on ``fold.train`` and predict ``fold.held_out``.
+
+    The fold's seed is the run's plus the fold index, so a fold trained on its own
+    (by a sweep's executor, in another process) predicts exactly what it would have
+    predicted inside ``out_of_fold``.
+    """
+    tagger = make_tagger()
+    fold_context = RunContext(
+        seed=context.seed + fold.index,
+        device=context.device,
+        threads=context.threads,
+        work_dir=None,
+        progress=context.progress,
+    )
+    fold_context.seed_everything()
+    tagger.fit([sentences[j] for j in fold.train], dev, scheme=scheme, context=fold_context)
+    return tagger.predict([sentences[j] for j in fold.held_out])
+
+
+def fold_path(directory: Path, fold: Fold | int) -> Path:
+    index = fold.index if isinstance(fold, Fold) else fold
+    return directory / f"fold-{index}.arrow"
+
+
+def take_from_cache(folds: Sequence[Fold], directory: Path, cache: Path | None) -> None:
+    """Copy a complete cached set into ``directory`` (folds already there are kept)."""
+    if cache is None or not all(fold_path(cache, f).exists() for f in folds):
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    for f in folds:
+        if not fold_path(directory, f).exists():
+            shutil.copyfile(fold_path(cache, f), fold_path(directory, f))
+
+
+def fill_cache(folds: Sequence[Fold], directory: Path, cache: Path) -> None:
+    """Copy every fold of ``directory`` into ``cache`` (entries there are kept)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    for f in folds:
+        target = fold_path(cache, f)
+        if not target.exists():
+            tmp = target.with_suffix(".tmp")
+            shutil.copyfile(fold_path(directory, f), tmp)
+            os.replace(tmp, target)
+
+
 def out_of_fold(
     make_tagger: Callable[[], Tagger],
     sentences: Sequence[Sentence],
@@ -113,42 +167,23 @@ def out_of_fold(
     from nerkit.store import read_raw_predictions, write_raw_predictions
 
     directory.mkdir(parents=True, exist_ok=True)
-    if cache is not None and all((cache / f"fold-{f.index}.arrow").exists() for f in folds):
-        for f in folds:
-            if not (directory / f"fold-{f.index}.arrow").exists():
-                shutil.copyfile(
-                    cache / f"fold-{f.index}.arrow", directory / f"fold-{f.index}.arrow"
-                )
+    take_from_cache(folds, directory, cache)
     out: list[Prediction | None] = [None] * len(sentences)
     for f in folds:
-        path = directory / f"fold-{f.index}.arrow"
+        path = fold_path(directory, f)
         if path.exists():
             predictions = read_raw_predictions(path)
             on_fold(f.index, True)
         else:
-            tagger = make_tagger()
-            fold_context = RunContext(
-                seed=context.seed + f.index,
-                device=context.device,
-                threads=context.threads,
-                work_dir=None,
-                progress=context.progress,
+            predictions = fit_fold(
+                make_tagger, sentences, f, scheme=scheme, context=context, dev=dev
             )
-            fold_context.seed_everything()
-            tagger.fit([sentences[j] for j in f.train], dev, scheme=scheme, context=fold_context)
-            predictions = tagger.predict([sentences[j] for j in f.held_out])
             write_raw_predictions(path, predictions)
             on_fold(f.index, False)
         for j, p in zip(f.held_out, predictions, strict=True):
             out[j] = p
     if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        for f in folds:
-            target = cache / f"fold-{f.index}.arrow"
-            if not target.exists():
-                tmp = target.with_suffix(".tmp")
-                shutil.copyfile(directory / f"fold-{f.index}.arrow", tmp)
-                os.replace(tmp, target)
+        fill_cache(folds, directory, cache)
     missing = [j for j, p in enumerate(out) if p is None]
     if missing:
         raise AssertionError(f"folds left sentences {missing[:5]} without a prediction")

@@ -56,6 +56,9 @@ class RunConfig:
     threads: int | None = None
     device: str = "cpu"
     data_dir: str | None = None
+    # the first N training sentences only (Hugging Face run_ner's max_train_samples):
+    # sizes a benchmark; the stored train fingerprint is that of the sentences used
+    max_train_sentences: int | None = None
     command: str = ""
 
     @classmethod
@@ -75,6 +78,72 @@ class StepReporter:
 
     step: Callable[[str], None] = lambda name: None
     progress: Callable[[str, int, int], None] = lambda desc, done, total: None
+
+
+def limit_train(loaded: Any, config: RunConfig) -> Any:
+    """``loaded`` with train cut to ``config.max_train_sentences`` (its fingerprint too)."""
+    limit = config.max_train_sentences
+    if limit is None or "train" not in loaded.corpus or len(loaded.corpus["train"]) <= limit:
+        return loaded
+    from dataclasses import replace
+
+    from nerkit.datasets import fingerprint
+    from nerkit.types import Corpus
+
+    corpus = loaded.corpus
+    train = corpus["train"][:limit]
+    splits = dict(corpus.splits) | {"train": train}
+    return replace(
+        loaded,
+        corpus=Corpus(splits, corpus.name, corpus.scheme, corpus.license, corpus.citation),
+        fingerprints=dict(loaded.fingerprints) | {"train": fingerprint(train)},
+    )
+
+
+@dataclass(frozen=True)
+class FoldSetup:
+    """What out-of-fold prediction needs: the folds, a tagger factory and the cache entry."""
+
+    folds: tuple[Any, ...]  # nerkit.folds.Fold
+    make_tagger: Callable[[], Tagger]
+    cache_key: str
+    cache: Path | None  # the cache entry's folder; None when the run does not cache
+
+    def context(self, config: RunConfig) -> RunContext:
+        return RunContext(seed=config.seed, device=config.device, threads=config.threads)
+
+
+def fold_setup(config: RunConfig, loaded: Any, host: PluginHost | None = None) -> FoldSetup:
+    """The folds of a correction run on ``loaded`` (train already limited), as the run
+    makes them: also used by a sweep that trains the folds as separate tasks."""
+    from nerkit.folds import cache_key, default_cache_dir, make_folds
+
+    registry = (host or get_host()).registry("tagger")
+    tagger_name = registry.resolve(config.tagger)
+    tagger_cls: type[Tagger] = registry.get(tagger_name)
+    corpus = loaded.corpus
+    folds = make_folds(
+        corpus["train"], config.folds, seed=config.seed, mode=config.fold_mode, scheme=corpus.scheme
+    )
+    options = as_dict(
+        build_options(tagger_cls.options_class, config.tagger_options, component=tagger_name)
+    )
+    key = cache_key(
+        tagger_name,
+        options,
+        loaded.fingerprints["train"],
+        config.folds,
+        config.fold_mode,
+        config.seed,
+    )
+
+    def make_tagger() -> Tagger:
+        return tagger_cls(
+            build_options(tagger_cls.options_class, config.tagger_options, component=tagger_name)
+        )
+
+    cache = default_cache_dir() / key if config.cache else None
+    return FoldSetup(tuple(folds), make_tagger, key, cache)
 
 
 def new_run_id(config: RunConfig) -> str:
@@ -146,6 +215,11 @@ class Run:
         self.fold_stats: dict[str, Any] | None = None
         self.corrector_stats: dict[str, Any] | None = None
         self.tagger_stats: dict[str, Any] = {}
+        # stored in the run table's ``extra`` too (a sweep records its executor here)
+        self.extra_info: dict[str, Any] = {}
+        # False: neither read nor fill the fold cache (a sweep's task on another
+        # machine; the sweep's driver keeps the cache)
+        self.use_fold_cache = True
 
     # ----------------------------------------------------------- lifecycle
 
@@ -155,6 +229,10 @@ class Run:
         # fail on a bad tagger / decoder / option before anything is written
         build_tagger(host, config.tagger, config.tagger_options)
         build_decoder(host, config.decoder, config.decoder_options)
+        if config.max_train_sentences is not None and config.max_train_sentences < 1:
+            raise ConfigError(
+                f"max_train_sentences must be at least 1, not {config.max_train_sentences}"
+            )
         if config.corrector:
             build_corrector(host, config.corrector, config.corrector_options)
             from nerkit.folds import FOLD_MODES
@@ -188,14 +266,28 @@ class Run:
 
     # --------------------------------------------------------------- steps
 
-    def execute(self, reporter: StepReporter | None = None) -> Path:
-        """Do (or finish) every step; returns the finished run's folder."""
+    def execute(
+        self,
+        reporter: StepReporter | None = None,
+        *,
+        loaded: Any = None,
+        trained_folds: Sequence[int] = (),
+    ) -> Path:
+        """Do (or finish) every step; returns the finished run's folder.
+
+        ``loaded``: the dataset, loaded already (a sweep's driver ships it to its
+        tasks, which need not see the files). ``trained_folds``: folds whose files a
+        sweep put into ``folds/`` after training them for this run; they are not
+        counted as reused.
+        """
         from nerkit.datasets import open_dataset
 
         reporter = reporter or StepReporter()
         cfg = self.config
-        reporter.step(f"loading dataset {cfg.dataset}")
-        loaded = open_dataset(cfg.dataset, data_dir=cfg.data_dir, scheme=None)
+        if loaded is None:
+            reporter.step(f"loading dataset {cfg.dataset}")
+            loaded = open_dataset(cfg.dataset, data_dir=cfg.data_dir, scheme=None)
+        loaded = limit_train(loaded, cfg)
         corpus = loaded.corpus
         if "train" not in corpus:
             raise NerkitError(f"dataset {cfg.dataset} has no train split; a run needs one")
@@ -211,7 +303,7 @@ class Run:
         )
 
         oof = (
-            self._out_of_fold(loaded, tagger_name, tagger_cls, context, reporter)
+            self._out_of_fold(loaded, tagger_name, context, reporter, set(trained_folds))
             if cfg.corrector
             else None
         )
@@ -339,44 +431,38 @@ class Run:
         self,
         loaded: Any,
         tagger_name: str,
-        tagger_cls: type[Tagger],
         context: RunContext,
         reporter: StepReporter,
+        trained: set[int],
     ) -> list[Prediction]:
-        from nerkit.folds import cache_key, default_cache_dir, make_folds, out_of_fold
+        from nerkit.folds import out_of_fold
 
         cfg = self.config
-        corpus = loaded.corpus
-        folds = make_folds(
-            corpus["train"], cfg.folds, seed=cfg.seed, mode=cfg.fold_mode, scheme=corpus.scheme
-        )
-        options = as_dict(
-            build_options(tagger_cls.options_class, cfg.tagger_options, component=tagger_name)
-        )
-        key = cache_key(
-            tagger_name, options, loaded.fingerprints["train"], cfg.folds, cfg.fold_mode, cfg.seed
-        )
-        cache = default_cache_dir() / key if cfg.cache else None
+        setup = fold_setup(cfg, loaded, self.host)
         reporter.step(
             f"out-of-fold predictions: {cfg.folds} folds ({cfg.fold_mode}) of {tagger_name}"
         )
 
-        self.fold_stats = {"folds": cfg.folds, "mode": cfg.fold_mode, "reused": 0, "cache": key}
+        self.fold_stats = {
+            "folds": cfg.folds,
+            "mode": cfg.fold_mode,
+            "reused": 0,
+            "cache": setup.cache_key,
+        }
 
         def report(i: int, reused: bool) -> None:
-            self.fold_stats["reused"] += int(reused)
+            self.fold_stats["reused"] += int(reused and i not in trained)
             reporter.progress("folds", i + 1, cfg.folds)
 
+        corpus = loaded.corpus
         return out_of_fold(
-            lambda: tagger_cls(
-                build_options(tagger_cls.options_class, cfg.tagger_options, component=tagger_name)
-            ),
+            setup.make_tagger,
             corpus["train"],
-            folds,
+            setup.folds,
             scheme=corpus.scheme,
             context=context,
             directory=self.dir / "folds",
-            cache=cache,
+            cache=setup.cache if self.use_fold_cache else None,
             dev=corpus.splits.get("dev"),
             on_fold=report,
         )
@@ -475,7 +561,8 @@ class Run:
                             "folds": self.fold_stats,
                             "corrector": self.corrector_stats,
                             "tagger": self.tagger_stats,
-                        },
+                        }
+                        | self.extra_info,
                         sort_keys=True,
                         default=str,  # numpy numbers and the like, as text
                     )
@@ -575,4 +662,13 @@ def load_run_models(run: Path, host: PluginHost | None = None) -> StoredModels:
     return StoredModels(tagger, decoder, row["scheme"], corrector)
 
 
-__all__ = ["Run", "RunConfig", "StepReporter", "StoredModels", "load_run_models"]
+__all__ = [
+    "FoldSetup",
+    "Run",
+    "RunConfig",
+    "StepReporter",
+    "StoredModels",
+    "fold_setup",
+    "limit_train",
+    "load_run_models",
+]

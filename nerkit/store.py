@@ -191,6 +191,7 @@ class RunSummary:
     corrector: str = ""
     dataset: str = ""
     test_f1: float | None = None
+    error: str = ""  # an unfinished run that failed: the last attempt's error
 
 
 def run_dir(out: Path, run_id: str, *, partial: bool = False) -> Path:
@@ -233,7 +234,11 @@ def list_runs(out: Path) -> list[RunSummary]:
         if not child.is_dir():
             continue
         if child.name.endswith(PARTIAL):
-            summaries.append(RunSummary(child.name[: -len(PARTIAL)], child, complete=False))
+            failures = read_failures(child)
+            error = str(failures[-1].get("error", "")) if failures else ""
+            summaries.append(
+                RunSummary(child.name[: -len(PARTIAL)], child, complete=False, error=error)
+            )
             continue
         if not (child / "run.arrow").exists():
             continue
@@ -267,6 +272,28 @@ def list_runs(out: Path) -> list[RunSummary]:
             )
         )
     return sorted(summaries, key=lambda s: (s.created_utc, s.run_id))
+
+
+def record_failure(partial_dir: Path, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Add ``record`` (at least ``error``) to the unfinished run's failed attempts;
+    earlier attempts are kept. Returns every attempt."""
+    if not partial_dir.name.endswith(PARTIAL):
+        raise NerkitError(f"{partial_dir}: not an unfinished run; a stored run is never changed")
+    attempts = [*read_failures(partial_dir), dict(record)]
+    write_json(partial_dir / FAILURES, attempts)
+    return attempts
+
+
+def read_failures(directory: Path) -> list[dict[str, Any]]:
+    """The failed attempts recorded in a run folder (oldest first); none: ``[]``."""
+    path = Path(directory) / FAILURES
+    if not path.exists():
+        return []
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return [{"error": f"{path}: unreadable failure record"}]
+    return value if isinstance(value, list) else [value]
 
 
 def write_json(path: Path, value: Any) -> None:

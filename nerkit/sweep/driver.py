@@ -1,0 +1,241 @@
+"""The sweep's driver: the only writer of the output folder.
+
+It plans the runs, starts (or resumes) each run's unfinished folder, hands the work
+to an executor, and records what comes back: a finished run is renamed into place
+(never over an existing one), a failure is added to the unfinished run's failure
+record and the sweep goes on. A killed sweep leaves unfinished runs marked with their
+key, which the next sweep resumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nerkit import store
+from nerkit.errors import ConfigError, NerkitError
+from nerkit.pipeline import Run, RunConfig
+from nerkit.plugin.host import PluginHost, get_host
+from nerkit.sweep.plan import FAILED, MARKER, NEW, RESUME, Plan, PlannedRun, plan_sweep
+from nerkit.sweep.spec import SweepSpec
+
+EXECUTORS = ("local", "ray")
+LOCK = ".sweep.lock"
+
+
+@dataclass
+class SweepEvent:
+    """What a reporter is told: ``kind`` is started, finished or failed."""
+
+    kind: str
+    run: PlannedRun
+    path: Path | None = None
+    error: str = ""
+
+
+@dataclass
+class SweepOutcome:
+    plan: Plan
+    finished: list[PlannedRun] = field(default_factory=list)
+    failed: list[PlannedRun] = field(default_factory=list)
+
+
+class SweepDriver:
+    """Creates, resumes, finishes and fails the runs of one sweep in ``out``."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        executor: str,
+        *,
+        host: PluginHost | None = None,
+        report: Callable[[SweepEvent], None] = lambda event: None,
+    ) -> None:
+        self.plan = plan
+        self.executor = executor
+        self.host = host or get_host()
+        self.report = report
+        self.outcome = SweepOutcome(plan)
+        self.dirs: dict[int, Path] = {}  # run number -> its unfinished folder
+
+    @property
+    def out(self) -> Path:
+        return self.plan.out
+
+    def dataset(self, run: PlannedRun) -> Any:
+        return self.plan.datasets[run.config.dataset]
+
+    def extra(self, run: PlannedRun) -> dict[str, Any]:
+        """Stored with the run (``extra.sweep``): where and with what it ran."""
+        return {
+            "spec": self.plan.spec.name,
+            "executor": self.executor,
+            "cpus": run.cpus,
+            "gpus": run.gpus,
+            "threads": run.cpus,
+        }
+
+    def start(self, run: PlannedRun) -> Run:
+        """The run's unfinished folder: resumed when this sweep started it before."""
+        if run.run_id is not None and run.status in (RESUME, FAILED):
+            directory = store.run_dir(self.out, run.run_id, partial=True)
+            config = json.loads((directory / "config.json").read_text())
+            runner = Run(directory, RunConfig.from_dict(config), self.host)
+        else:
+            runner = Run.create(self.out, run.config, self.host)
+            marker = {"key": run.key, "spec": self.plan.spec.name, "number": run.number}
+            store.write_json(runner.dir / MARKER, marker)
+            run.run_id = runner.run_id
+        self.dirs[run.number] = runner.dir
+        runner.extra_info = {"sweep": self.extra(run) | {"host": socket.gethostname()}}
+        self.report(SweepEvent("started", run, runner.dir))
+        return runner
+
+    def finished(self, run: PlannedRun, path: Path) -> None:
+        self.outcome.finished.append(run)
+        self.report(SweepEvent("finished", run, path))
+
+    def failed(
+        self,
+        run: PlannedRun,
+        error: str,
+        trace: str = "",
+        host: str | None = None,
+    ) -> None:
+        """Record the failure in the unfinished run (when it has one) and go on."""
+        directory = self.dirs.get(run.number)
+        if directory is not None and directory.is_dir():
+            store.record_failure(
+                directory,
+                {
+                    "error": error,
+                    "traceback": trace,
+                    "time_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "executor": self.executor,
+                    "host": host or socket.gethostname(),
+                },
+            )
+        run.error = error
+        self.outcome.failed.append(run)
+        self.report(SweepEvent("failed", run, directory, error))
+
+    def failed_with(self, run: PlannedRun, exc: BaseException) -> None:
+        self.failed(run, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def to_run(plan: Plan, *, retry_failed: bool = False) -> list[PlannedRun]:
+    """The runs a sweep does: new ones, unfinished ones, and failed ones when asked."""
+    wanted = {NEW, RESUME} | ({FAILED} if retry_failed else set())
+    return [r for r in plan.runs if r.status in wanted]
+
+
+def check_available(plan: Plan) -> None:
+    problems = plan.problems()
+    if problems:
+        lines = [f"  {reason} ({n} run{'s' if n != 1 else ''})" for reason, n in problems.items()]
+        raise ConfigError(
+            f"{plan.spec.path}: {sum(problems.values())} planned runs cannot run here:\n"
+            + "\n".join(lines)
+            + "\n(--skip-unavailable runs the others; --dry-run lists them all)"
+        )
+
+
+@contextlib.contextmanager
+def sweep_lock(out: Path, spec: SweepSpec) -> Iterator[None]:
+    """One sweep at a time writes to ``out``: two would resume the same runs."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / LOCK
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "spec": str(spec.path)}
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            holder = _read_lock(path)
+            if holder is not None and not _stale(holder):
+                raise NerkitError(
+                    f"{out}: another sweep ({holder.get('spec')}, pid {holder.get('pid')} on "
+                    f"{holder.get('host')}) is writing here; wait for it, or remove {path} "
+                    "if it is gone"
+                ) from None
+            path.unlink(missing_ok=True)  # its sweep is gone
+            continue
+        with os.fdopen(fd, "w") as fh:
+            json.dump(me, fh)
+        break
+    else:
+        raise NerkitError(f"{path}: could not take the sweep lock")
+    try:
+        yield
+    finally:
+        if _read_lock(path) == me:
+            path.unlink(missing_ok=True)
+
+
+def _read_lock(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _stale(holder: dict[str, Any]) -> bool:
+    """A lock of a process on this machine that is no longer running."""
+    if holder.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(holder.get("pid", 0)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError, OSError):
+        return False
+    return False
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: Path,
+    *,
+    executor: str = "local",
+    address: str | None = None,
+    num_cpus: int | None = None,
+    retry_failed: bool = False,
+    skip_unavailable: bool = False,
+    datasets: Sequence[str] | None = None,
+    report: Callable[[SweepEvent], None] = lambda event: None,
+    host: PluginHost | None = None,
+) -> SweepOutcome:
+    """Plan ``spec`` against ``out`` and do every run that is not stored yet.
+
+    ``executor``: ``local`` (one run after another in this process) or ``ray`` (each
+    run and each fold a Ray task; ``address`` names a running cluster, else a local
+    Ray instance with ``num_cpus`` CPUs is started). A run that fails is recorded
+    and the others go on; the outcome lists both.
+    """
+    from nerkit.sweep import executors
+
+    if executor not in EXECUTORS:
+        raise ConfigError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
+    host = host or get_host()
+    with sweep_lock(out, spec):
+        plan = plan_sweep(spec, out, host=host, datasets=datasets)
+        if not skip_unavailable:
+            check_available(plan)
+        runs = to_run(plan, retry_failed=retry_failed)
+        driver = SweepDriver(plan, executor, host=host, report=report)
+        if executor == "ray":
+            executors.run_ray(runs, driver, address=address, num_cpus=num_cpus)
+        else:
+            executors.run_local(runs, driver)
+        return driver.outcome
+
+
+__all__ = ["EXECUTORS", "SweepDriver", "SweepEvent", "SweepOutcome", "run_sweep", "to_run"]

@@ -1,0 +1,231 @@
+"""Executors: who does a sweep's runs.
+
+* ``local``: one run after another in this process, straight in the run's folder
+  (every step is kept as it finishes, as with ``nerkit run``).
+* ``ray``: each run, and each fold of a correction run, is a Ray task with the run's
+  CPU and GPU request; the driver ships the dataset and the unfinished run's files,
+  and writes what comes back (each fold as soon as it is trained, so a killed sweep
+  keeps them). The same spec runs on a laptop or a cluster (``address``); a cluster's
+  machines need nerkit and the plugins installed, not the data or the output folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nerkit import store
+from nerkit.errors import NerkitError
+from nerkit.sweep.plan import MARKER
+from nerkit.sweep.tasks import (
+    ShippedDataset,
+    TaskResult,
+    fold_task,
+    pinned_threads,
+    run_task,
+    unpack,
+)
+
+if TYPE_CHECKING:
+    from nerkit.pipeline import FoldSetup, Run
+    from nerkit.sweep.driver import SweepDriver
+    from nerkit.sweep.plan import PlannedRun
+
+# A worker that died (out of memory, killed) is retried once; an exception in nerkit
+# is not retried: it comes back as a failure.
+MAX_RETRIES = 1
+# What the driver keeps in an unfinished run for itself: never sent, never removed.
+DRIVER_FILES = frozenset({store.FAILURES, MARKER})
+
+
+def run_local(runs: Sequence[PlannedRun], driver: SweepDriver) -> None:
+    for run in runs:
+        try:
+            runner = driver.start(run)
+            with pinned_threads(run.cpus):
+                final = runner.execute(loaded=driver.dataset(run))
+        except Exception as exc:  # recorded; the sweep goes on (Ctrl-C still stops it)
+            driver.failed_with(run, exc)
+        else:
+            driver.finished(run, final)
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise NerkitError(
+            "the ray executor needs the ray library: pip install 'nerkit[ray]'"
+        ) from None
+    return ray
+
+
+@dataclass
+class _RunState:
+    """A run on its way through Ray: its folds, then the run itself."""
+
+    run: PlannedRun
+    runner: Run
+    setup: FoldSetup | None = None
+    waiting: set[int] = field(default_factory=set)  # folds still training
+    trained: set[int] = field(default_factory=set)  # folds trained by this sweep's tasks
+    failed: bool = False
+
+
+def run_ray(
+    runs: Sequence[PlannedRun],
+    driver: SweepDriver,
+    *,
+    address: str | None = None,
+    num_cpus: int | None = None,
+) -> None:
+    """Run on the Ray instance this process is connected to, else on ``address``, else
+    on a new local instance (``num_cpus`` CPUs; all by default)."""
+    ray = import_ray()
+    started = False
+    if not ray.is_initialized():
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if address is not None:
+            options["address"] = address
+        elif num_cpus is not None:
+            options["num_cpus"] = num_cpus
+        ray.init(**options)
+        started = True
+    try:
+        _RayDriver(ray, driver).run(runs)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+class _RayDriver:
+    def __init__(self, ray: Any, driver: SweepDriver) -> None:
+        self.ray = ray
+        self.driver = driver
+        self.fold_remote = ray.remote(max_retries=MAX_RETRIES)(fold_task)
+        self.run_remote = ray.remote(max_retries=MAX_RETRIES)(run_task)
+        self.datasets: dict[str, Any] = {}  # dataset -> object ref of its ShippedDataset
+        self.pending: dict[Any, tuple[_RunState, int | None]] = {}  # ref -> (run, fold)
+
+    def _dataset(self, run: PlannedRun) -> Any:
+        name = run.config.dataset
+        if name not in self.datasets:
+            self.datasets[name] = self.ray.put(ShippedDataset.of(self.driver.dataset(run)))
+        return self.datasets[name]
+
+    def _resources(self, run: PlannedRun) -> dict[str, Any]:
+        return {"num_cpus": run.cpus, "num_gpus": run.gpus}
+
+    def run(self, runs: Sequence[PlannedRun]) -> None:
+        for run in runs:
+            try:
+                self._submit(run)
+            except Exception as exc:
+                self.driver.failed_with(run, exc)
+        while self.pending:
+            ready, _ = self.ray.wait(list(self.pending), num_returns=1)
+            state, fold = self.pending.pop(ready[0])
+            result = self._result(ready[0])
+            try:
+                if fold is None:
+                    self._run_done(state, result)
+                else:
+                    self._fold_done(state, fold, result)
+            except Exception as exc:  # writing the result failed: recorded, go on
+                if not state.failed:
+                    state.failed = True
+                    self.driver.failed_with(state.run, exc)
+
+    def _result(self, ref: Any) -> TaskResult:
+        try:
+            return self.ray.get(ref)
+        except self.ray.exceptions.RayError as exc:  # the worker died, the task was cancelled
+            first = str(exc).strip().splitlines()
+            return TaskResult(
+                False,
+                error=f"{type(exc).__name__}: {first[0] if first else ''}",
+                traceback=str(exc),
+            )
+
+    def _submit(self, run: PlannedRun) -> None:
+        from nerkit.folds import fold_path, take_from_cache
+        from nerkit.pipeline import fold_setup, limit_train
+
+        runner = self.driver.start(run)
+        state = _RunState(run, runner)
+        if runner.config.corrector:
+            loaded = limit_train(self.driver.dataset(run), runner.config)
+            state.setup = fold_setup(runner.config, loaded, self.driver.host)
+            folds_dir = runner.dir / "folds"
+            take_from_cache(state.setup.folds, folds_dir, state.setup.cache)
+            state.waiting = {
+                f.index for f in state.setup.folds if not fold_path(folds_dir, f).exists()
+            }
+        config = asdict(runner.config)
+        for fold in sorted(state.waiting):
+            ref = self.fold_remote.options(**self._resources(run)).remote(
+                config, self._dataset(run), fold, run.cpus
+            )
+            self.pending[ref] = (state, fold)
+        if not state.waiting:
+            self._submit_run(state)
+
+    def _submit_run(self, state: _RunState) -> None:
+        run, runner = state.run, state.runner
+        ref = self.run_remote.options(**self._resources(run)).remote(
+            runner.run_id,
+            pack_partial(runner.dir),
+            self._dataset(run),
+            run.cpus,
+            self.driver.extra(run),
+            sorted(state.trained),
+        )
+        self.pending[ref] = (state, None)
+
+    def _fold_done(self, state: _RunState, fold: int, result: TaskResult) -> None:
+        from nerkit.folds import fill_cache, fold_path
+
+        state.waiting.discard(fold)
+        if result.ok:
+            # kept at once: a killed sweep resumes with the folds trained so far
+            folds_dir = state.runner.dir / "folds"
+            folds_dir.mkdir(parents=True, exist_ok=True)
+            store.write_raw_predictions(fold_path(folds_dir, fold), result.value)
+            state.trained.add(fold)
+        elif not state.failed:
+            state.failed = True
+            self.driver.failed(
+                state.run, f"fold {fold}: {result.error}", result.traceback, result.host
+            )
+        if state.waiting or state.failed:
+            return
+        setup = state.setup
+        if setup is not None and setup.cache is not None:
+            fill_cache(setup.folds, state.runner.dir / "folds", setup.cache)
+        self._submit_run(state)
+
+    def _run_done(self, state: _RunState, result: TaskResult) -> None:
+        directory = state.runner.dir
+        if result.value:
+            unpack(result.value, directory)
+        if result.ok:
+            # the finished run is what the task finished: leftovers of earlier attempts go
+            for path in sorted(directory.rglob("*"), reverse=True):
+                name = path.relative_to(directory).as_posix()
+                if path.is_file() and name not in result.value and name not in DRIVER_FILES:
+                    path.unlink()
+                elif path.is_dir() and not any(path.iterdir()):
+                    path.rmdir()
+            self.driver.finished(state.run, store.finish(directory))
+        else:
+            state.failed = True
+            self.driver.failed(state.run, result.error, result.traceback, result.host)
+
+
+def pack_partial(directory: Path) -> dict[str, bytes]:
+    """The unfinished run's files, less the driver's own records."""
+    from nerkit.sweep.tasks import pack
+
+    return {name: data for name, data in pack(directory).items() if name not in DRIVER_FILES}

@@ -1,0 +1,318 @@
+"""A sweep spec: a TOML file naming datasets, taggers, correctors, their options, seeds
+and folds. Every mistake is a ``ConfigError`` naming the file, the key and, where it
+can be found, the line::
+
+    name = "small"
+    datasets = ["wnut17", { name = "conll2002-nl", max_train_sentences = 1500 }]
+    seeds = [13, 14, 15]
+    folds = 2                        # out-of-fold predictions of correction runs
+    cpus = 1                         # each run's (and fold's) request; threads pinned to it
+
+    [[tagger]]
+    name = "bert"
+    options = { epochs = 1 }         # values as they are (a list stays a list)
+    grid = { learning_rate = [5e-5, 3e-5] }   # one run per value (product over keys)
+    cpus = 2
+
+    [[corrector]]
+    name = "none"                    # the tagger alone
+
+    [[corrector]]
+    name = "openner"
+    options = { epochs = 1 }
+
+Without ``[[corrector]]`` tables every run is the tagger alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nerkit.errors import ConfigError
+
+NO_CORRECTOR = "none"
+TOP_KEYS = {
+    "name": "a name for the sweep, recorded with its runs",
+    "out": "folder of the runs (--out wins)",
+    "data_dir": "where named datasets are looked up",
+    "datasets": "dataset names or folders, or {name, max_train_sentences} tables",
+    "seeds": "a seed or a list of seeds",
+    "folds": "folds of the out-of-fold predictions of correction runs",
+    "fold_mode": "random or entity-disjoint",
+    "max_train_sentences": "train on the first N training sentences only",
+    "decoder": 'a decoder name, or {name = "...", options = {...}}',
+    "cpus": "CPUs each run asks for (its threads are pinned to it)",
+    "gpus": "GPUs each run asks for (a share is allowed, e.g. 0.5)",
+    "tagger": "[[tagger]] tables",
+    "corrector": "[[corrector]] tables",
+}
+COMPONENT_KEYS = ("name", "options", "grid", "cpus", "gpus", "datasets")
+DATASET_KEYS = ("name", "max_train_sentences")
+
+
+@dataclass(frozen=True)
+class Component:
+    """A ``[[tagger]]`` or ``[[corrector]]`` table."""
+
+    role: str
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    grid: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    cpus: int | None = None
+    gpus: float | None = None
+    datasets: tuple[str, ...] | None = None  # None: every dataset of the sweep
+    where: str = ""  # e.g. "tagger[2]", for messages
+
+    @property
+    def is_none(self) -> bool:
+        return self.role == "corrector" and self.name == NO_CORRECTOR
+
+    def variants(self) -> Iterator[dict[str, Any]]:
+        """The options of each grid point (fixed options plus one value per grid key)."""
+        keys = list(self.grid)
+        for values in itertools.product(*(self.grid[k] for k in keys)):
+            yield dict(self.options) | dict(zip(keys, values, strict=True))
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    name: str
+    max_train_sentences: int | None = None
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    path: Path
+    name: str
+    datasets: tuple[DatasetEntry, ...]
+    taggers: tuple[Component, ...]
+    correctors: tuple[Component, ...]
+    seeds: tuple[int, ...] = (13,)
+    folds: int = 5
+    fold_mode: str = "random"
+    decoder: str = "conlleval"
+    decoder_options: Mapping[str, Any] = field(default_factory=dict)
+    cpus: int = 1
+    gpus: float = 0.0
+    data_dir: str | None = None
+    out: str | None = None
+
+
+class _Reader:
+    """Reads values out of the parsed TOML and turns mistakes into clear errors."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def fail(self, where: str, message: str) -> ConfigError:
+        line = self._line_of(where)
+        at = f" (line {line})" if line else ""
+        return ConfigError(f"{self.path}: {where}{at}: {message}")
+
+    def _line_of(self, where: str) -> int | None:
+        """Best effort: the line that sets the key ``where`` (``tagger[2].grid.epochs``)."""
+        match = re.fullmatch(r"(\w+)\[(\d+)\](?:\.(\w+))?.*", where)
+        start = 0
+        if match:  # the n-th [[table]], then its key
+            table, index, key = match.group(1), int(match.group(2)), match.group(3)
+            headers = [
+                i
+                for i, line in enumerate(self.lines)
+                if re.match(rf"\s*\[\[\s*{table}\s*\]\]", line)
+            ]
+            if index - 1 >= len(headers):
+                return None
+            start = headers[index - 1]
+            if key is None:
+                return start + 1
+        else:
+            key = where.split(".")[0].split("[")[0]
+        for i in range(start, len(self.lines)):
+            line = self.lines[i]
+            if i > start and match and re.match(r"\s*\[", line):
+                break  # the next table
+            if not match and re.match(r"\s*\[", line):
+                break  # top-level keys come before the first table
+            if re.match(rf"\s*{re.escape(key)}\s*[=.]", line):
+                return i + 1
+        return None
+
+    # ------------------------------------------------------------ values
+
+    def string(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, f"expected a non-empty string, got {value!r}")
+        return value
+
+    def integer(self, value: Any, where: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(where, f"expected an integer of at least {minimum}, got {value!r}")
+        return value
+
+    def number(self, value: Any, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise self.fail(where, f"expected a number of at least 0, got {value!r}")
+        return float(value)
+
+    def table(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected a table ({{key = value, ...}}), got {value!r}")
+        return value
+
+    def check_keys(self, raw: Mapping[str, Any], valid: Any, where: str) -> None:
+        for key in raw:
+            if key not in valid:
+                place = f"{where}.{key}" if where else key
+                raise self.fail(place, f"unknown key {key!r} (valid: {', '.join(sorted(valid))})")
+
+    def component(self, raw: Any, role: str, index: int) -> Component:
+        where = f"{role}[{index}]"
+        raw = self.table(raw, where)
+        self.check_keys(raw, COMPONENT_KEYS, where)
+        if "name" not in raw:
+            raise self.fail(where, f'needs a name, e.g. name = "{_EXAMPLES[role]}"')
+        options = self.table(raw.get("options", {}), f"{where}.options")
+        grid = {}
+        for key, values in self.table(raw.get("grid", {}), f"{where}.grid").items():
+            if not isinstance(values, list) or not values:
+                raise self.fail(
+                    f"{where}.grid.{key}",
+                    f"a grid key needs a non-empty list of values, got {values!r}",
+                )
+            if key in options:
+                raise self.fail(f"{where}.grid.{key}", "is both an option and a grid key")
+            grid[key] = tuple(values)
+        datasets = raw.get("datasets")
+        if datasets is not None:
+            if not isinstance(datasets, list) or not datasets:
+                raise self.fail(f"{where}.datasets", "expected a non-empty list of dataset names")
+            datasets = tuple(
+                self.string(d, f"{where}.datasets[{i}]") for i, d in enumerate(datasets, 1)
+            )
+        name = self.string(raw["name"], f"{where}.name")
+        if name == NO_CORRECTOR and (options or grid):
+            raise self.fail(where, 'name = "none" (no corrector) takes no options')
+        return Component(
+            role=role,
+            name=name,
+            options=options,
+            grid=grid,
+            cpus=self.integer(raw["cpus"], f"{where}.cpus", 1) if "cpus" in raw else None,
+            gpus=self.number(raw["gpus"], f"{where}.gpus") if "gpus" in raw else None,
+            datasets=datasets,
+            where=where,
+        )
+
+    def dataset(self, raw: Any, index: int, default_limit: int | None) -> DatasetEntry:
+        where = f"datasets[{index}]"
+        if isinstance(raw, str):
+            return DatasetEntry(self.string(raw, where), default_limit)
+        raw = self.table(raw, where)
+        self.check_keys(raw, DATASET_KEYS, where)
+        if "name" not in raw:
+            raise self.fail(where, 'needs a name, e.g. { name = "wnut17" }')
+        limit = raw.get("max_train_sentences", default_limit)
+        if limit is not None:
+            limit = self.integer(limit, f"{where}.max_train_sentences", 1)
+        return DatasetEntry(self.string(raw["name"], f"{where}.name"), limit)
+
+
+_EXAMPLES = {"tagger": "lexicon", "corrector": "openner"}
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and check a sweep spec (see the module docstring)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: sweep spec not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_spec(raw, path, text)
+
+
+def parse_spec(raw: Mapping[str, Any], path: Path, text: str = "") -> SweepSpec:
+    read = _Reader(path, text)
+    read.check_keys(raw, TOP_KEYS, "")
+    for required, example in (
+        ("datasets", '["wnut17"]'),
+        ("tagger", '[[tagger]] name = "lexicon"'),
+    ):
+        if required not in raw:
+            raise ConfigError(f"{path}: {required!r} is missing, e.g. {example}")
+
+    limit = raw.get("max_train_sentences")
+    if limit is not None:
+        limit = read.integer(limit, "max_train_sentences", 1)
+    datasets = raw["datasets"]
+    if not isinstance(datasets, list) or not datasets:
+        raise read.fail("datasets", "expected a non-empty list of datasets")
+    entries = tuple(read.dataset(d, i, limit) for i, d in enumerate(datasets, 1))
+
+    taggers = raw["tagger"]
+    if not isinstance(taggers, list):
+        raise read.fail("tagger", "write each tagger as a [[tagger]] table")
+    correctors = raw.get("corrector", [{"name": NO_CORRECTOR}])
+    if not isinstance(correctors, list):
+        raise read.fail("corrector", "write each corrector as a [[corrector]] table")
+
+    seeds = raw.get("seeds", [13])
+    seeds = seeds if isinstance(seeds, list) else [seeds]
+    if not seeds:
+        raise read.fail("seeds", "expected at least one seed")
+    seeds = [read.integer(s, f"seeds[{i}]", 0) for i, s in enumerate(seeds, 1)]
+
+    decoder, decoder_options = raw.get("decoder", "conlleval"), {}
+    if isinstance(decoder, dict):
+        read.check_keys(decoder, ("name", "options"), "decoder")
+        decoder_options = read.table(decoder.get("options", {}), "decoder.options")
+        decoder = decoder.get("name", "conlleval")
+    fold_mode = read.string(raw.get("fold_mode", "random"), "fold_mode")
+    from nerkit.folds import FOLD_MODES
+
+    if fold_mode not in FOLD_MODES:
+        raise read.fail(
+            "fold_mode", f"unknown fold mode {fold_mode!r} (known: {', '.join(FOLD_MODES)})"
+        )
+    out = raw.get("out")
+    data_dir = raw.get("data_dir")
+    components = [
+        *(read.component(t, "tagger", i) for i, t in enumerate(taggers, 1)),
+        *(read.component(c, "corrector", i) for i, c in enumerate(correctors, 1)),
+    ]
+    names = [d.name for d in entries]
+    for component in components:
+        for i, name in enumerate(component.datasets or (), 1):
+            if name not in names:
+                raise read.fail(
+                    f"{component.where}.datasets[{i}]",
+                    f"{name!r} is not one of the sweep's datasets ({', '.join(names)})",
+                )
+    return SweepSpec(
+        path=path,
+        name=read.string(raw.get("name", path.stem), "name"),
+        datasets=entries,
+        taggers=tuple(c for c in components if c.role == "tagger"),
+        correctors=tuple(c for c in components if c.role == "corrector"),
+        seeds=tuple(dict.fromkeys(seeds)),
+        folds=read.integer(raw.get("folds", 5), "folds", 2),
+        fold_mode=fold_mode,
+        decoder=read.string(decoder, "decoder"),
+        decoder_options=decoder_options,
+        cpus=read.integer(raw.get("cpus", 1), "cpus", 1),
+        gpus=read.number(raw.get("gpus", 0), "gpus"),
+        data_dir=read.string(data_dir, "data_dir") if data_dir is not None else None,
+        out=read.string(out, "out") if out is not None else None,
+    )

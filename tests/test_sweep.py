@@ -1,0 +1,341 @@
+"""`nerkit sweep` with the local executor: spec errors, expansion, skipping stored runs,
+failures recorded, killed sweeps resumed, nothing stored overwritten."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from fakes import MajorityCorrector
+from plugin_utils import make_plugin, run_nerkit
+from typer.testing import CliRunner
+
+from nerkit import store
+from nerkit.cli.app import app
+from nerkit.datasets import fingerprint
+from nerkit.errors import ConfigError, NerkitError
+from nerkit.plugin import get_host, hookimpl
+from nerkit.sweep import load_spec, plan_sweep, run_sweep
+from nerkit.sweep.driver import LOCK
+from nerkit.sweep.spec import parse_spec
+from nerkit.testing import toy_corpus
+from nerkit.types import Sentence
+from nerkit_lexicon.tagger import LexiconTagger
+
+
+class BoomTagger(LexiconTagger):
+    """The lexicon tagger, except that training always fails."""
+
+    def fit(self, train: Sequence[Sentence], dev=None, **kwargs) -> None:  # type: ignore[no-untyped-def, override]
+        raise RuntimeError("boom on purpose")
+
+
+class SweepTestPlugin:
+    @hookimpl
+    def register_taggers(self, register):  # type: ignore[no-untyped-def]
+        register("boom.tagger.v1", BoomTagger)
+
+    @hookimpl
+    def register_correctors(self, register):  # type: ignore[no-untyped-def]
+        register("majority.corrector.v1", MajorityCorrector)
+
+
+@pytest.fixture(autouse=True)
+def _plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    host = get_host()
+    if "boom" not in host.registry("tagger"):
+        host.add(SweepTestPlugin(), name="test-sweep")
+    monkeypatch.setenv("NERKIT_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def write_spec(path: Path, dataset: Path, body: str) -> Path:
+    path.write_text(f'name = "test"\ndatasets = ["{dataset.as_posix()}"]\n' + body)
+    return path
+
+
+def cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def finished(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.is_dir() and not p.name.endswith(".partial"))
+
+
+def snapshot(out: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(out)): (p.stat().st_mtime_ns, p.stat().st_size)
+        for p in out.rglob("*")
+        if p.is_file() and p.name != LOCK
+    }
+
+
+# ------------------------------------------------------------------ spec
+
+
+def test_spec_errors_name_the_file_the_key_and_the_line(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.toml"
+    spec.write_text('datasets = ["toy"]\n[[tagger]]\nname = "lexicon"\noptions = {a = 1\n')
+    with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML: .*line 4"):
+        load_spec(spec)
+    spec.write_text(
+        'datasets = ["toy"]\nseeds = [1]\n\n[[tagger]]\nname = "lexicon"\n\n'
+        '[[tagger]]\nname = "lexicon"\ngrid = { max_length = 3 }\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        load_spec(spec)
+    assert str(err.value).startswith(f"{spec}: tagger[2].grid.max_length (line 9): ")
+    assert "non-empty list" in str(err.value)
+    spec.write_text('datasets = ["toy"]\nseed = 3\n[[tagger]]\nname = "lexicon"\n')
+    with pytest.raises(ConfigError, match=r"seed \(line 2\): unknown key 'seed' \(valid: .*seeds"):
+        load_spec(spec)
+    spec.write_text('datasets = ["toy"]\n[[tagger]]\noptions = {}\n')
+    with pytest.raises(ConfigError, match=r"tagger\[1\] \(line 2\): needs a name"):
+        load_spec(spec)
+    spec.write_text('datasets = ["toy"]\n[[tagger]]\nname = "lexicon"\ndatasets = ["tyo"]\n')
+    with pytest.raises(ConfigError, match=r"datasets\[1\] \(line 4\): 'tyo' is not one of"):
+        load_spec(spec)
+    spec.write_text('datasets = ["toy"]\n')
+    with pytest.raises(ConfigError, match="'tagger' is missing"):
+        load_spec(spec)
+    code, output = cli("sweep", str(tmp_path / "nosuch.toml"))
+    assert code == 2 and "nosuch.toml: sweep spec not found" in output
+
+
+def test_expansion_covers_grids_correctors_seeds_and_resources(toy: Path, tmp_path: Path) -> None:
+    spec = parse_spec(
+        {
+            "datasets": [str(toy), {"name": "other", "max_train_sentences": 5}],
+            "seeds": [1, 2],
+            "folds": 3,
+            "cpus": 2,
+            "tagger": [
+                {
+                    "name": "lexicon",
+                    "grid": {"max_length": [2, 4], "case_sensitive": [True, False]},
+                },
+                {"name": "boom", "datasets": ["other"], "cpus": 1, "gpus": 0.5},
+            ],
+            "corrector": [{"name": "none"}, {"name": "majority", "cpus": 3}],
+        },
+        tmp_path / "spec.toml",
+    )
+    from nerkit.sweep.plan import expand
+
+    runs = expand(spec)
+    # toy: 2 seeds x 4 lexicon variants x 2; other: 2 seeds x (4 + 1) x 2
+    assert len(runs) == 2 * 4 * 2 + 2 * 5 * 2
+    assert [r.number for r in runs] == list(range(1, len(runs) + 1))
+    first = runs[0].config
+    assert (first.dataset, first.seed, first.corrector) == (str(toy), 1, None)
+    assert first.tagger_options == {"max_length": 2, "case_sensitive": True}
+    assert first.threads == 2 and first.folds == 5  # no corrector: `nerkit run`'s folds
+    corrected = runs[1]
+    assert corrected.config.corrector == "majority" and corrected.config.folds == 3
+    assert corrected.cpus == corrected.config.threads == 3  # the larger request
+    boom = [r for r in runs if r.config.tagger == "boom"]
+    assert {r.config.dataset for r in boom} == {"other"}
+    assert {(r.cpus, r.gpus, r.config.device) for r in boom} == {(1, 0.5, "cuda"), (3, 0.5, "cuda")}
+    assert {r.config.max_train_sentences for r in runs if r.config.dataset == "other"} == {5}
+
+
+# ------------------------------------------------------------- the sweep
+
+
+def test_sweep_stores_normal_runs_and_a_second_sweep_skips_them(toy: Path, tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path / "spec.toml",
+        toy,
+        'seeds = [1, 2]\nfolds = 2\n[[tagger]]\nname = "lexicon"\n'
+        "grid = { case_sensitive = [true, false] }\n"
+        '[[corrector]]\nname = "none"\n[[corrector]]\nname = "majority"\n',
+    )
+    out = tmp_path / "runs"
+    code, output = cli("sweep", str(spec), "--out", str(out))
+    assert code == 0, output
+    runs = finished(out)
+    assert len(runs) == 8 and not [p for p in out.iterdir() if p.name.endswith(".partial")]
+    rows = [store.read_table(r, "run").to_pylist()[0] for r in runs]
+    assert {r["seed"] for r in rows} == {1, 2}
+    configs = [json.loads(r["config"]) for r in rows]
+    assert {c["corrector"] for c in configs} == {None, "majority.corrector.v1"}
+    assert all(c["threads"] == 1 and c["command"] == f"nerkit sweep {spec}" for c in configs)
+    extra = [json.loads(r["extra"])["sweep"] for r in rows]
+    assert {(e["executor"], e["threads"], e["spec"]) for e in extra} == {("local", 1, "test")}
+    corrected = [r for r, c in zip(runs, configs, strict=True) if c["corrector"]]
+    assert all(len(list((r / "folds").iterdir())) == 2 for r in corrected)
+    # compare reads them all: one row per config, two seeds each
+    code, table = cli("compare", str(out), "--format", "markdown")
+    assert code == 0, table
+    assert table.count("| 1, 2 |") == 4
+
+    before = snapshot(out)
+    code, output = cli("sweep", str(spec), "--out", str(out))
+    assert code == 0, output
+    assert "0 finished, 0 failed, 8 stored already" in output
+    assert snapshot(out) == before  # nothing written, nothing overwritten
+    code, listing = cli("sweep", str(spec), "--out", str(out), "--dry-run")
+    assert code == 0 and "8 planned: 8 stored already (skipped)" in listing
+    assert all(r.name in listing for r in runs)
+
+
+def test_a_run_made_by_nerkit_run_with_the_same_config_is_skipped(
+    toy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "runs"
+    # the default max_length given as a string, as on the command line: the same config
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out), "--seed", "4", "--threads", "1",
+        "-T", "max_length=8",
+    )  # fmt: skip
+    assert code == 0, output
+    spec = write_spec(
+        tmp_path / "spec.toml",
+        toy,
+        'seeds = [4, 5]\n[[tagger]]\nname = "lexicon"\n',
+    )
+    plan = plan_sweep(load_spec(spec), out)
+    assert [r.status for r in plan.runs] == ["done", "new"]
+    assert plan.runs[0].run_id == finished(out)[0].name
+    # another train set is other data: not the same run
+    spec.write_text(
+        spec.read_text()
+        .replace('"]', '", max_train_sentences = 20 }]', 1)
+        .replace('datasets = ["', 'datasets = [{ name = "')
+    )
+    assert [r.status for r in plan_sweep(load_spec(spec), out).runs] == ["new", "new"]
+
+
+def test_max_train_sentences_trains_on_the_first_sentences(toy: Path, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec.toml", toy, '[[tagger]]\nname = "lexicon"\n')
+    spec.write_text(
+        spec.read_text().replace("datasets = [", "max_train_sentences = 6\ndatasets = [")
+    )
+    out = tmp_path / "runs"
+    assert cli("sweep", str(spec), "-o", str(out))[0] == 0
+    (run,) = finished(out)
+    row = store.read_table(run, "run").to_pylist()[0]
+    train = toy_corpus()["train"]
+    assert json.loads(row["fingerprints"])["train"] == fingerprint(train[:6])
+    assert json.loads(row["config"])["max_train_sentences"] == 6
+
+
+def test_a_failed_run_is_recorded_and_the_others_complete(toy: Path, tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path / "spec.toml",
+        toy,
+        'seeds = [1, 2]\n[[tagger]]\nname = "lexicon"\n[[tagger]]\nname = "boom"\n',
+    )
+    out = tmp_path / "runs"
+    code, output = cli("sweep", str(spec), "-o", str(out))
+    assert code == 1, output
+    assert "2 finished, 2 failed" in output and "RuntimeError: boom on purpose" in output
+    assert len(finished(out)) == 2
+    partials = sorted(p for p in out.iterdir() if p.name.endswith(".partial"))
+    assert len(partials) == 2
+    (attempt,) = store.read_failures(partials[0])
+    assert attempt["error"] == "RuntimeError: boom on purpose"
+    assert "Traceback" in attempt["traceback"] and attempt["executor"] == "local"
+    summaries = {s.run_id: s for s in store.list_runs(out)}
+    assert summaries[partials[0].name.removesuffix(".partial")].error == attempt["error"]
+
+    # a second sweep skips the failed runs; --retry-failed tries them again, keeping the record
+    code, listing = cli("sweep", str(spec), "-o", str(out), "--dry-run")
+    assert "2 stored already (skipped), 2 failed before" in listing
+    assert "RuntimeError: boom on purpose" in listing
+    code, output = cli("sweep", str(spec), "-o", str(out), "--retry-failed")
+    assert code == 1 and "0 finished, 2 failed" in output
+    assert len(store.read_failures(partials[0])) == 2
+    assert sorted(p for p in out.iterdir() if p.name.endswith(".partial")) == partials
+
+
+def test_unknown_components_are_listed_by_a_dry_run_and_stop_a_real_one(
+    toy: Path, tmp_path: Path
+) -> None:
+    spec = write_spec(
+        tmp_path / "spec.toml",
+        toy,
+        '[[tagger]]\nname = "lexicon"\n[[tagger]]\nname = "nosuchtagger"\n'
+        '[[tagger]]\nname = "lexicon"\noptions = { max_len = 3 }\n',
+    )
+    out = tmp_path / "runs"
+    code, listing = cli("sweep", str(spec), "-o", str(out), "--dry-run")
+    assert code == 0, listing
+    assert "3 planned: 1 to run, 2 unavailable here" in listing
+    assert "warning: 1 run cannot run here: unknown tagger 'nosuchtagger'; available:" in listing
+    assert "unknown lexicon.tagger.v1 option 'max_len'" in listing
+    code, output = cli("sweep", str(spec), "-o", str(out))
+    assert code == 2 and "2 planned runs cannot run here" in output and "nosuchtagger" in output
+    assert not finished(out)
+    code, output = cli("sweep", str(spec), "-o", str(out), "--skip-unavailable")
+    assert code == 0 and len(finished(out)) == 1
+
+
+def test_one_sweep_at_a_time_writes_to_a_folder(toy: Path, tmp_path: Path) -> None:
+    spec = load_spec(write_spec(tmp_path / "spec.toml", toy, '[[tagger]]\nname = "lexicon"\n'))
+    out = tmp_path / "runs"
+    out.mkdir()
+    lock = out / LOCK
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": os.uname().nodename, "spec": "x"}))
+    with pytest.raises(NerkitError, match="another sweep"):
+        run_sweep(spec, out)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    lock.write_text(json.dumps({"pid": int(gone.stdout), "host": os.uname().nodename}))
+    outcome = run_sweep(spec, out)  # a lock left by a process that is gone is taken over
+    assert len(outcome.finished) == 1 and not lock.exists()
+
+
+KILLER = """
+import os
+import signal
+
+from nerkit.plugin import hookimpl
+from nerkit_lexicon.tagger import LexiconTagger
+
+
+class KillerTagger(LexiconTagger):
+    # the lexicon tagger, killed (SIGKILL) on its test prediction when asked
+
+    def predict(self, sentences):
+        if os.environ.get("KILL_ON_TEST") == "1" and len(sentences) == 10:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().predict(sentences)
+
+
+@hookimpl
+def register_taggers(register):
+    register("killer.tagger.v1", KillerTagger)
+"""
+
+
+def test_a_killed_sweep_resumes_where_it_stopped(toy: Path, tmp_path: Path) -> None:
+    site = make_plugin(tmp_path / "site", "nerkit_sweepkiller_demo", KILLER)
+    spec = write_spec(tmp_path / "spec.toml", toy, 'seeds = [1, 2]\n[[tagger]]\nname = "killer"\n')
+    out = tmp_path / "runs"
+    killed = run_nerkit(["sweep", str(spec), "-o", str(out)], path=site, env={"KILL_ON_TEST": "1"})
+    assert killed.returncode != 0
+    (partial,) = list(p for p in out.iterdir() if p.is_dir())
+    assert partial.name.endswith(".partial") and (partial / "tagger").is_dir()
+    assert not store.read_failures(partial)  # killed, not failed: resumed without asking
+
+    listing = run_nerkit(["sweep", str(spec), "-o", str(out), "-n"], path=site)
+    assert "1 to run, 1 to resume" in listing.stdout, listing.stderr
+    resumed = run_nerkit(["sweep", str(spec), "-o", str(out)], path=site)
+    assert resumed.returncode == 0, resumed.stderr
+    runs = finished(out)
+    assert [p.name for p in out.iterdir() if p.name.endswith(".partial")] == []
+    assert partial.name.removesuffix(".partial") in [r.name for r in runs] and len(runs) == 2
+
+    whole = run_nerkit(["sweep", str(spec), "-o", str(tmp_path / "whole")], path=site)
+    assert whole.returncode == 0, whole.stderr
+    by_seed = {store.read_table(r, "run").to_pylist()[0]["seed"]: r for r in runs}
+    for reference in finished(tmp_path / "whole"):
+        seed = store.read_table(reference, "run").to_pylist()[0]["seed"]
+        for name in ("predictions", "metrics"):
+            assert store.read_table(by_seed[seed], name).equals(store.read_table(reference, name))
