@@ -26,7 +26,7 @@ from nerkit.plugin import PluginHost
 from nerkit.testing import TaggerContract, in_scheme, toy_corpus
 from nerkit.types import Sentence
 from nerkit_flair import convert
-from nerkit_flair.tagger import FlairTagger
+from nerkit_flair.tagger import FlairTagger, predict_tags
 
 TINY = {
     "embeddings": "char,onehot",
@@ -133,6 +133,89 @@ def test_probabilities_are_left_out_where_the_scheme_needs_context() -> None:
     assert len(prediction.confidences) == len(prediction.tags)
 
 
+def flair_reference(model: Any, sentences: list[Sentence], batch_size: int) -> list[Any]:
+    """What flair's own predict gives (batched as nerkit's), read from its Label objects:
+    tags in IOB2 (flair's BIOES converted), the decoded tag's share of the real tags'
+    probability, and the per-token distribution with the BIOES columns merged into IOB2
+    ones."""
+    from nerkit_flair.predict import is_tag
+
+    merged = {"B": "B", "I": "I", "E": "I", "S": "B"}
+    flair_sentences = [convert.to_flair(s) for s in sentences]
+    model.predict(
+        flair_sentences,
+        mini_batch_size=batch_size,
+        force_token_predictions=True,
+        return_probabilities_for_all_classes=True,
+    )
+    out = []
+    for flair_sentence in flair_sentences:
+        tags, confidences, rows = [], [], []
+        for token in flair_sentence.tokens:
+            labels = token.get_labels("ner")
+            tag = labels[0].value if labels else "O"
+            tags.append(tag if is_tag(tag) else "O")
+            dist = {
+                label.value: float(label.score)
+                for label in token.get_tags_proba_dist("ner")
+                if is_tag(label.value)
+            }
+            total = sum(dist.values())
+            confidences.append(dist.get(tags[-1], 0.0) / total)
+            row: dict[str, float] = {}
+            for value, p in dist.items():
+                prefix, kind = schemes.split_tag(value)
+                column = f"{merged[prefix]}-{kind}" if kind else "O"
+                row[column] = row.get(column, 0.0) + p / total
+            rows.append(row)
+        out.append((tuple(schemes.convert(tags, "BIOES", "IOB2")), confidences, rows))
+    return out
+
+
+@pytest.mark.parametrize("use_crf", [True, False])
+def test_predictions_are_flair_s_own(trained: FlairTagger, use_crf: bool) -> None:
+    """nerkit decodes flair's score tensors itself: the same tags as flair's predict,
+    and the confidences and probabilities flair's Label objects hold. Random weights
+    make most tokens entities and many tag paths invalid (repaired the same way)."""
+    import copy
+
+    import torch
+
+    if use_crf:
+        tagger = copy.deepcopy(trained)
+    else:
+        tagger = tiny(use_crf="false", tag_format="BIOES")
+        tagger.fit(toy_corpus()["train"], scheme="IOB2", context=RunContext(seed=3))
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, weights in tagger.model.named_parameters():
+            if name.startswith(("linear", "crf")):
+                weights.add_(5 * torch.randn(weights.shape, generator=generator))
+    test = [*toy_corpus()["test"], Sentence(ODD_TOKENS), Sentence(tuple("abcdefghij" * 5))]
+    predictions = tagger.predict(test)
+    reference = flair_reference(tagger.model, test, tagger.options.eval_batch_size)
+    assert sum(t != "O" for p in predictions for t in p.tags) > 20  # the random weights
+    for prediction, (tags, confidences, rows) in zip(predictions, reference, strict=True):
+        assert prediction.tags == tags
+        np.testing.assert_allclose(prediction.confidences, confidences, rtol=1e-9, atol=1e-12)
+        expected = [[row[label] for label in prediction.labels] for row in rows]
+        np.testing.assert_allclose(prediction.probabilities, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_the_fast_path_of_flair_text_agrees_with_the_categories() -> None:
+    """flair_text skips the category look-up when str.isprintable says every character
+    is visible: that must hold for every code point."""
+    import unicodedata
+
+    visible = {
+        c: unicodedata.category(c) not in convert._INVISIBLE
+        for c in map(chr, range(sys.maxunicode + 1))
+    }
+    assert all((c.isprintable() and c != " ") == v for c, v in visible.items())
+    assert convert.flair_text("") == convert.PLACEHOLDER
+    assert convert.flair_text("a b") == "a_b" and convert.flair_text("ab") == "ab"
+
+
 def test_save_then_load_predicts_exactly_the_same(trained: FlairTagger, tmp_path: Path) -> None:
     trained.save(tmp_path)
     assert {p.name for p in tmp_path.iterdir()} >= {"model.pt", "flair.json", "options.json"}
@@ -180,6 +263,169 @@ def test_fit_keeps_the_epoch_with_the_best_dev_f1() -> None:
     predicted = [p.tags for p in tagger.predict(corpus["dev"])]
     kept = scores([s.tags for s in corpus["dev"]], predicted, "IOB2", "lenient").f1
     assert kept == max(dev_f1)
+
+
+def test_a_frozen_stack_scores_dev_on_the_embeddings_flair_stored(
+    no_network: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flair stores a frozen transformer's dev embeddings at its first evaluation: the
+    training curve's dev pass reuses them instead of running the transformer over dev
+    every epoch, scores what a fresh prediction gives, and leaves the labels alone."""
+    from flair.embeddings import TransformerWordEmbeddings
+
+    embedded: list[int] = []
+    original = TransformerWordEmbeddings._add_embeddings_internal
+
+    def counting(self: Any, sentences: list[Any]) -> Any:
+        embedded.append(len(sentences))
+        return original(self, sentences)
+
+    monkeypatch.setattr(TransformerWordEmbeddings, "_add_embeddings_internal", counting)
+    points: list[tuple[int, int, str, str, float]] = []
+    corpus = toy_corpus()
+    tagger = tiny(embeddings="transformer", max_epochs=3)
+    context = RunContext(seed=4, curve=lambda *p: points.append(p))
+    tagger.fit(corpus["train"], corpus["dev"], scheme="IOB2", context=context)
+    # every train and dev sentence went through the transformer once in three epochs
+    assert sum(embedded) == sum(1 for s in (*corpus["train"], *corpus["dev"]) if s.tokens)
+    dev_f1 = [p[4] for p in points if p[2:4] == ("dev", "f1")]
+    fresh = [p.tags for p in tagger.predict(corpus["dev"])]
+    assert len(dev_f1) == 3
+    assert max(dev_f1) == scores([s.tags for s in corpus["dev"]], fresh, "IOB2").f1
+
+    flair_dev = [convert.to_flair(s, "IOB2") for s in corpus["dev"]]
+    gold = [[(sp.tag, sp.start_position) for sp in f.get_spans("ner")] for f in flair_dev]
+    first = predict_tags(tagger.model, flair_dev, scheme="IOB2", storage="cpu")
+    embedded.clear()
+    again = predict_tags(tagger.model, flair_dev, scheme="IOB2", storage="cpu")
+    assert embedded == [] and first == again == fresh
+    assert [[(sp.tag, sp.start_position) for sp in f.get_spans("ner")] for f in flair_dev] == gold
+    assert all(set(f.annotation_layers) <= {"ner"} for f in flair_dev)
+
+
+def test_each_epoch_predicts_dev_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """nerkit scores the tags of flair's own dev evaluation (a fresh prediction with
+    trainable embeddings that are not stored) instead of predicting dev a second time."""
+    from flair.models import SequenceTagger
+
+    embedded: list[int] = []
+    original = SequenceTagger._prepare_tensors
+
+    def counting(self: Any, sentences: Any) -> Any:
+        embedded.append(len(sentences))
+        return original(self, sentences)
+
+    monkeypatch.setattr(SequenceTagger, "_prepare_tensors", counting)
+    corpus = toy_corpus()
+    points: list[tuple[int, int, str, str, float]] = []
+    tagger = tiny(max_epochs=2)
+    context = RunContext(seed=6, curve=lambda *p: points.append(p))
+    tagger.fit(corpus["train"], corpus["dev"], scheme="IOB2", context=context)
+    train, dev = (sum(1 for s in corpus[split] if s.tokens) for split in ("train", "dev"))
+    assert sum(embedded) == 2 * (train + dev)
+    dev_f1 = [p[4] for p in points if p[2:4] == ("dev", "f1")]
+    assert len(dev_f1) == 2
+
+
+def build_flair_model(seed: int, **options: Any) -> tuple[Any, Any, list[Sentence]]:
+    """A flair model and corpus as the tagger's fit builds them (toy corpus)."""
+    import flair
+    from flair.data import Corpus
+    from flair.datasets import FlairDatapointDataset
+    from flair.models import SequenceTagger
+
+    from nerkit_flair import embeddings
+
+    opts = tiny(**options).options
+    corpus = toy_corpus()
+    dev = [s for s in corpus["dev"] if s.tokens]
+    flair.set_seed(seed)
+    train = [convert.to_flair(s, "IOB2") for s in corpus["train"] if s.tokens]
+    flair_corpus = Corpus(
+        train=FlairDatapointDataset(train),
+        dev=FlairDatapointDataset([convert.to_flair(s, "IOB2") for s in dev]),
+        test=None,
+        sample_missing_splits=False,
+    )
+    model = SequenceTagger(
+        embeddings=embeddings.build(opts, train, []),
+        tag_dictionary=flair_corpus.make_label_dictionary("ner", add_unk=False),
+        tag_type="ner",
+        tag_format=opts.tag_format,
+        hidden_size=opts.hidden_size,
+        use_crf=opts.use_crf,
+    )
+    return model, flair_corpus, dev
+
+
+@pytest.mark.filterwarnings("ignore:.*GradScaler:FutureWarning")
+@pytest.mark.parametrize("use_crf", [True, False])
+def test_flair_s_dev_evaluation_is_a_fresh_prediction_and_training_is_flair_s(
+    tmp_path: Path, use_crf: bool
+) -> None:
+    """With trainable embeddings that are not stored, the tags flair's dev evaluation
+    decodes each epoch are what predicting dev afresh with the current weights gives;
+    and tapping them leaves flair's training exactly as it is without nerkit."""
+    import torch
+    from flair.models.sequence_tagger_utils.viterbi import ViterbiDecoder
+    from flair.trainers import ModelTrainer
+    from flair.trainers.plugins.base import TrainerPlugin
+
+    from nerkit_flair.curves import curve_plugin
+
+    arguments = {
+        "learning_rate": 0.5,
+        "mini_batch_size": 4,
+        "max_epochs": 3,
+        "embeddings_storage_mode": "none",
+        "save_final_model": False,
+        "use_final_model_for_eval": True,
+    }
+    model, corpus, dev = build_flair_model(8, use_crf=str(use_crf).lower())
+    curves = curve_plugin(
+        model,
+        "IOB2",
+        32,
+        dev,
+        RunContext(),
+        3,
+        False,
+        flair_dev=corpus.dev.datapoints,
+        reuse_evaluation=True,
+    )
+    compared: list[bool] = []
+
+    class FreshPass(TrainerPlugin):
+        @TrainerPlugin.hook
+        def after_evaluation(self, **kw: Any) -> None:
+            fresh = predict_tags(model, [convert.to_flair(s) for s in dev], scheme="IOB2")
+            compared.append(curves.last_dev_tags == fresh)
+
+    ModelTrainer(model, corpus).train(tmp_path / "a", plugins=[curves, FreshPass()], **arguments)
+    assert compared == [True, True, True]
+    # the tap is gone
+    if use_crf:
+        assert type(model.viterbi_decoder) is ViterbiDecoder
+    else:
+        assert "_standard_inference" not in vars(model)
+
+    plain, plain_corpus, _ = build_flair_model(8, use_crf=str(use_crf).lower())
+    ModelTrainer(plain, plain_corpus).train(tmp_path / "b", **arguments)
+    for (name, a), (_, b) in zip(
+        model.state_dict().items(), plain.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
+
+
+def test_the_dev_pass_leaves_the_random_state_of_training_alone(trained: FlairTagger) -> None:
+    """flair's predict draws from torch's generator (a DataLoader per call): the dev
+    pass between epochs must not, or the same seed no longer gives flair's training."""
+    import torch
+
+    flair_dev = [convert.to_flair(s) for s in toy_corpus()["dev"]]
+    before = torch.get_rng_state()
+    predict_tags(trained.model, flair_dev, scheme="IOB2", batch_size=2)
+    assert torch.equal(torch.get_rng_state(), before)
 
 
 def test_bad_options_are_clear_errors() -> None:

@@ -37,6 +37,10 @@ FLAIR_SCHEMES = {"BIO": "IOB2", "BIOES": "BIOES"}
 def flair_text(token: str) -> str:
     """The text flair sees for ``token``: itself, with whitespace and invisible
     characters replaced by ``_``, or :data:`PLACEHOLDER` if nothing visible is left."""
+    # the common case, without a category look-up per character: str.isprintable is
+    # false exactly for the _INVISIBLE categories, except for the ASCII space
+    if token and token.isprintable() and " " not in token:
+        return token
     if not any(unicodedata.category(c) not in _INVISIBLE for c in token):
         return PLACEHOLDER
     if all(unicodedata.category(c) not in _INVISIBLE for c in token):

@@ -2,10 +2,15 @@
 flair's ``ModelTrainer``, or a saved flair model loaded as it is.
 
 nerkit's tags stay in the dataset's scheme; inside flair entities are span labels and the
-model tags in ``tag_format`` (BIO or BIOES). After every epoch the dev sentences are
-predicted afresh and scored by nerkit's metric engine: those scores are the training
-curve, and the epoch with the best dev F1 is the model that fit keeps. (flair's own dev
-evaluation still runs, since its learning-rate annealing depends on it.)
+model tags in ``tag_format`` (BIO or BIOES). After every epoch nerkit's metric engine
+scores the current model's predictions for dev: those scores are the training curve,
+and the epoch with the best dev F1 is the model that fit keeps. flair's own dev
+evaluation still runs (its learning-rate annealing depends on it); where it is a fresh
+prediction of the current model, nerkit scores the tags it decoded rather than
+predicting dev twice (:mod:`nerkit_flair.curves`), so training costs what flair's does.
+
+Prediction runs flair's model and decodes its score tensors directly
+(:mod:`nerkit_flair.predict`): the same tags as flair's ``predict``.
 
 Confidences: flair's per-token distribution over its tags (the CRF's softmax over
 Viterbi scores, or the softmax over emissions without a CRF), with the special tags
@@ -38,10 +43,12 @@ from nerkit.options import option
 from nerkit.types import Prediction, Sentence
 from nerkit_flair import convert
 from nerkit_flair import embeddings as embedding_names
+from nerkit_flair.curves import curve_plugin
+from nerkit_flair.predict import is_tag, predict_tags, predict_with
+
+__all__ = ["FlairOptions", "FlairTagger", "predict_tags", "predict_with"]
 
 if TYPE_CHECKING:
-    import flair.data
-    import numpy as np
     from flair.models import SequenceTagger
 
 FORMAT = "nerkit-flair"
@@ -192,15 +199,27 @@ class FlairTagger(Tagger):
             locked_dropout=opts.locked_dropout,
             word_dropout=opts.word_dropout,
         )
+        frozen = embedding_names.is_frozen(opts.embeddings, opts.fine_tune)
         storage = opts.embeddings_storage
         if storage == "auto":
-            storage = (
-                "cpu" if embedding_names.is_frozen(opts.embeddings, opts.fine_tune) else "none"
-            )
+            storage = "cpu" if frozen else "none"
         # with train_with_dev the dev scores are still reported, but choose nothing
         select = bool(dev_kept) and not opts.train_with_dev
-        curves = _curve_plugin(
-            model, self.scheme, opts.eval_batch_size, dev_kept, context, opts.max_epochs, select
+        curves = curve_plugin(
+            model,
+            self.scheme,
+            opts.eval_batch_size,
+            dev_kept,
+            context,
+            opts.max_epochs,
+            select,
+            flair_dev=flair_dev,
+            # flair's dev evaluation predicts with the current weights on embeddings
+            # computed afresh (not stored) or stored from a frozen stack: nerkit scores
+            # its tags instead of predicting dev a second time
+            reuse_evaluation=not opts.train_with_dev and (storage == "none" or frozen),
+            # flair's dev Sentences hold the embeddings of a frozen stack flair stored
+            stored_dev=frozen and storage == "cpu",
         )
         trainer = ModelTrainer(model, corpus)
         with _work_folder(context) as folder:
@@ -246,7 +265,7 @@ class FlairTagger(Tagger):
         self.model = model
         self.type_map = type_map
         model_types = sorted(
-            {schemes.split_tag(t)[1] for t in model.label_dictionary.get_items() if _is_tag(t)}
+            {schemes.split_tag(t)[1] for t in model.label_dictionary.get_items() if is_tag(t)}
             - {""}
         )
         dataset_types = {schemes.split_tag(t)[1] for s in train for t in s.tags} - {""}
@@ -331,182 +350,7 @@ class FlairTagger(Tagger):
         return tagger
 
 
-# ------------------------------------------------------------------ predicting
-
-
-def predict_with(
-    model: SequenceTagger,
-    sentences: Sequence[Sentence],
-    *,
-    scheme: str,
-    batch_size: int = 32,
-    type_map: dict[str, str] | None = None,
-    known_types: set[str] | None = None,
-) -> list[Prediction]:
-    """Tag ``sentences`` with a flair model; tags in ``scheme``, one per token."""
-    import numpy as np
-    import torch
-
-    out: list[Prediction | None] = [None] * len(sentences)
-    # length-sorted batches: little padding, and a sentence's tags do not depend on
-    # which other sentences share its batch (flair pads, the LSTM packs)
-    order = sorted(
-        (i for i, s in enumerate(sentences) if s.tokens), key=lambda i: -len(sentences[i])
-    )
-    source = convert.FLAIR_SCHEMES[model.tag_format]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                batch = order[start : start + batch_size]
-                flair_batch = [convert.to_flair(sentences[i]) for i in batch]
-                model.predict(
-                    flair_batch,
-                    mini_batch_size=batch_size,
-                    force_token_predictions=True,
-                    return_probabilities_for_all_classes=True,
-                    embedding_storage_mode="none",
-                )
-                for i, flair_sentence in zip(batch, flair_batch, strict=True):
-                    out[i] = _prediction(flair_sentence, source, scheme, type_map, known_types, np)
-    finally:
-        model.train(was_training)
-    return [p if p is not None else Prediction(tags=()) for p in out]
-
-
-def _is_tag(value: str) -> bool:
-    return value == schemes.OUTSIDE or (len(value) > 2 and value[1] == "-")
-
-
-def _prediction(
-    flair_sentence: flair.data.Sentence,
-    source: str,
-    scheme: str,
-    type_map: dict[str, str] | None,
-    known_types: set[str] | None,
-    np: Any,
-) -> Prediction:
-    raw: list[str] = []
-    rows: list[dict[str, float]] = []
-    for token, (tag, _score) in zip(
-        flair_sentence.tokens, convert.token_tags(flair_sentence), strict=True
-    ):
-        raw.append(tag if _is_tag(tag) else schemes.OUTSIDE)
-        dist = {
-            label.value: float(label.score)
-            for label in token.get_tags_proba_dist(convert.LABEL_TYPE)
-            if _is_tag(label.value)
-        }
-        rows.append(dist)
-    flair_tags = convert.map_types(raw, type_map, known_types or set())
-    # conversion through spans repairs an invalid path the conlleval way
-    tags = schemes.convert(flair_tags, source, scheme)
-    confidences = []
-    for tag, dist in zip(raw, rows, strict=True):
-        total = sum(dist.values())
-        confidences.append(min(1.0, max(0.0, dist.get(tag, 0.0) / total)) if total > 0 else 0.0)
-    probabilities, labels = _probabilities(rows, source, scheme, type_map, known_types, np)
-    return Prediction(
-        tags=tuple(tags),
-        confidences=tuple(confidences),
-        probabilities=probabilities,
-        labels=labels,
-    )
-
-
-# flair's prefix -> the dataset scheme's prefix, where the mapping is token by token
-_LOCAL_PREFIXES: dict[tuple[str, str], dict[str, str]] = {
-    ("IOB2", "IOB2"): {"B": "B", "I": "I"},
-    ("IOB2", "IO"): {"B": "I", "I": "I"},
-    ("BIOES", "BIOES"): {"B": "B", "I": "I", "E": "E", "S": "S"},
-    ("BIOES", "IOB2"): {"B": "B", "I": "I", "E": "I", "S": "B"},
-    ("BIOES", "IOE2"): {"B": "I", "I": "I", "E": "E", "S": "E"},
-    ("BIOES", "BILOU"): {"B": "B", "I": "I", "E": "L", "S": "U"},
-    ("BIOES", "IO"): {"B": "I", "I": "I", "E": "I", "S": "I"},
-}
-
-
-def _probabilities(
-    rows: list[dict[str, float]],
-    source: str,
-    scheme: str,
-    type_map: dict[str, str] | None,
-    known_types: set[str] | None,
-    np: Any,
-) -> tuple[np.ndarray | None, tuple[str, ...]]:
-    prefixes = _LOCAL_PREFIXES.get((source, scheme))
-    if prefixes is None or not rows:
-        return None, ()
-
-    def target(flair_tag: str) -> str:
-        mapped = convert.map_types([flair_tag], type_map, known_types or set())[0]
-        prefix, kind = schemes.split_tag(mapped)
-        return f"{prefixes[prefix]}-{kind}" if kind else schemes.OUTSIDE
-
-    columns = sorted(
-        {target(t) for row in rows for t in row} | {schemes.OUTSIDE},
-        key=lambda t: (t != schemes.OUTSIDE, schemes.split_tag(t)[1], t),
-    )
-    index = {label: k for k, label in enumerate(columns)}
-    matrix = np.zeros((len(rows), len(columns)), dtype=np.float64)
-    for r, row in enumerate(rows):
-        for tag, value in row.items():
-            matrix[r, index[target(tag)]] += value
-    sums = matrix.sum(axis=1, keepdims=True)
-    matrix = np.divide(matrix, sums, out=np.zeros_like(matrix), where=sums > 0)
-    return matrix, tuple(columns)
-
-
 # ------------------------------------------------------------------ training helpers
-
-
-def _curve_plugin(
-    model: SequenceTagger,
-    scheme: str,
-    batch_size: int,
-    dev: Sequence[Sentence],
-    context: RunContext,
-    max_epochs: int,
-    select: bool,
-) -> Any:
-    """A flair TrainerPlugin that reports the train loss and nerkit's dev scores per
-    epoch and, with ``select``, keeps a copy of the weights of the epoch with the best
-    dev F1 (the first of equals) in ``best_state``."""
-    from flair.trainers.plugins.base import TrainerPlugin
-
-    from nerkit.metrics import scores
-
-    class NerkitCurves(TrainerPlugin):
-        step = 0
-        best_f1 = -1.0
-        best_state: dict[str, Any] | None = None
-
-        @TrainerPlugin.hook
-        def after_training_batch(self, batch_count: int, **kw: Any) -> None:
-            self.step = batch_count
-
-        @TrainerPlugin.hook
-        def metric_recorded(self, record: Any) -> None:
-            if tuple(record.name) == ("train", "loss"):
-                context.curve(
-                    int(record.global_step), self.step, "train", "loss", float(record.value)
-                )
-
-        @TrainerPlugin.hook
-        def after_evaluation(self, epoch: int, **kw: Any) -> None:
-            if dev:
-                predicted = predict_with(model, dev, scheme=scheme, batch_size=batch_size)
-                result = scores([s.tags for s in dev], [p.tags for p in predicted], scheme)
-                for metric in ("precision", "recall", "f1"):
-                    context.curve(epoch, self.step, "dev", metric, getattr(result, metric))
-                if select and result.f1 > self.best_f1:
-                    self.best_f1 = result.f1
-                    state = model.state_dict()
-                    self.best_state = {k: v.detach().clone() for k, v in state.items()}
-            context.progress("training flair", epoch, max_epochs)
-
-    return NerkitCurves()
 
 
 def _setup_torch(context: RunContext) -> None:
