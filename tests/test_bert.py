@@ -265,6 +265,23 @@ def test_bf16_autocast_runs_on_cpu() -> None:
     assert product.dtype == torch.bfloat16
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bf16_only_where_the_device_has_it(
+    native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(training, "bf16_supported", lambda device: native)
+    assert training.resolve_precision("auto", cpu) == ("bf16" if native else "fp32")
+    assert training.resolve_precision("fp32", cpu) == "fp32"  # an explicit choice stays
+    with training.autocast("auto", cpu):
+        product = torch.ones(2, 2) @ torch.ones(2, 2)
+    assert product.dtype == (torch.bfloat16 if native else torch.float32)
+    tagger = BertTagger({**SMALL, "epochs": 1})
+    assert tagger.options.precision == "auto"
+    tagger.fit(toy("train"), context=RunContext(device="cpu"))
+    assert tagger.stats["training"]["precision"] == ("bf16" if native else "fp32")
+
+
 def test_registered_through_the_plugin_entry_point() -> None:
     registry = PluginHost().registry("tagger")
     assert registry.resolve("bert") == "bert.tagger.v1"

@@ -60,9 +60,9 @@ class BertOptions:
     extend_vocab: bool = option(
         False, "add the training words the vocabulary maps to [UNK] as new tokens"
     )
-    learning_rate: float = option(5e-5, "peak learning rate of the encoder")
+    learning_rate: float = option(1e-4, "peak learning rate of the encoder")
     task_layer_lr: float = option(10.0, "the head's learning rate is this times learning_rate")
-    epochs: int = option(3, "passes over the training data")
+    epochs: int = option(5, "passes over the training data")
     batch_size: int = option(32, "windows per batch (training and prediction)")
     grad_accumulation: int = option(1, "batches per optimizer step")
     warmup_ratio: float = option(0.1, "share of the optimizer steps spent warming up")
@@ -78,8 +78,8 @@ class BertOptions:
     freeze_layers: int = option(0, "do not train the first N encoder layers")
     classifier_dropout: float | None = option(None, "dropout before the head (None: the model's)")
     num_workers: int = option(0, "DataLoader worker processes")
-    precision: Literal["fp32", "bf16", "fp16"] = option(
-        "fp32", "autocast precision (fp16 needs a GPU)"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
+        "auto", "autocast precision (auto: bf16 where the device has it, else fp32)"
     )
 
 
@@ -216,7 +216,7 @@ class BertTagger(Tagger):
                 max_grad_norm=o.max_grad_norm,
                 evals_per_epoch=o.evals_per_epoch,
                 patience=o.patience,
-                precision=o.precision,
+                precision=training.resolve_precision(o.precision, self.device),
             ),
             epoch_batches=epoch_batches,
             batches_per_epoch=len(training.length_grouped_batches(lengths, o.batch_size, 0, 0)),
@@ -233,6 +233,7 @@ class BertTagger(Tagger):
             "best_step": result.best_step,
             "stopped_early": result.stopped_early,
             "world_size": result.world_size,
+            "precision": training.resolve_precision(o.precision, self.device),
         }
         self.curve_points = result.points
         if context.work_dir is not None:

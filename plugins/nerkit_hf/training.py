@@ -24,7 +24,7 @@ from nerkit.errors import NerkitError
 from nerkit.interfaces import RunContext
 from nerkit_hf import distributed
 
-Precision = Literal["fp32", "bf16", "fp16"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
 Schedule = Literal["linear", "exponential", "constant"]
 
 
@@ -54,9 +54,31 @@ def resolve_device(name: str) -> torch.device:
         raise NerkitError(f"unknown device {name!r}; use cpu, cuda or auto") from None
 
 
+def bf16_supported(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a CUDA GPU that supports it,
+    or a CPU with bf16 instructions (AVX512-BF16 or AMX, as oneDNN reports them)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):  # a torch build without oneDNN
+            return False
+    return False
+
+
+def resolve_precision(precision: Precision, device: torch.device) -> Precision:
+    """``auto`` is bf16 where ``device`` supports it natively and fp32 elsewhere;
+    any other value is kept."""
+    if precision != "auto":
+        return precision
+    return "bf16" if bf16_supported(device) else "fp32"
+
+
 def autocast(precision: Precision, device: torch.device) -> AbstractContextManager[Any]:
     """The autocast context for ``precision`` on ``device``; a clear error where the
     device cannot compute in it."""
+    precision = resolve_precision(precision, device)
     if precision == "fp32":
         return nullcontext()
     if precision == "fp16" and device.type != "cuda":
