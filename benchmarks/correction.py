@@ -1,0 +1,231 @@
+"""Does correction pay? The main job (`nerkit run --tagger T --corrector openner`) on
+WNUT-17 with 5 folds, against its own base stage and against the `bert` tagger alone.
+
+Runs (each a normal stored run in `benchmarks/.cache/correction/runs`):
+- flair base (its default options) + openner `onehot`, seeds 1, 2, 3;
+- flair base + openner `add` and `concat`, seed 1; then the better of the two (by
+  corrected test F1) for seeds 2 and 3;
+- bert base + openner `onehot`, seed 1;
+- the `bert` tagger alone with the corrector's encoder and epochs, seeds 1, 2, 3.
+
+The folds of a base tagger are computed once per seed and shared by its correctors
+(nerkit's out-of-fold cache). Reported per configuration: base and corrected test F1 as
+mean ± std over seeds, their difference, and the paired approximate-randomisation
+p-value of corrected vs base (nerkit.compare's stored counts; the largest over seeds).
+Targets: corrected >= base for every base tagger and mode; with the flair base,
+corrected >= +1.0 F1 over the better of the flair base and the bert tagger alone.
+
+Resumable: `index.json` maps each planned run to its run id as soon as the run is
+created; a finished run is skipped, an unfinished one resumed (`Run.resume`), so an
+interrupted benchmark continues where it stopped. `--report` prints the table of what
+exists without running anything.
+
+    nohup python benchmarks/correction.py [--threads 2] [--only KEY] > correction.log &
+    python benchmarks/correction.py --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CACHE = Path(__file__).resolve().parent / ".cache" / "correction"
+RUNS = CACHE / "runs"
+INDEX = CACHE / "index.json"
+SEEDS = (1, 2, 3)
+FOLDS = 5
+OTHER_MODES = ("add", "concat")
+
+
+def data_dir() -> Path:
+    default = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return Path(os.environ.get("NERKIT_DATA_DIR", default))
+
+
+@dataclass(frozen=True)
+class Planned:
+    key: str  # "CONFIG/sSEED"
+    tagger: str
+    seed: int
+    corrector: str | None = None
+    corrector_options: dict[str, Any] = field(default_factory=dict)
+    tagger_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config(self) -> str:
+        return self.key.rsplit("/", 1)[0]
+
+
+def corrector_epochs() -> int:
+    from nerkit_openner.corrector import OpenNEROptions
+
+    return OpenNEROptions().epochs
+
+
+def plan(index: dict[str, str]) -> list[Planned]:
+    runs = [
+        Planned(f"flair+onehot/s{s}", "flair", s, "openner", {"features": "onehot"}) for s in SEEDS
+    ]
+    runs += [Planned(f"flair+{m}/s1", "flair", 1, "openner", {"features": m}) for m in OTHER_MODES]
+    runs.append(Planned("bert+onehot/s1", "bert", 1, "openner", {"features": "onehot"}))
+    epochs = corrector_epochs()
+    runs += [
+        Planned(f"bert-alone/s{s}", "bert", s, tagger_options={"epochs": epochs}) for s in SEEDS
+    ]
+    best = best_other_mode(index)
+    if best is not None:
+        runs += [
+            Planned(f"flair+{best}/s{s}", "flair", s, "openner", {"features": best})
+            for s in SEEDS[1:]
+        ]
+    return runs
+
+
+def best_other_mode(index: dict[str, str]) -> str | None:
+    """The better of add / concat by corrected test F1 at seed 1, once both exist."""
+    f1 = {}
+    for mode in OTHER_MODES:
+        run = finished(index.get(f"flair+{mode}/s1"))
+        if run is None:
+            return None
+        f1[mode] = test_f1(run, "corrected")
+    return max(OTHER_MODES, key=lambda m: (f1[m], m == "add"))
+
+
+def finished(run_id: str | None) -> Path | None:
+    if run_id is None:
+        return None
+    path = RUNS / run_id
+    return path if path.is_dir() else None
+
+
+def test_f1(run: Path, stage: str) -> float:
+    from nerkit.compare import load_run
+
+    value = load_run(run).value("test", stage, "lenient", "f1")
+    if value is None:
+        raise SystemExit(f"run {run.name} has no {stage} test F1")
+    return value
+
+
+def execute(item: Planned, index: dict[str, str], threads: int | None) -> None:
+    from nerkit.pipeline import Run, RunConfig
+
+    run_id = index.get(item.key)
+    if run_id is not None and (RUNS / f"{run_id}.partial").is_dir():
+        print(f"{item.key}: resuming {run_id}", flush=True)
+        runner = Run.resume(RUNS, run_id)
+    else:
+        config = RunConfig(
+            tagger=item.tagger,
+            tagger_options=item.tagger_options,
+            corrector=item.corrector,
+            corrector_options=item.corrector_options,
+            dataset="wnut17",
+            data_dir=str(data_dir()),
+            folds=FOLDS,
+            seed=item.seed,
+            threads=threads,
+            command=f"benchmarks/correction.py ({item.key})",
+        )
+        runner = Run.create(RUNS, config)
+        index[item.key] = runner.run_id
+        INDEX.write_text(json.dumps(index, indent=1, sort_keys=True))
+        print(f"{item.key}: started {runner.run_id}", flush=True)
+    start = time.perf_counter()
+    runner.execute()
+    print(f"{item.key}: done in {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def p_value(run: Path) -> float:
+    """Approximate randomisation, corrected vs base test predictions of one run."""
+    from nerkit.compare import load_run, stored_counts
+    from nerkit.evaluation.significance import approximate_randomization_counts
+
+    stored = load_run(run)
+    base = stored_counts(stored, "test", "base")
+    corrected = stored_counts(stored, "test", "corrected")
+    return approximate_randomization_counts(base, corrected, trials=10_000, seed=0).p_value
+
+
+def mean_std(values: list[float]) -> str:
+    if not values:
+        return "-"
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{100 * statistics.mean(values):.2f} ± {100 * std:.2f}"
+
+
+def report(index: dict[str, str]) -> None:
+    configs: dict[str, list[Path]] = {}
+    for item in plan(index):
+        run = finished(index.get(item.key))
+        configs.setdefault(item.config, [])
+        if run is not None:
+            configs[item.config].append(run)
+    print(f"python {platform.python_version()}; WNUT-17 test, {FOLDS} folds; lenient entity F1")
+    print("| configuration | n | base F1 | corrected F1 | Δ | max p (AR) |")
+    print("|---|---|---|---|---|---|")
+    means: dict[str, float] = {}
+    for config, runs in configs.items():
+        base = [test_f1(r, "base") for r in runs]
+        if config == "bert-alone":
+            print(f"| bert alone | {len(runs)} | {mean_std(base)} | - | - | - |")
+            if base:
+                means["bert-alone"] = statistics.mean(base)
+            continue
+        corrected = [test_f1(r, "corrected") for r in runs]
+        delta = [c - b for b, c in zip(base, corrected, strict=True)]
+        p = max((p_value(r) for r in runs), default=None)
+        print(
+            f"| {config} | {len(runs)} | {mean_std(base)} | {mean_std(corrected)} | "
+            f"{mean_std(delta)} | {'-' if p is None else f'{p:.3f}'} |"
+        )
+        if runs:
+            means[config] = statistics.mean(corrected)
+            means[f"{config}:base"] = statistics.mean(base)
+    flair_rows = [k for k in means if k.startswith("flair+") and ":" not in k]
+    if flair_rows and "bert-alone" in means:
+        best = max(flair_rows, key=means.__getitem__)
+        floor = max(means[f"{best}:base"], means["bert-alone"])
+        gain = 100 * (means[best] - floor)
+        print(
+            f"best flair correction {best}: {gain:+.2f} F1 over the better of its base and "
+            f"bert alone ({'meets' if gain >= 1.0 else 'misses'} the +1.0 target)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per run")
+    parser.add_argument("--only", action="append", help="run only these KEYs (repeatable)")
+    parser.add_argument("--report", action="store_true", help="print the table, run nothing")
+    args = parser.parse_args(argv)
+    RUNS.mkdir(parents=True, exist_ok=True)
+    index: dict[str, str] = json.loads(INDEX.read_text()) if INDEX.is_file() else {}
+    if not args.report:
+        done_keys: set[str] = set()
+        while True:  # the plan grows once add / concat are both done
+            todo = [
+                item
+                for item in plan(index)
+                if item.key not in done_keys
+                and finished(index.get(item.key)) is None
+                and (not args.only or item.key in args.only)
+            ]
+            if not todo:
+                break
+            execute(todo[0], index, args.threads)
+            done_keys.add(todo[0].key)
+    report(index)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
