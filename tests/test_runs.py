@@ -159,6 +159,25 @@ def test_toml_config_gives_the_same_settings(toy: Path, tmp_path: Path) -> None:
     assert code == 2 and "unknown setting 'epochs'" in output
 
 
+def test_max_train_sentences_trains_on_the_first_sentences(toy: Path, tmp_path: Path) -> None:
+    from nerkit.datasets import fingerprint
+
+    out = tmp_path / "runs"
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out), "--max-train-sentences", "2"
+    )
+    assert code == 0, output
+    row = store.read_table(only_run(out), "run").to_pylist()[0]
+    assert json.loads(row["config"])["max_train_sentences"] == 2
+    train = toy_corpus()["train"]
+    assert len(train) > 2
+    assert json.loads(row["fingerprints"])["train"] == fingerprint(train[:2])
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out / "x"), "--max-train-sentences", "0"
+    )
+    assert code == 2 and "max_train_sentences must be at least 1" in output
+
+
 def test_an_existing_run_is_never_overwritten(toy: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs"
     assert cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out))[0] == 0

@@ -111,6 +111,14 @@ def run(
             "--no-cache", help="Retrain the folds even when another run cached the same ones."
         ),
     ] = False,
+    max_train_sentences: Annotated[
+        int | None,
+        typer.Option(
+            "--max-train-sentences",
+            help="Train on the first N training sentences only (their fingerprint is stored).",
+            show_default=False,
+        ),
+    ] = None,
     resume: Annotated[
         str | None,
         typer.Option(
@@ -154,6 +162,8 @@ def run(
             settings["folds"] = folds
         if fold_mode is not None:
             settings["fold_mode"] = fold_mode
+        if max_train_sentences is not None:
+            settings["max_train_sentences"] = max_train_sentences
         # Under a launcher every process trains the same folds; a cache shared between
         # them could let them see different stored state, so it is not used.
         if no_cache or processes > 1:
@@ -263,7 +273,17 @@ def _read_config(path: Path) -> dict[str, Any]:
                 f"{path}: unknown key {next(iter(section))!r} in [{role}] (valid: name, options)"
             )
         out[f"{role}_options"] = options
-    allowed = {"dataset", "seed", "threads", "device", "data_dir", "folds", "fold_mode", "cache"}
+    allowed = {
+        "dataset",
+        "seed",
+        "threads",
+        "device",
+        "data_dir",
+        "folds",
+        "fold_mode",
+        "cache",
+        "max_train_sentences",
+    }
     for key, value in raw.items():
         if key not in allowed:
             valid = ", ".join(sorted(allowed | {"tagger", "corrector", "decoder"}))
