@@ -9,6 +9,12 @@ evaluation still runs (its learning-rate annealing depends on it); where it is a
 prediction of the current model, nerkit scores the tags it decoded rather than
 predicting dev twice (:mod:`nerkit_flair.curves`), so training costs what flair's does.
 
+The defaults are the configuration with the best WNUT-17 dev F1 found within 30
+CPU-minutes of training (``benchmarks/RESULTS.md``): frozen all-MiniLM-L6-v2, every
+layer, sub-token vectors averaged, its vectors computed once and kept by flair's
+embedding storage (safe because nothing in the stack learns), under a BiLSTM-CRF
+trained by SGD for up to 40 epochs.
+
 Prediction runs flair's model and decodes its score tensors directly
 (:mod:`nerkit_flair.predict`): the same tags as flair's ``predict``.
 
@@ -60,16 +66,18 @@ META_FILE = "flair.json"
 @dataclass(frozen=True, slots=True)
 class FlairOptions:
     embeddings: tuple[str, ...] = option(
-        ("char", "onehot"), "stacked embeddings: char, onehot, transformer, flair:NAME"
+        ("transformer",), "stacked embeddings: char, onehot, transformer, flair:NAME"
     )
     transformer_model: str = option(
         "", "local folder or hub name for 'transformer' (empty: the offline all-MiniLM-L6-v2)"
     )
     fine_tune: bool = option(False, "train the transformer's weights too (flair's fine_tune)")
     subtoken_pooling: Literal["first", "last", "first_last", "mean"] = option(
-        "first", "how a word's sub-token vectors become one vector"
+        "mean", "how a word's sub-token vectors become one vector"
     )
-    transformer_layers: str = option("-1", "transformer layers to use, e.g. -1 or -1,-2,-3,-4")
+    transformer_layers: str = option(
+        "all", "transformer layers to use: all, or e.g. -1 or -1,-2,-3,-4"
+    )
     char_embedding_dim: int = option(25, "size of a character vector ('char')")
     char_hidden_size: int = option(25, "hidden size of the character LSTM ('char')")
     onehot_dim: int = option(100, "size of a word vector ('onehot')")
@@ -87,7 +95,7 @@ class FlairOptions:
     )
     mini_batch_size: int = option(32, "sentences per training batch")
     eval_batch_size: int = option(32, "sentences per prediction batch")
-    max_epochs: int = option(20, "most epochs to train")
+    max_epochs: int = option(40, "most epochs to train")
     patience: int = option(3, "epochs without dev improvement before the learning rate anneals")
     anneal_factor: float = option(0.5, "factor the learning rate is multiplied by on a plateau")
     min_learning_rate: float = option(1e-4, "training stops once the learning rate falls below")
