@@ -2,10 +2,10 @@
 "token-classification")`, the same trained model, on the WNUT-17 test sentences.
 
 Both sides get words and must return one tag per word:
-- the pipeline reads each sentence as the words joined by spaces (batch 32, no
-  aggregation, no label ignored); a word's tag is the tag of the subword that starts at
-  the word's first character, `O` where the pipeline returns none (a word the tokenizer
-  drops, or one past its truncation);
+- the pipeline reads each sentence as the words joined by spaces (no aggregation, no
+  label ignored), at batch 32 and at its default batch size, 1; a word's tag is the
+  tag of the subword that starts at the word's first character, `O` where the
+  pipeline returns none (a word the tokenizer drops, or one past its truncation);
 - nerkit calls `BertTagger.predict` (batch 32, length-sorted batches, windows) in fp32,
   in bf16 autocast, and with the weights cast to bf16.
 
@@ -59,7 +59,9 @@ def trained_model(train: list[Sentence], dev: list[Sentence]) -> Path:
     return folder
 
 
-def pipeline_tagger(model_dir: Path) -> Callable[[Sequence[Sentence]], list[list[str]]]:
+def pipeline_tagger(
+    model_dir: Path, batch_size: int
+) -> Callable[[Sequence[Sentence]], list[list[str]]]:
     from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
@@ -83,7 +85,7 @@ def pipeline_tagger(model_dir: Path) -> Callable[[Sequence[Sentence]], list[list
             texts.append(" ".join(s.tokens))
             starts.append(offsets)
         out = []
-        for tokens, offsets in zip(tag(texts, batch_size=BATCH), starts, strict=True):
+        for tokens, offsets in zip(tag(texts, batch_size=batch_size), starts, strict=True):
             first = {}
             for token in tokens:
                 first.setdefault(token["start"], token["entity"])
@@ -129,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     test = list(corpus["test"])
     model_dir = args.model or trained_model(list(corpus["train"]), list(corpus["dev"]))
     sides = {
-        "pipeline fp32": pipeline_tagger(model_dir),
+        "pipeline fp32": pipeline_tagger(model_dir, BATCH),
+        "pipeline fp32, batch 1": pipeline_tagger(model_dir, 1),
         "nerkit fp32": nerkit_tagger(model_dir, "fp32"),
         "nerkit bf16 autocast": nerkit_tagger(model_dir, "bf16-autocast"),
         "nerkit bf16 weights": nerkit_tagger(model_dir, "bf16-weights"),
@@ -149,11 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{sum(len(s) for s in test)} words; batch {BATCH}; median of {args.repeats}"
     )
     base = statistics.median(seconds["pipeline fp32"])
+    base1 = statistics.median(seconds["pipeline fp32, batch 1"])
     reference = tags["nerkit fp32"]
     for name in sides:
         median = statistics.median(seconds[name])
         print(
             f"{name:22s} {len(test) / median:8.1f} sentences/s  {base / median:5.2f}x pipeline"
+            f"  {base1 / median:5.2f}x pipeline at batch 1"
             f"  word tags equal to nerkit fp32: {100 * agreement(tags[name], reference):.2f}%"
         )
     return 0
