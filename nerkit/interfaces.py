@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from nerkit.errors import NerkitError
 from nerkit.options import NoOptions, as_dict, build_options
 from nerkit.types import Prediction, Sentence
 
@@ -170,3 +171,35 @@ def save_options(component: Component, directory: Path) -> None:
 
 def load_options(options_class: type, directory: Path) -> Any:
     return build_options(options_class, json.loads((directory / "options.json").read_text()))
+
+
+def write_manifest(directory: Path, name: str, fmt: str, version: int, **fields: Any) -> None:
+    """Write a saved component's manifest ``directory/name``: JSON holding ``format``
+    and ``version`` (checked by :func:`read_manifest`) and ``fields`` (a helper for
+    ``save``)."""
+    payload = {"format": fmt, "version": version, **fields}
+    (Path(directory) / name).write_text(
+        json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
+
+
+def read_manifest(directory: Path, name: str, fmt: str, version: int, what: str) -> dict[str, Any]:
+    """The manifest :func:`write_manifest` wrote (a helper for ``load``).
+
+    A missing or unreadable file, or one of another format or version, is a
+    ``NerkitError`` naming it; ``what`` names the component (``"bert tagger"``).
+    """
+    path = Path(directory) / name
+    if not path.is_file():
+        raise NerkitError(f"{directory} holds no saved {what} ({name} is missing)")
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NerkitError(f"{path}: cannot read the saved {what}: {exc}") from None
+    found = payload if isinstance(payload, dict) else {}
+    if found.get("format") != fmt or found.get("version") != version:
+        raise NerkitError(
+            f"{path}: not a {fmt} file of version {version} "
+            f"(format {found.get('format')!r}, version {found.get('version')!r})"
+        )
+    return found

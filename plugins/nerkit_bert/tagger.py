@@ -20,7 +20,6 @@ token (before any extension: the extension covers train, not dev).
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +32,14 @@ import torch
 
 from nerkit import schemes
 from nerkit.errors import ConfigError, NerkitError
-from nerkit.interfaces import RunContext, Tagger, load_options, save_options
+from nerkit.interfaces import (
+    RunContext,
+    Tagger,
+    load_options,
+    read_manifest,
+    save_options,
+    write_manifest,
+)
 from nerkit.options import option
 from nerkit.types import Prediction, Sentence
 from nerkit_hf import training
@@ -393,24 +399,20 @@ class BertTagger(Tagger):
         self.model.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
         save_options(self, directory)
-        payload = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "scheme": self.scheme,
-            "labels": list(self.labels),
-            "stats": self.stats,
-        }
-        (directory / FILE).write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+        write_manifest(
+            directory,
+            FILE,
+            FORMAT,
+            FORMAT_VERSION,
+            scheme=self.scheme,
+            labels=list(self.labels),
+            stats=self.stats,
+        )
 
     @classmethod
     def load(cls, directory: Path) -> BertTagger:
         directory = Path(directory)
-        path = directory / FILE
-        if not path.is_file():
-            raise NerkitError(f"{directory} holds no saved bert tagger ({FILE} is missing)")
-        payload = json.loads(path.read_text())
-        if payload.get("format") != FORMAT or payload.get("version") != FORMAT_VERSION:
-            raise NerkitError(f"{path}: not a {FORMAT} file of version {FORMAT_VERSION}")
+        payload = read_manifest(directory, FILE, FORMAT, FORMAT_VERSION, "bert tagger")
         tagger = cls(load_options(BertOptions, directory))
         tagger.scheme = schemes.get_scheme(payload["scheme"]).name
         tagger.labels = tuple(payload["labels"])

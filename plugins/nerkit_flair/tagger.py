@@ -32,7 +32,6 @@ depends on the neighbours, so ``probabilities`` is None there.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import shutil
 import tempfile
@@ -44,7 +43,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nerkit import schemes
 from nerkit.errors import ConfigError, NerkitError
-from nerkit.interfaces import RunContext, Tagger, load_options, save_options
+from nerkit.interfaces import (
+    RunContext,
+    Tagger,
+    load_options,
+    read_manifest,
+    save_options,
+    write_manifest,
+)
 from nerkit.options import option
 from nerkit.types import Prediction, Sentence
 from nerkit_flair import convert
@@ -321,29 +327,26 @@ class FlairTagger(Tagger):
         save_options(self, directory)
         with _quiet_flair():
             self.model.save(directory / MODEL_FILE)
-        meta = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "text_version": convert.TEXT_VERSION,
-            "scheme": self.scheme,
-            "tag_format": self.model.tag_format,
-            "type_map": self.type_map,
-            "known_types": self.known_types,
-            "unmapped_labels": self.unmapped_labels,
-        }
-        (directory / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False))
+        write_manifest(
+            directory,
+            META_FILE,
+            FORMAT,
+            FORMAT_VERSION,
+            text_version=convert.TEXT_VERSION,
+            scheme=self.scheme,
+            tag_format=self.model.tag_format,
+            type_map=self.type_map,
+            known_types=self.known_types,
+            unmapped_labels=self.unmapped_labels,
+        )
 
     @classmethod
     def load(cls, directory: Path) -> FlairTagger:
         directory = Path(directory)
         meta_path = directory / META_FILE
-        if not meta_path.is_file() or not (directory / MODEL_FILE).is_file():
-            raise NerkitError(
-                f"{directory} holds no saved flair tagger ({META_FILE} or {MODEL_FILE} is missing)"
-            )
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
-            raise NerkitError(f"{meta_path}: not a {FORMAT} file of version {FORMAT_VERSION}")
+        meta = read_manifest(directory, META_FILE, FORMAT, FORMAT_VERSION, "flair tagger")
+        if not (directory / MODEL_FILE).is_file():
+            raise NerkitError(f"{directory} holds no saved flair tagger ({MODEL_FILE} is missing)")
         if meta.get("text_version") != convert.TEXT_VERSION:
             raise NerkitError(
                 f"{meta_path}: saved by a nerkit_flair that turned tokens into flair text "

@@ -23,7 +23,6 @@ or end probability it got. No probability matrix: LEAR scores spans, not tags.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,14 @@ import torch
 
 from nerkit import schemes
 from nerkit.errors import ConfigError, NerkitError
-from nerkit.interfaces import RunContext, Tagger, load_options, save_options
+from nerkit.interfaces import (
+    RunContext,
+    Tagger,
+    load_options,
+    read_manifest,
+    save_options,
+    write_manifest,
+)
 from nerkit.io.common import layers
 from nerkit.metrics.spans import entity_spans, span_scores
 from nerkit.options import option
@@ -522,25 +528,21 @@ class LearTagger(Tagger):
         state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
         save_file(state, str(directory / WEIGHTS))
         save_options(self, directory)
-        payload = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "scheme": self.scheme,
-            "labels": list(self.labels),
-            "descriptions": {"source": self.descriptions.source, **self._description_stats()},
-            "stats": self.stats,
-        }
-        (directory / FILE).write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+        write_manifest(
+            directory,
+            FILE,
+            FORMAT,
+            FORMAT_VERSION,
+            scheme=self.scheme,
+            labels=list(self.labels),
+            descriptions={"source": self.descriptions.source, **self._description_stats()},
+            stats=self.stats,
+        )
 
     @classmethod
     def load(cls, directory: Path) -> LearTagger:
         directory = Path(directory)
-        path = directory / FILE
-        if not path.is_file():
-            raise NerkitError(f"{directory} holds no saved lear tagger ({FILE} is missing)")
-        payload = json.loads(path.read_text())
-        if payload.get("format") != FORMAT or payload.get("version") != FORMAT_VERSION:
-            raise NerkitError(f"{path}: not a {FORMAT} file of version {FORMAT_VERSION}")
+        payload = read_manifest(directory, FILE, FORMAT, FORMAT_VERSION, "lear tagger")
         from safetensors.torch import load_file
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 

@@ -22,7 +22,6 @@ Confidences (one per token):
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,14 @@ from typing import Any
 
 from nerkit import schemes
 from nerkit.errors import ConfigError, NerkitError
-from nerkit.interfaces import RunContext, Tagger, load_options, save_options
+from nerkit.interfaces import (
+    RunContext,
+    Tagger,
+    load_options,
+    read_manifest,
+    save_options,
+    write_manifest,
+)
 from nerkit.options import option
 from nerkit.types import Prediction, Sentence, Span
 
@@ -210,34 +216,23 @@ class LexiconTagger(Tagger):
             }
             for form, types in sorted(stats.types.items())
         ]
-        payload = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "scheme": self.scheme,
-            "entities": entities,
-            "tokens": dict(sorted(stats.tokens.items())),
-        }
         directory = Path(directory)
         save_options(self, directory)
-        (directory / FILE).write_text(
-            json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8"
+        write_manifest(
+            directory,
+            FILE,
+            FORMAT,
+            FORMAT_VERSION,
+            scheme=self.scheme,
+            entities=entities,
+            tokens=dict(sorted(stats.tokens.items())),
         )
 
     @classmethod
     def load(cls, directory: Path) -> LexiconTagger:
         directory = Path(directory)
         path = directory / FILE
-        if not path.is_file():
-            raise NerkitError(f"{directory} holds no saved lexicon tagger ({FILE} is missing)")
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise NerkitError(f"{path}: cannot read the lexicon: {exc}") from None
-        if payload.get("format") != FORMAT or payload.get("version") != FORMAT_VERSION:
-            raise NerkitError(
-                f"{path}: not a {FORMAT} file of version {FORMAT_VERSION} "
-                f"(format {payload.get('format')!r}, version {payload.get('version')!r})"
-            )
+        payload = read_manifest(directory, FILE, FORMAT, FORMAT_VERSION, "lexicon tagger")
         tagger = cls(load_options(LexiconOptions, directory))
         tagger.scheme = schemes.get_scheme(payload.get("scheme", "")).name
         try:
