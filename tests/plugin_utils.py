@@ -47,3 +47,28 @@ def run_nerkit(
         cwd=cwd,
         check=False,
     )
+
+
+#: a plugin whose tagger is the lexicon tagger, killed (SIGKILL) on its first test
+#: prediction (10 sentences) when KILL_ON_TEST=1: an interrupted run, for resume tests
+KILLER_PLUGIN = """
+import os
+import signal
+
+from nerkit.plugin import hookimpl
+from nerkit_lexicon.tagger import LexiconTagger
+
+
+class KillerTagger(LexiconTagger):
+    \"\"\"The lexicon tagger, killed (SIGKILL) on its first test prediction when asked.\"\"\"
+
+    def predict(self, sentences):
+        if os.environ.get("KILL_ON_TEST") == "1" and len(sentences) == 10:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().predict(sentences)
+
+
+@hookimpl
+def register_taggers(register):
+    register("killer.tagger.v1", KillerTagger)
+"""

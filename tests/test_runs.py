@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from plugin_utils import make_plugin, run_nerkit
+from plugin_utils import KILLER_PLUGIN, make_plugin, run_nerkit
 from seqeval.metrics import classification_report, f1_score
 from typer.testing import CliRunner
 
@@ -190,31 +190,8 @@ def test_an_existing_run_is_never_overwritten(toy: Path, tmp_path: Path) -> None
     assert code == 2 and "finished already" in output
 
 
-KILLER = """
-import os
-import signal
-
-from nerkit.plugin import hookimpl
-from nerkit_lexicon.tagger import LexiconTagger
-
-
-class KillerTagger(LexiconTagger):
-    \"\"\"The lexicon tagger, killed (SIGKILL) on its first test prediction when asked.\"\"\"
-
-    def predict(self, sentences):
-        if os.environ.get("KILL_ON_TEST") == "1" and len(sentences) == 10:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return super().predict(sentences)
-
-
-@hookimpl
-def register_taggers(register):
-    register("killer.tagger.v1", KillerTagger)
-"""
-
-
 def test_a_killed_run_leaves_only_partial_and_resume_finishes_it(toy: Path, tmp_path: Path) -> None:
-    site = make_plugin(tmp_path / "site", "nerkit_killer_demo", KILLER)
+    site = make_plugin(tmp_path / "site", "nerkit_killer_demo", KILLER_PLUGIN)
     out = tmp_path / "runs"
     killed = run_nerkit(
         ["run", "-t", "killer", "-d", str(toy), "-o", str(out)],

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fakes import MajorityCorrector
-from plugin_utils import make_plugin, run_nerkit
+from plugin_utils import KILLER_PLUGIN, make_plugin, run_nerkit
 from typer.testing import CliRunner
 
 from nerkit import store
@@ -291,31 +291,8 @@ def test_one_sweep_at_a_time_writes_to_a_folder(toy: Path, tmp_path: Path) -> No
     assert len(outcome.finished) == 1 and not lock.exists()
 
 
-KILLER = """
-import os
-import signal
-
-from nerkit.plugin import hookimpl
-from nerkit_lexicon.tagger import LexiconTagger
-
-
-class KillerTagger(LexiconTagger):
-    # the lexicon tagger, killed (SIGKILL) on its test prediction when asked
-
-    def predict(self, sentences):
-        if os.environ.get("KILL_ON_TEST") == "1" and len(sentences) == 10:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return super().predict(sentences)
-
-
-@hookimpl
-def register_taggers(register):
-    register("killer.tagger.v1", KillerTagger)
-"""
-
-
 def test_a_killed_sweep_resumes_where_it_stopped(toy: Path, tmp_path: Path) -> None:
-    site = make_plugin(tmp_path / "site", "nerkit_sweepkiller_demo", KILLER)
+    site = make_plugin(tmp_path / "site", "nerkit_sweepkiller_demo", KILLER_PLUGIN)
     spec = write_spec(tmp_path / "spec.toml", toy, 'seeds = [1, 2]\n[[tagger]]\nname = "killer"\n')
     out = tmp_path / "runs"
     killed = run_nerkit(["sweep", str(spec), "-o", str(out)], path=site, env={"KILL_ON_TEST": "1"})

@@ -30,6 +30,22 @@ class TypeScore:
     correct: int
 
 
+def entity_rows(
+    per_type: Mapping[str, TypeScore], averages: Mapping[str, TypeScore]
+) -> list[tuple[str, str, float, int]]:
+    """``(metric, label, value, support)`` rows of entity scores: P / R / F1 of every
+    type and average, and predicted / correct counts except for macro and weighted
+    averages (which have none)."""
+    out: list[tuple[str, str, float, int]] = []
+    for label, score in [*per_type.items(), *averages.items()]:
+        for metric in ("precision", "recall", "f1"):
+            out.append((metric, label, float(getattr(score, metric)), score.support))
+        if label not in ("macro", "weighted"):
+            out.append(("predicted", label, float(score.predicted), score.support))
+            out.append(("correct", label, float(score.correct), score.support))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Scores:
     """Entity-level and token-level scores of a batch.
@@ -70,14 +86,7 @@ class Scores:
         Labels are type names, ``micro`` / ``macro`` / ``weighted``, or ``all`` for the
         token accuracies (whose support is the number of tokens counted).
         """
-        out: list[tuple[str, str, float, int]] = []
-        named = [*self.per_type.items(), *self._averages().items()]
-        for label, score in named:
-            for metric in ("precision", "recall", "f1"):
-                out.append((metric, label, float(getattr(score, metric)), score.support))
-            if label not in ("macro", "weighted"):
-                out.append(("predicted", label, float(score.predicted), score.support))
-                out.append(("correct", label, float(score.correct), score.support))
+        out = entity_rows(self.per_type, self._averages())
         out.append(("accuracy", "all", self.accuracy, self.tokens))
         out.append(("accuracy_without_o", "all", self.accuracy_without_o, self.tokens_without_o))
         return out

@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from nerkit import schemes
 from nerkit.errors import InputError
-from nerkit.metrics.scoring import TypeScore, scores_from_counts
+from nerkit.metrics.scoring import TypeScore, entity_rows, scores_from_counts
 from nerkit.types import Sentence, Span
 
 
@@ -44,20 +44,8 @@ class SpanScores:
     def rows(self) -> list[tuple[str, str, float, int]]:
         """``(metric, label, value, support)`` rows, as ``Scores.rows`` without the
         token accuracies."""
-        out: list[tuple[str, str, float, int]] = []
-        named = [
-            *self.per_type.items(),
-            ("micro", self.micro),
-            ("macro", self.macro),
-            ("weighted", self.weighted),
-        ]
-        for label, score in named:
-            for metric in ("precision", "recall", "f1"):
-                out.append((metric, label, float(getattr(score, metric)), score.support))
-            if label not in ("macro", "weighted"):
-                out.append(("predicted", label, float(score.predicted), score.support))
-                out.append(("correct", label, float(score.correct), score.support))
-        return out
+        averages = {"micro": self.micro, "macro": self.macro, "weighted": self.weighted}
+        return entity_rows(self.per_type, averages)
 
 
 def span_scores(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) -> SpanScores:
