@@ -8,6 +8,7 @@ All with the bundled offline MiniLM and tiny data.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,13 +17,13 @@ import torch
 from conftest import SHARED_DATA, SHARED_DATA_REASON, has_shared_data
 
 from nerkit.datasets import get_dataset_spec, load_dataset
-from nerkit.errors import InputError, NerkitError
+from nerkit.errors import ConfigError, InputError, NerkitError
 from nerkit.interfaces import RunContext, Tagger
 from nerkit.io import read, write
 from nerkit.metrics import entity_spans, span_scores
 from nerkit.testing import TaggerContract, TrainedTagger, toy_corpus
 from nerkit.types import Sentence, Span
-from nerkit_lear.tagger import LearTagger
+from nerkit_lear.tagger import LearTagger, balanced_weight
 
 SMALL = {"batch_size": 8, "max_length": 32}
 
@@ -152,6 +153,48 @@ def test_training_lowers_the_loss_and_the_task_layers_get_their_learning_rate() 
     assert lr_of["start_weight"] == lr_of["fuse.weight"] == pytest.approx(4e-3)
     assert lr_of["encoder.encoder.layer.5.output.dense.weight"] == pytest.approx(2e-4)
     assert not any(n.startswith("encoder.pooler.") for n in lr_of)  # unused, not trained
+
+
+def test_the_positive_weight_balances_starts_against_the_other_positions() -> None:
+    # 2 labels x 10 words = 20 positions, 2 of them starts: sqrt(18 / 2) = 3
+    train = [
+        Sentence(words("a b c d e"), ("B-PER", "I-PER", "O", "O", "O")),
+        Sentence(words("f g h i j"), ("O", "O", "B-LOC", "O", "O")),
+    ]
+    gold = [entity_spans(s, "IOB2") for s in train]
+    assert balanced_weight(train, gold, 2) == pytest.approx(3.0)
+    # dense data (every word an entity) is never down-weighted
+    dense = [Sentence(words("a b c"), ("B-PER", "B-PER", "B-PER"))]
+    assert balanced_weight(dense, [entity_spans(dense[0], "IOB2")], 1) == 1.0
+    tagger = LearTagger({**SMALL, "epochs": 1})
+    tagger.fit(toy("train"), context=RunContext(threads=1))
+    assert tagger.stats["positive_weight"] == pytest.approx(3.105, abs=1e-3)
+    assert tagger.model is not None and tagger.model.positive_weight == tagger.positive_weight
+    chosen = LearTagger({**SMALL, "epochs": 1, "positive_weight": 7.0})
+    chosen.fit(toy("train"), context=RunContext(threads=1))
+    assert chosen.stats["positive_weight"] == 7.0
+    with pytest.raises(ConfigError, match="positive_weight"):
+        LearTagger({"positive_weight": 0.0})
+
+
+def test_the_loss_weighs_start_and_end_targets_by_the_positive_weight() -> None:
+    tagger = LearTagger({**SMALL, "epochs": 1, "positive_weight": 1.0})
+    tagger.fit(toy("train"), context=RunContext(threads=1))
+    model = tagger.model
+    assert model is not None
+    model.eval()
+    start = torch.tensor([[[0.0, 2.0]]])  # one word, two labels: logits
+    end = torch.tensor([[[-1.0, 0.0]]])
+    batch = {
+        "word_mask": torch.tensor([[1]]),
+        "start_labels": torch.tensor([[[1.0, 0.0]]]),
+        "end_labels": torch.tensor([[[0.0, 1.0]]]),
+    }
+    plain = model._loss(batch, torch.empty(0), start, end)
+    model.positive_weight = 4.0
+    weighted = model._loss(batch, torch.empty(0), start, end)
+    # the two positive terms are -log(sigmoid(0)) = log 2 each; weighted 4 times
+    assert float(weighted - plain) == pytest.approx(3 * 2 * math.log(2) / 2, rel=1e-5)
 
 
 def test_fit_refuses_data_without_entities() -> None:

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,6 +44,7 @@ from nerkit.options import option
 from nerkit.types import Prediction, Sentence
 from nerkit_hf import training
 from nerkit_hf.encoding import IGNORE, SubwordEncoder, Window, coverage, unknown_pieces
+from nerkit_hf.options import EncoderTrainingOptions
 
 FORMAT = "nerkit-bert"
 FORMAT_VERSION = 1
@@ -52,41 +53,14 @@ UNK_WARNING = 0.05  # warn when more words than this hold the unknown token
 
 
 @dataclass(frozen=True, slots=True)
-class BertOptions:
-    model: str = option(
-        "", "HF model name or local folder; empty: the bundled all-MiniLM-L6-v2 (offline)"
-    )
-    max_length: int = option(128, "subwords per window, special tokens included")
-    stride: int = option(
-        32, "overlap in subwords between windows of a long sentence (at most half a window)"
-    )
+class BertOptions(EncoderTrainingOptions):
     label_all_subwords: bool = option(
         False, "label every subword (B- becomes I- on continuations), not only the first"
     )
-    extend_vocab: bool = option(
-        False, "add the training words the vocabulary maps to [UNK] as new tokens"
-    )
-    learning_rate: float = option(1e-4, "peak learning rate of the encoder")
-    task_layer_lr: float = option(10.0, "the head's learning rate is this times learning_rate")
-    epochs: int = option(5, "passes over the training data")
-    batch_size: int = option(32, "windows per batch (training and prediction)")
-    grad_accumulation: int = option(1, "batches per optimizer step")
-    warmup_ratio: float = option(0.1, "share of the optimizer steps spent warming up")
-    scheduler: Literal["linear", "exponential", "constant"] = option(
-        "linear", "learning-rate decay after warmup"
-    )
-    gamma: float = option(0.9, "exponential scheduler: factor per epoch")
-    weight_decay: float = option(0.01, "AdamW weight decay (never on biases and LayerNorm)")
-    max_grad_norm: float = option(1.0, "clip gradients to this norm (0: no clipping)")
-    patience: int = option(3, "stop after this many dev evaluations without a better F1 (0: never)")
-    evals_per_epoch: int = option(1, "dev evaluations per epoch")
     freeze_embeddings: bool = option(False, "do not train the embedding layer")
     freeze_layers: int = option(0, "do not train the first N encoder layers")
     classifier_dropout: float | None = option(None, "dropout before the head (None: the model's)")
     num_workers: int = option(0, "DataLoader worker processes")
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
-        "auto", "autocast precision (auto: bf16 where the device has it, else fp32)"
-    )
 
 
 class BertTagger(Tagger):
@@ -99,22 +73,7 @@ class BertTagger(Tagger):
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)
         o = self.options
-        checks = {
-            "max_length": o.max_length >= 4,
-            "stride": o.stride >= 0,
-            "epochs": o.epochs >= 1,
-            "batch_size": o.batch_size >= 1,
-            "grad_accumulation": o.grad_accumulation >= 1,
-            "evals_per_epoch": o.evals_per_epoch >= 1,
-            "warmup_ratio": 0.0 <= o.warmup_ratio < 1.0,
-            "learning_rate": o.learning_rate >= 0,
-            "patience": o.patience >= 0,
-            "freeze_layers": o.freeze_layers >= 0,
-            "num_workers": o.num_workers >= 0,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ConfigError(f"bert option {name!r} is out of range: {getattr(o, name)!r}")
+        o.check("bert", {"freeze_layers": o.freeze_layers >= 0, "num_workers": o.num_workers >= 0})
         if o.extend_vocab and o.freeze_embeddings:
             raise ConfigError("bert: extend_vocab needs trainable embeddings for the new tokens")
         self.model: Any = None
@@ -210,20 +169,7 @@ class BertTagger(Tagger):
 
         result = training.train(
             self.model,
-            settings=training.LoopSettings(
-                epochs=o.epochs,
-                learning_rate=o.learning_rate,
-                task_layer_lr=o.task_layer_lr,
-                weight_decay=o.weight_decay,
-                warmup_ratio=o.warmup_ratio,
-                scheduler=o.scheduler,
-                gamma=o.gamma,
-                grad_accumulation=o.grad_accumulation,
-                max_grad_norm=o.max_grad_norm,
-                evals_per_epoch=o.evals_per_epoch,
-                patience=o.patience,
-                precision=training.resolve_precision(o.precision, self.device),
-            ),
+            settings=o.loop_settings(self.device),
             epoch_batches=epoch_batches,
             batches_per_epoch=len(training.length_grouped_batches(lengths, o.batch_size, 0, 0)),
             loss_of=loss_of,

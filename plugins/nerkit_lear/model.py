@@ -38,6 +38,7 @@ class LearModel(nn.Module):
         *,
         dropout: float = 0.1,
         span_loss_weight: float = 0.0,
+        positive_weight: float = 1.0,
     ) -> None:
         super().__init__()
         self.encoder = encoder
@@ -47,6 +48,10 @@ class LearModel(nn.Module):
         #: weight of the span-matching loss; 0: no span matching
         self.span_loss_weight = span_loss_weight
         self.span_matching = span_loss_weight > 0
+        #: weight of the positive (start / end) targets in the pointer loss: about one
+        #: (word, label) position in a hundred is a start, and with equal weights the
+        #: probabilities settle far below any useful threshold
+        self.positive_weight = positive_weight
         # buffers: saved with the weights and moved with the model
         self.register_buffer("description_ids", description_ids.long())
         self.register_buffer("description_mask", description_mask.long())
@@ -122,9 +127,12 @@ class LearModel(nn.Module):
         end: torch.Tensor,
     ) -> torch.Tensor:
         mask = batch["word_mask"].bool()
+        weight = start.new_tensor(self.positive_weight, dtype=torch.float)
         loss = F.binary_cross_entropy_with_logits(
-            start[mask].float(), batch["start_labels"][mask].float()
-        ) + F.binary_cross_entropy_with_logits(end[mask].float(), batch["end_labels"][mask].float())
+            start[mask].float(), batch["start_labels"][mask].float(), pos_weight=weight
+        ) + F.binary_cross_entropy_with_logits(
+            end[mask].float(), batch["end_labels"][mask].float(), pos_weight=weight
+        )
         if not self.span_matching:
             return loss
         pairs = batch["pairs"]

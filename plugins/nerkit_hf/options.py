@@ -1,0 +1,92 @@
+"""The options every tagger that fine-tunes a ``transformers`` encoder shares (``bert``
+and ``lear``): the encoder, windows, vocabulary extension and the training loop.
+
+A plugin's options class derives from :class:`EncoderTrainingOptions` and adds its
+own fields; :meth:`EncoderTrainingOptions.check` checks the shared ranges together
+with the plugin's own, and :meth:`EncoderTrainingOptions.loop_settings` hands the loop
+fields to ``nerkit_hf.training.train``. One place for the defaults: a change (say of
+the learning rate) reaches every such tagger at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from nerkit.errors import ConfigError
+from nerkit.options import option
+from nerkit_hf import training
+
+
+@dataclass(frozen=True, slots=True)
+class EncoderTrainingOptions:
+    model: str = option(
+        "", "HF model name or local folder; empty: the bundled all-MiniLM-L6-v2 (offline)"
+    )
+    max_length: int = option(128, "subwords per window, special tokens included")
+    stride: int = option(
+        32, "overlap in subwords between windows of a long sentence (at most half a window)"
+    )
+    extend_vocab: bool = option(
+        False, "add the training words the vocabulary maps to [UNK] as new tokens (CJK)"
+    )
+    learning_rate: float = option(1e-4, "peak learning rate of the encoder")
+    task_layer_lr: float = option(
+        10.0, "the task layers' learning rate is this times learning_rate (source: 10-20)"
+    )
+    epochs: int = option(5, "passes over the training data")
+    batch_size: int = option(32, "windows per batch (training and prediction)")
+    grad_accumulation: int = option(1, "batches per optimizer step")
+    warmup_ratio: float = option(0.1, "share of the optimizer steps spent warming up")
+    scheduler: Literal["linear", "exponential", "constant"] = option(
+        "linear", "learning-rate decay after warmup"
+    )
+    gamma: float = option(0.9, "exponential scheduler: factor per epoch")
+    weight_decay: float = option(0.01, "AdamW weight decay (never on biases and LayerNorm)")
+    max_grad_norm: float = option(1.0, "clip gradients to this norm (0: no clipping)")
+    patience: int = option(3, "stop after this many dev evaluations without a better F1 (0: never)")
+    evals_per_epoch: int = option(1, "dev evaluations per epoch")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
+        "auto", "autocast precision (auto: bf16 where the device has it, else fp32)"
+    )
+
+    def check(self, plugin: str, extra: Mapping[str, bool] | None = None) -> None:
+        """Raise a ConfigError naming the first option out of range: the shared
+        checks, then the plugin's ``extra`` ones (option name -> in range)."""
+        checks = {
+            "max_length": self.max_length >= 4,
+            "stride": self.stride >= 0,
+            "epochs": self.epochs >= 1,
+            "batch_size": self.batch_size >= 1,
+            "grad_accumulation": self.grad_accumulation >= 1,
+            "evals_per_epoch": self.evals_per_epoch >= 1,
+            "warmup_ratio": 0.0 <= self.warmup_ratio < 1.0,
+            "learning_rate": self.learning_rate >= 0,
+            "patience": self.patience >= 0,
+            "max_grad_norm": self.max_grad_norm >= 0,
+            **(extra or {}),
+        }
+        for name, ok in checks.items():
+            if not ok:
+                value = getattr(self, name)
+                raise ConfigError(f"{plugin} option {name!r} is out of range: {value!r}")
+
+    def loop_settings(self, device: torch.device) -> training.LoopSettings:
+        """The training-loop settings, with ``precision`` resolved for ``device``."""
+        return training.LoopSettings(
+            epochs=self.epochs,
+            learning_rate=self.learning_rate,
+            task_layer_lr=self.task_layer_lr,
+            weight_decay=self.weight_decay,
+            warmup_ratio=self.warmup_ratio,
+            scheduler=self.scheduler,
+            gamma=self.gamma,
+            grad_accumulation=self.grad_accumulation,
+            max_grad_norm=self.max_grad_norm,
+            evals_per_epoch=self.evals_per_epoch,
+            patience=self.patience,
+            precision=training.resolve_precision(self.precision, device),
+        )
