@@ -11,11 +11,15 @@ Trainer leaves unpredicted counts as `O`) and training wall time. Target: nerkit
 Each side's result is stored in `benchmarks/.cache/bert_vs_hf/SIDE.json` and skipped
 when present, so an interrupted benchmark resumes where it stopped:
 
-    python benchmarks/bert_vs_hf_trainer.py [--side hf|nerkit|both|nerkit-bf16] [--epochs 3] [--seed 42]
+    python benchmarks/bert_vs_hf_trainer.py [--side hf|nerkit|both|nerkit-bf16|nerkit-shuffled]
+        [--epochs 3] [--seed 42] [--threads N]
 
 Other seeds (`--seed N`, each stored apart) tell how much of a difference is noise.
 `--side nerkit-bf16` trains nerkit's side again in bf16 autocast (on a CPU with bf16
 instructions or a GPU): bf16 vs fp32 training time at the F1 each reaches.
+`--side nerkit-shuffled` trains nerkit's side with plain shuffled batches
+(`group_by_length=false`), as the Trainer batches here: what length grouping costs or
+gains in F1 and time.
 """
 
 from __future__ import annotations
@@ -75,33 +79,46 @@ def run_nerkit(
     test: list,  # type: ignore[type-arg]
     epochs: int,
     seed: int,
-    precision: str = "fp32",
+    threads: int | None = None,
+    **extra: object,
 ) -> dict:  # type: ignore[type-arg]
     from nerkit_bert.tagger import BertTagger
 
-    options = {**SETTINGS, "epochs": epochs, **NERKIT_ONLY, "precision": precision}
+    options = {**SETTINGS, "epochs": epochs, **NERKIT_ONLY, **extra}
     tagger = BertTagger(options)
     start = time.perf_counter()
-    tagger.fit(train, None, scheme="IOB2", context=RunContext(seed=seed))
+    tagger.fit(train, None, scheme="IOB2", context=RunContext(seed=seed, threads=threads))
     seconds = time.perf_counter() - start
     predicted = [p.tags for p in tagger.predict(test)]
     f1 = scores([s.tags for s in test], predicted, "IOB2", "lenient").f1
-    return {"f1": f1, "train_seconds": seconds, "options": options}
+    import torch
+
+    return {
+        "f1": f1,
+        "train_seconds": seconds,
+        "options": options,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--side", choices=("hf", "nerkit", "both", "nerkit-bf16"), default="both")
+    parser.add_argument(
+        "--side", choices=("hf", "nerkit", "both", "nerkit-bf16", "nerkit-shuffled"), default="both"
+    )
     parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (nerkit sides)")
     args = parser.parse_args(argv)
     corpus = load_dataset("wnut17", data_dir=data_dir(), download=False, scheme=None)
     train, test = list(corpus["train"]), list(corpus["test"])
     CACHE.mkdir(parents=True, exist_ok=True)
+    threads = args.threads
     sides = {
         "hf": run_hf,
-        "nerkit": run_nerkit,
-        "nerkit-bf16": lambda *a: run_nerkit(*a, precision="bf16"),
+        "nerkit": lambda *a: run_nerkit(*a, threads=threads),
+        "nerkit-bf16": lambda *a: run_nerkit(*a, threads=threads, precision="bf16"),
+        "nerkit-shuffled": lambda *a: run_nerkit(*a, threads=threads, group_by_length=False),
     }
     results = {}
     for side, run in sides.items():
@@ -121,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         extra = (
             f", {r['unpredicted_words']} test words unpredicted" if "unpredicted_words" in r else ""
         )
-        print(f"{side:11s} test F1 {100 * r['f1']:.2f}  training {r['train_seconds']:.0f} s{extra}")
+        print(f"{side:15s} test F1 {100 * r['f1']:.2f}  training {r['train_seconds']:.0f} s{extra}")
     if "nerkit" in results and "nerkit-bf16" in results:
         fp32, bf16 = results["nerkit"], results["nerkit-bf16"]
         print(

@@ -209,6 +209,21 @@ def test_batches_group_similar_lengths_and_are_seeded() -> None:
     assert np.mean(spread) < 10
 
 
+def test_group_by_length_false_gives_plain_shuffled_batches() -> None:
+    lengths = [(i * 7919) % 97 + 1 for i in range(400)]
+    options = BertTagger({"batch_size": 8, "group_by_length": False}).options
+    first = options.training_batches(lengths, seed=1, epoch=1)
+    assert [len(b) for b in first] == [8] * 50
+    assert sorted(i for b in first for i in b) == list(range(400))
+    assert first == options.training_batches(lengths, seed=1, epoch=1)
+    assert first != options.training_batches(lengths, seed=1, epoch=2)
+    # batches mix lengths as the data does
+    spread = [max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in first]
+    assert np.mean(spread) > 50
+    grouped = BertTagger({"batch_size": 8}).options.training_batches(lengths, 1, 1)
+    assert grouped == training.length_grouped_batches(lengths, 8, seed=1, epoch=1)
+
+
 def test_long_training_sentences_are_windowed_with_accumulation_and_decay() -> None:
     tagger = BertTagger(
         {

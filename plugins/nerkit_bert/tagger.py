@@ -150,7 +150,7 @@ class BertTagger(Tagger):
         pad = self.tokenizer.pad_token_id or 0
 
         def epoch_batches(epoch: int) -> Any:
-            order = training.length_grouped_batches(lengths, o.batch_size, context.seed, epoch)
+            order = o.training_batches(lengths, context.seed, epoch)
             return training.batches(items, order, pad, o.num_workers)
 
         loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE)
@@ -171,7 +171,7 @@ class BertTagger(Tagger):
             self.model,
             settings=o.loop_settings(self.device),
             epoch_batches=epoch_batches,
-            batches_per_epoch=len(training.length_grouped_batches(lengths, o.batch_size, 0, 0)),
+            batches_per_epoch=len(o.training_batches(lengths, 0, 0)),
             loss_of=loss_of,
             evaluate=evaluate,
             head=self.is_head,

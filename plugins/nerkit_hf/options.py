@@ -10,7 +10,7 @@ the learning rate) reaches every such tagger at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +39,9 @@ class EncoderTrainingOptions:
     )
     epochs: int = option(5, "passes over the training data")
     batch_size: int = option(32, "windows per batch (training and prediction)")
+    group_by_length: bool = option(
+        True, "training batches of windows of similar length (less padding); false: shuffled"
+    )
     grad_accumulation: int = option(1, "batches per optimizer step")
     warmup_ratio: float = option(0.1, "share of the optimizer steps spent warming up")
     scheduler: Literal["linear", "exponential", "constant"] = option(
@@ -73,6 +76,12 @@ class EncoderTrainingOptions:
             if not ok:
                 value = getattr(self, name)
                 raise ConfigError(f"{plugin} option {name!r} is out of range: {value!r}")
+
+    def training_batches(self, lengths: Sequence[int], seed: int, epoch: int) -> list[list[int]]:
+        """One epoch's batches of window indices (``lengths``: the windows' lengths)."""
+        if self.group_by_length:
+            return training.length_grouped_batches(lengths, self.batch_size, seed, epoch)
+        return training.shuffled_batches(len(lengths), self.batch_size, seed, epoch)
 
     def loop_settings(self, device: torch.device) -> training.LoopSettings:
         """The training-loop settings, with ``precision`` resolved for ``device``."""

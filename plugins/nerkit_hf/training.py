@@ -173,6 +173,13 @@ def length_grouped_batches(
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
+def shuffled_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """Index batches of a plain shuffle of ``n`` items (the Hugging Face Trainer's
+    default), seeded by ``(seed, epoch)``."""
+    order = np.random.default_rng([seed, epoch]).permutation(n).tolist()
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
 @dataclass(frozen=True)
 class Collator:
     """Pads ``(input_ids, labels)`` items to the longest in the batch (picklable, so

@@ -216,7 +216,7 @@ class LearTagger(Tagger):
         collate = Collator(self.tokenizer.pad_token_id or 0, len(self.labels))
 
         def epoch_batches(epoch: int) -> Iterator[dict[str, Any]]:
-            order = training.length_grouped_batches(lengths, o.batch_size, context.seed, epoch)
+            order = o.training_batches(lengths, context.seed, epoch)
             return (collate([items[i] for i in batch]) for batch in order)
 
         def loss_of(module: torch.nn.Module, batch: dict[str, Any]) -> torch.Tensor:
@@ -232,7 +232,7 @@ class LearTagger(Tagger):
             self.model,
             settings=o.loop_settings(self.device),
             epoch_batches=epoch_batches,
-            batches_per_epoch=len(training.length_grouped_batches(lengths, o.batch_size, 0, 0)),
+            batches_per_epoch=len(o.training_batches(lengths, 0, 0)),
             loss_of=loss_of,
             evaluate=evaluate,
             head=LearModel.is_head,
