@@ -20,7 +20,6 @@ token (before any extension: the extension covers train, not dev).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,13 +42,18 @@ from nerkit.interfaces import (
 from nerkit.options import option
 from nerkit.types import Prediction, Sentence
 from nerkit_hf import training
-from nerkit_hf.encoding import IGNORE, SubwordEncoder, Window, coverage, unknown_pieces
-from nerkit_hf.options import EncoderTrainingOptions
+from nerkit_hf.encoding import (
+    IGNORE,
+    SubwordEncoder,
+    Window,
+    record_coverage,
+    unknown_pieces,
+)
+from nerkit_hf.options import EncoderTrainingOptions, train_encoder
 
 FORMAT = "nerkit-bert"
 FORMAT_VERSION = 1
 FILE = "nerkit-bert.json"
-UNK_WARNING = 0.05  # warn when more words than this hold the unknown token
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +126,7 @@ class BertTagger(Tagger):
         encoder = self._encoder()
         self.stats = {"unk_rate": {}, "empty_words": {}, "windowed_sentences": {}}
         splits = {"train": train, **({"dev": dev} if dev else {})}
-        self._check_coverage(splits)
+        record_coverage("bert", encoder, splits, self.stats)
         if o.extend_vocab:
             # keep the pretrained vocabulary's rates: they say what the extension fixed
             self.stats["unk_rate_pretrained"] = dict(self.stats["unk_rate"])
@@ -131,7 +135,7 @@ class BertTagger(Tagger):
             with quiet_transformers():
                 self.model.resize_token_embeddings(len(self.tokenizer))
             encoder.clear_cache()
-            self._check_coverage(splits, warn=False)
+            record_coverage("bert", encoder, splits, self.stats, warn=False)
         self._freeze()
         self.model.to(self.device)
 
@@ -149,8 +153,7 @@ class BertTagger(Tagger):
         lengths = [len(ids) for ids, _ in items]
         pad = self.tokenizer.pad_token_id or 0
 
-        def epoch_batches(epoch: int) -> Any:
-            order = o.training_batches(lengths, context.seed, epoch)
+        def make_batches(order: list[list[int]]) -> Any:
             return training.batches(items, order, pad, o.num_workers)
 
         loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE)
@@ -167,31 +170,18 @@ class BertTagger(Tagger):
             self.stats["windowed_sentences"]["dev"] = count_windowed(dev_windows)
             evaluate = lambda: self._evaluate(dev, index)  # noqa: E731
 
-        result = training.train(
+        result, self.stats["training"] = train_encoder(
             self.model,
-            settings=o.loop_settings(self.device),
-            epoch_batches=epoch_batches,
-            batches_per_epoch=len(o.training_batches(lengths, 0, 0)),
+            o,
+            lengths=lengths,
+            make_batches=make_batches,
             loss_of=loss_of,
             evaluate=evaluate,
             head=self.is_head,
             device=self.device,
             context=context,
         )
-        self.stats["training"] = {
-            "evaluations": result.evaluations,
-            "optimizer_steps": result.optimizer_steps,
-            "best_dev_f1": result.best_f1,
-            "best_step": result.best_step,
-            "stopped_early": result.stopped_early,
-            "world_size": result.world_size,
-            "precision": training.resolve_precision(o.precision, self.device),
-        }
         self.curve_points = result.points
-        if context.work_dir is not None:
-            from nerkit_hf.plots import write_plots
-
-            write_plots(result.points, Path(context.work_dir) / "plots")
 
     def _load_pretrained(self, source: str) -> None:
         from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
@@ -222,21 +212,6 @@ class BertTagger(Tagger):
     def _encoder(self) -> SubwordEncoder:
         self.encoder = SubwordEncoder(self.tokenizer, self.options.max_length, self.options.stride)
         return self.encoder
-
-    def _check_coverage(self, splits: dict[str, Sequence[Sentence]], *, warn: bool = True) -> None:
-        assert self.encoder is not None
-        for split, sentences in splits.items():
-            cover = coverage(self.encoder, (s.tokens for s in sentences))
-            self.stats["unk_rate"][split] = cover.unk_rate
-            self.stats["empty_words"][split] = cover.empty
-            if warn and cover.unk_rate > UNK_WARNING:
-                warnings.warn(
-                    f"bert tagger: {cover.unk_rate:.1%} of the {split} words contain the "
-                    f"tokenizer's unknown token {self.tokenizer.unk_token}; the model cannot "
-                    "read them (try -T extend_vocab=true or a model with a larger vocabulary)",
-                    UserWarning,
-                    stacklevel=3,
-                )
 
     def is_head(self, name: str) -> bool:
         """Whether parameter ``name`` belongs to the task head (not the pretrained encoder)."""

@@ -20,11 +20,13 @@ Only this module knows about subwords; taggers see words and windows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from nerkit.errors import ConfigError
+from nerkit.types import Sentence
 
 IGNORE = -100
 """Label of positions that take no part in the loss (torch's ``ignore_index``)."""
@@ -207,6 +209,35 @@ def coverage(encoder: SubwordEncoder, sentences: Iterable[Sequence[str]]) -> Cov
     pieces = encoder.pieces(words)
     unknown = sum(encoder.unk_id in p for p in pieces)
     return Coverage(len(words), unknown, sum(not p for p in pieces))
+
+
+#: share of words holding the unknown token above which a tagger warns
+UNK_WARNING = 0.05
+
+
+def record_coverage(
+    plugin: str,
+    encoder: SubwordEncoder,
+    splits: Mapping[str, Sequence[Sentence]],
+    stats: dict[str, Any],
+    *,
+    warn: bool = True,
+) -> None:
+    """Per split, the [UNK] rate and the words without subwords into ``stats``
+    (``unk_rate``, ``empty_words``); a warning naming the split where more than
+    ``UNK_WARNING`` of the words hold the unknown token."""
+    for split, sentences in splits.items():
+        cover = coverage(encoder, (s.tokens for s in sentences))
+        stats["unk_rate"][split] = cover.unk_rate
+        stats["empty_words"][split] = cover.empty
+        if warn and cover.unk_rate > UNK_WARNING:
+            warnings.warn(
+                f"{plugin} tagger: {cover.unk_rate:.1%} of the {split} words contain the "
+                f"tokenizer's unknown token {encoder.tokenizer.unk_token}; the model cannot "
+                "read them (try -T extend_vocab=true or a model with a larger vocabulary)",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 def unknown_pieces(tokenizer: Any, words: Iterable[str]) -> list[str]:

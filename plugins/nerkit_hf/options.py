@@ -10,13 +10,15 @@ the learning rate) reaches every such tagger at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import torch
 
 from nerkit.errors import ConfigError
+from nerkit.interfaces import RunContext
 from nerkit.options import option
 from nerkit_hf import training
 
@@ -99,3 +101,48 @@ class EncoderTrainingOptions:
             patience=self.patience,
             precision=training.resolve_precision(self.precision, device),
         )
+
+
+def train_encoder(
+    model: torch.nn.Module,
+    options: EncoderTrainingOptions,
+    *,
+    lengths: Sequence[int],
+    make_batches: Callable[[list[list[int]]], Iterable[Any]],
+    loss_of: Callable[[torch.nn.Module, Any], torch.Tensor],
+    evaluate: Callable[[], dict[str, float]] | None,
+    head: Callable[[str], bool],
+    device: torch.device,
+    context: RunContext,
+) -> tuple[training.LoopResult, dict[str, Any]]:
+    """The shared loop with ``options``' settings over the windows of ``lengths``
+    (``make_batches`` turns an epoch's index batches into model batches). Returns the
+    loop's result and the summary a tagger keeps in ``stats["training"]``; writes the
+    curve plots into the run folder when there is one."""
+    result = training.train(
+        model,
+        settings=options.loop_settings(device),
+        epoch_batches=lambda epoch: make_batches(
+            options.training_batches(lengths, context.seed, epoch)
+        ),
+        batches_per_epoch=len(options.training_batches(lengths, 0, 0)),
+        loss_of=loss_of,
+        evaluate=evaluate,
+        head=head,
+        device=device,
+        context=context,
+    )
+    summary = {
+        "evaluations": result.evaluations,
+        "optimizer_steps": result.optimizer_steps,
+        "best_dev_f1": result.best_f1,
+        "best_step": result.best_step,
+        "stopped_early": result.stopped_early,
+        "world_size": result.world_size,
+        "precision": training.resolve_precision(options.precision, device),
+    }
+    if context.work_dir is not None:
+        from nerkit_hf.plots import write_plots
+
+        write_plots(result.points, Path(context.work_dir) / "plots")
+    return result, summary

@@ -58,8 +58,8 @@ from nerkit.options import option
 from nerkit.types import Prediction, Sentence, Span
 from nerkit_bert.tagger import count_windowed, quiet_transformers, resolve_model
 from nerkit_hf import training
-from nerkit_hf.encoding import SubwordEncoder, Window, coverage, unknown_pieces
-from nerkit_hf.options import EncoderTrainingOptions
+from nerkit_hf.encoding import SubwordEncoder, Window, record_coverage, unknown_pieces
+from nerkit_hf.options import EncoderTrainingOptions, train_encoder
 from nerkit_lear import decoding
 from nerkit_lear.descriptions import (
     Descriptions,
@@ -72,7 +72,6 @@ FORMAT = "nerkit-lear"
 FORMAT_VERSION = 1
 FILE = "nerkit-lear.json"
 WEIGHTS = "lear.safetensors"
-UNK_WARNING = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +191,7 @@ class LearTagger(Tagger):
         self.positive_weight = o.positive_weight or balanced_weight(train, gold, len(types))
         self.stats["positive_weight"] = self.positive_weight
         splits = {"train": train, **({"dev": dev} if dev else {})}
-        self._check_coverage(splits)
+        record_coverage("lear", encoder, splits, self.stats)
         if o.extend_vocab:
             self.stats["unk_rate_pretrained"] = dict(self.stats["unk_rate"])
             words = [w for s in train for w in s.tokens]
@@ -202,7 +201,7 @@ class LearTagger(Tagger):
             with quiet_transformers():
                 encoder_model.resize_token_embeddings(len(self.tokenizer))
             encoder.clear_cache()
-            self._check_coverage(splits, warn=False)
+            record_coverage("lear", encoder, splits, self.stats, warn=False)
         self.model = self._build(encoder_model)
         self.model.to(self.device)
 
@@ -215,8 +214,7 @@ class LearTagger(Tagger):
         lengths = [len(item.input_ids) for item in items]
         collate = Collator(self.tokenizer.pad_token_id or 0, len(self.labels))
 
-        def epoch_batches(epoch: int) -> Iterator[dict[str, Any]]:
-            order = o.training_batches(lengths, context.seed, epoch)
+        def make_batches(order: list[list[int]]) -> Iterator[dict[str, Any]]:
             return (collate([items[i] for i in batch]) for batch in order)
 
         def loss_of(module: torch.nn.Module, batch: dict[str, Any]) -> torch.Tensor:
@@ -228,31 +226,18 @@ class LearTagger(Tagger):
             self.stats["windowed_sentences"]["dev"] = count_windowed(dev_windows)
             evaluate = lambda: self._evaluate(dev)  # noqa: E731
 
-        result = training.train(
+        result, self.stats["training"] = train_encoder(
             self.model,
-            settings=o.loop_settings(self.device),
-            epoch_batches=epoch_batches,
-            batches_per_epoch=len(o.training_batches(lengths, 0, 0)),
+            o,
+            lengths=lengths,
+            make_batches=make_batches,
             loss_of=loss_of,
             evaluate=evaluate,
             head=LearModel.is_head,
             device=self.device,
             context=context,
         )
-        self.stats["training"] = {
-            "evaluations": result.evaluations,
-            "optimizer_steps": result.optimizer_steps,
-            "best_dev_f1": result.best_f1,
-            "best_step": result.best_step,
-            "stopped_early": result.stopped_early,
-            "world_size": getattr(result, "world_size", 1),
-            "precision": training.resolve_precision(o.precision, self.device),
-        }
         self.curve_points = result.points
-        if context.work_dir is not None:
-            from nerkit_hf.plots import write_plots
-
-            write_plots(result.points, Path(context.work_dir) / "plots")
 
     def _descriptions(self, types: Sequence[str]) -> Descriptions:
         path = self.options.descriptions
@@ -317,21 +302,6 @@ class LearTagger(Tagger):
     def _encoder(self) -> SubwordEncoder:
         self.encoder = SubwordEncoder(self.tokenizer, self.options.max_length, self.options.stride)
         return self.encoder
-
-    def _check_coverage(self, splits: dict[str, Sequence[Sentence]], *, warn: bool = True) -> None:
-        assert self.encoder is not None
-        for split, sentences in splits.items():
-            cover = coverage(self.encoder, (s.tokens for s in sentences))
-            self.stats["unk_rate"][split] = cover.unk_rate
-            self.stats["empty_words"][split] = cover.empty
-            if warn and cover.unk_rate > UNK_WARNING:
-                warnings.warn(
-                    f"lear tagger: {cover.unk_rate:.1%} of the {split} words contain the "
-                    f"tokenizer's unknown token {self.tokenizer.unk_token}; the model cannot "
-                    "read them (try -T extend_vocab=true or a model with a larger vocabulary)",
-                    UserWarning,
-                    stacklevel=3,
-                )
 
     def _item(self, window: Window, spans: Sequence[Span]) -> Item:
         """Training targets of one window: each owned word's start / end labels on its
