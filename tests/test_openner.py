@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nerkit.errors import ConfigError
 from nerkit.interfaces import Corrector, RunContext
 from nerkit.testing import CorrectorContract, toy_corpus
-from nerkit.types import Prediction
+from nerkit.types import Prediction, Sentence
 from nerkit_openner.corrector import OpenNERCorrector
 
 SMALL = {"max_length": 32, "batch_size": 8, "epochs": 1}
@@ -78,6 +79,33 @@ def test_gate_threshold_is_picked_on_dev_and_stored(tmp_path) -> None:  # type: 
     assert corrector.stats["threshold"] == corrector.threshold
     corrector.save(tmp_path)
     assert OpenNERCorrector.load(tmp_path).threshold == corrector.threshold
+
+
+def test_extend_vocab_covers_the_train_words_and_survives_save_load(tmp_path: Path) -> None:
+    train = [
+        Sentence(("我", "爱", "北", "京"), ("O", "O", "B-LOC", "I-LOC")),
+        Sentence(("𠀀", "met", "Anna"), ("O", "O", "B-PER")),
+    ]
+    base = [Prediction(tags=("O",) * len(s)) for s in train]
+    corrector = OpenNERCorrector(dict(SMALL, extend_vocab=True, gate=False))
+    with pytest.warns(UserWarning, match=r"openner corrector: .* -C extend_vocab=true"):
+        corrector.fit(train, base, context=RunContext(seed=1, threads=1))
+    # 爱 and the rare CJK character are not in the uncased English vocabulary
+    assert corrector.stats["unk_rate_pretrained"]["train"] == pytest.approx(2 / 7)
+    assert corrector.stats["unk_rate"]["train"] == 0.0
+    assert corrector.stats["added_tokens"] == 2
+    embeddings = corrector.model.encoder.get_input_embeddings().weight
+    assert embeddings.shape[0] == len(corrector.tokenizer) == 30522 + 2
+    before = corrector.correct(train, base)
+    corrector.save(tmp_path)
+    loaded = OpenNERCorrector.load(tmp_path)
+    assert len(loaded.tokenizer) == len(corrector.tokenizer)
+    assert [p.tags for p in loaded.correct(train, base)] == [p.tags for p in before]
+
+
+def test_options_out_of_range_are_named() -> None:
+    with pytest.raises(ConfigError, match="openner option 'warmup_ratio'"):
+        OpenNERCorrector({"warmup_ratio": 1.5})
 
 
 DATA = Path(

@@ -126,7 +126,7 @@ class BertTagger(Tagger):
         encoder = self._encoder()
         self.stats = {"unk_rate": {}, "empty_words": {}, "windowed_sentences": {}}
         splits = {"train": train, **({"dev": dev} if dev else {})}
-        record_coverage("bert", encoder, splits, self.stats)
+        record_coverage("bert tagger", encoder, splits, self.stats)
         if o.extend_vocab:
             # keep the pretrained vocabulary's rates: they say what the extension fixed
             self.stats["unk_rate_pretrained"] = dict(self.stats["unk_rate"])
@@ -135,7 +135,7 @@ class BertTagger(Tagger):
             with quiet_transformers():
                 self.model.resize_token_embeddings(len(self.tokenizer))
             encoder.clear_cache()
-            record_coverage("bert", encoder, splits, self.stats, warn=False)
+            record_coverage("bert tagger", encoder, splits, self.stats, warn=False)
         self._freeze()
         self.model.to(self.device)
 

@@ -216,25 +216,27 @@ UNK_WARNING = 0.05
 
 
 def record_coverage(
-    plugin: str,
+    component: str,
     encoder: SubwordEncoder,
     splits: Mapping[str, Sequence[Sentence]],
     stats: dict[str, Any],
     *,
     warn: bool = True,
+    flag: str = "-T",
 ) -> None:
     """Per split, the [UNK] rate and the words without subwords into ``stats``
-    (``unk_rate``, ``empty_words``); a warning naming the split where more than
-    ``UNK_WARNING`` of the words hold the unknown token."""
+    (``unk_rate``, ``empty_words``); a warning naming ``component`` ("bert tagger")
+    and the split where more than ``UNK_WARNING`` of the words hold the unknown token
+    (``flag``: how the command line passes the component's options)."""
     for split, sentences in splits.items():
         cover = coverage(encoder, (s.tokens for s in sentences))
         stats["unk_rate"][split] = cover.unk_rate
         stats["empty_words"][split] = cover.empty
         if warn and cover.unk_rate > UNK_WARNING:
             warnings.warn(
-                f"{plugin} tagger: {cover.unk_rate:.1%} of the {split} words contain the "
+                f"{component}: {cover.unk_rate:.1%} of the {split} words contain the "
                 f"tokenizer's unknown token {encoder.tokenizer.unk_token}; the model cannot "
-                "read them (try -T extend_vocab=true or a model with a larger vocabulary)",
+                f"read them (try {flag} extend_vocab=true or a model with a larger vocabulary)",
                 UserWarning,
                 stacklevel=3,
             )

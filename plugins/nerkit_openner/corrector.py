@@ -28,14 +28,17 @@ from nerkit.errors import NerkitError
 from nerkit.interfaces import Corrector, RunContext, load_options, save_options
 from nerkit.options import option
 from nerkit.types import Prediction, Sentence
+from nerkit_hf.options import EncoderTrainingOptions
 
 INTERNAL = "IOB2"
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 
 
-@dataclass(frozen=True)
-class OpenNEROptions:
-    model: str = option("", "encoder name or folder (default: the offline all-MiniLM-L6-v2)")
+@dataclass(frozen=True, slots=True)
+class OpenNEROptions(EncoderTrainingOptions):
+    """``bert``'s encoder and training options, with the source experiments' defaults
+    where they differ, and the correction features."""
+
     features: Literal["onehot", "add", "concat"] = option(
         "onehot", "how the base tag enters the model"
     )
@@ -43,19 +46,14 @@ class OpenNEROptions:
         False, "also feed the tag the training data gives each token string most often"
     )
     gate: bool = option(True, "apply a correction only above a confidence threshold picked on dev")
-    max_length: int = option(128, "subwords per window (longer sentences are windowed, never cut)")
-    stride: int = option(32, "overlap of consecutive windows, in subwords")
-    learning_rate: float = option(5e-5, "learning rate of the encoder")
-    task_layer_lr: float = option(1.0, "learning-rate multiplier of the correction head")
-    epochs: int = option(3, "training epochs")
-    batch_size: int = option(32, "windows per batch")
-    warmup_ratio: float = option(0.4, "share of the steps spent warming up (the source used 40%)")
-    weight_decay: float = option(0.01, "weight decay (never on biases and LayerNorm)")
-    patience: int = option(5, "dev evaluations without improvement before stopping")
-    evals_per_epoch: int = option(1, "dev evaluations per epoch")
     dropout: float = option(0.1, "dropout before the classifier")
-    precision: Literal["fp32", "bf16", "fp16"] = option(
-        "fp32", "fp32, bf16 (CPU or GPU) or fp16 (GPU)"
+    learning_rate: float = option(5e-5, "peak learning rate of the encoder")
+    task_layer_lr: float = option(1.0, "learning-rate multiplier of the correction head")
+    epochs: int = option(3, "passes over the training data")
+    warmup_ratio: float = option(0.4, "share of the steps spent warming up (the source used 40%)")
+    patience: int = option(5, "dev evaluations without a better F1 before stopping (0: never)")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
+        "fp32", "autocast precision (auto: bf16 where the device has it; fp16 needs a GPU)"
     )
 
 
@@ -66,6 +64,7 @@ class OpenNERCorrector(Corrector):
 
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)
+        self.options.check("openner", {"dropout": 0.0 <= self.options.dropout < 1.0})
         self.labels: list[str] = []
         self.majority_table: dict[str, str] = {}
         self.threshold = 0.0
@@ -87,8 +86,12 @@ class OpenNERCorrector(Corrector):
 
         from nerkit_openner.model import CorrectionModel
 
-        self.tokenizer = AutoTokenizer.from_pretrained(encoder_path)
-        encoder = AutoModel.from_pretrained(encoder_path)
+        local = Path(encoder_path).is_dir()
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(encoder_path, local_files_only=local)
+            encoder = AutoModel.from_pretrained(encoder_path, local_files_only=local)
+        except (OSError, ValueError) as exc:
+            raise NerkitError(f"openner: cannot load model {encoder_path!r}: {exc}") from None
         o = self.options
         self.model = CorrectionModel(
             encoder, len(self.labels), o.features, o.token_majority, o.dropout
@@ -168,12 +171,8 @@ class OpenNERCorrector(Corrector):
     ) -> None:
         import torch
 
-        from nerkit_hf.training import (
-            LoopSettings,
-            length_grouped_batches,
-            resolve_device,
-            seed_all,
-        )
+        from nerkit_hf.encoding import record_coverage, unknown_pieces
+        from nerkit_hf.training import resolve_device, resolve_precision, seed_all
         from nerkit_hf.training import train as train_loop
 
         if not train:
@@ -191,24 +190,23 @@ class OpenNERCorrector(Corrector):
         self.labels = sorted(found, key=lambda t: (t != "O", t))
         self.majority_table = _majority_table(train, self.scheme)
         self._build(self._model_path())
+        o = self.options
+        self.stats = {"unk_rate": {}, "empty_words": {}}
+        splits = {"train": train, **({"dev": dev} if dev else {})}
+        record_coverage("openner corrector", self._encoder(), splits, self.stats, flag="-C")
+        if o.extend_vocab:
+            self.stats["unk_rate_pretrained"] = dict(self.stats["unk_rate"])
+            added = unknown_pieces(self.tokenizer, [w for s in train for w in s.tokens])
+            self.stats["added_tokens"] = self.tokenizer.add_tokens(added)
+            self.model.encoder.resize_token_embeddings(len(self.tokenizer))
+            record_coverage("openner corrector", self._encoder(), splits, self.stats, warn=False)
         device = resolve_device(context.device)
         self.model.to(device)
         _, items = self._items(train, train_predictions, with_gold=True)
-        o = self.options
-        settings = LoopSettings(
-            epochs=o.epochs,
-            learning_rate=o.learning_rate,
-            task_layer_lr=o.task_layer_lr,
-            weight_decay=o.weight_decay,
-            warmup_ratio=o.warmup_ratio,
-            evals_per_epoch=o.evals_per_epoch,
-            patience=o.patience,
-            precision=o.precision,
-        )
         lengths = [len(i["input_ids"]) for i in items]
 
         def epoch_batches(epoch: int) -> list[dict[str, Any]]:
-            groups = length_grouped_batches(lengths, o.batch_size, context.seed, epoch)
+            groups = o.training_batches(lengths, context.seed, epoch)
             return [self._collate([items[j] for j in g]) for g in groups]
 
         def loss_of(model: Any, batch: dict[str, Any]) -> Any:
@@ -231,9 +229,9 @@ class OpenNERCorrector(Corrector):
 
         result = train_loop(
             self.model,
-            settings=settings,
+            settings=o.loop_settings(device),
             epoch_batches=epoch_batches,
-            batches_per_epoch=-(-len(items) // o.batch_size),
+            batches_per_epoch=len(o.training_batches(lengths, 0, 0)),
             loss_of=loss_of,
             evaluate=evaluate if has_dev else None,
             head=self.model.is_head,
@@ -244,11 +242,12 @@ class OpenNERCorrector(Corrector):
         if o.gate and has_dev:
             assert dev is not None and dev_predictions is not None
             self.threshold = self._pick_threshold(dev, dev_predictions)
-        self.stats = {
+        self.stats |= {
             "threshold": self.threshold,
             "evaluations": result.evaluations,
             "best_dev_f1": result.best_f1,
             "stopped_early": result.stopped_early,
+            "precision": resolve_precision(o.precision, device),
         }
 
     def _pick_threshold(self, dev: Sequence[Sentence], base: Sequence[Prediction]) -> float:
