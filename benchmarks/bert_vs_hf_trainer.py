@@ -14,7 +14,8 @@ when present, so an interrupted benchmark resumes where it stopped:
     python benchmarks/bert_vs_hf_trainer.py [--side hf|nerkit|both|nerkit-bf16|nerkit-shuffled]
         [--epochs 3] [--seed 42] [--threads N]
 
-Other seeds (`--seed N`, each stored apart) tell how much of a difference is noise.
+Other seeds (`--seed N`, each stored apart) tell how much of a difference is noise;
+`--threads N` pins torch's threads on every side (the result records them).
 `--side nerkit-bf16` trains nerkit's side again in bf16 autocast (on a CPU with bf16
 instructions or a GPU): bf16 vs fp32 training time at the F1 each reaches.
 `--side nerkit-shuffled` trains nerkit's side with plain shuffled batches
@@ -67,10 +68,13 @@ def run_hf(train: list, test: list, epochs: int, seed: int) -> dict:  # type: ig
         seed=seed,
     )
     f1 = scores([s.tags for s in test], result.test_tags, "IOB2", "lenient").f1
+    import torch
+
     return {
         "f1": f1,
         "train_seconds": result.train_seconds,
         "unpredicted_words": result.unpredicted_words,
+        "threads": torch.get_num_threads(),
     }
 
 
@@ -108,8 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (nerkit sides)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (every side)")
     args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     corpus = load_dataset("wnut17", data_dir=data_dir(), download=False, scheme=None)
     train, test = list(corpus["train"]), list(corpus["test"])
     CACHE.mkdir(parents=True, exist_ok=True)
