@@ -28,7 +28,7 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml constraints.txt $(EXAMPLE)
 demo: $(VENV)/.installed-base
 	$(BIN)/nerkit run --tagger flair --corrector openner --dataset hironsan \
 		--folds 2 -T max_epochs=5 -T mini_batch_size=4 -T hidden_size=64 \
-		-C epochs=1 -C max_length=64 --out demo-out/runs
+		-C epochs=1 -C max_length=64 -C extend_vocab=true --out demo-out/runs
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

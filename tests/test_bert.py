@@ -8,6 +8,7 @@ All with the bundled offline MiniLM and tiny data: a fit takes a few seconds on 
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -255,9 +256,18 @@ def test_extend_vocab_brings_the_train_unk_rate_to_zero() -> None:
         Sentence(("🦄", "ᚠᚢ", "in", "Paris"), ("O", "O", "O", "B-LOC")),
         Sentence(("𠀀", "met", "Anna"), ("O", "O", "B-PER")),
     ]
+    dev = [Sentence(("在", "in", "Paris"), ("O", "O", "B-LOC"))]  # 在: unknown, not in train
+    with pytest.warns(UserWarning, match=r"train words .* unknown .* -T extend_vocab=true"):
+        BertTagger({**SMALL, "epochs": 1}).fit(train, context=RunContext())
     tagger = BertTagger({**SMALL, "epochs": 1, "extend_vocab": True})
-    with pytest.warns(UserWarning, match=r"train words contain the tokenizer's unknown token"):
-        tagger.fit(train, context=RunContext())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tagger.fit(train, dev, context=RunContext())
+    unknown = [str(w.message) for w in caught if "unknown token" in str(w.message)]
+    # after the extension train is covered; dev's unseen character is still unknown
+    assert len(unknown) == 1 and unknown[0].startswith("bert tagger: 33.3% of the dev words")
+    assert "unseen in training stay unknown" in unknown[0]
+    assert tagger.stats["unk_rate_pretrained"]["dev"] == tagger.stats["unk_rate"]["dev"] == 1 / 3
     # 爱 (simplified), the emoji, the runes and the rare CJK character are not in the vocabulary
     assert tagger.stats["unk_rate_pretrained"]["train"] == pytest.approx(5 / 12)
     assert tagger.stats["unk_rate"]["train"] == 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -87,8 +88,11 @@ def test_extend_vocab_covers_the_train_words_and_survives_save_load(tmp_path: Pa
         Sentence(("𠀀", "met", "Anna"), ("O", "O", "B-PER")),
     ]
     base = [Prediction(tags=("O",) * len(s)) for s in train]
-    corrector = OpenNERCorrector(dict(SMALL, extend_vocab=True, gate=False))
     with pytest.warns(UserWarning, match=r"openner corrector: .* -C extend_vocab=true"):
+        OpenNERCorrector(dict(SMALL, gate=False)).fit(train, base, context=RunContext(threads=1))
+    corrector = OpenNERCorrector(dict(SMALL, extend_vocab=True, gate=False))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*unknown token")  # train is covered now
         corrector.fit(train, base, context=RunContext(seed=1, threads=1))
     # 爱 and the rare CJK character are not in the uncased English vocabulary
     assert corrector.stats["unk_rate_pretrained"]["train"] == pytest.approx(2 / 7)

@@ -15,7 +15,8 @@ calls); the number of ``added_tokens``; and the training loop's evaluations, bes
 F1 and early stopping (``training``).
 
 A warning is issued when more than 5% of the train or dev words hold the unknown
-token (before any extension: the extension covers train, not dev).
+token; with ``extend_vocab``, after the extension (which covers train, not the dev
+words unseen in training).
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class BertTagger(Tagger):
         encoder = self._encoder()
         self.stats = {"unk_rate": {}, "empty_words": {}, "windowed_sentences": {}}
         splits = {"train": train, **({"dev": dev} if dev else {})}
-        record_coverage("bert tagger", encoder, splits, self.stats)
+        record_coverage("bert tagger", encoder, splits, self.stats, warn=not o.extend_vocab)
         if o.extend_vocab:
             # keep the pretrained vocabulary's rates: they say what the extension fixed
             self.stats["unk_rate_pretrained"] = dict(self.stats["unk_rate"])
@@ -135,7 +136,7 @@ class BertTagger(Tagger):
             with quiet_transformers():
                 self.model.resize_token_embeddings(len(self.tokenizer))
             encoder.clear_cache()
-            record_coverage("bert tagger", encoder, splits, self.stats, warn=False)
+            record_coverage("bert tagger", encoder, splits, self.stats, extended=True)
         self._freeze()
         self.model.to(self.device)
 

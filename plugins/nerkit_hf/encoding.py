@@ -223,11 +223,17 @@ def record_coverage(
     *,
     warn: bool = True,
     flag: str = "-T",
+    extended: bool = False,
 ) -> None:
     """Per split, the [UNK] rate and the words without subwords into ``stats``
     (``unk_rate``, ``empty_words``); a warning naming ``component`` ("bert tagger")
     and the split where more than ``UNK_WARNING`` of the words hold the unknown token
-    (``flag``: how the command line passes the component's options)."""
+    (``flag``: how the command line passes the component's options; ``extended``:
+    the vocabulary was already extended with the training words)."""
+    if extended:
+        hint = "words unseen in training stay unknown; a model with a larger vocabulary reads them"
+    else:
+        hint = f"try {flag} extend_vocab=true or a model with a larger vocabulary"
     for split, sentences in splits.items():
         cover = coverage(encoder, (s.tokens for s in sentences))
         stats["unk_rate"][split] = cover.unk_rate
@@ -236,7 +242,7 @@ def record_coverage(
             warnings.warn(
                 f"{component}: {cover.unk_rate:.1%} of the {split} words contain the "
                 f"tokenizer's unknown token {encoder.tokenizer.unk_token}; the model cannot "
-                f"read them (try {flag} extend_vocab=true or a model with a larger vocabulary)",
+                f"read them ({hint})",
                 UserWarning,
                 stacklevel=3,
             )

@@ -191,7 +191,7 @@ class LearTagger(Tagger):
         self.positive_weight = o.positive_weight or balanced_weight(train, gold, len(types))
         self.stats["positive_weight"] = self.positive_weight
         splits = {"train": train, **({"dev": dev} if dev else {})}
-        record_coverage("lear tagger", encoder, splits, self.stats)
+        record_coverage("lear tagger", encoder, splits, self.stats, warn=not o.extend_vocab)
         if o.extend_vocab:
             self.stats["unk_rate_pretrained"] = dict(self.stats["unk_rate"])
             words = [w for s in train for w in s.tokens]
@@ -201,7 +201,7 @@ class LearTagger(Tagger):
             with quiet_transformers():
                 encoder_model.resize_token_embeddings(len(self.tokenizer))
             encoder.clear_cache()
-            record_coverage("lear tagger", encoder, splits, self.stats, warn=False)
+            record_coverage("lear tagger", encoder, splits, self.stats, extended=True)
         self.model = self._build(encoder_model)
         self.model.to(self.device)
 

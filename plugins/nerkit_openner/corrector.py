@@ -193,13 +193,20 @@ class OpenNERCorrector(Corrector):
         o = self.options
         self.stats = {"unk_rate": {}, "empty_words": {}}
         splits = {"train": train, **({"dev": dev} if dev else {})}
-        record_coverage("openner corrector", self._encoder(), splits, self.stats, flag="-C")
+        record_coverage(
+            "openner corrector",
+            self._encoder(),
+            splits,
+            self.stats,
+            warn=not o.extend_vocab,
+            flag="-C",
+        )
         if o.extend_vocab:
             self.stats["unk_rate_pretrained"] = dict(self.stats["unk_rate"])
             added = unknown_pieces(self.tokenizer, [w for s in train for w in s.tokens])
             self.stats["added_tokens"] = self.tokenizer.add_tokens(added)
             self.model.encoder.resize_token_embeddings(len(self.tokenizer))
-            record_coverage("openner corrector", self._encoder(), splits, self.stats, warn=False)
+            record_coverage("openner corrector", self._encoder(), splits, self.stats, extended=True)
         device = resolve_device(context.device)
         self.model.to(device)
         _, items = self._items(train, train_predictions, with_gold=True)
