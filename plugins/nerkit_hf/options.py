@@ -42,7 +42,9 @@ class EncoderTrainingOptions:
     epochs: int = option(5, "passes over the training data")
     batch_size: int = option(32, "windows per batch (training and prediction)")
     group_by_length: bool = option(
-        True, "training batches of windows of similar length (less padding); false: shuffled"
+        False,
+        "train on batches of windows of similar length: less padding, faster, but about "
+        "1 F1 lower on WNUT-17 (false: shuffled batches, as the HF Trainer's default)",
     )
     grad_accumulation: int = option(1, "batches per optimizer step")
     warmup_ratio: float = option(0.1, "share of the optimizer steps spent warming up")
