@@ -23,7 +23,7 @@ from nerkit.io import read, write
 from nerkit.metrics import entity_spans, span_scores
 from nerkit.testing import TaggerContract, TrainedTagger, toy_corpus
 from nerkit.types import Sentence, Span
-from nerkit_lear.tagger import LearTagger, balanced_weight
+from nerkit_lear.tagger import THRESHOLD_GRID, LearTagger, balanced_weight
 
 SMALL = {"batch_size": 8, "max_length": 32}
 
@@ -195,6 +195,27 @@ def test_the_loss_weighs_start_and_end_targets_by_the_positive_weight() -> None:
     weighted = model._loss(batch, torch.empty(0), start, end)
     # the two positive terms are -log(sigmoid(0)) = log 2 each; weighted 4 times
     assert float(weighted - plain) == pytest.approx(3 * 2 * math.log(2) / 2, rel=1e-5)
+
+
+def test_thresholds_left_open_are_picked_on_dev_and_saved(tmp_path: Path) -> None:
+    tagger = LearTagger({**SMALL, "epochs": 2, "learning_rate": 3e-4, "patience": 0})
+    tagger.fit(toy("train"), toy("dev"), context=RunContext(seed=2, threads=1))
+    picked = tagger.stats["thresholds"]
+    assert set(picked["dev_f1"]) == {f"{v:g}" for v in THRESHOLD_GRID}
+    best = max(picked["dev_f1"].values())
+    assert picked["dev_f1"][f"{picked['start']:g}"] == best
+    assert picked["start"] == picked["end"]
+    assert (tagger.thresholds.start, tagger.thresholds.end) == (picked["start"], picked["end"])
+    tagger.save(tmp_path)
+    assert LearTagger.load(tmp_path).thresholds == tagger.thresholds
+    # thresholds given as options are kept; without dev the open ones are 0.5
+    fixed = LearTagger({**SMALL, "epochs": 1, "start_threshold": 0.3, "end_threshold": 0.6})
+    fixed.fit(toy("train"), toy("dev"), context=RunContext(threads=1))
+    assert "thresholds" not in fixed.stats
+    assert (fixed.thresholds.start, fixed.thresholds.end) == (0.3, 0.6)
+    plain = LearTagger({**SMALL, "epochs": 1})
+    plain.fit(toy("train"), context=RunContext(threads=1))
+    assert (plain.thresholds.start, plain.thresholds.end) == (0.5, 0.5)
 
 
 def test_fit_refuses_data_without_entities() -> None:

@@ -12,7 +12,9 @@ real corpora about one position in 100-300 is a start, and with equal weights th
 probabilities settle far below the thresholds: the model predicts nothing (WNUT-17 at
 10%: test F1 0). The targets are therefore weighted, by default with the square root
 of the ratio of other positions to targets in the training data (``positive_weight``;
-14 on WNUT-17, 18 on Weibo, 3 on the dense toy corpus).
+14 on WNUT-17, 18 on Weibo, 3 on the dense toy corpus). Weighted, the probabilities
+are no longer calibrated, so the start / end thresholds left open (the default) are
+picked on dev after training (``THRESHOLD_GRID``; 0.5 without dev).
 
 Entities to learn are a sentence's ``spans`` when it has them (nested gold from JSON
 lines spans or a two-tag-column CoNLL file), else the ones its tags encode. Output
@@ -68,6 +70,8 @@ from nerkit_lear.descriptions import (
 )
 from nerkit_lear.model import LearModel
 
+#: the start / end thresholds tried on dev when the options leave them open
+THRESHOLD_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 FORMAT = "nerkit-lear"
 FORMAT_VERSION = 1
 FILE = "nerkit-lear.json"
@@ -80,8 +84,14 @@ class LearOptions(EncoderTrainingOptions):
         None, "file of LABEL<TAB>description lines (None: descriptions from the label names)"
     )
     nested: bool = option(False, "keep overlapping and nested spans (else flat, no overlaps)")
-    start_threshold: float = option(0.5, "start probability a word needs to start an entity")
-    end_threshold: float = option(0.5, "end probability a word needs to end an entity")
+    start_threshold: float | None = option(
+        None,
+        "start probability a word needs to start an entity (None: the value of "
+        "THRESHOLD_GRID that maximises dev F1 after training, 0.5 without dev)",
+    )
+    end_threshold: float | None = option(
+        None, "end probability a word needs to end an entity (None: as start_threshold)"
+    )
     positive_weight: float | None = option(
         None,
         "weight of the start / end targets against the (far more) other positions in the "
@@ -114,8 +124,8 @@ class LearTagger(Tagger):
             "lear",
             {
                 "max_span_length": o.max_span_length >= 1,
-                "start_threshold": 0.0 < o.start_threshold <= 1.0,
-                "end_threshold": 0.0 < o.end_threshold <= 1.0,
+                "start_threshold": o.start_threshold is None or 0.0 < o.start_threshold <= 1.0,
+                "end_threshold": o.end_threshold is None or 0.0 < o.end_threshold <= 1.0,
                 "match_threshold": 0.0 < o.match_threshold <= 1.0,
                 "span_loss_weight": o.span_loss_weight >= 0.0,
                 "positive_weight": o.positive_weight is None or o.positive_weight > 0.0,
@@ -137,10 +147,40 @@ class LearTagger(Tagger):
 
     @property
     def thresholds(self) -> decoding.Thresholds:
+        """The options' thresholds; where an option is None, the one picked on dev
+        (``stats["thresholds"]``), else 0.5."""
         o = self.options
-        return decoding.Thresholds(
-            o.start_threshold, o.end_threshold, o.match_threshold, o.max_span_length
-        )
+        picked = self.stats.get("thresholds", {})
+        start = o.start_threshold or picked.get("start", 0.5)
+        end = o.end_threshold or picked.get("end", 0.5)
+        return decoding.Thresholds(start, end, o.match_threshold, o.max_span_length)
+
+    def _pick_thresholds(self, dev: Sequence[Sentence]) -> None:
+        """The start / end threshold (one value for both, from THRESHOLD_GRID) that
+        maximises dev F1 with the trained model; ties go to the value nearest 0.5.
+        With the positive weight the probabilities are not calibrated, so 0.5 need
+        not be the best cut."""
+        o = self.options
+        scored, _ = self._word_scores(dev)
+        gold = [entity_spans(s, self.scheme) for s in dev]
+        f1: dict[float, float] = {}
+        for value in THRESHOLD_GRID:
+            limits = decoding.Thresholds(
+                o.start_threshold or value,
+                o.end_threshold or value,
+                o.match_threshold,
+                o.max_span_length,
+            )
+            predicted = [
+                [found.span for found in self._decode(scores, limits)] for scores in scored
+            ]
+            f1[value] = span_scores(gold, predicted).f1
+        best = max(THRESHOLD_GRID, key=lambda v: (f1[v], -abs(v - 0.5)))
+        self.stats["thresholds"] = {
+            "start": o.start_threshold or best,
+            "end": o.end_threshold or best,
+            "dev_f1": {f"{v:g}": f1[v] for v in THRESHOLD_GRID},
+        }
 
     # ---------------------------------------------------------------- fit
 
@@ -238,6 +278,8 @@ class LearTagger(Tagger):
             context=context,
         )
         self.curve_points = result.points
+        if dev and (o.start_threshold is None or o.end_threshold is None):
+            self._pick_thresholds(dev)
 
     def _descriptions(self, types: Sequence[str]) -> Descriptions:
         path = self.options.descriptions
@@ -394,11 +436,14 @@ class LearTagger(Tagger):
         return match
 
     def _spans(self, scores: WordScores) -> list[decoding.ScoredSpan]:
+        return self._decode(scores, self.thresholds)
+
+    def _decode(self, scores: WordScores, limits: decoding.Thresholds) -> list[decoding.ScoredSpan]:
         return decoding.decode(
             scores.start,
             scores.end,
             self.labels,
-            self.thresholds,
+            limits,
             nested=self.options.nested,
             match=self._matcher(scores.states),
         )
