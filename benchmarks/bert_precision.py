@@ -4,9 +4,10 @@ learning rate 5e-5, batch 32, warmup ratio 0.1, weight decay 0.01, head multipli
 no dev), one epoch over the first `--sentences` training sentences per timed run.
 
 fp32 and bf16 runs alternate (fp32, bf16, fp32, bf16, ...) so both see the same
-machine load, after an untimed warm-up run of each; reported: the median seconds of each, their ratio, and each run's test
-F1 (after one epoch, so lower than a full run's; the F1 of full 3-epoch runs in both
-precisions is in RESULTS.md from `bert_vs_hf_trainer.py --side nerkit-bf16`).
+machine load, after an untimed warm-up run of each; reported: the median seconds of
+each, their ratio, and each run's test F1 (after one epoch, so lower than a full
+run's; the F1 of full 3-epoch runs in both precisions is in RESULTS.md from
+`bert_vs_hf_trainer.py --side nerkit-bf16`).
 
 Each run's result is stored in `benchmarks/.cache/bert_precision/` and skipped when
 present, so an interrupted benchmark resumes where it stopped:
@@ -25,19 +26,8 @@ import time
 from pathlib import Path
 
 from nerkit.datasets import load_dataset
-from nerkit.interfaces import RunContext
-from nerkit.metrics import scores
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "bert_precision"
-SETTINGS = {
-    "max_length": 128,
-    "learning_rate": 5e-5,
-    "batch_size": 32,
-    "warmup_ratio": 0.1,
-    "weight_decay": 0.01,
-    "task_layer_lr": 1.0,
-    "epochs": 1,
-}
 PRECISIONS = ("fp32", "bf16")
 SEED = 42
 
@@ -48,19 +38,11 @@ def data_dir() -> Path:
 
 
 def run_one(train: list, test: list, precision: str, threads: int) -> dict:  # type: ignore[type-arg]
-    from nerkit_bert.tagger import BertTagger
+    from bert_vs_hf_trainer import run_nerkit  # the same recipe, one epoch
 
-    tagger = BertTagger({**SETTINGS, "precision": precision})
-    start = time.perf_counter()
-    tagger.fit(train, None, scheme="IOB2", context=RunContext(seed=SEED, threads=threads))
-    seconds = time.perf_counter() - start
-    predicted = [p.tags for p in tagger.predict(test)]
-    f1 = scores([s.tags for s in test], predicted, "IOB2", "lenient").f1
-    return {
+    result = run_nerkit(train, test, 1, SEED, threads=threads, precision=precision)
+    return result | {
         "precision": precision,
-        "train_seconds": seconds,
-        "f1": f1,
-        "threads": threads,
         "train_sentences": len(train),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
