@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from nerkit.errors import ConfigError
-from nerkit.interfaces import RunContext
 from nerkit.options import option
-from nerkit_hf import training
+
+if TYPE_CHECKING:  # torch loads on use: describing or checking options needs none of it
+    import torch
+
+    from nerkit.interfaces import RunContext
+    from nerkit_hf import training
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +85,16 @@ class EncoderTrainingOptions:
 
     def training_batches(self, lengths: Sequence[int], seed: int, epoch: int) -> list[list[int]]:
         """One epoch's batches of window indices (``lengths``: the windows' lengths)."""
+        from nerkit_hf import training
+
         if self.group_by_length:
             return training.length_grouped_batches(lengths, self.batch_size, seed, epoch)
         return training.shuffled_batches(len(lengths), self.batch_size, seed, epoch)
 
     def loop_settings(self, device: torch.device) -> training.LoopSettings:
         """The training-loop settings, with ``precision`` resolved for ``device``."""
+        from nerkit_hf import training
+
         return training.LoopSettings(
             epochs=self.epochs,
             learning_rate=self.learning_rate,
@@ -121,9 +127,12 @@ def train_encoder(
     (``make_batches`` turns an epoch's index batches into model batches). Returns the
     loop's result and the summary a tagger keeps in ``stats["training"]``; writes the
     curve plots into the run folder when there is one."""
+    from nerkit_hf import training
+
+    settings = options.loop_settings(device)
     result = training.train(
         model,
-        settings=options.loop_settings(device),
+        settings=settings,
         epoch_batches=lambda epoch: make_batches(
             options.training_batches(lengths, context.seed, epoch)
         ),
@@ -141,7 +150,7 @@ def train_encoder(
         "best_step": result.best_step,
         "stopped_early": result.stopped_early,
         "world_size": result.world_size,
-        "precision": training.resolve_precision(options.precision, device),
+        "precision": settings.precision,
     }
     if context.work_dir is not None:
         from nerkit_hf.plots import write_plots

@@ -140,45 +140,48 @@ class LearTagger(Tagger):
         self.descriptions: Descriptions | None = None
         self.device = torch.device("cpu")
         self.stats: dict[str, Any] = {}
-        #: the loss weight of start / end targets (the option, or balanced on train)
-        self.positive_weight = o.positive_weight or 1.0
         #: (epoch, step, split, metric, value) of the last fit, as sent to context.curve
         self.curve_points: list[tuple[int, int, str, str, float]] = []
+
+    @property
+    def positive_weight(self) -> float:
+        """The loss weight of start / end targets: the option, else the one balanced
+        on train by the last fit (``stats``), else 1."""
+        return self.options.positive_weight or self.stats.get("positive_weight", 1.0)
 
     @property
     def thresholds(self) -> decoding.Thresholds:
         """The options' thresholds; where an option is None, the one picked on dev
         (``stats["thresholds"]``), else 0.5."""
-        o = self.options
         picked = self.stats.get("thresholds", {})
-        start = o.start_threshold or picked.get("start", 0.5)
-        end = o.end_threshold or picked.get("end", 0.5)
-        return decoding.Thresholds(start, end, o.match_threshold, o.max_span_length)
+        return self._limits(picked.get("start", 0.5), picked.get("end", 0.5))
+
+    def _limits(self, start: float, end: float) -> decoding.Thresholds:
+        """The decoding limits, with ``start`` / ``end`` where the options leave them open."""
+        o = self.options
+        return decoding.Thresholds(
+            o.start_threshold or start, o.end_threshold or end, o.match_threshold, o.max_span_length
+        )
 
     def _pick_thresholds(self, dev: Sequence[Sentence]) -> None:
         """The start / end threshold (one value for both, from THRESHOLD_GRID) that
         maximises dev F1 with the trained model; ties go to the value nearest 0.5.
         With the positive weight the probabilities are not calibrated, so 0.5 need
         not be the best cut."""
-        o = self.options
         scored, _ = self._word_scores(dev)
         gold = [entity_spans(s, self.scheme) for s in dev]
         f1: dict[float, float] = {}
         for value in THRESHOLD_GRID:
-            limits = decoding.Thresholds(
-                o.start_threshold or value,
-                o.end_threshold or value,
-                o.match_threshold,
-                o.max_span_length,
-            )
+            limits = self._limits(value, value)
             predicted = [
                 [found.span for found in self._decode(scores, limits)] for scores in scored
             ]
             f1[value] = span_scores(gold, predicted).f1
         best = max(THRESHOLD_GRID, key=lambda v: (f1[v], -abs(v - 0.5)))
+        chosen = self._limits(best, best)
         self.stats["thresholds"] = {
-            "start": o.start_threshold or best,
-            "end": o.end_threshold or best,
+            "start": chosen.start,
+            "end": chosen.end,
             "dev_f1": {f"{v:g}": f1[v] for v in THRESHOLD_GRID},
         }
 
@@ -228,8 +231,9 @@ class LearTagger(Tagger):
             "empty_words": {},
             "windowed_sentences": {},
         }
-        self.positive_weight = o.positive_weight or balanced_weight(train, gold, len(types))
-        self.stats["positive_weight"] = self.positive_weight
+        self.stats["positive_weight"] = o.positive_weight or balanced_weight(
+            train, gold, len(types)
+        )
         splits = {"train": train, **({"dev": dev} if dev else {})}
         record_coverage("lear tagger", encoder, splits, self.stats, warn=not o.extend_vocab)
         if o.extend_vocab:
@@ -543,7 +547,6 @@ class LearTagger(Tagger):
             payload["descriptions"]["texts"], payload["descriptions"]["source"]
         )
         tagger.stats = payload.get("stats", {})
-        tagger.positive_weight = tagger.stats.get("positive_weight", tagger.positive_weight)
         tagger.tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
         config = AutoConfig.from_pretrained(directory, local_files_only=True)
         with quiet_transformers():
@@ -619,8 +622,8 @@ def balanced_weight(
 ) -> float:
     """The square root of the ratio of other (word, label) positions to entity starts
     in the training data (the same for ends), at least 1: about 3 on the dense toy
-    corpus, 14 on WNUT-17, 18 on Weibo. The full ratio (100-300 on real corpora) trades
-    far too much precision for recall."""
+    corpus, 14 on WNUT-17, 18 on Weibo. On 10% of WNUT-17 weight 10 did better than
+    30, and a fixed 20 overshot on the dense toy corpus (benchmarks/RESULTS.md)."""
     starts = sum(len(spans) for spans in gold)
     positions = sum(len(s.tokens) for s in train) * n_labels
     return max(1.0, math.sqrt((positions - starts) / max(starts, 1)))
