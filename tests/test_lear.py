@@ -23,7 +23,15 @@ from nerkit.io import read, write
 from nerkit.metrics import entity_spans, span_scores
 from nerkit.testing import TaggerContract, TrainedTagger, toy_corpus
 from nerkit.types import Sentence, Span
-from nerkit_lear.tagger import THRESHOLD_GRID, LearTagger, balanced_weight
+from nerkit_lear.model import LearModel
+from nerkit_lear.tagger import (
+    THRESHOLD_GRID,
+    LearTagger,
+    _bce,
+    balanced_weight,
+    prior_probability,
+    target_rate,
+)
 
 SMALL = {"batch_size": 8, "max_length": 32}
 
@@ -175,6 +183,30 @@ def test_the_positive_weight_balances_starts_against_the_other_positions() -> No
     assert chosen.stats["positive_weight"] == 7.0
     with pytest.raises(ConfigError, match="positive_weight"):
         LearTagger({"positive_weight": 0.0})
+
+
+def test_the_pointers_start_at_the_constant_that_minimises_the_weighted_loss() -> None:
+    # 1 target in 50 positions, weighted 5: the best constant is 5 / (5 + 49)
+    assert prior_probability(0.02, 5.0) == pytest.approx(5 / 54)
+    targets = torch.zeros(50)
+    targets[0] = 1.0
+    grid = [k / 1000 for k in range(1, 1000)]
+    losses = {p: _bce(torch.full((50,), p).numpy(), targets.numpy(), 5.0) for p in grid}
+    assert min(losses, key=losses.__getitem__) == pytest.approx(5 / 54, abs=1e-3)
+    # the model's biases start there (not at 0, probability 0.5 everywhere) ...
+    tiny = LearTagger({**SMALL, "epochs": 1})
+    tiny.fit(toy("train"), context=RunContext(threads=1))
+    assert tiny.model is not None
+    encoder, ids = tiny.model.encoder, tiny.model.description_ids
+    mask = tiny.model.description_mask
+    fresh = LearModel(encoder, ids, mask, prior=0.05)
+    for bias in (fresh.start_bias, fresh.end_bias):
+        assert torch.sigmoid(bias).tolist() == pytest.approx([0.05] * len(tiny.labels))
+    assert torch.sigmoid(LearModel(encoder, ids, mask).start_bias).tolist()[0] == 0.5
+    # ... and fit records the one it used: the toy corpus's rate and weight
+    gold = [entity_spans(s, "IOB2") for s in toy("train")]
+    rate = target_rate(toy("train"), gold, len(tiny.labels))
+    assert tiny.stats["prior"] == pytest.approx(prior_probability(rate, tiny.positive_weight))
 
 
 def test_the_loss_weighs_start_and_end_targets_by_the_positive_weight() -> None:

@@ -39,6 +39,7 @@ class LearModel(nn.Module):
         dropout: float = 0.1,
         span_loss_weight: float = 0.0,
         positive_weight: float = 1.0,
+        prior: float | None = None,
     ) -> None:
         super().__init__()
         self.encoder = encoder
@@ -67,6 +68,13 @@ class LearModel(nn.Module):
         std = float(getattr(encoder.config, "initializer_range", 0.02))
         for weight in (self.start_weight, self.end_weight):
             nn.init.normal_(weight, std=std)
+        if prior is not None:
+            # start at the loss-minimising constant: with biases at 0 (probability 0.5
+            # everywhere) the first steps only push every position down, which on
+            # sparse targets (characters of Weibo) stalls the pointers for many epochs
+            logit = math.log(prior / (1.0 - prior))
+            for bias in (self.start_bias, self.end_bias):
+                nn.init.constant_(bias, logit)
         if self.span_matching:
             self.match_start = nn.Linear(hidden, hidden)
             self.match_end = nn.Linear(hidden, hidden, bias=False)

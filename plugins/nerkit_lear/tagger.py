@@ -14,7 +14,12 @@ probabilities settle far below the thresholds: the model predicts nothing (WNUT-
 of the ratio of other positions to targets in the training data (``positive_weight``;
 14 on WNUT-17, 18 on Weibo, 3 on the dense toy corpus). Weighted, the probabilities
 are no longer calibrated, so the start / end thresholds left open (the default) are
-picked on dev after training (``THRESHOLD_GRID``; 0.5 without dev).
+picked on dev after training (``THRESHOLD_GRID``; 0.5 without dev). The start / end
+biases start at the constant probability that minimises this weighted loss
+(``prior_probability``) instead of 0.5: from 0.5 the first steps only push every
+position down, and on the sparse character-level targets of Weibo the pointers then
+stalled for many epochs (100 sentences, 40 epochs: train F1 0.56 from 0.5, 0.81 from
+the prior; benchmarks/RESULTS.md).
 
 Entities to learn are a sentence's ``spans`` when it has them (nested gold from JSON
 lines spans or a two-tag-column CoNLL file), else the ones its tags encode. Output
@@ -28,8 +33,8 @@ mean of its start and end probabilities), any other token one minus the highest 
 or end probability it got. No probability matrix: LEAR scores spans, not tags.
 
 ``stats`` (saved with the model): the descriptions used and where they came from, the
-[UNK] rates and windowed sentences as for ``bert``, the ``positive_weight`` used, and
-the training loop's summary.
+[UNK] rates and windowed sentences as for ``bert``, the ``positive_weight`` and the
+starting ``prior`` used, and the training loop's summary.
 """
 
 from __future__ import annotations
@@ -234,6 +239,8 @@ class LearTagger(Tagger):
         self.stats["positive_weight"] = o.positive_weight or balanced_weight(
             train, gold, len(types)
         )
+        rate = target_rate(train, gold, len(types))
+        self.stats["prior"] = prior = prior_probability(rate, self.positive_weight)
         splits = {"train": train, **({"dev": dev} if dev else {})}
         record_coverage("lear tagger", encoder, splits, self.stats, warn=not o.extend_vocab)
         if o.extend_vocab:
@@ -246,7 +253,7 @@ class LearTagger(Tagger):
                 encoder_model.resize_token_embeddings(len(self.tokenizer))
             encoder.clear_cache()
             record_coverage("lear tagger", encoder, splits, self.stats, extended=True)
-        self.model = self._build(encoder_model)
+        self.model = self._build(encoder_model, prior=prior)
         self.model.to(self.device)
 
         windows = encoder.encode_all([s.tokens for s in train])
@@ -320,8 +327,9 @@ class LearTagger(Tagger):
             raise NerkitError(f"lear tagger: {source!r} has no fast tokenizer; one is needed")
         return model
 
-    def _build(self, encoder_model: Any) -> LearModel:
-        """The LEAR network around ``encoder_model``, with the descriptions tokenized."""
+    def _build(self, encoder_model: Any, *, prior: float | None = None) -> LearModel:
+        """The LEAR network around ``encoder_model``, with the descriptions tokenized
+        (``prior``: the probability its pointers start at, see ``LearModel``)."""
         assert self.descriptions is not None
         # a pooler (BERT's) takes no part: keep it out of the optimizer and of DDP
         for name, param in encoder_model.named_parameters():
@@ -343,6 +351,7 @@ class LearTagger(Tagger):
             dropout=self.options.dropout,
             span_loss_weight=self.options.span_loss_weight,
             positive_weight=self.positive_weight,
+            prior=prior,
         )
 
     def _encoder(self) -> SubwordEncoder:
@@ -617,6 +626,14 @@ class Collator:
         }
 
 
+def target_rate(train: Sequence[Sentence], gold: Sequence[Sequence[Any]], n_labels: int) -> float:
+    """The share of (word, label) positions of the training data that are an entity
+    start (the same for ends)."""
+    starts = sum(len(spans) for spans in gold)
+    positions = sum(len(s.tokens) for s in train) * n_labels
+    return starts / max(positions, 1)
+
+
 def balanced_weight(
     train: Sequence[Sentence], gold: Sequence[Sequence[Any]], n_labels: int
 ) -> float:
@@ -624,9 +641,15 @@ def balanced_weight(
     in the training data (the same for ends), at least 1: about 3 on the dense toy
     corpus, 14 on WNUT-17, 18 on Weibo. On 10% of WNUT-17 weight 10 did better than
     30, and a fixed 20 overshot on the dense toy corpus (benchmarks/RESULTS.md)."""
-    starts = sum(len(spans) for spans in gold)
-    positions = sum(len(s.tokens) for s in train) * n_labels
-    return max(1.0, math.sqrt((positions - starts) / max(starts, 1)))
+    rate = target_rate(train, gold, n_labels)
+    return max(1.0, math.sqrt((1.0 - rate) / rate)) if rate > 0 else 1.0
+
+
+def prior_probability(rate: float, positive_weight: float) -> float:
+    """The constant probability that minimises the weighted loss when a share ``rate``
+    of the positions are targets: the pointers' starting point."""
+    rate = min(max(rate, 1e-6), 1.0 - 1e-6)
+    return positive_weight * rate / (positive_weight * rate + 1.0 - rate)
 
 
 def _bce(probabilities: np.ndarray, targets: np.ndarray, positive_weight: float = 1.0) -> float:
