@@ -230,7 +230,11 @@ def test_the_loss_weighs_start_and_end_targets_by_the_positive_weight() -> None:
 
 
 def test_thresholds_left_open_are_picked_on_dev_and_saved(tmp_path: Path) -> None:
-    tagger = LearTagger({**SMALL, "epochs": 2, "learning_rate": 3e-4, "patience": 0})
+    assert (LearTagger().thresholds.start, LearTagger().thresholds.end) == (0.5, 0.5)
+    tagger = LearTagger(
+        {**SMALL, "epochs": 2, "learning_rate": 3e-4, "patience": 0}
+        | {"start_threshold": None, "end_threshold": None}
+    )
     tagger.fit(toy("train"), toy("dev"), context=RunContext(seed=2, threads=1))
     picked = tagger.stats["thresholds"]
     assert set(picked["dev_f1"]) == {f"{v:g}" for v in THRESHOLD_GRID}
@@ -245,7 +249,8 @@ def test_thresholds_left_open_are_picked_on_dev_and_saved(tmp_path: Path) -> Non
     fixed.fit(toy("train"), toy("dev"), context=RunContext(threads=1))
     assert "thresholds" not in fixed.stats
     assert (fixed.thresholds.start, fixed.thresholds.end) == (0.3, 0.6)
-    plain = LearTagger({**SMALL, "epochs": 1})
+    plain = LearTagger({**SMALL, "epochs": 1, "start_threshold": "none", "end_threshold": "none"})
+    assert plain.options.start_threshold is None  # as `-T start_threshold=none` gives it
     plain.fit(toy("train"), context=RunContext(threads=1))
     assert (plain.thresholds.start, plain.thresholds.end) == (0.5, 0.5)
 
