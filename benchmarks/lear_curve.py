@@ -6,26 +6,22 @@ lear's pointers on Weibo showed up (benchmarks/RESULTS.md).
     python benchmarks/lear_curve.py --dataset weibo --sentences 100 --epochs 40
     python benchmarks/lear_curve.py --dataset weibo --tagger bert -T epochs=20
 
-Options given with -T KEY=VALUE go to the tagger (as `nerkit run -T`). Thresholds
-stay at 0.5 (picking them on the training sentences would flatter the curve).
+Options given with -T KEY=VALUE go to the tagger (as `nerkit run -T`); Weibo gets
+`extend_vocab` as in `lear_vs_bert.py`. Thresholds stay at 0.5 (picking them on the
+training sentences would flatter the curve).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import time
 import warnings
-from pathlib import Path
+
+from lear_vs_bert import DATASET_OPTIONS, data_dir, make_tagger
 
 from nerkit.datasets import load_dataset
 from nerkit.interfaces import RunContext
 from nerkit.options import parse_pairs
-
-
-def data_dir() -> Path:
-    default = Path(__file__).resolve().parents[2] / "shared" / "data"
-    return Path(os.environ.get("NERKIT_DATA_DIR", default))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,16 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         "epochs": args.epochs,
         "batch_size": 16,
         "patience": 0,
-        "extend_vocab": args.dataset in ("weibo", "msra", "hironsan"),
+        **DATASET_OPTIONS.get(args.dataset, {}),
+        **({"start_threshold": 0.5, "end_threshold": 0.5} if args.tagger == "lear" else {}),
+        **parse_pairs(args.options, flag="-T"),
     }
-    if args.tagger == "lear":
-        from nerkit_lear.tagger import LearTagger as Tagger
-
-        options |= {"start_threshold": 0.5, "end_threshold": 0.5}
-    else:
-        from nerkit_bert.tagger import BertTagger as Tagger
-    options |= parse_pairs(args.options, flag="-T")
-    tagger = Tagger(options)
+    tagger = make_tagger(args.tagger, options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # descriptions, [UNK] rates
         start = time.perf_counter()

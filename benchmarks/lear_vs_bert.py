@@ -5,9 +5,9 @@ taggers with `extend_vocab`), trained on 10% and on 100% of the training sentenc
 Same settings on both sides (`bert`'s defaults): max length 128, learning rate 1e-4,
 task-layer multiplier 10, batch 32, warmup ratio 0.1, weight decay 0.01, 5 epochs,
 fp32, length-grouped batches, seed 42, dev early stopping (the best dev weights are
-kept); lear with its defaults otherwise (flat decoding, thresholds picked on dev,
-balanced positive weight, descriptions from the label names). The 10% sample is drawn once per dataset with the seed, so both taggers see
-the same sentences.
+kept); lear with thresholds picked on dev and its defaults otherwise (flat decoding,
+balanced positive weight, descriptions from the label names). The 10% sample is
+drawn once per dataset with the seed, so both taggers see the same sentences.
 
 Reported: test entity F1 (lenient, micro) and training wall time (fit, dev
 evaluations included).
