@@ -4,6 +4,12 @@ Every finished step leaves its output inside ``ID.partial/`` (the saved tagger, 
 raw predictions per split, the training curve), so ``--resume ID`` skips what is done
 and a killed run loses at most the step it was in. Only the last step renames the
 folder to ``ID/``.
+
+A correction run does not retrain a base tagger that a finished run beside it (same
+folder, no corrector) trained already with the same tagger, options, training and dev
+data, seed, threads, device and code: it copies that run's saved tagger and records
+where it came from (``base_from`` in the run table's ``extra``). ``cache=False``
+(``--no-cache``) retrains it.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ MODES = ("lenient", "strict")
 #: metrics rows of entity spans (``nerkit.metrics.span_scores``), written where the gold
 #: or the predictions carry spans of their own (nested entities, which tags cannot hold)
 SPAN_MODE = "spans"
+#: in an unfinished correction run whose base tagger was copied from another run: that
+#: run's id and tagger stats (kept for a resume; the finished run has them in ``extra``)
+BASE_RECORD = "base.json"
 
 
 @dataclass(frozen=True)
@@ -220,6 +229,9 @@ class Run:
         # False: neither read nor fill the fold cache (a sweep's task on another
         # machine; the sweep's driver keeps the cache)
         self.use_fold_cache = True
+        # False: never look for a finished run that trained the base tagger already (a
+        # sweep's task in a scratch folder: its driver copies that tagger in beforehand)
+        self.reuse_base = True
 
     # ----------------------------------------------------------- lifecycle
 
@@ -309,7 +321,12 @@ class Run:
         )
 
         model_dir = self.dir / "tagger"
-        if model_dir.is_dir():
+        source = self.adopt_trained_base(loaded) if self.reuse_base else None
+        base_record = self.dir / BASE_RECORD
+        if source is not None:
+            reporter.step(f"tagger: {tagger_name} as trained by run {source} (reused)")
+            tagger = tagger_cls.load(model_dir)
+        elif model_dir.is_dir():
             reporter.step("tagger trained already (resumed)")
             tagger = tagger_cls.load(model_dir)
         else:
@@ -321,6 +338,10 @@ class Run:
             self._save_atomically(tagger, model_dir)
         # what a tagger reports about its training (e.g. windowed sentences): stored with the run
         self.tagger_stats = dict(getattr(tagger, "stats", {}) or {})
+        if base_record.is_file():  # reused: the stats and origin of the run that trained it
+            record = json.loads(base_record.read_text())
+            self.tagger_stats = record["stats"]
+            self.extra_info["base_from"] = record["run_id"]
 
         splits = [s for s in EVAL_SPLITS if s in corpus]
         raw: dict[str, dict[str, list[Prediction]]] = {STAGE_BASE: {}}
@@ -426,6 +447,90 @@ class Run:
         predictions = _check_predictions(make(), sentences, split)
         store.write_raw_predictions(path, predictions)
         return predictions
+
+    def adopt_trained_base(self, loaded: Any) -> str | None:
+        """For a correction run whose base tagger is not trained yet: copy the one a
+        finished run beside it trained exactly as this run would (see the module's
+        docstring); the id of that run, or ``None`` when there is none (or the run does
+        not cache). ``loaded``: the dataset, cut to the run's train size."""
+        cfg = self.config
+        model_dir = self.dir / "tagger"
+        if not (cfg.corrector and cfg.cache) or model_dir.is_dir():
+            return None
+        tagger_name, _, tagger = build_tagger(self.host, cfg.tagger, cfg.tagger_options)
+        source = self._trained_base(loaded, tagger_name, tagger)
+        if source is None:
+            return None
+        self._copy_base(source, model_dir)
+        return source.name
+
+    def _trained_base(self, loaded: Any, tagger_name: str, tagger: Tagger) -> Path | None:
+        """The newest finished run beside this one, without a corrector, that trained
+        ``tagger`` as this run would: same tagger and options (defaults filled in),
+        train and dev data, seed, threads, device, commit, and versions of the libraries
+        and of the tagger's plugin."""
+        cfg = self.config
+        plugin = f"plugin:{self.host.registry('tagger').entry(tagger_name).plugin}"
+
+        def relevant(versions: dict[str, str]) -> dict[str, str]:
+            # the libraries and the tagger's own plugin; other plugins do not matter
+            return {k: v for k, v in versions.items() if not k.startswith("plugin:") or k == plugin}
+
+        wanted = {
+            "tagger": tagger_name,
+            "options": tagger.options,
+            "seed": cfg.seed,
+            "threads": cfg.threads,
+            "device": cfg.device,
+            "data": {s: loaded.fingerprints.get(s) for s in ("train", "dev")},
+            "versions": relevant(_versions(self.host)),
+            "git_hash": _git_hash(),
+        }
+        for summary in reversed(store.list_runs(self.dir.parent)):
+            if not summary.complete or summary.corrector or summary.tagger != tagger_name:
+                continue
+            if not (summary.path / "tagger").is_dir():
+                continue
+            try:
+                row = store.read_table(summary.path, "run").to_pylist()[0]
+                stored = json.loads(row["config"])
+                options = build_options(
+                    tagger.options_class, stored.get("tagger_options", {}), component=tagger_name
+                )
+                fingerprints = json.loads(row["fingerprints"])
+                found = {
+                    "tagger": stored["tagger"],
+                    "options": options,
+                    "seed": stored["seed"],
+                    "threads": stored.get("threads"),
+                    "device": stored.get("device", "cpu"),
+                    "data": {s: fingerprints.get(s) for s in ("train", "dev")},
+                    "versions": relevant(json.loads(row["versions"])),
+                    "git_hash": row["git_hash"],
+                }
+            except (NerkitError, KeyError, TypeError, ValueError):
+                continue  # a run from another version or a damaged one: never reused
+            if found == wanted:
+                return summary.path
+        return None
+
+    def _copy_base(self, source: Path, model_dir: Path) -> None:
+        """Copy ``source``'s trained tagger, its training curve and stats into this run;
+        the tagger folder appears last and whole, so a killed copy is redone."""
+        row = store.read_table(source, "run").to_pylist()[0]
+        stats = json.loads(row["extra"] or "{}").get("tagger") or {}
+        store.write_json(self.dir / BASE_RECORD, {"run_id": source.name, "stats": stats})
+        curves = self.dir / "curves.jsonl"
+        curves.unlink(missing_ok=True)
+        if (source / "curves.arrow").exists():
+            with curves.open("w") as fh:
+                for point in store.read_table(source, "curves").to_pylist():
+                    fields = ("epoch", "step", "split", "metric", "value")
+                    fh.write(json.dumps([point[f] for f in fields]) + "\n")
+        tmp = model_dir.with_name(model_dir.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(source / "tagger", tmp)
+        os.replace(tmp, model_dir)
 
     def _out_of_fold(
         self,
@@ -587,6 +692,7 @@ class Run:
         for split in EVAL_SPLITS:
             (self.dir / f"raw-{split}.arrow").unlink(missing_ok=True)
             (self.dir / f"corrected-{split}.arrow").unlink(missing_ok=True)
+        (self.dir / BASE_RECORD).unlink(missing_ok=True)
 
 
 def _span_rows(

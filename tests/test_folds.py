@@ -185,6 +185,94 @@ def test_run_with_a_corrector_stores_both_stages_and_reuses_cached_folds(
         ).read_bytes()
 
 
+class ReportingTagger(CountingTagger):
+    """Counts its trainings and, like the neural taggers, reports stats and a curve."""
+
+    def fit(self, train, dev=None, *, context=None, **kwargs):  # type: ignore[no-untyped-def, override]
+        super().fit(train, dev, context=context, **kwargs)
+        self.stats = {"sentences": len(train)}
+        if context is not None and context.curve is not None:
+            context.curve(1, 7, "dev", "f1", 0.25)
+
+
+class ReportingPlugin:
+    @hookimpl
+    def register_taggers(self, register):  # type: ignore[no-untyped-def]
+        register("reporting.tagger.v1", ReportingTagger)
+
+
+def test_a_correction_run_reuses_the_base_tagger_a_finished_run_trained(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NERKIT_CACHE_DIR", str(tmp_path / "cache"))
+    host = get_host()
+    if "majority" not in host.registry("corrector"):
+        host.add(MajorityPlugin(), name="test-majority")
+    if "reporting" not in host.registry("tagger"):
+        host.add(ReportingPlugin(), name="test-reporting")
+    out = tmp_path / "runs"
+    base = ["run", "-t", "reporting", "-d", str(toy), "--seed", "5", "-o", str(out)]
+    corrected = [*base, "-c", "majority", "--folds", "3"]
+
+    def invoke(args: list[str]) -> tuple[Path, dict]:  # type: ignore[type-arg]
+        before = {p.name for p in out.iterdir()} if out.is_dir() else set()
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        (run,) = [p for p in out.iterdir() if p.name not in before]
+        return run, store.read_table(run, "run").to_pylist()[0]
+
+    def base_stage(run: Path) -> list[tuple[str, str]]:
+        rows = store.read_table(run, "predictions").to_pylist()
+        return [(r["split"], r["predicted"]) for r in rows if r["stage"] == "base"]
+
+    CountingTagger.fits = 0
+    alone, alone_row = invoke(base)
+    assert CountingTagger.fits == 1
+    # a correction run beside it trains the folds only: the base is the finished run's
+    run, row = invoke(corrected)
+    assert CountingTagger.fits == 1 + 3
+    extra, alone_extra = json.loads(row["extra"]), json.loads(alone_row["extra"])
+    assert extra["base_from"] == alone.name
+    assert extra["tagger"] == alone_extra["tagger"] == {"sentences": len(TRAIN)}
+    assert base_stage(run) == base_stage(alone)
+    for path in (alone / "tagger").rglob("*"):
+        if path.is_file():
+            copy = run / "tagger" / path.relative_to(alone / "tagger")
+            assert copy.read_bytes() == path.read_bytes()
+    assert (
+        store.read_table(run, "curves").to_pylist() == store.read_table(alone, "curves").to_pylist()
+    )
+    assert not (run / "base.json").exists()
+    # killed after the copy (here: the corrector fails), the resumed run still has the
+    # copied base, its stats and where it came from
+    fits = CountingTagger.fits
+
+    def fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(MajorityCorrector, "fit", fail)
+        assert CliRunner().invoke(app, corrected).exit_code != 0
+    (partial,) = [p for p in out.iterdir() if p.name.endswith(".partial")]
+    assert (partial / "base.json").is_file() and (partial / "tagger").is_dir()
+    resumed = CliRunner().invoke(app, ["run", "--resume", partial.name[:-8], "-o", str(out)])
+    assert resumed.exit_code == 0, resumed.output
+    done = out / partial.name[:-8]
+    extra = json.loads(store.read_table(done, "run").to_pylist()[0]["extra"])
+    assert extra["base_from"] == alone.name and extra["tagger"] == alone_extra["tagger"]
+    assert base_stage(done) == base_stage(alone) and CountingTagger.fits == fits
+    # what would train differently is trained: another seed, other options, --no-cache
+    for args in (
+        [*corrected[:6], "6", *corrected[7:]],
+        [*corrected, "-T", "case_sensitive=false"],
+        [*corrected, "--no-cache"],
+    ):
+        fits = CountingTagger.fits
+        _, other = invoke(args)
+        assert "base_from" not in json.loads(other["extra"]), args
+        assert CountingTagger.fits == fits + 3 + 1, args  # its folds and its base
+
+
 def test_unknown_corrector_lists_the_known_ones(toy: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app, ["run", "-t", "lexicon", "-c", "nosuch", "-d", str(toy), "-o", str(tmp_path / "r")]

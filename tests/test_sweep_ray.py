@@ -137,7 +137,19 @@ def test_ray_sweep_stores_the_runs_the_local_executor_stores(
             ray_extra["sweep"]["executor"] == "ray" and local_extra["sweep"]["executor"] == "local"
         )
         assert ray_extra["sweep"]["threads"] == json.loads(config)["threads"] == 1
-        assert without(ray_extra, "sweep") == without(local_extra, "sweep")
+        assert without(ray_extra, "sweep", "base_from") == without(
+            local_extra, "sweep", "base_from"
+        )
+        if json.loads(config)["corrector"]:
+            # the base tagger is the one the sweep's run without a corrector trained
+            for out, extra in (("ray", ray_extra), ("local", local_extra)):
+                base = tmp_path / out / extra["base_from"]
+                base_config = json.loads(store.read_table(base, "run").to_pylist()[0]["config"])
+                expected = json.loads(config) | {"corrector": None, "corrector_options": {}}
+                unrelated = ("command", "folds", "fold_mode", "cache")
+                assert without(base_config, *unrelated) == without(expected, *unrelated)
+        else:
+            assert "base_from" not in ray_extra and "base_from" not in local_extra
         assert without(ray_extra["sweep"], "executor", "host") == without(
             local_extra["sweep"], "executor", "host"
         )

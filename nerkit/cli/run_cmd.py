@@ -108,7 +108,8 @@ def run(
     no_cache: Annotated[
         bool,
         typer.Option(
-            "--no-cache", help="Retrain the folds even when another run cached the same ones."
+            "--no-cache",
+            help="Retrain the folds and the base tagger even where another run trained the same.",
         ),
     ] = False,
     max_train_sentences: Annotated[

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from nerkit.sweep.tasks import (
 )
 
 if TYPE_CHECKING:
-    from nerkit.pipeline import FoldSetup, Run
+    from nerkit.pipeline import FoldSetup, Run, RunConfig
     from nerkit.sweep.driver import SweepDriver
     from nerkit.sweep.plan import PlannedRun
 
@@ -108,6 +109,11 @@ class _RayDriver:
         self.run_remote = ray.remote(max_retries=MAX_RETRIES)(run_task)
         self.datasets: dict[str, Any] = {}  # dataset -> object ref of its ShippedDataset
         self.pending: dict[Any, tuple[_RunState, int | None]] = {}  # ref -> (run, fold)
+        # runs without a corrector: by what their tagger's training depends on; the
+        # ones whose task is out; correction runs waiting for one of them to finish
+        self.base_runs: dict[tuple[Any, ...], int] = {}
+        self.running: set[int] = set()
+        self.deferred: dict[int, list[_RunState]] = {}
 
     def _dataset(self, run: PlannedRun) -> Any:
         name = run.config.dataset
@@ -119,6 +125,9 @@ class _RayDriver:
         return {"num_cpus": run.cpus, "num_gpus": run.gpus}
 
     def run(self, runs: Sequence[PlannedRun]) -> None:
+        for run in runs:
+            if not run.config.corrector:
+                self.base_runs.setdefault(base_key(run.config), run.number)
         for run in runs:
             try:
                 self._submit(run)
@@ -137,6 +146,18 @@ class _RayDriver:
                 if not state.failed:
                     state.failed = True
                     self.driver.failed_with(state.run, exc)
+            if fold is None:
+                self._release(state.run.number)
+
+    def _release(self, number: int) -> None:
+        """Run ``number`` is done (or failed): submit the correction runs waiting for it."""
+        self.running.discard(number)
+        for state in self.deferred.pop(number, []):
+            try:
+                self._submit_run(state)
+            except Exception as exc:
+                state.failed = True
+                self.driver.failed_with(state.run, exc)
 
     def _result(self, ref: Any) -> TaskResult:
         try:
@@ -173,7 +194,16 @@ class _RayDriver:
             self._submit_run(state)
 
     def _submit_run(self, state: _RunState) -> None:
+        from nerkit.pipeline import limit_train
+
         run, runner = state.run, state.runner
+        if runner.config.corrector:
+            base = self.base_runs.get(base_key(runner.config))
+            if base is not None and base in self.running:
+                # that run trains this run's base tagger: wait for it, then reuse it
+                self.deferred.setdefault(base, []).append(state)
+                return
+            runner.adopt_trained_base(limit_train(self.driver.dataset(run), runner.config))
         ref = self.run_remote.options(**self._resources(run)).remote(
             runner.run_id,
             pack_partial(runner.dir),
@@ -183,6 +213,7 @@ class _RayDriver:
             sorted(state.trained),
         )
         self.pending[ref] = (state, None)
+        self.running.add(run.number)
 
     def _fold_done(self, state: _RunState, fold: int, result: TaskResult) -> None:
         from nerkit.folds import fill_cache, fold_path
@@ -222,6 +253,21 @@ class _RayDriver:
         else:
             state.failed = True
             self.driver.failed(state.run, result.error, result.traceback, result.host)
+
+
+def base_key(config: RunConfig) -> tuple[Any, ...]:
+    """What training a run's tagger depends on (its corrector and folds aside)."""
+    options = json.dumps(config.tagger_options, sort_keys=True, default=str)
+    return (
+        config.tagger,
+        options,
+        config.dataset,
+        config.data_dir,
+        config.max_train_sentences,
+        config.seed,
+        config.threads,
+        config.device,
+    )
 
 
 def pack_partial(directory: Path) -> dict[str, bytes]:

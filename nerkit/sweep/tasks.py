@@ -164,6 +164,7 @@ def run_task(
             runner = Run(directory, RunConfig.from_dict(config))
             runner.extra_info = {"sweep": dict(extra) | {"host": socket.gethostname()}}
             runner.use_fold_cache = False  # the driver keeps the cache
+            runner.reuse_base = False  # the driver copied a trained base in already
             with pinned_threads(cpus):
                 final = runner.execute(loaded=dataset.loaded(), trained_folds=trained_folds)
         except Exception as exc:
