@@ -458,17 +458,20 @@ class Run:
         if not (cfg.corrector and cfg.cache) or model_dir.is_dir():
             return None
         tagger_name, _, tagger = build_tagger(self.host, cfg.tagger, cfg.tagger_options)
-        source = self._trained_base(loaded, tagger_name, tagger)
-        if source is None:
+        found = self._trained_base(loaded, tagger_name, tagger)
+        if found is None:
             return None
-        self._copy_base(source, model_dir)
+        source, row = found
+        self._copy_base(source, row, model_dir)
         return source.name
 
-    def _trained_base(self, loaded: Any, tagger_name: str, tagger: Tagger) -> Path | None:
+    def _trained_base(
+        self, loaded: Any, tagger_name: str, tagger: Tagger
+    ) -> tuple[Path, dict[str, Any]] | None:
         """The newest finished run beside this one, without a corrector, that trained
         ``tagger`` as this run would: same tagger and options (defaults filled in),
         train and dev data, seed, threads, device, commit, and versions of the libraries
-        and of the tagger's plugin."""
+        and of the tagger's plugin. That run's folder and run-table row, or ``None``."""
         cfg = self.config
         plugin = f"plugin:{self.host.registry('tagger').entry(tagger_name).plugin}"
 
@@ -511,13 +514,13 @@ class Run:
             except (NerkitError, KeyError, TypeError, ValueError):
                 continue  # a run from another version or a damaged one: never reused
             if found == wanted:
-                return summary.path
+                return summary.path, row
         return None
 
-    def _copy_base(self, source: Path, model_dir: Path) -> None:
-        """Copy ``source``'s trained tagger, its training curve and stats into this run;
-        the tagger folder appears last and whole, so a killed copy is redone."""
-        row = store.read_table(source, "run").to_pylist()[0]
+    def _copy_base(self, source: Path, row: dict[str, Any], model_dir: Path) -> None:
+        """Copy ``source``'s trained tagger, its training curve and stats (from its
+        run-table ``row``) into this run; the tagger folder appears last and whole, so a
+        killed copy is redone."""
         stats = json.loads(row["extra"] or "{}").get("tagger") or {}
         store.write_json(self.dir / BASE_RECORD, {"run_id": source.name, "stats": stats})
         curves = self.dir / "curves.jsonl"

@@ -115,13 +115,18 @@ class MajorityPlugin:
         register("majority.corrector.v1", MajorityCorrector)
 
 
-def test_run_with_a_corrector_stores_both_stages_and_reuses_cached_folds(
-    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def majority(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``majority`` test corrector registered; the fold cache in ``tmp_path``."""
     monkeypatch.setenv("NERKIT_CACHE_DIR", str(tmp_path / "cache"))
     host = get_host()
     if "majority" not in host.registry("corrector"):
         host.add(MajorityPlugin(), name="test-majority")
+
+
+def test_run_with_a_corrector_stores_both_stages_and_reuses_cached_folds(
+    toy: Path, tmp_path: Path, majority: None
+) -> None:
     out = tmp_path / "runs"
     args = [
         "run",
@@ -202,12 +207,9 @@ class ReportingPlugin:
 
 
 def test_a_correction_run_reuses_the_base_tagger_a_finished_run_trained(
-    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, majority: None
 ) -> None:
-    monkeypatch.setenv("NERKIT_CACHE_DIR", str(tmp_path / "cache"))
     host = get_host()
-    if "majority" not in host.registry("corrector"):
-        host.add(MajorityPlugin(), name="test-majority")
     if "reporting" not in host.registry("tagger"):
         host.add(ReportingPlugin(), name="test-reporting")
     out = tmp_path / "runs"
