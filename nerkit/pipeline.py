@@ -21,6 +21,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,9 @@ SPAN_MODE = "spans"
 #: in an unfinished correction run whose base tagger was copied from another run: that
 #: run's id and tagger stats (kept for a resume; the finished run has them in ``extra``)
 BASE_RECORD = "base.json"
+#: in an unfinished run: the wall-clock and CPU seconds of its finished steps, summed over
+#: sittings (a resumed run adds to it); the finished run has them in ``extra["time"]``
+TIMING_RECORD = "timing.json"
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,58 @@ def build_decoder(host: PluginHost, name: str, options: dict[str, Any]) -> tuple
     return full, cls(build_options(cls.options_class, options, component=full))
 
 
+class Timing:
+    """Wall-clock and CPU seconds a run spends, per step and in all, summed over its
+    sittings. ``lap(step)`` charges the time since the previous lap to ``step`` and saves
+    the record, so a killed sitting keeps the time of the steps it finished. CPU time is
+    this process's (every thread): with runs beside it on the machine, it still says
+    what the run cost, where wall-clock time does not."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        record: dict[str, Any] = {}
+        if path.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                record = json.loads(path.read_text())
+        steps = record.get("steps") if isinstance(record, dict) else None
+        self.steps: dict[str, dict[str, float]] = {
+            name: {"wall_s": float(v["wall_s"]), "cpu_s": float(v["cpu_s"])}
+            for name, v in (steps or {}).items()
+        }
+        self.sittings = int(record.get("sittings", 0)) + 1
+        self._wall = time.perf_counter()
+        self._cpu = time.process_time()
+
+    def lap(self, step: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        spent = self.steps.setdefault(step, {"wall_s": 0.0, "cpu_s": 0.0})
+        spent["wall_s"] += wall - self._wall
+        spent["cpu_s"] += cpu - self._cpu
+        self._wall, self._cpu = wall, cpu
+        store.write_json(self.path, self.record())
+
+    @classmethod
+    def charge(cls, path: Path, step: str, wall_s: float, cpu_s: float) -> None:
+        """Add time spent for the run elsewhere (a sweep's fold task) to its record."""
+        timing = cls(path)
+        timing.sittings -= 1  # not a sitting of the run's own
+        spent = timing.steps.setdefault(step, {"wall_s": 0.0, "cpu_s": 0.0})
+        spent["wall_s"] += wall_s
+        spent["cpu_s"] += cpu_s
+        store.write_json(path, timing.record())
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "wall_s": round(sum(v["wall_s"] for v in self.steps.values()), 6),
+            "cpu_s": round(sum(v["cpu_s"] for v in self.steps.values()), 6),
+            "sittings": self.sittings,
+            "steps": {
+                name: {k: round(v, 6) for k, v in spent.items()}
+                for name, spent in self.steps.items()
+            },
+        }
+
+
 class Run:
     """One run in ``out``: create it, or resume an unfinished one."""
 
@@ -232,6 +288,7 @@ class Run:
         # False: never look for a finished run that trained the base tagger already (a
         # sweep's task in a scratch folder: its driver copies that tagger in beforehand)
         self.reuse_base = True
+        self.timing: Timing | None = None
 
     # ----------------------------------------------------------- lifecycle
 
@@ -296,6 +353,7 @@ class Run:
 
         reporter = reporter or StepReporter()
         cfg = self.config
+        timing = self.timing = Timing(self.dir / TIMING_RECORD)
         if loaded is None:
             reporter.step(f"loading dataset {cfg.dataset}")
             loaded = open_dataset(cfg.dataset, data_dir=cfg.data_dir, scheme=None)
@@ -314,11 +372,14 @@ class Run:
             progress=reporter.progress,
         )
 
+        timing.lap("load")
         oof = (
             self._out_of_fold(loaded, tagger_name, context, reporter, set(trained_folds))
             if cfg.corrector
             else None
         )
+        if cfg.corrector:
+            timing.lap("folds")
 
         model_dir = self.dir / "tagger"
         source = self.adopt_trained_base(loaded) if self.reuse_base else None
@@ -342,6 +403,7 @@ class Run:
             record = json.loads(base_record.read_text())
             self.tagger_stats = record["stats"]
             self.extra_info["base_from"] = record["run_id"]
+        timing.lap("tagger")
 
         splits = [s for s in EVAL_SPLITS if s in corpus]
         raw: dict[str, dict[str, list[Prediction]]] = {STAGE_BASE: {}}
@@ -353,11 +415,13 @@ class Run:
                 split,
                 reporter,
             )
+        timing.lap("predict")
         corrector_name = None
         if cfg.corrector and oof is not None:
             corrector_name, corrector = self._corrector(
                 corpus, oof, raw[STAGE_BASE], context, reporter
             )
+            timing.lap("corrector")
             raw[STAGE_CORRECTED] = {
                 split: self._predictions(
                     f"corrected-{split}",
@@ -368,6 +432,7 @@ class Run:
                 )
                 for split in splits
             }
+            timing.lap("correct")
 
         reporter.step(f"decoding ({decoder_name}) and scoring")
         from nerkit.metrics import scores
@@ -415,6 +480,7 @@ class Run:
                             n_tokens,
                         )
                     )
+        timing.lap("score")
 
         self._write_tables(
             loaded,
@@ -560,6 +626,8 @@ class Run:
 
         def report(i: int, reused: bool) -> None:
             self.fold_stats["reused"] += int(reused and i not in trained)
+            if self.timing is not None:  # a fold is stored: its time is kept
+                self.timing.lap("folds")
             reporter.progress("folds", i + 1, cfg.folds)
 
         corpus = loaded.corpus
@@ -669,6 +737,7 @@ class Run:
                             "folds": self.fold_stats,
                             "corrector": self.corrector_stats,
                             "tagger": self.tagger_stats,
+                            "time": self.timing.record() if self.timing else None,
                         }
                         | self.extra_info,
                         sort_keys=True,
@@ -696,6 +765,7 @@ class Run:
             (self.dir / f"raw-{split}.arrow").unlink(missing_ok=True)
             (self.dir / f"corrected-{split}.arrow").unlink(missing_ok=True)
         (self.dir / BASE_RECORD).unlink(missing_ok=True)
+        (self.dir / TIMING_RECORD).unlink(missing_ok=True)
 
 
 def _span_rows(

@@ -192,6 +192,9 @@ class RunSummary:
     dataset: str = ""
     test_f1: float | None = None
     error: str = ""  # an unfinished run that failed: the last attempt's error
+    # the seconds the run spent (``extra["time"]``; runs stored before 0.3.4 have none)
+    wall_s: float | None = None
+    cpu_s: float | None = None
 
 
 def run_dir(out: Path, run_id: str, *, partial: bool = False) -> Path:
@@ -259,6 +262,10 @@ def list_runs(out: Path) -> list[RunSummary]:
                     "micro",
                 ):
                     f1 = r["value"]
+        try:
+            spent = json.loads(row.get("extra") or "{}").get("time") or {}
+        except (AttributeError, ValueError):
+            spent = {}
         summaries.append(
             RunSummary(
                 row["run_id"],
@@ -269,6 +276,8 @@ def list_runs(out: Path) -> list[RunSummary]:
                 row["corrector"] or "",
                 row["dataset"] or "",
                 f1,
+                wall_s=spent.get("wall_s"),
+                cpu_s=spent.get("cpu_s"),
             )
         )
     return sorted(summaries, key=lambda s: (s.created_utc, s.run_id))

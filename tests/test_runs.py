@@ -203,6 +203,8 @@ def test_a_killed_run_leaves_only_partial_and_resume_finishes_it(toy: Path, tmp_
     assert partial.name.endswith(".partial")
     assert (partial / "tagger").is_dir() and (partial / "raw-dev.arrow").exists()  # done steps kept
     assert not (partial / "run.arrow").exists()
+    first = json.loads((partial / "timing.json").read_text())  # the steps it finished
+    assert first["sittings"] == 1 and {"load", "tagger"} <= set(first["steps"])
     listed = run_nerkit(["runs", str(out)], path=site, env={"COLUMNS": "200"})
     assert "unfinished" in listed.stdout
 
@@ -212,6 +214,19 @@ def test_a_killed_run_leaves_only_partial_and_resume_finishes_it(toy: Path, tmp_
     assert "tagger trained already" in resumed.stderr
     finished = out / run_id
     assert [p.name for p in out.iterdir()] == [run_id]
+    # the time of both sittings: the first one's training is kept, not lost
+    spent = json.loads(store.read_table(finished, "run").to_pylist()[0]["extra"])["time"]
+    assert spent["sittings"] == 2 and not (finished / "timing.json").exists()
+    assert spent["steps"]["tagger"]["wall_s"] >= first["steps"]["tagger"]["wall_s"] > 0
+    assert spent["wall_s"] == pytest.approx(
+        sum(step["wall_s"] for step in spent["steps"].values()), abs=0.01
+    )
+    (listed,) = json.loads(run_nerkit(["runs", str(out), "--json"], path=site).stdout)
+    assert listed["wall_s"] == spent["wall_s"] and listed["cpu_s"] == spent["cpu_s"]
+    table = run_nerkit(["runs", str(out), "-d", str(toy)], path=site, env={"COLUMNS": "200"})
+    assert "1 timed run:" in table.stdout and "CPU" in table.stdout
+    other = run_nerkit(["runs", str(out), "-d", "wnut17", "--json"], path=site)
+    assert json.loads(other.stdout) == []
 
     whole = run_nerkit(
         ["run", "-t", "killer", "-d", str(toy), "-o", str(tmp_path / "whole")], path=site

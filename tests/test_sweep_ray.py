@@ -137,9 +137,20 @@ def test_ray_sweep_stores_the_runs_the_local_executor_stores(
             ray_extra["sweep"]["executor"] == "ray" and local_extra["sweep"]["executor"] == "local"
         )
         assert ray_extra["sweep"]["threads"] == json.loads(config)["threads"] == 1
-        assert without(ray_extra, "sweep", "base_from") == without(
-            local_extra, "sweep", "base_from"
+        assert without(ray_extra, "sweep", "base_from", "time") == without(
+            local_extra, "sweep", "base_from", "time"
         )
+        # the time the run took, its folds' tasks on Ray included
+        for extra in (ray_extra, local_extra):
+            spent = extra["time"]
+            assert spent["sittings"] == 1 and spent["wall_s"] > 0
+            assert spent["cpu_s"] == pytest.approx(
+                sum(step["cpu_s"] for step in spent["steps"].values()), abs=0.01
+            )
+            steps = {"load", "tagger", "predict", "score"}
+            if json.loads(config)["corrector"]:
+                steps |= {"folds", "corrector", "correct"}
+            assert set(spent["steps"]) == steps
         if json.loads(config)["corrector"]:
             # the base tagger is the one the sweep's run without a corrector trained
             for out, extra in (("ray", ray_extra), ("local", local_extra)):

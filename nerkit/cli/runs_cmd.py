@@ -9,8 +9,12 @@ import typer
 def runs(
     folder: Annotated[Path, typer.Argument(help="Folder that holds the runs.")] = Path("runs"),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", "-d", help="Only the finished runs on this dataset.")
+    ] = None,
 ) -> None:
-    """List stored runs (finished and unfinished) with their test F1."""
+    """List stored runs (finished and unfinished) with their test F1 and the wall-clock
+    and CPU time they took (the caption sums them)."""
     import json
 
     from rich.console import Console
@@ -19,6 +23,8 @@ def runs(
     from nerkit.store import list_runs
 
     found = list_runs(folder)
+    if dataset is not None:
+        found = [r for r in found if r.complete and r.dataset == dataset]
     if as_json:
         typer.echo(
             json.dumps(
@@ -32,6 +38,8 @@ def runs(
                         "corrector": r.corrector,
                         "dataset": r.dataset,
                         "test_f1": r.test_f1,
+                        "wall_s": r.wall_s,
+                        "cpu_s": r.cpu_s,
                     }
                     for r in found
                 ],
@@ -40,15 +48,44 @@ def runs(
         )
         return
     table = Table(title=f"runs in {folder}", title_justify="left")
-    for column in ("run", "created (UTC)", "tagger", "corrector", "dataset", "test F1"):
-        table.add_column(column, justify="right" if column == "test F1" else "left")
+    columns = ("run", "created (UTC)", "tagger", "corrector", "dataset", "test F1", "wall", "CPU")
+    for column in columns:
+        table.add_column(column, justify="left" if columns.index(column) < 5 else "right")
     for r in found:
         f1 = f"{100 * r.test_f1:.2f}" if r.test_f1 is not None else ""
         status = "" if r.complete else " [yellow](unfinished: --resume)[/]"
-        table.add_row(r.run_id + status, r.created_utc[:19], r.tagger, r.corrector, r.dataset, f1)
+        table.add_row(
+            r.run_id + status,
+            r.created_utc[:19],
+            r.tagger,
+            r.corrector,
+            r.dataset,
+            f1,
+            duration(r.wall_s),
+            duration(r.cpu_s),
+        )
+    timed = [r for r in found if r.wall_s is not None and r.cpu_s is not None]
+    if timed:
+        table.caption = (
+            f"{len(timed)} timed run{'' if len(timed) == 1 else 's'}: {duration(sum(r.wall_s or 0 for r in timed))} wall-clock, "
+            f"{duration(sum(r.cpu_s or 0 for r in timed))} CPU"
+        )
+        table.caption_justify = "left"
     Console().print(table)
     if not found:
         typer.echo(f"no runs in {folder}", err=True)
+
+
+def duration(seconds: float | None) -> str:
+    """``1 h 02 min``, ``3 min 07 s``, ``12 s``; unknown: empty."""
+    if seconds is None:
+        return ""
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s} s"
 
 
 def register(app: typer.Typer) -> None:

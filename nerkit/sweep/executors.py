@@ -217,6 +217,7 @@ class _RayDriver:
 
     def _fold_done(self, state: _RunState, fold: int, result: TaskResult) -> None:
         from nerkit.folds import fill_cache, fold_path
+        from nerkit.pipeline import TIMING_RECORD, Timing
 
         state.waiting.discard(fold)
         if result.ok:
@@ -224,6 +225,7 @@ class _RayDriver:
             folds_dir = state.runner.dir / "folds"
             folds_dir.mkdir(parents=True, exist_ok=True)
             store.write_raw_predictions(fold_path(folds_dir, fold), result.value)
+            Timing.charge(state.runner.dir / TIMING_RECORD, "folds", result.wall_s, result.cpu_s)
             state.trained.add(fold)
         elif not state.failed:
             state.failed = True

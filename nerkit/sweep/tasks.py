@@ -14,6 +14,7 @@ import os
 import socket
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,9 @@ class TaskResult:
     error: str = ""
     traceback: str = ""
     host: str = field(default_factory=socket.gethostname)
+    # a fold task's wall-clock and CPU seconds, charged to its run by the driver
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
 
 
 @contextlib.contextmanager
@@ -123,6 +127,7 @@ def fold_task(config: dict[str, Any], dataset: ShippedDataset, fold: int, cpus: 
     from nerkit.folds import fit_fold
     from nerkit.pipeline import RunConfig, fold_setup, limit_train
 
+    wall, cpu = time.perf_counter(), time.process_time()
     try:
         cfg = RunConfig.from_dict(config)
         loaded = limit_train(dataset.loaded(), cfg)
@@ -139,7 +144,12 @@ def fold_task(config: dict[str, Any], dataset: ShippedDataset, fold: int, cpus: 
             )
     except Exception as exc:
         return TaskResult(False, error=describe(exc), traceback=traceback.format_exc())
-    return TaskResult(True, predictions)
+    return TaskResult(
+        True,
+        predictions,
+        wall_s=time.perf_counter() - wall,
+        cpu_s=time.process_time() - cpu,
+    )
 
 
 def run_task(
