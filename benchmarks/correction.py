@@ -13,7 +13,8 @@ Runs (each a normal stored run in `benchmarks/.cache/correction/runs`):
 The folds of a base tagger are computed once per seed and shared by its correctors
 (nerkit's out-of-fold cache). Reported per configuration: base and corrected test F1 as
 mean ± std over seeds, their difference, and the paired approximate-randomisation
-p-value of corrected vs base (nerkit.compare's stored counts; the largest over seeds).
+p-value of corrected vs base (nerkit.compare's stored counts; the largest over seeds),
+and the mean CPU time a run spent (its own work: a reused base or folds cost it nothing).
 Targets: corrected >= base for every base tagger and mode; with the flair base,
 corrected >= +1.0 F1 over the better of the flair base and the bert tagger alone.
 
@@ -166,6 +167,15 @@ def mean_std(values: list[float]) -> str:
     return f"{100 * statistics.mean(values):.2f} ± {100 * std:.2f}"
 
 
+def cpu_per_run(runs: list[Path]) -> str:
+    """Mean CPU minutes of the runs that recorded their time (a correction run's own
+    work: a base tagger or folds it reused are another run's)."""
+    from nerkit.store import list_runs
+
+    timed = [s.cpu_s for s in list_runs(RUNS) if s.path in runs and s.cpu_s is not None]
+    return f"{statistics.mean(timed) / 60:.0f} min" if timed else "-"
+
+
 def report(index: dict[str, str]) -> None:
     configs: dict[str, list[Path]] = {}
     for item in plan(index):
@@ -174,14 +184,15 @@ def report(index: dict[str, str]) -> None:
         if run is not None:
             configs[item.config].append(run)
     print(f"python {platform.python_version()}; WNUT-17 test, {FOLDS} folds; lenient entity F1")
-    print("| configuration | n | base F1 | corrected F1 | Δ | max p (AR) |")
-    print("|---|---|---|---|---|---|")
+    print("| configuration | n | base F1 | corrected F1 | Δ | max p (AR) | CPU per run |")
+    print("|---|---|---|---|---|---|---|")
     means: dict[str, float] = {}
     for config, runs in configs.items():
         base = [test_f1(r, "base") for r in runs]
+        cpu = cpu_per_run(runs)
         if config.endswith("-alone"):
             label = config.replace("-", " ")
-            print(f"| {label} | {len(runs)} | {mean_std(base)} | - | - | - |")
+            print(f"| {label} | {len(runs)} | {mean_std(base)} | - | - | - | {cpu} |")
             if base:
                 means[config] = statistics.mean(base)
             continue
@@ -190,7 +201,7 @@ def report(index: dict[str, str]) -> None:
         p = max((p_value(r) for r in runs), default=None)
         print(
             f"| {config} | {len(runs)} | {mean_std(base)} | {mean_std(corrected)} | "
-            f"{mean_std(delta)} | {'-' if p is None else f'{p:.3f}'} |"
+            f"{mean_std(delta)} | {'-' if p is None else f'{p:.3f}'} | {cpu} |"
         )
         if runs:
             means[config] = statistics.mean(corrected)
