@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rich.table import Table
 
 from nerkit import store
+from nerkit.errors import NerkitError
 
 _AVERAGES = ("micro", "macro", "weighted")
 
@@ -61,4 +63,30 @@ def scores_table(run_dir: Path, *, split: str = "test", mode: str = "lenient") -
         if delta:
             cells.append("")
         table.add_row(metric.replace("_", " "), *cells, "")
+    spent = _time_spent(run_dir)
+    if spent:
+        table.caption = (
+            f"took {duration(spent.get('wall_s'))} wall-clock, {duration(spent.get('cpu_s'))} CPU"
+        )
+        table.caption_justify = "left"
     return table
+
+
+def _time_spent(run_dir: Path) -> dict[str, float]:
+    try:
+        row = store.read_table(run_dir, "run").to_pylist()[0]
+        return json.loads(row.get("extra") or "{}").get("time") or {}
+    except (NerkitError, IndexError, ValueError, AttributeError):
+        return {}
+
+
+def duration(seconds: float | None) -> str:
+    """``1 h 02 min``, ``3 min 07 s``, ``12 s``; unknown: empty."""
+    if seconds is None:
+        return ""
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s} s"

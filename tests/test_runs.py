@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from nerkit import store
 from nerkit.cli.app import app
 from nerkit.errors import NerkitError
+from nerkit.report import duration
 from nerkit.testing import toy_corpus
 
 DATA = Path(
@@ -31,6 +32,18 @@ def only_run(out: Path) -> Path:
     runs = [p for p in out.iterdir() if p.is_dir()]
     assert len(runs) == 1, runs
     return runs[0]
+
+
+def test_duration_reads_as_hours_minutes_or_seconds() -> None:
+    assert [duration(s) for s in (None, 0.4, 59.6, 61, 3599, 3600, 7322)] == [
+        "",
+        "0 s",
+        "1 min 00 s",
+        "1 min 01 s",
+        "59 min 59 s",
+        "1 h 00 min",
+        "2 h 02 min",
+    ]
 
 
 def sentences_of(table: pa.Table, split: str, column: str) -> list[list[str]]:
@@ -88,6 +101,8 @@ def test_run_stores_tables_with_provenance_and_seqeval_equal_scores(
     assert versions["nerkit"] and "pyarrow" in versions
     assert set(json.loads(row["fingerprints"])) == {"train", "dev", "test"}
     assert row["created_utc"].tzinfo is not None
+    spent = json.loads(row["extra"])["time"]  # shown under the scores
+    assert f"took {duration(spent['wall_s'])} wall-clock, {duration(spent['cpu_s'])} CPU" in output
     f1 = check_metrics_equal_seqeval(run)
     assert 0 < f1["micro"] <= 1
     # every test token is stored, in order

@@ -20,6 +20,7 @@ def runs(
     from rich.console import Console
     from rich.table import Table
 
+    from nerkit.report import duration
     from nerkit.store import list_runs
 
     found = list_runs(folder)
@@ -66,26 +67,15 @@ def runs(
         )
     timed = [r for r in found if r.wall_s is not None and r.cpu_s is not None]
     if timed:
+        wall, cpu = sum(r.wall_s or 0 for r in timed), sum(r.cpu_s or 0 for r in timed)
+        runs_word = "run" if len(timed) == 1 else "runs"
         table.caption = (
-            f"{len(timed)} timed run{'' if len(timed) == 1 else 's'}: {duration(sum(r.wall_s or 0 for r in timed))} wall-clock, "
-            f"{duration(sum(r.cpu_s or 0 for r in timed))} CPU"
+            f"{len(timed)} timed {runs_word}: {duration(wall)} wall-clock, {duration(cpu)} CPU"
         )
         table.caption_justify = "left"
     Console().print(table)
     if not found:
         typer.echo(f"no runs in {folder}", err=True)
-
-
-def duration(seconds: float | None) -> str:
-    """``1 h 02 min``, ``3 min 07 s``, ``12 s``; unknown: empty."""
-    if seconds is None:
-        return ""
-    s = round(seconds)
-    if s >= 3600:
-        return f"{s // 3600} h {s % 3600 // 60:02d} min"
-    if s >= 60:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s} s"
 
 
 def register(app: typer.Typer) -> None:
