@@ -81,10 +81,19 @@ def make_folds(
 
 
 def cache_key(
-    tagger: str, options: dict[str, Any], fingerprint: str, k: int, mode: str, seed: int
+    tagger: str,
+    options: dict[str, Any],
+    fingerprint: str,
+    dev_fingerprint: str | None,
+    k: int,
+    mode: str,
+    seed: int,
 ) -> str:
-    """The cache entry of one out-of-fold set: everything that decides its predictions."""
-    text = json.dumps([tagger, options, fingerprint, k, mode, seed], sort_keys=True, default=str)
+    """The cache entry of one out-of-fold set: everything that decides its predictions
+    (train and dev, which the fold taggers may stop early on)."""
+    text = json.dumps(
+        [tagger, options, fingerprint, dev_fingerprint, k, mode, seed], sort_keys=True, default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

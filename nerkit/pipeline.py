@@ -72,6 +72,9 @@ class RunConfig:
     # the first N training sentences only (Hugging Face run_ner's max_train_samples):
     # sizes a benchmark; the stored train fingerprint is that of the sentences used
     max_train_sentences: int | None = None
+    # the first N dev sentences only (run_ner's max_eval_samples): dev steers early
+    # stopping and the corrector's gate; test stays whole, so scores stay comparable
+    max_dev_sentences: int | None = None
     command: str = ""
 
     @classmethod
@@ -93,23 +96,32 @@ class StepReporter:
     progress: Callable[[str, int, int], None] = lambda desc, done, total: None
 
 
-def limit_train(loaded: Any, config: RunConfig) -> Any:
-    """``loaded`` with train cut to ``config.max_train_sentences`` (its fingerprint too)."""
-    limit = config.max_train_sentences
-    if limit is None or "train" not in loaded.corpus or len(loaded.corpus["train"]) <= limit:
-        return loaded
+def limit_splits(loaded: Any, config: RunConfig) -> Any:
+    """``loaded`` with train cut to ``config.max_train_sentences`` and dev to
+    ``config.max_dev_sentences`` (their fingerprints too)."""
     from dataclasses import replace
 
     from nerkit.datasets import fingerprint
     from nerkit.types import Corpus
 
     corpus = loaded.corpus
-    train = corpus["train"][:limit]
-    splits = dict(corpus.splits) | {"train": train}
+    cut = {
+        split: corpus[split][:limit]
+        for split, limit in (
+            ("train", config.max_train_sentences),
+            ("dev", config.max_dev_sentences),
+        )
+        if limit is not None and split in corpus and len(corpus[split]) > limit
+    }
+    if not cut:
+        return loaded
     return replace(
         loaded,
-        corpus=Corpus(splits, corpus.name, corpus.scheme, corpus.license, corpus.citation),
-        fingerprints=dict(loaded.fingerprints) | {"train": fingerprint(train)},
+        corpus=Corpus(
+            dict(corpus.splits) | cut, corpus.name, corpus.scheme, corpus.license, corpus.citation
+        ),
+        fingerprints=dict(loaded.fingerprints)
+        | {split: fingerprint(sentences) for split, sentences in cut.items()},
     )
 
 
@@ -145,6 +157,7 @@ def fold_setup(config: RunConfig, loaded: Any, host: PluginHost | None = None) -
         tagger_name,
         options,
         loaded.fingerprints["train"],
+        loaded.fingerprints.get("dev"),  # the fold taggers pick their best epoch on dev
         config.folds,
         config.fold_mode,
         config.seed,
@@ -298,10 +311,10 @@ class Run:
         # fail on a bad tagger / decoder / option before anything is written
         build_tagger(host, config.tagger, config.tagger_options)
         build_decoder(host, config.decoder, config.decoder_options)
-        if config.max_train_sentences is not None and config.max_train_sentences < 1:
-            raise ConfigError(
-                f"max_train_sentences must be at least 1, not {config.max_train_sentences}"
-            )
+        for name in ("max_train_sentences", "max_dev_sentences"):
+            limit = getattr(config, name)
+            if limit is not None and limit < 1:
+                raise ConfigError(f"{name} must be at least 1, not {limit}")
         if config.corrector:
             build_corrector(host, config.corrector, config.corrector_options)
             from nerkit.folds import FOLD_MODES
@@ -357,7 +370,7 @@ class Run:
         if loaded is None:
             reporter.step(f"loading dataset {cfg.dataset}")
             loaded = open_dataset(cfg.dataset, data_dir=cfg.data_dir, scheme=None)
-        loaded = limit_train(loaded, cfg)
+        loaded = limit_splits(loaded, cfg)
         corpus = loaded.corpus
         if "train" not in corpus:
             raise NerkitError(f"dataset {cfg.dataset} has no train split; a run needs one")
@@ -848,6 +861,6 @@ __all__ = [
     "StepReporter",
     "StoredModels",
     "fold_setup",
-    "limit_train",
+    "limit_splits",
     "load_run_models",
 ]

@@ -176,7 +176,7 @@ def test_run_with_a_corrector_stores_both_stages_and_reuses_cached_folds(
     for r in rows:
         stored.setdefault(r["sentence"], []).append(r["predicted"])
     assert [list(s.tags) for s in read(target).sentences] == [stored[i] for i in sorted(stored)]
-    assert len(list((tmp_path / "cache").iterdir())) == 1  # the folds, cached once
+    assert len(list((tmp_path / "cache" / "folds").iterdir())) == 1  # the folds, cached once
     assert json.loads(row["extra"])["folds"]["reused"] == 0
     # a second corrector run on the same base retrains no fold
     second = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "runs2")])
@@ -188,6 +188,14 @@ def test_run_with_a_corrector_stores_both_stages_and_reuses_cached_folds(
         assert (run2 / "folds" / f"fold-{i}.arrow").read_bytes() == (
             run / "folds" / f"fold-{i}.arrow"
         ).read_bytes()
+    # another dev set (the fold taggers may stop early on it): not the cached folds
+    third = CliRunner().invoke(
+        app, [*args[:-1], str(tmp_path / "runs3"), "--max-dev-sentences", "1"]
+    )
+    assert third.exit_code == 0, third.output
+    (run3,) = [p for p in (tmp_path / "runs3").iterdir()]
+    assert json.loads(store.read_table(run3, "run").to_pylist()[0]["extra"])["folds"]["reused"] == 0
+    assert len(list((tmp_path / "cache" / "folds").iterdir())) == 2
 
 
 class ReportingTagger(CountingTagger):

@@ -82,6 +82,24 @@ def test_gate_threshold_is_picked_on_dev_and_stored(tmp_path) -> None:  # type: 
     assert OpenNERCorrector.load(tmp_path).threshold == corrector.threshold
 
 
+def test_dev_is_read_once_more_only_when_its_inputs_change(tmp_path: Path) -> None:
+    """The best evaluation's output on dev serves the gate and correct(dev); it is
+    what a fresh pass of the trained model gives."""
+    dev_base = noisy(DEV, 0.3, 2)
+    corrector = OpenNERCorrector(dict(SMALL, epochs=2, task_layer_lr=20.0))
+    corrector.fit(TRAIN, noisy(TRAIN, 0.3, 1), DEV, dev_base, context=RunContext(seed=3))
+    calls = []
+    corrector.model.register_forward_hook(lambda *args: calls.append(1))
+    kept = corrector.correct(DEV, list(dev_base))
+    assert not calls  # no pass over dev: the kept output answered
+    other = [Prediction(tags=("O",) * len(s)) for s in DEV]
+    corrector.correct(DEV, other)
+    assert calls  # other base tags: the model runs
+    corrector.save(tmp_path)
+    fresh = OpenNERCorrector.load(tmp_path).correct(DEV, dev_base)
+    assert kept == fresh
+
+
 def test_extend_vocab_covers_the_train_words_and_survives_save_load(tmp_path: Path) -> None:
     train = [
         Sentence(("我", "爱", "北", "京"), ("O", "O", "B-LOC", "I-LOC")),

@@ -193,6 +193,31 @@ def test_max_train_sentences_trains_on_the_first_sentences(toy: Path, tmp_path: 
     assert code == 2 and "max_train_sentences must be at least 1" in output
 
 
+def test_max_dev_sentences_cuts_dev_and_leaves_test_whole(toy: Path, tmp_path: Path) -> None:
+    from nerkit.datasets import fingerprint
+
+    out = tmp_path / "runs"
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out), "--max-dev-sentences", "1"
+    )
+    assert code == 0, output
+    run = only_run(out)
+    row = store.read_table(run, "run").to_pylist()[0]
+    assert json.loads(row["config"])["max_dev_sentences"] == 1
+    corpus = toy_corpus()
+    assert len(corpus["dev"]) > 1
+    fingerprints = json.loads(row["fingerprints"])
+    assert fingerprints["dev"] == fingerprint(corpus["dev"][:1])
+    assert fingerprints["test"] == fingerprint(corpus["test"])
+    predictions = store.read_table(run, "predictions")
+    assert len(sentences_of(predictions, "dev", "text")) == 1
+    assert len(sentences_of(predictions, "test", "text")) == len(corpus["test"])
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out / "x"), "--max-dev-sentences", "0"
+    )
+    assert code == 2 and "max_dev_sentences must be at least 1" in output
+
+
 def test_an_existing_run_is_never_overwritten(toy: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs"
     assert cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out))[0] == 0

@@ -110,7 +110,11 @@ def test_spec_errors_name_the_file_the_key_and_the_line(tmp_path: Path) -> None:
 def test_expansion_covers_grids_correctors_seeds_and_resources(toy: Path, tmp_path: Path) -> None:
     spec = parse_spec(
         {
-            "datasets": [str(toy), {"name": "other", "max_train_sentences": 5}],
+            "datasets": [
+                str(toy),
+                {"name": "other", "max_train_sentences": 5, "max_dev_sentences": 7},
+            ],
+            "max_dev_sentences": 3,  # a dataset's own wins
             "seeds": [1, 2],
             "folds": 3,
             "cpus": 2,
@@ -142,6 +146,10 @@ def test_expansion_covers_grids_correctors_seeds_and_resources(toy: Path, tmp_pa
     assert {r.config.dataset for r in boom} == {"other"}
     assert {(r.cpus, r.gpus, r.config.device) for r in boom} == {(1, 0.5, "cuda"), (3, 0.5, "cuda")}
     assert {r.config.max_train_sentences for r in runs if r.config.dataset == "other"} == {5}
+    limits = {
+        (r.config.dataset, r.config.max_train_sentences, r.config.max_dev_sentences) for r in runs
+    }
+    assert limits == {(str(toy), None, 3), ("other", 5, 7)}
 
 
 # ------------------------------------------------------------- the sweep
@@ -214,7 +222,9 @@ def test_a_run_made_by_nerkit_run_with_the_same_config_is_skipped(
 def test_max_train_sentences_trains_on_the_first_sentences(toy: Path, tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "spec.toml", toy, '[[tagger]]\nname = "lexicon"\n')
     spec.write_text(
-        spec.read_text().replace("datasets = [", "max_train_sentences = 6\ndatasets = [")
+        spec.read_text().replace(
+            "datasets = [", "max_train_sentences = 6\nmax_dev_sentences = 2\ndatasets = ["
+        )
     )
     out = tmp_path / "runs"
     assert cli("sweep", str(spec), "-o", str(out))[0] == 0
@@ -222,7 +232,9 @@ def test_max_train_sentences_trains_on_the_first_sentences(toy: Path, tmp_path: 
     row = store.read_table(run, "run").to_pylist()[0]
     train = toy_corpus()["train"]
     assert json.loads(row["fingerprints"])["train"] == fingerprint(train[:6])
+    assert json.loads(row["fingerprints"])["dev"] == fingerprint(toy_corpus()["dev"][:2])
     assert json.loads(row["config"])["max_train_sentences"] == 6
+    assert json.loads(row["config"])["max_dev_sentences"] == 2
 
 
 def test_a_failed_run_is_recorded_and_the_others_complete(toy: Path, tmp_path: Path) -> None:

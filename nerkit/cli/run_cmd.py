@@ -120,6 +120,15 @@ def run(
             show_default=False,
         ),
     ] = None,
+    max_dev_sentences: Annotated[
+        int | None,
+        typer.Option(
+            "--max-dev-sentences",
+            help="Use the first N dev sentences only, for early stopping and the gate "
+            "(test stays whole).",
+            show_default=False,
+        ),
+    ] = None,
     resume: Annotated[
         str | None,
         typer.Option(
@@ -165,6 +174,8 @@ def run(
             settings["fold_mode"] = fold_mode
         if max_train_sentences is not None:
             settings["max_train_sentences"] = max_train_sentences
+        if max_dev_sentences is not None:
+            settings["max_dev_sentences"] = max_dev_sentences
         # Under a launcher every process trains the same folds; a cache shared between
         # them could let them see different stored state, so it is not used.
         if no_cache or processes > 1:
@@ -284,6 +295,7 @@ def _read_config(path: Path) -> dict[str, Any]:
         "fold_mode",
         "cache",
         "max_train_sentences",
+        "max_dev_sentences",
     }
     for key, value in raw.items():
         if key not in allowed:

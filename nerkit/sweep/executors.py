@@ -172,12 +172,12 @@ class _RayDriver:
 
     def _submit(self, run: PlannedRun) -> None:
         from nerkit.folds import fold_path, take_from_cache
-        from nerkit.pipeline import fold_setup, limit_train
+        from nerkit.pipeline import fold_setup, limit_splits
 
         runner = self.driver.start(run)
         state = _RunState(run, runner)
         if runner.config.corrector:
-            loaded = limit_train(self.driver.dataset(run), runner.config)
+            loaded = limit_splits(self.driver.dataset(run), runner.config)
             state.setup = fold_setup(runner.config, loaded, self.driver.host)
             folds_dir = runner.dir / "folds"
             take_from_cache(state.setup.folds, folds_dir, state.setup.cache)
@@ -194,7 +194,7 @@ class _RayDriver:
             self._submit_run(state)
 
     def _submit_run(self, state: _RunState) -> None:
-        from nerkit.pipeline import limit_train
+        from nerkit.pipeline import limit_splits
 
         run, runner = state.run, state.runner
         if runner.config.corrector:
@@ -203,7 +203,7 @@ class _RayDriver:
                 # that run trains this run's base tagger: wait for it, then reuse it
                 self.deferred.setdefault(base, []).append(state)
                 return
-            runner.adopt_trained_base(limit_train(self.driver.dataset(run), runner.config))
+            runner.adopt_trained_base(limit_splits(self.driver.dataset(run), runner.config))
         ref = self.run_remote.options(**self._resources(run)).remote(
             runner.run_id,
             pack_partial(runner.dir),
@@ -266,6 +266,7 @@ def base_key(config: RunConfig) -> tuple[Any, ...]:
         config.dataset,
         config.data_dir,
         config.max_train_sentences,
+        config.max_dev_sentences,
         config.seed,
         config.threads,
         config.device,

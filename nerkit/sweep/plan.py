@@ -20,7 +20,7 @@ from typing import Any
 from nerkit import store
 from nerkit.errors import NerkitError
 from nerkit.options import as_dict, build_options
-from nerkit.pipeline import RunConfig, limit_train
+from nerkit.pipeline import RunConfig, limit_splits
 from nerkit.plugin.host import PluginHost, get_host
 from nerkit.sweep.spec import Component, DatasetEntry, SweepSpec
 
@@ -214,6 +214,7 @@ def _planned(
         device="cuda" if gpus > 0 else "cpu",
         data_dir=spec.data_dir,
         max_train_sentences=entry.max_train_sentences,
+        max_dev_sentences=entry.max_dev_sentences,
         command=f"nerkit sweep {spec.path}",
     )
     return PlannedRun(
@@ -288,9 +289,9 @@ def plan_sweep(
             run.status = UNAVAILABLE
             kept.append(run)
             continue
-        limited = (cfg.dataset, cfg.max_train_sentences)
+        limited = (cfg.dataset, cfg.max_train_sentences, cfg.max_dev_sentences)
         if limited not in fingerprints:
-            fingerprints[limited] = limit_train(loaded[cfg.dataset], cfg).fingerprints
+            fingerprints[limited] = limit_splits(loaded[cfg.dataset], cfg).fingerprints
         run.key = run_key(normalised, fingerprints[limited])
         if run.key in seen:
             duplicates += 1

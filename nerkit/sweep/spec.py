@@ -4,6 +4,7 @@ can be found, the line::
 
     name = "small"
     datasets = ["wnut17", { name = "conll2002-nl", max_train_sentences = 1500 }]
+    max_dev_sentences = 500          # every dataset's (a dataset's table may set its own)
     seeds = [13, 14, 15]
     folds = 2                        # out-of-fold predictions of correction runs
     cpus = 1                         # each run's (and fold's) request; threads pinned to it
@@ -41,11 +42,12 @@ TOP_KEYS = {
     "name": "a name for the sweep, recorded with its runs",
     "out": "folder of the runs (--out wins)",
     "data_dir": "where named datasets are looked up",
-    "datasets": "dataset names or folders, or {name, max_train_sentences} tables",
+    "datasets": "dataset names or folders, or {name, max_train_sentences, max_dev_sentences} tables",
     "seeds": "a seed or a list of seeds",
     "folds": "folds of the out-of-fold predictions of correction runs",
     "fold_mode": "random or entity-disjoint",
     "max_train_sentences": "train on the first N training sentences only",
+    "max_dev_sentences": "use the first N dev sentences only (test stays whole)",
     "decoder": 'a decoder name, or {name = "...", options = {...}}',
     "cpus": "CPUs each run asks for (its threads are pinned to it)",
     "gpus": "GPUs each run asks for (a share is allowed, e.g. 0.5)",
@@ -53,7 +55,8 @@ TOP_KEYS = {
     "corrector": "[[corrector]] tables",
 }
 COMPONENT_KEYS = ("name", "options", "grid", "cpus", "gpus", "datasets")
-DATASET_KEYS = ("name", "max_train_sentences")
+DATASET_KEYS = ("name", "max_train_sentences", "max_dev_sentences")
+LIMITS = ("max_train_sentences", "max_dev_sentences")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class Component:
 class DatasetEntry:
     name: str
     max_train_sentences: int | None = None
+    max_dev_sentences: int | None = None
 
 
 @dataclass(frozen=True)
@@ -210,18 +214,20 @@ class _Reader:
             where=where,
         )
 
-    def dataset(self, raw: Any, index: int, default_limit: int | None) -> DatasetEntry:
+    def dataset(self, raw: Any, index: int, defaults: dict[str, int | None]) -> DatasetEntry:
+        """A dataset entry; its limits default to the spec's top-level ones."""
         where = f"datasets[{index}]"
         if isinstance(raw, str):
-            return DatasetEntry(self.string(raw, where), default_limit)
+            return DatasetEntry(self.string(raw, where), **defaults)
         raw = self.table(raw, where)
         self.check_keys(raw, DATASET_KEYS, where)
         if "name" not in raw:
             raise self.fail(where, 'needs a name, e.g. { name = "wnut17" }')
-        limit = raw.get("max_train_sentences", default_limit)
-        if limit is not None:
-            limit = self.integer(limit, f"{where}.max_train_sentences", 1)
-        return DatasetEntry(self.string(raw["name"], f"{where}.name"), limit)
+        limits = dict(defaults)
+        for key in LIMITS:
+            if key in raw:
+                limits[key] = self.integer(raw[key], f"{where}.{key}", 1)
+        return DatasetEntry(self.string(raw["name"], f"{where}.name"), **limits)
 
 
 _EXAMPLES = {"tagger": "lexicon", "corrector": "openner"}
@@ -253,13 +259,11 @@ def parse_spec(raw: Mapping[str, Any], path: Path, text: str = "") -> SweepSpec:
         if required not in raw:
             raise ConfigError(f"{path}: {required!r} is missing, e.g. {example}")
 
-    limit = raw.get("max_train_sentences")
-    if limit is not None:
-        limit = read.integer(limit, "max_train_sentences", 1)
+    limits = {key: read.integer(raw[key], key, 1) if key in raw else None for key in LIMITS}
     datasets = raw["datasets"]
     if not isinstance(datasets, list) or not datasets:
         raise read.fail("datasets", "expected a non-empty list of datasets")
-    entries = tuple(read.dataset(d, i, limit) for i, d in enumerate(datasets, 1))
+    entries = tuple(read.dataset(d, i, limits) for i, d in enumerate(datasets, 1))
 
     taggers = raw["tagger"]
     if not isinstance(taggers, list):

@@ -125,12 +125,12 @@ def unpack(files: Mapping[str, bytes], directory: Path) -> None:
 def fold_task(config: dict[str, Any], dataset: ShippedDataset, fold: int, cpus: int) -> TaskResult:
     """Train fold ``fold`` of a correction run; its held-out predictions."""
     from nerkit.folds import fit_fold
-    from nerkit.pipeline import RunConfig, fold_setup, limit_train
+    from nerkit.pipeline import RunConfig, fold_setup, limit_splits
 
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         cfg = RunConfig.from_dict(config)
-        loaded = limit_train(dataset.loaded(), cfg)
+        loaded = limit_splits(dataset.loaded(), cfg)
         setup = fold_setup(cfg, loaded)
         corpus = loaded.corpus
         with pinned_threads(cpus):

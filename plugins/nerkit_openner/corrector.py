@@ -71,6 +71,9 @@ class OpenNERCorrector(Corrector):
         self.model: Any = None
         self.tokenizer: Any = None
         self.stats: dict[str, Any] = {}
+        # the trained model's output on dev, kept from its best evaluation: the gate and
+        # correct() on the same dev need no second pass (``_raw`` checks the inputs)
+        self._dev_raw: tuple[list[Sentence], list[Prediction], Any] | None = None
 
     # ---------------------------------------------------------------- setup
 
@@ -225,13 +228,18 @@ class OpenNERCorrector(Corrector):
             )
 
         has_dev = bool(dev) and dev_predictions is not None
+        self._dev_raw = None
+        best: list[Any] = [None, None]  # dev F1 and output of the best evaluation
 
         def evaluate() -> dict[str, float]:
             from nerkit.metrics import scores
 
             assert dev is not None and dev_predictions is not None
-            predicted = self._raw(dev, dev_predictions)[0]
-            result = scores([s.tags for s in dev], predicted, self.scheme, "lenient")
+            raw = self._raw(dev, dev_predictions)
+            result = scores([s.tags for s in dev], raw[0], self.scheme, "lenient")
+            # the loop keeps the weights of a strictly better evaluation, as here
+            if best[0] is None or result.f1 > best[0]:
+                best[:] = [result.f1, raw]
             return {"f1": result.f1, "precision": result.precision, "recall": result.recall}
 
         result = train_loop(
@@ -245,6 +253,10 @@ class OpenNERCorrector(Corrector):
             device=device,
             context=context,
         )
+        if best[1] is not None and result.best_f1 == best[0]:
+            # the loop restored the best evaluation's weights: its output is the model's
+            assert dev is not None and dev_predictions is not None
+            self._dev_raw = (list(dev), list(dev_predictions), best[1])
         self.threshold = 0.0
         if o.gate and has_dev:
             assert dev is not None and dev_predictions is not None
@@ -296,6 +308,10 @@ class OpenNERCorrector(Corrector):
         self, sentences: Sequence[Sentence], predictions: Sequence[Prediction]
     ) -> tuple[list[list[str]], list[np.ndarray]]:
         """The corrector's own IOB2 tags and their probabilities, per word."""
+        if self._dev_raw is not None:
+            kept_sentences, kept_predictions, kept = self._dev_raw
+            if kept_sentences == list(sentences) and kept_predictions == list(predictions):
+                return kept
         import torch
 
         from nerkit_hf.training import length_grouped_batches
