@@ -240,36 +240,37 @@ class Timing:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        record: dict[str, Any] = {}
+        record: Any = {}
         if path.is_file():
             with contextlib.suppress(OSError, ValueError):
                 record = json.loads(path.read_text())
-        steps = record.get("steps") if isinstance(record, dict) else None
+        if not isinstance(record, dict):
+            record = {}
         self.steps: dict[str, dict[str, float]] = {
             name: {"wall_s": float(v["wall_s"]), "cpu_s": float(v["cpu_s"])}
-            for name, v in (steps or {}).items()
+            for name, v in (record.get("steps") or {}).items()
         }
         self.sittings = int(record.get("sittings", 0)) + 1
         self._wall = time.perf_counter()
         self._cpu = time.process_time()
 
+    def _add(self, step: str, wall_s: float, cpu_s: float) -> None:
+        spent = self.steps.setdefault(step, {"wall_s": 0.0, "cpu_s": 0.0})
+        spent["wall_s"] += wall_s
+        spent["cpu_s"] += cpu_s
+        store.write_json(self.path, self.record())
+
     def lap(self, step: str) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
-        spent = self.steps.setdefault(step, {"wall_s": 0.0, "cpu_s": 0.0})
-        spent["wall_s"] += wall - self._wall
-        spent["cpu_s"] += cpu - self._cpu
+        self._add(step, wall - self._wall, cpu - self._cpu)
         self._wall, self._cpu = wall, cpu
-        store.write_json(self.path, self.record())
 
     @classmethod
     def charge(cls, path: Path, step: str, wall_s: float, cpu_s: float) -> None:
         """Add time spent for the run elsewhere (a sweep's fold task) to its record."""
         timing = cls(path)
         timing.sittings -= 1  # not a sitting of the run's own
-        spent = timing.steps.setdefault(step, {"wall_s": 0.0, "cpu_s": 0.0})
-        spent["wall_s"] += wall_s
-        spent["cpu_s"] += cpu_s
-        store.write_json(path, timing.record())
+        timing._add(step, wall_s, cpu_s)
 
     def record(self) -> dict[str, Any]:
         return {

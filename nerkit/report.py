@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -72,11 +72,10 @@ def scores_table(run_dir: Path, *, split: str = "test", mode: str = "lenient") -
     return table
 
 
-def _time_spent(run_dir: Path) -> dict[str, float]:
+def _time_spent(run_dir: Path) -> dict[str, Any]:
     try:
-        row = store.read_table(run_dir, "run").to_pylist()[0]
-        return json.loads(row.get("extra") or "{}").get("time") or {}
-    except (NerkitError, IndexError, ValueError, AttributeError):
+        return store.time_spent(store.read_table(run_dir, "run").to_pylist()[0])
+    except (NerkitError, IndexError):
         return {}
 
 

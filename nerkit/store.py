@@ -262,10 +262,7 @@ def list_runs(out: Path) -> list[RunSummary]:
                     "micro",
                 ):
                     f1 = r["value"]
-        try:
-            spent = json.loads(row.get("extra") or "{}").get("time") or {}
-        except (AttributeError, ValueError):
-            spent = {}
+        spent = time_spent(row)
         summaries.append(
             RunSummary(
                 row["run_id"],
@@ -281,6 +278,15 @@ def list_runs(out: Path) -> list[RunSummary]:
             )
         )
     return sorted(summaries, key=lambda s: (s.created_utc, s.run_id))
+
+
+def time_spent(row: dict[str, Any]) -> dict[str, Any]:
+    """The seconds a run spent, from its run-table ``row`` (``extra["time"]``); ``{}``
+    for a run stored before runs were timed."""
+    try:
+        return json.loads(row.get("extra") or "{}").get("time") or {}
+    except (AttributeError, ValueError):
+        return {}
 
 
 def record_failure(partial_dir: Path, record: dict[str, Any]) -> list[dict[str, Any]]:
