@@ -579,11 +579,10 @@ def stored_counts(
 ) -> SentenceCounts:
     """Per-sentence entity counts of a run's stored predictions of ``split`` at ``stage``
     (default: the split's last stage), indexed by the stored sentence number."""
-    stage = stage or run.last_stage(split)
-    gold, predicted, numbers = stored_sentences(run.path, split, stage or "base")
+    stage = stage or run.last_stage(split) or "base"
+    numbers, found = sentence_counts_of(run, split, stage, mode)
     if not numbers.size:
         raise NerkitError(f"run {run.run_id} stores no {split} predictions of stage {stage}")
-    found = sentence_counts(gold, predicted, run.scheme, mode)
     size = int(numbers.max()) + 1
     full = []
     for a in (found.correct, found.predicted, found.gold):
@@ -591,6 +590,45 @@ def stored_counts(
         column[numbers] = a
         full.append(column)
     return SentenceCounts(*full)
+
+
+def sentence_counts_of(
+    run: StoredRun, split: str, stage: str, mode: str = "lenient"
+) -> tuple[np.ndarray, SentenceCounts]:
+    """The numbers of the stored sentences of one block of a run and their entity
+    counts: computed from the run's predictions, or read from the ``counts`` table of
+    a results-only copy (``nerkit.export``)."""
+    if (run.path / "predictions.arrow").exists() or not (run.path / "counts.arrow").exists():
+        gold, predicted, numbers = stored_sentences(run.path, split, stage)
+        return numbers, sentence_counts(gold, predicted, run.scheme, mode)
+    table = store.read_table(run.path, "counts")
+    keep = pc.and_(
+        pc.and_(pc.equal(table["split"], split), pc.equal(table["stage"], stage)),
+        pc.equal(table["mode"], mode),
+    )
+    block = table.filter(keep).sort_by("sentence")
+    numbers = block["sentence"].to_numpy().astype(np.int64)
+    found = SentenceCounts(*(block[name].to_numpy() for name in ("correct", "predicted", "gold")))
+    return numbers, found
+
+
+def stored_blocks(run_dir: Path) -> list[tuple[str, str]]:
+    """The (split, stage) blocks of a run's stored predictions that hold gold tags."""
+    table = store.read_table(run_dir, "predictions")
+    table = pa.table(
+        {
+            "split": table["split"].cast(pa.string()),
+            "stage": table["stage"].cast(pa.string()),
+            "gold": table["gold"].cast(pa.string()),
+            "token": table["token"],
+        }
+    )
+    sizes = table.group_by(["split", "stage"]).aggregate([("gold", "count"), ("token", "count")])
+    return sorted(
+        (r["split"], r["stage"])
+        for r in sizes.to_pylist()
+        if r["gold_count"] and r["gold_count"] == r["token_count"]
+    )
 
 
 def stored_sentences(
@@ -649,6 +687,8 @@ __all__ = [
     "load_run",
     "resolve_baseline",
     "resolve_runs",
+    "sentence_counts_of",
+    "stored_blocks",
     "stored_counts",
     "stored_sentences",
 ]

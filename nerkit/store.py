@@ -81,11 +81,26 @@ CURVES_SCHEMA = pa.schema(
     ]
 )
 
+# A results-only copy of a run (nerkit.export) stores, instead of its predictions, the
+# per-sentence entity counts of each scored block: enough for the paired tests.
+COUNTS_SCHEMA = pa.schema(
+    [
+        pa.field("split", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("mode", pa.string(), nullable=False),
+        pa.field("sentence", pa.int32(), nullable=False),
+        pa.field("correct", pa.int32(), nullable=False),
+        pa.field("predicted", pa.int32(), nullable=False),
+        pa.field("gold", pa.int32(), nullable=False),
+    ]
+)
+
 SCHEMAS = {
     "run": RUN_SCHEMA,
     "predictions": PREDICTIONS_SCHEMA,
     "metrics": METRICS_SCHEMA,
     "curves": CURVES_SCHEMA,
+    "counts": COUNTS_SCHEMA,
 }
 
 
@@ -95,8 +110,16 @@ def _with_metadata(name: str) -> pa.Schema:
     )
 
 
-def write_table(directory: Path, name: str, columns: dict[str, Sequence[Any]] | pa.Table) -> Path:
-    """Write table ``name`` (``run``, ``predictions``, ...) into ``directory`` atomically."""
+def write_table(
+    directory: Path,
+    name: str,
+    columns: dict[str, Sequence[Any]] | pa.Table,
+    *,
+    compression: str | None = None,
+) -> Path:
+    """Write table ``name`` (``run``, ``predictions``, ...) into ``directory`` atomically,
+    its buffers compressed with ``compression`` (``zstd``, ``lz4``) when given; readers
+    of Arrow IPC files decompress them by themselves."""
     schema = _with_metadata(name)
     if isinstance(columns, pa.Table):
         table = columns.cast(schema)
@@ -104,7 +127,8 @@ def write_table(directory: Path, name: str, columns: dict[str, Sequence[Any]] | 
         table = pa.Table.from_pydict(dict(columns), schema=schema)
     path = directory / f"{name}.arrow"
     tmp = path.with_suffix(".arrow.tmp")
-    with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, schema) as writer:
+    options = ipc.IpcWriteOptions(compression=compression)
+    with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, schema, options=options) as writer:
         writer.write_table(table)
     os.replace(tmp, path)
     return path
@@ -113,6 +137,11 @@ def write_table(directory: Path, name: str, columns: dict[str, Sequence[Any]] | 
 def read_table(directory: Path, name: str) -> pa.Table:
     path = Path(directory) / f"{name}.arrow"
     if not path.exists():
+        if (Path(directory) / "counts.arrow").exists():
+            raise NerkitError(
+                f"{path}: no {name} table: this run is a results-only copy (nerkit export), "
+                "without predictions or models; use the run it was exported from"
+            )
         raise NerkitError(f"{path}: no {name} table in this run")
     try:
         with pa.memory_map(str(path)) as source:

@@ -219,6 +219,51 @@ def test_a_run_made_by_nerkit_run_with_the_same_config_is_skipped(
     assert [r.status for r in plan_sweep(load_spec(spec), out).runs] == ["new", "new"]
 
 
+def test_runs_exported_elsewhere_count_as_done_on_another_machine(
+    toy: Path, tmp_path: Path
+) -> None:
+    """A sweep split over sittings on machines that keep nothing but the exported copies
+    (e.g. committed): each finished run is exported at once, and a fresh folder of runs
+    with the copies beside it plans only what is left."""
+    spec = write_spec(
+        tmp_path / "spec.toml",
+        toy,
+        f'seeds = [1, 2]\nfolds = 2\nexport = "{(tmp_path / "results").as_posix()}"\n'
+        '[[tagger]]\nname = "lexicon"\n'
+        '[[corrector]]\nname = "none"\n[[corrector]]\nname = "majority"\n',
+    )
+    first, results = tmp_path / "machine-1", tmp_path / "results"
+    # a run made before the sweep knew of the folder is exported by the next sitting
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(first), "--seed", "1", "--threads", "1",
+    )  # fmt: skip
+    assert code == 0, output
+    code, output = cli(
+        "sweep", str(spec), "--out", str(first), "--export", str(results), "-d", str(toy)
+    )
+    assert code == 0, output
+    assert "3 finished, 0 failed, 1 stored already" in output
+    assert sorted(p.name for p in finished(results)) == [p.name for p in finished(first)]
+    assert all(
+        (p / "counts.arrow").exists() and not (p / "tagger").exists() for p in finished(results)
+    )
+
+    second = tmp_path / "machine-2"
+    spec.write_text(spec.read_text().replace("seeds = [1, 2]", "seeds = [1, 2, 3]"))
+    # the spec's export folder, as the command line's
+    code, listing = cli("sweep", str(spec), "--out", str(second), "--dry-run")
+    assert code == 0, listing
+    assert "6 planned: 2 to run, 4 stored already (skipped)" in listing
+    code, output = cli("sweep", str(spec), "--out", str(second))
+    assert code == 0, output
+    assert "2 finished, 0 failed, 4 stored already" in output
+    assert len(finished(second)) == 2 and len(finished(results)) == 6
+    # the copies alone make the table: three seeds a row
+    code, table = cli("compare", str(results), "--format", "markdown")
+    assert code == 0, table
+    assert table.count("| 1, 2, 3 |") == 2
+
+
 def test_max_train_sentences_trains_on_the_first_sentences(toy: Path, tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "spec.toml", toy, '[[tagger]]\nname = "lexicon"\n')
     spec.write_text(

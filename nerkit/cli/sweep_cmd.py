@@ -33,6 +33,15 @@ def sweep(
             show_default=False,
         ),
     ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            help="Folder of results-only copies (nerkit export): runs copied there count as "
+            "done, and every finished run is copied there (default: the spec's 'export').",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -100,8 +109,11 @@ def sweep(
         raise ConfigError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
     loaded = load_spec(spec)
     folder = out if out is not None else Path(loaded.out or "runs")
+    if export is None and loaded.export is not None:
+        export = Path(loaded.export)
     if dry_run:
-        _print_plan(plan_sweep(loaded, folder, download=False, datasets=dataset), executor)
+        plan = plan_sweep(loaded, folder, download=False, datasets=dataset, export=export)
+        _print_plan(plan, executor)
         return
     outcome = run_sweep(
         loaded,
@@ -113,6 +125,7 @@ def sweep(
         skip_unavailable=skip_unavailable,
         datasets=dataset,
         report=_Reporter(queued=executor == "ray"),
+        export=export,
     )
     plan = outcome.plan
     skipped = plan.count("done")

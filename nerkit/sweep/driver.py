@@ -22,9 +22,10 @@ from typing import Any
 
 from nerkit import store
 from nerkit.errors import ConfigError, NerkitError
+from nerkit.export import export_run
 from nerkit.pipeline import Run, RunConfig
 from nerkit.plugin.host import PluginHost, get_host
-from nerkit.sweep.plan import FAILED, MARKER, NEW, RESUME, Plan, PlannedRun, plan_sweep
+from nerkit.sweep.plan import DONE, FAILED, MARKER, NEW, RESUME, Plan, PlannedRun, plan_sweep
 from nerkit.sweep.spec import SweepSpec
 
 EXECUTORS = ("local", "ray")
@@ -100,6 +101,8 @@ class SweepDriver:
         return runner
 
     def finished(self, run: PlannedRun, path: Path) -> None:
+        if self.plan.export is not None:
+            export_run(path, self.plan.export)
         self.outcome.finished.append(run)
         self.report(SweepEvent("finished", run, path))
 
@@ -212,13 +215,16 @@ def run_sweep(
     datasets: Sequence[str] | None = None,
     report: Callable[[SweepEvent], None] = lambda event: None,
     host: PluginHost | None = None,
+    export: Path | None = None,
 ) -> SweepOutcome:
     """Plan ``spec`` against ``out`` and do every run that is not stored yet.
 
     ``executor``: ``local`` (one run after another in this process) or ``ray`` (each
     run and each fold a Ray task; ``address`` names a running cluster, else a local
     Ray instance with ``num_cpus`` CPUs is started). A run that fails is recorded
-    and the others go on; the outcome lists both.
+    and the others go on; the outcome lists both. ``export``: a folder of results-only
+    copies (``nerkit export``); runs copied there count as done, and every finished run
+    in ``out`` is copied there (those of earlier sittings first).
     """
     from nerkit.sweep import executors
 
@@ -226,7 +232,11 @@ def run_sweep(
         raise ConfigError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
     host = host or get_host()
     with sweep_lock(out, spec):
-        plan = plan_sweep(spec, out, host=host, datasets=datasets)
+        plan = plan_sweep(spec, out, host=host, datasets=datasets, export=export)
+        if export is not None:
+            for done in plan.runs:
+                if done.status == DONE and (store.run_dir(out, str(done.run_id))).is_dir():
+                    export_run(store.run_dir(out, str(done.run_id)), export)
         if not skip_unavailable:
             check_available(plan)
         runs = to_run(plan, retry_failed=retry_failed)

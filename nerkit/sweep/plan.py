@@ -54,6 +54,7 @@ class Plan:
     runs: list[PlannedRun]
     datasets: dict[str, Any] = field(default_factory=dict)  # name -> LoadedDataset
     duplicates: int = 0  # planned runs dropped because an earlier one has the same key
+    export: Path | None = None  # results-only copies: done there is done here
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.runs)
@@ -253,8 +254,10 @@ def plan_sweep(
     host: PluginHost | None = None,
     download: bool = True,
     datasets: Sequence[str] | None = None,
+    export: Path | None = None,
 ) -> Plan:
-    """Expand ``spec`` and give each run its status against the runs in ``out``.
+    """Expand ``spec`` and give each run its status against the runs in ``out`` and
+    the results-only copies in ``export`` (a run copied there is done, wherever it ran).
 
     ``download``: fetch missing named datasets (a dry run does not). A run whose
     dataset cannot be loaded, or whose components are unknown or badly configured,
@@ -273,6 +276,9 @@ def plan_sweep(
         (r.config.dataset for r in runs), spec.data_dir, download=download
     )
     index = index_runs(out, host)
+    if export is not None:
+        for key, run_id in index_runs(export, host).finished.items():
+            index.finished.setdefault(key, run_id)
     fingerprints: dict[tuple[str, int | None], Mapping[str, str]] = {}
     seen: set[str] = set()
     kept: list[PlannedRun] = []
@@ -306,4 +312,4 @@ def plan_sweep(
         kept.append(run)
     for number, run in enumerate(kept, 1):
         run.number = number
-    return Plan(spec, out, kept, loaded, duplicates)
+    return Plan(spec, out, kept, loaded, duplicates, export)

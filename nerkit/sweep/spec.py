@@ -41,6 +41,8 @@ NO_CORRECTOR = "none"
 TOP_KEYS = {
     "name": "a name for the sweep, recorded with its runs",
     "out": "folder of the runs (--out wins)",
+    "export": "folder of results-only copies (nerkit export): runs there count as done, "
+    "each finished run is copied there (--export wins)",
     "data_dir": "where named datasets are looked up",
     "datasets": "dataset names or folders, or {name, max_train_sentences, max_dev_sentences} tables",
     "seeds": "a seed or a list of seeds",
@@ -106,6 +108,7 @@ class SweepSpec:
     gpus: float = 0.0
     data_dir: str | None = None
     out: str | None = None
+    export: str | None = None
 
 
 class _Reader:
@@ -291,6 +294,7 @@ def parse_spec(raw: Mapping[str, Any], path: Path, text: str = "") -> SweepSpec:
             "fold_mode", f"unknown fold mode {fold_mode!r} (known: {', '.join(FOLD_MODES)})"
         )
     out = raw.get("out")
+    export = raw.get("export")
     data_dir = raw.get("data_dir")
     components = [
         *(read.component(t, "tagger", i) for i, t in enumerate(taggers, 1)),
@@ -319,4 +323,5 @@ def parse_spec(raw: Mapping[str, Any], path: Path, text: str = "") -> SweepSpec:
         gpus=read.number(raw.get("gpus", 0), "gpus"),
         data_dir=read.string(data_dir, "data_dir") if data_dir is not None else None,
         out=read.string(out, "out") if out is not None else None,
+        export=read.string(export, "export") if export is not None else None,
     )

@@ -1,0 +1,118 @@
+"""`nerkit export`: results-only copies of runs that list and compare as the runs do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_compare import invoke, make_run, write_folder
+
+from nerkit.compare import load_run, stored_counts, stored_sentences
+from nerkit.errors import NerkitError
+from nerkit.export import export_run, is_export
+from nerkit.testing import toy_corpus
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of three lexicon runs on the toy corpus (two seeds, one other config)."""
+    tmp = tmp_path_factory.mktemp("export")
+    toy = write_folder(tmp / "toy")
+    out = tmp / "runs"
+    make_run(out, toy, "--seed", "1")
+    make_run(out, toy, "--seed", "2")
+    make_run(out, toy, "-T", "max_length=1")
+    return out
+
+
+@pytest.fixture(scope="module")
+def exported(runs: Path) -> Path:
+    out = runs.parent / "exported"
+    result = invoke("export", str(runs), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "3 of 3 runs exported" in result.output
+    return out
+
+
+def compared(folder: Path, baseline: str, *options: str) -> dict:
+    result = invoke("compare", str(folder), "--baseline", baseline, "--format", "json", *options)
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    # where the runs lie is the only difference allowed
+    return json.loads(json.dumps(found).replace(str(folder), "FOLDER"))
+
+
+@pytest.mark.parametrize("options", [(), ("--mode", "strict", "--test", "ar")])
+def test_compare_reads_the_copies_as_the_runs(runs: Path, exported: Path, options) -> None:
+    baseline = sorted(p.name for p in runs.iterdir())[-1]
+    original = compared(runs, baseline, *options)
+    assert compared(exported, baseline, *options) == original
+    p_values = [r.get("p_value") for g in original["groups"] for r in g["rows"]]
+    assert any(p is not None for p in p_values)  # the paired test ran on the copies
+
+
+def test_the_counts_of_every_block_equal_those_of_the_predictions(
+    runs: Path, exported: Path
+) -> None:
+    for run in sorted(runs.iterdir()):
+        copy = exported / run.name
+        assert is_export(copy) and not is_export(run)
+        for split in ("dev", "test"):
+            for mode in ("lenient", "strict"):
+                a = stored_counts(load_run(run), split, "base", mode)
+                b = stored_counts(load_run(copy), split, "base", mode)
+                for name in ("correct", "predicted", "gold"):
+                    assert np.array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_a_copy_holds_no_model_predictions_or_corpus_text(runs: Path, exported: Path) -> None:
+    corpus = toy_corpus()
+    words = {t for split in corpus for s in corpus[split] for t in s.tokens if len(t) > 4}
+    for copy in exported.iterdir():
+        names = {p.name for p in copy.iterdir()}
+        assert names <= {
+            "run.arrow",
+            "metrics.arrow",
+            "curves.arrow",
+            "counts.arrow",
+            "exported.json",
+        }
+        assert "tagger" in json.loads((copy / "exported.json").read_text())["left_out"]
+        data = b"".join(p.read_bytes() for p in copy.iterdir())
+        assert not [w for w in words if w.encode() in data]
+    # the same check finds the words in a run's own files
+    assert [w for w in words if w.encode() in (runs / copy.name / "predictions.arrow").read_bytes()]
+
+
+def test_runs_lists_the_copies_with_their_scores_and_time(runs: Path, exported: Path) -> None:
+    listed = [json.loads(invoke("runs", str(f), "--json").output) for f in (runs, exported)]
+    keep = ("run_id", "complete", "tagger", "dataset", "test_f1", "wall_s", "cpu_s")
+    assert [{k: r[k] for k in keep} for r in listed[1]] == [
+        {k: r[k] for k in keep} for r in listed[0]
+    ]
+    assert all(r["cpu_s"] is not None for r in listed[1])
+
+
+def test_exporting_again_adds_only_new_runs_and_changes_nothing(
+    runs: Path, exported: Path, tmp_path: Path
+) -> None:
+    before = {p: p.read_bytes() for p in exported.rglob("*") if p.is_file()}
+    result = invoke("export", str(runs), "--out", str(exported))
+    assert result.exit_code == 0, result.output
+    assert "0 of 3 runs exported" in result.output and "exported already" in result.output
+    assert {p: p.read_bytes() for p in exported.rglob("*") if p.is_file()} == before
+    # a copy of a copy keeps the counts
+    one = next(exported.iterdir())
+    again = export_run(one, tmp_path / "again")
+    assert again.new and is_export(again.path)
+    assert load_run(again.path).metrics == load_run(one).metrics
+
+
+def test_what_needs_predictions_says_the_run_holds_results_only(exported: Path) -> None:
+    copy = next(exported.iterdir())
+    with pytest.raises(NerkitError, match="results-only copy"):
+        stored_sentences(copy, "test", "base")
+    with pytest.raises(NerkitError, match="not a finished run"):
+        export_run(copy.parent, copy.parent.parent / "x")
