@@ -18,10 +18,12 @@ and the mean CPU time a run spent (its own work: a reused base or folds cost it 
 Targets: corrected >= base for every base tagger and mode; with the flair base,
 corrected >= +1.0 F1 over the better of the flair base and the bert tagger alone.
 
-Resumable: `index.json` maps each planned run to its run id as soon as the run is
-created; a finished run is skipped, an unfinished one resumed (`Run.resume`), so an
-interrupted benchmark continues where it stopped. `--report` prints the table of what
-exists without running anything.
+Resumable: `.cache/correction/index.json` maps each planned run to its run id as soon
+as the run is created; an unfinished run is resumed (`Run.resume`), so an interrupted
+benchmark continues where it stopped. A finished run is exported at once (`nerkit
+export`: run record, metrics and per-sentence counts, tens of kilobytes, no models or corpus text) into
+`results/correction/`, which is committed with its own `index.json`: a planned run found
+there is skipped on any machine, and `--report` prints the table from it alone.
 
     nohup python benchmarks/correction.py [--threads 2] [--only KEY] > correction.log &
     python benchmarks/correction.py --report
@@ -42,6 +44,8 @@ from typing import Any
 CACHE = Path(__file__).resolve().parent / ".cache" / "correction"
 RUNS = CACHE / "runs"
 INDEX = CACHE / "index.json"
+RESULTS = Path(__file__).resolve().parent / "results" / "correction"
+RESULTS_INDEX = RESULTS / "index.json"
 SEEDS = (1, 2, 3)
 FOLDS = 5
 OTHER_MODES = ("add", "concat")
@@ -72,32 +76,29 @@ def corrector_epochs() -> int:
     return OpenNEROptions().epochs
 
 
-def plan(index: dict[str, str]) -> list[Planned]:
+def plan(results: dict[str, str]) -> list[Planned]:
     runs = []
+    best = best_other_mode(results)
     for s in SEEDS:
-        # trained once per seed: every flair + openner run of the seed reuses it
+        # The runs of a seed share its base tagger (trained by flair-alone) and its
+        # folds (cached), so they run one after the other: a machine that keeps nothing
+        # between sittings retrains them at most once per seed.
         runs.append(Planned(f"flair-alone/s{s}", "flair", s))
-        runs.append(Planned(f"flair+onehot/s{s}", "flair", s, "openner", {"features": "onehot"}))
-    runs += [Planned(f"flair+{m}/s1", "flair", 1, "openner", {"features": m}) for m in OTHER_MODES]
+        modes = ("onehot", *OTHER_MODES) if s == SEEDS[0] else ("onehot", *filter(None, [best]))
+        runs += [Planned(f"flair+{m}/s{s}", "flair", s, "openner", {"features": m}) for m in modes]
     runs.append(Planned("bert+onehot/s1", "bert", 1, "openner", {"features": "onehot"}))
     epochs = corrector_epochs()
     runs += [
         Planned(f"bert-alone/s{s}", "bert", s, tagger_options={"epochs": epochs}) for s in SEEDS
     ]
-    best = best_other_mode(index)
-    if best is not None:
-        runs += [
-            Planned(f"flair+{best}/s{s}", "flair", s, "openner", {"features": best})
-            for s in SEEDS[1:]
-        ]
     return runs
 
 
-def best_other_mode(index: dict[str, str]) -> str | None:
+def best_other_mode(results: dict[str, str]) -> str | None:
     """The better of add / concat by corrected test F1 at seed 1, once both exist."""
     f1 = {}
     for mode in OTHER_MODES:
-        run = finished(index.get(f"flair+{mode}/s1"))
+        run = finished(results.get(f"flair+{mode}/s1"))
         if run is None:
             return None
         f1[mode] = test_f1(run, "corrected")
@@ -105,10 +106,34 @@ def best_other_mode(index: dict[str, str]) -> str | None:
 
 
 def finished(run_id: str | None) -> Path | None:
+    """The exported result of a finished run."""
     if run_id is None:
         return None
-    path = RUNS / run_id
+    path = RESULTS / run_id
     return path if path.is_dir() else None
+
+
+def read_index(path: Path) -> dict[str, str]:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def write_index(path: Path, index: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def publish(index: dict[str, str], results: dict[str, str]) -> None:
+    """Export every finished run of ``index`` that ``results`` lacks."""
+    from nerkit.export import export_run
+
+    for key, run_id in sorted(index.items()):
+        if key not in results and (RUNS / run_id / "run.arrow").is_file():
+            export_run(RUNS / run_id, RESULTS)
+            results[key] = run_id
+            write_index(RESULTS_INDEX, results)
+            print(f"{key}: exported {run_id} to {RESULTS}", flush=True)
 
 
 def test_f1(run: Path, stage: str) -> float:
@@ -124,6 +149,8 @@ def execute(item: Planned, index: dict[str, str], threads: int | None) -> None:
     from nerkit.pipeline import Run, RunConfig
 
     run_id = index.get(item.key)
+    if run_id is not None and (RUNS / run_id).is_dir():
+        return  # finished, to be exported
     if run_id is not None and (RUNS / f"{run_id}.partial").is_dir():
         print(f"{item.key}: resuming {run_id}", flush=True)
         runner = Run.resume(RUNS, run_id)
@@ -134,7 +161,7 @@ def execute(item: Planned, index: dict[str, str], threads: int | None) -> None:
             corrector=item.corrector,
             corrector_options=item.corrector_options,
             dataset="wnut17",
-            data_dir=str(data_dir()),
+            data_dir=None,  # $NERKIT_DATA_DIR (set in main): no local path in the record
             folds=FOLDS,
             seed=item.seed,
             threads=threads,
@@ -142,7 +169,7 @@ def execute(item: Planned, index: dict[str, str], threads: int | None) -> None:
         )
         runner = Run.create(RUNS, config)
         index[item.key] = runner.run_id
-        INDEX.write_text(json.dumps(index, indent=1, sort_keys=True))
+        write_index(INDEX, index)
         print(f"{item.key}: started {runner.run_id}", flush=True)
     start = time.perf_counter()
     runner.execute()
@@ -172,14 +199,14 @@ def cpu_per_run(runs: list[Path]) -> str:
     work: a base tagger or folds it reused are another run's)."""
     from nerkit.store import list_runs
 
-    timed = [s.cpu_s for s in list_runs(RUNS) if s.path in runs and s.cpu_s is not None]
+    timed = [s.cpu_s for s in list_runs(RESULTS) if s.path in runs and s.cpu_s is not None]
     return f"{statistics.mean(timed) / 60:.0f} min" if timed else "-"
 
 
-def report(index: dict[str, str]) -> None:
+def report(results: dict[str, str]) -> None:
     configs: dict[str, list[Path]] = {}
-    for item in plan(index):
-        run = finished(index.get(item.key))
+    for item in plan(results):
+        run = finished(results.get(item.key))
         configs.setdefault(item.config, [])
         if run is not None:
             configs[item.config].append(run)
@@ -223,23 +250,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", help="run only these KEYs (repeatable)")
     parser.add_argument("--report", action="store_true", help="print the table, run nothing")
     args = parser.parse_args(argv)
+    os.environ.setdefault("NERKIT_DATA_DIR", str(data_dir()))
     RUNS.mkdir(parents=True, exist_ok=True)
-    index: dict[str, str] = json.loads(INDEX.read_text()) if INDEX.is_file() else {}
+    index, results = read_index(INDEX), read_index(RESULTS_INDEX)
     if not args.report:
         done_keys: set[str] = set()
         while True:  # the plan grows once add / concat are both done
+            publish(index, results)
             todo = [
                 item
-                for item in plan(index)
+                for item in plan(results)
                 if item.key not in done_keys
-                and finished(index.get(item.key)) is None
+                and finished(results.get(item.key)) is None
                 and (not args.only or item.key in args.only)
             ]
             if not todo:
                 break
             execute(todo[0], index, args.threads)
             done_keys.add(todo[0].key)
-    report(index)
+    report(results)
     return 0
 
 
