@@ -598,7 +598,9 @@ def sentence_counts_of(
     """The numbers of the stored sentences of one block of a run and their entity
     counts: computed from the run's predictions, or read from the ``counts`` table of
     a results-only copy (``nerkit.export``)."""
-    if (run.path / "predictions.arrow").exists() or not (run.path / "counts.arrow").exists():
+    from nerkit.export import is_export
+
+    if not is_export(run.path):
         gold, predicted, numbers = stored_sentences(run.path, split, stage)
         return numbers, sentence_counts(gold, predicted, run.scheme, mode)
     table = store.read_table(run.path, "counts")

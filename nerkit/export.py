@@ -6,9 +6,9 @@ hundreds of megabytes, and a copy of the corpus. Its results are a few kilobytes
 run table (config, fingerprints, versions, time spent), the metrics table, the training
 curves, and - for paired significance tests - the per-sentence entity counts of every
 scored block. ``export_run`` writes exactly those into ``OUT/RUN_ID/`` (the counts as
-the ``counts`` table, zstd-compressed: tens of kilobytes), so a set of runs can be committed beside a paper or shared, and
-``nerkit runs`` and ``nerkit compare`` (deltas and p-values included) read it as they
-read the original runs. Commands that need predictions or models (``nerkit predict``,
+the ``counts`` table, zstd-compressed: tens of kilobytes), so a set of runs can be
+committed beside a paper or shared, and ``nerkit runs`` and ``nerkit compare`` (deltas
+and p-values included) read it as they read the original runs. Commands that need predictions or models (``nerkit predict``,
 ``nerkit eval RUN``, error analysis) say that the run holds results only.
 
 An export is written as ``RUN_ID.partial`` and renamed when whole; a run exported
