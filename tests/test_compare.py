@@ -167,6 +167,24 @@ def test_approximate_randomisation_and_other_metrics(runs: dict[str, Path]) -> N
     assert "| runs | config | seeds | dev base | test base | Δ test |" in result.output
 
 
+def test_no_run_ids_drops_the_runs_column_only(runs: dict[str, Path]) -> None:
+    args = ("compare", str(runs["seed1"].parent), "-f", "markdown")
+    with_ids, without = invoke(*args), invoke(*args, "--no-run-ids")
+    assert with_ids.exit_code == 0 and without.exit_code == 0, without.output
+    assert runs["seed1"].name in with_ids.output
+    assert runs["seed1"].name not in without.output
+    assert "| config | seeds | dev base | test base |" in without.output
+    assert "|---|---|---:|---:|" in without.output
+    # Every other cell is the same: strip the first cell of each table row of the other.
+    stripped = [
+        "|" + line.split("|", 2)[2] if line.startswith("| ") else line
+        for line in with_ids.output.splitlines()
+    ]
+    assert [line for line in stripped if not line.startswith("|-")] == [
+        line for line in without.output.splitlines() if not line.startswith("|-")
+    ]
+
+
 def test_two_datasets_are_two_groups(runs: dict[str, Path]) -> None:
     result = invoke("compare", str(runs["seed1"].parent), str(runs["other"]), "-f", "markdown")
     assert result.exit_code == 0, result.output

@@ -63,6 +63,14 @@ def compare(
     output_format: Annotated[
         str, typer.Option("--format", "-f", help="Output: table, markdown, csv or json.")
     ] = "table",
+    run_ids: Annotated[
+        bool,
+        typer.Option(
+            "--run-ids/--no-run-ids",
+            help="Show the runs column in table and markdown output (--no-run-ids for a "
+            "table to publish; csv and json always name the runs).",
+        ),
+    ] = True,
 ) -> None:
     """Compare stored runs: one row per config (seeds as mean ± std), grouped by test data.
 
@@ -95,9 +103,9 @@ def compare(
     elif output_format == "csv":
         typer.echo(_csv(result), nl=False)
     elif output_format == "markdown":
-        typer.echo(_markdown(result))
+        typer.echo(_markdown(result, run_ids))
     else:
-        _print_tables(result)
+        _print_tables(result, run_ids)
 
 
 # ----------------------------------------------------------------- text
@@ -136,18 +144,21 @@ def _title(group: "Group") -> str:
     )
 
 
-def _header(result: "Comparison", group: "Group") -> list[str]:
+def _header(result: "Comparison", group: "Group", run_ids: bool = True) -> list[str]:
     from nerkit.compare import column_name
 
-    header = ["runs", "config", "seeds", *(column_name(c) for c in group.columns)]
+    header = ["runs"] if run_ids else []
+    header += ["config", "seeds", *(column_name(c) for c in group.columns)]
     if result.baseline is not None:
         header += ["Δ test"] + (["p"] if result.test else [])
     return header
 
 
-def _cells(result: "Comparison", group: "Group", row: "Row", join: str) -> list[str]:
-    cells = [
-        join.join(r.run_id for r in row.runs),
+def _cells(
+    result: "Comparison", group: "Group", row: "Row", join: str, run_ids: bool = True
+) -> list[str]:
+    cells = [join.join(r.run_id for r in row.runs)] if run_ids else []
+    cells += [
         row.config,
         ", ".join(str(s) for s in row.seeds),
         *(_cell(row, c, result.percent) for c in group.columns),
@@ -176,19 +187,21 @@ def _legend(result: "Comparison") -> list[str]:
     return lines + list(result.notes)
 
 
-def _print_tables(result: "Comparison") -> None:
+def _print_tables(result: "Comparison", run_ids: bool = True) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
+    texts = 3 if run_ids else 2  # the left-aligned columns: runs, config, seeds
     for group in result.groups:
         table = Table(title=_title(group), title_justify="left")
-        for i, name in enumerate(_header(result, group)):
+        for i, name in enumerate(_header(result, group, run_ids)):
             # In a narrow terminal "mean ± std (n=k)" wraps at its spaces and a run id
             # folds, rather than either being cut off.
-            table.add_column(name, justify="right" if i > 2 else "left", overflow="fold")
+            table.add_column(name, justify="right" if i >= texts else "left", overflow="fold")
         for row in group.rows:
-            table.add_row(*_cells(result, group, row, "\n"), style="bold" if row.baseline else None)
+            cells = _cells(result, group, row, "\n", run_ids)
+            table.add_row(*cells, style="bold" if row.baseline else None)
         console.print(table)
         for note in group.notes:
             console.print(f"note: {note}", style="yellow")
@@ -196,15 +209,18 @@ def _print_tables(result: "Comparison") -> None:
         console.print(line, style="dim", highlight=False)
 
 
-def _markdown(result: "Comparison") -> str:
+def _markdown(result: "Comparison", run_ids: bool = True) -> str:
     lines: list[str] = []
+    texts = 3 if run_ids else 2
     for group in result.groups:
-        header = _header(result, group)
+        header = _header(result, group, run_ids)
         lines += [f"**{_title(group)}**", ""]
         lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "|".join("---:" if i >= 3 else "---" for i in range(len(header))) + "|")
+        lines.append(
+            "|" + "|".join("---:" if i >= texts else "---" for i in range(len(header))) + "|"
+        )
         for row in group.rows:
-            lines.append("| " + " | ".join(_cells(result, group, row, ", ")) + " |")
+            lines.append("| " + " | ".join(_cells(result, group, row, ", ", run_ids)) + " |")
         lines += [f"> note: {note}" for note in group.notes]
         lines.append("")
     lines += _legend(result)
