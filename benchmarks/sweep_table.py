@@ -15,7 +15,6 @@ import argparse
 import json
 import subprocess
 import sys
-import tomllib
 from collections import defaultdict
 from pathlib import Path
 
@@ -32,20 +31,20 @@ def nerkit(*args: str) -> str:
     return done.stdout
 
 
-def planned(spec: Path) -> tuple[list[str], int]:
-    """The spec's datasets in order, and how many runs each gets."""
-    raw = tomllib.loads(spec.read_text(encoding="utf-8"))
-    names = [d if isinstance(d, str) else d["name"] for d in raw["datasets"]]
-    grids = 1
-    for tagger in raw.get("tagger", []):
-        for values in tagger.get("grid", {}).values():
-            grids *= len(values)
-    per_seed = len(raw.get("tagger", [])) * len(raw.get("corrector", [])) * grids
-    return names, per_seed * len(raw.get("seeds", [13]))
+def planned(spec: Path) -> dict[str, int]:
+    """The spec's datasets in order, each with the number of runs the sweep plans for it."""
+    from nerkit.sweep.plan import expand
+    from nerkit.sweep.spec import load_spec
+
+    loaded = load_spec(spec)
+    counts = {entry.name: 0 for entry in loaded.datasets}
+    for run in expand(loaded):
+        counts[run.config.dataset] += 1
+    return counts
 
 
 def cost_table(results: Path, spec: Path) -> str:
-    names, per_dataset = planned(spec)
+    counts = planned(spec)
     runs = json.loads(nerkit("runs", str(results), "--json")) if results.is_dir() else []
     by_dataset: dict[str, list[dict]] = defaultdict(list)
     for run in runs:
@@ -55,11 +54,11 @@ def cost_table(results: Path, spec: Path) -> str:
         "| dataset | runs done | CPU-hours | wall-clock hours |",
         "|---|---:|---:|---:|",
     ]
-    for name in names + sorted(set(by_dataset) - set(names)):
+    for name in list(counts) + sorted(set(by_dataset) - set(counts)):
         done = by_dataset.get(name, [])
         cpu = sum(r["cpu_s"] or 0.0 for r in done) / 3600
         wall = sum(r["wall_s"] or 0.0 for r in done) / 3600
-        lines.append(f"| {name} | {len(done)} of {per_dataset} | {cpu:.2f} | {wall:.2f} |")
+        lines.append(f"| {name} | {len(done)} of {counts.get(name, 0)} | {cpu:.2f} | {wall:.2f} |")
     return "\n".join(lines)
 
 

@@ -154,6 +154,11 @@ def _header(result: "Comparison", group: "Group", run_ids: bool = True) -> list[
     return header
 
 
+def _text_columns(run_ids: bool) -> int:
+    """How many leading columns are text (left-aligned): runs, config, seeds."""
+    return 3 if run_ids else 2
+
+
 def _cells(
     result: "Comparison", group: "Group", row: "Row", join: str, run_ids: bool = True
 ) -> list[str]:
@@ -192,7 +197,7 @@ def _print_tables(result: "Comparison", run_ids: bool = True) -> None:
     from rich.table import Table
 
     console = Console()
-    texts = 3 if run_ids else 2  # the left-aligned columns: runs, config, seeds
+    texts = _text_columns(run_ids)
     for group in result.groups:
         table = Table(title=_title(group), title_justify="left")
         for i, name in enumerate(_header(result, group, run_ids)):
@@ -211,7 +216,7 @@ def _print_tables(result: "Comparison", run_ids: bool = True) -> None:
 
 def _markdown(result: "Comparison", run_ids: bool = True) -> str:
     lines: list[str] = []
-    texts = 3 if run_ids else 2
+    texts = _text_columns(run_ids)
     for group in result.groups:
         header = _header(result, group, run_ids)
         lines += [f"**{_title(group)}**", ""]
