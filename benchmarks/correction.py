@@ -20,35 +20,47 @@ corrected >= +1.0 F1 over the better of the flair base and the bert tagger alone
 
 Resumable: `.cache/correction/index.json` maps each planned run to its run id as soon
 as the run is created; an unfinished run is resumed (`Run.resume`), so an interrupted
-benchmark continues where it stopped. A finished run is exported at once (`nerkit
+benchmark continues where it stopped. Several processes may share the plan (one per
+core, each with `--threads 1`: two one-thread runs use two cores better than one
+two-thread run): a process takes the first planned run whose base tagger and seed no
+other process holds (an OS file lock, released when the process dies), so the runs that
+share a base and its folds still run one after the other, and it waits while every
+remaining run is held. The index files are read and written under a lock. A finished run is exported at once (`nerkit
 export`: run record, metrics and per-sentence counts, tens of kilobytes, no models or corpus text) into
 `results/correction/`, which is committed with its own `index.json`: a planned run found
 there is skipped on any machine, and `--report` prints the table from it alone.
 
     nohup python benchmarks/correction.py [--threads 2] [--only KEY] > correction.log &
+    nohup python benchmarks/correction.py --threads 1 >> a.log &  # one per core
+    nohup python benchmarks/correction.py --threads 1 >> b.log &
     python benchmarks/correction.py --report
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import platform
 import statistics
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "correction"
 RUNS = CACHE / "runs"
 INDEX = CACHE / "index.json"
+LOCKS = CACHE / "locks"
 RESULTS = Path(__file__).resolve().parent / "results" / "correction"
 RESULTS_INDEX = RESULTS / "index.json"
 SEEDS = (1, 2, 3)
 FOLDS = 5
 OTHER_MODES = ("add", "concat")
+WAIT_S = 60  # how often a process whose remaining runs are all held looks again
 
 
 def data_dir() -> Path:
@@ -68,6 +80,11 @@ class Planned:
     @property
     def config(self) -> str:
         return self.key.rsplit("/", 1)[0]
+
+    @property
+    def group(self) -> str:
+        """The runs that share a base tagger and its folds: one process at a time."""
+        return f"{self.tagger}-s{self.seed}"
 
 
 def corrector_epochs() -> int:
@@ -119,21 +136,52 @@ def read_index(path: Path) -> dict[str, str]:
 
 def write_index(path: Path, index: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
     os.replace(tmp, path)
 
 
-def publish(index: dict[str, str], results: dict[str, str]) -> None:
-    """Export every finished run of ``index`` that ``results`` lacks."""
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """``path``'s index to itself while it is read, changed and written (the lock file
+    sits in the cache: the results folder holds only what is committed)."""
+    LOCKS.mkdir(parents=True, exist_ok=True)
+    name = "results" if path == RESULTS_INDEX else "index"
+    with open(LOCKS / f"{name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def claim(item: Planned) -> IO[str] | None:
+    """Hold ``item``'s group for this process; None when another process holds it."""
+    LOCKS.mkdir(parents=True, exist_ok=True)
+    handle = open(LOCKS / f"{item.group}.lock", "a")  # noqa: SIM115 (held past return)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def publish() -> dict[str, str]:
+    """Export every finished run of the index that the results lack; the results."""
     from nerkit.export import export_run
 
-    for key, run_id in sorted(index.items()):
-        if key not in results and (RUNS / run_id / "run.arrow").is_file():
-            export_run(RUNS / run_id, RESULTS)
-            results[key] = run_id
-            write_index(RESULTS_INDEX, results)
-            print(f"{key}: exported {run_id} to {RESULTS}", flush=True)
+    with locked(INDEX):
+        index = read_index(INDEX)
+    with locked(RESULTS_INDEX):
+        results = read_index(RESULTS_INDEX)
+        for key, run_id in sorted(index.items()):
+            if key not in results and (RUNS / run_id / "run.arrow").is_file():
+                export_run(RUNS / run_id, RESULTS)
+                results[key] = run_id
+                write_index(RESULTS_INDEX, results)
+                print(f"{key}: exported {run_id} to {RESULTS}", flush=True)
+    return results
 
 
 def test_f1(run: Path, stage: str) -> float:
@@ -145,10 +193,12 @@ def test_f1(run: Path, stage: str) -> float:
     return value
 
 
-def execute(item: Planned, index: dict[str, str], threads: int | None) -> None:
+def execute(item: Planned, threads: int | None) -> None:
+    """Run (or resume) ``item``; its group must be held by this process."""
     from nerkit.pipeline import Run, RunConfig
 
-    run_id = index.get(item.key)
+    with locked(INDEX):
+        run_id = read_index(INDEX).get(item.key)
     if run_id is not None and (RUNS / run_id).is_dir():
         return  # finished, to be exported
     if run_id is not None and (RUNS / f"{run_id}.partial").is_dir():
@@ -168,8 +218,10 @@ def execute(item: Planned, index: dict[str, str], threads: int | None) -> None:
             command=f"benchmarks/correction.py ({item.key})",
         )
         runner = Run.create(RUNS, config)
-        index[item.key] = runner.run_id
-        write_index(INDEX, index)
+        with locked(INDEX):
+            index = read_index(INDEX)
+            index[item.key] = runner.run_id
+            write_index(INDEX, index)
         print(f"{item.key}: started {runner.run_id}", flush=True)
     start = time.perf_counter()
     runner.execute()
@@ -252,11 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("NERKIT_DATA_DIR", str(data_dir()))
     RUNS.mkdir(parents=True, exist_ok=True)
-    index, results = read_index(INDEX), read_index(RESULTS_INDEX)
     if not args.report:
         done_keys: set[str] = set()
         while True:  # the plan grows once add / concat are both done
-            publish(index, results)
+            results = publish()
             todo = [
                 item
                 for item in plan(results)
@@ -266,9 +317,17 @@ def main(argv: list[str] | None = None) -> int:
             ]
             if not todo:
                 break
-            execute(todo[0], index, args.threads)
-            done_keys.add(todo[0].key)
-    report(results)
+            for item in todo:
+                held = claim(item)
+                if held is not None:
+                    break
+            else:
+                time.sleep(WAIT_S)  # every remaining run is another process's
+                continue
+            with held:
+                execute(item, args.threads)
+            done_keys.add(item.key)
+    report(read_index(RESULTS_INDEX))
     return 0
 
 

@@ -1,0 +1,71 @@
+"""benchmarks/correction.py: processes that share its plan keep out of each other's way."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    spec = importlib.util.spec_from_file_location(
+        "correction_bench", ROOT / "benchmarks" / "correction.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look it up
+    spec.loader.exec_module(module)
+    cache, results = tmp_path / "cache", tmp_path / "results"
+    for name, value in {
+        "CACHE": cache,
+        "RUNS": cache / "runs",
+        "INDEX": cache / "index.json",
+        "LOCKS": cache / "locks",
+        "RESULTS": results,
+        "RESULTS_INDEX": results / "index.json",
+    }.items():
+        monkeypatch.setattr(module, name, value)
+    monkeypatch.setattr(module, "corrector_epochs", lambda: 3)
+    return module
+
+
+def test_a_group_is_held_by_one_claim_at_a_time(bench) -> None:
+    onehot = bench.Planned("flair+onehot/s1", "flair", 1, "openner", {"features": "onehot"})
+    alone = bench.Planned("flair-alone/s1", "flair", 1)
+    other_seed = bench.Planned("flair-alone/s2", "flair", 2)
+    held = bench.claim(onehot)
+    assert held is not None
+    assert bench.claim(alone) is None  # same base tagger and seed: its folds are being made
+    beside = bench.claim(other_seed)
+    assert beside is not None
+    beside.close()
+    held.close()  # released, as when the holding process ends
+    again = bench.claim(alone)
+    assert again is not None
+    again.close()
+
+
+def test_a_process_skips_held_runs_and_waits_when_only_held_ones_remain(
+    bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = bench.claim(bench.Planned("flair-alone/s1", "flair", 1))  # "another process"
+    ran: list[str] = []
+    waits: list[list[str]] = []
+
+    def execute(item, threads) -> None:
+        ran.append(item.key)
+
+    def sleep(seconds: float) -> None:
+        waits.append(list(ran))
+        other.close()  # the other process finishes
+
+    monkeypatch.setattr(bench, "execute", execute)
+    monkeypatch.setattr(bench.time, "sleep", sleep)
+    monkeypatch.setattr(bench, "report", lambda results: None)
+    only = ["flair-alone/s1", "flair+onehot/s1", "flair-alone/s2"]
+    assert bench.main([arg for key in only for arg in ("--only", key)]) == 0
+    # seed 1 was held: seed 2 first, then a wait, then seed 1's runs in plan order
+    assert ran == ["flair-alone/s2", "flair-alone/s1", "flair+onehot/s1"]
+    assert waits == [["flair-alone/s2"]]
