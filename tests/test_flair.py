@@ -247,6 +247,21 @@ def test_training_reports_nerkit_dev_scores_per_epoch(tmp_path: Path) -> None:
     assert (logs / "loss.tsv").is_file() and not list(logs.glob("*.pt"))
 
 
+def test_dev_may_hold_a_type_that_train_lacks() -> None:
+    """As in a small out-of-fold split: flair's dev evaluation must not fail on it."""
+    corpus = toy_corpus()
+    train_types = {t.split("-", 1)[1] for s in corpus["train"] for t in s.tags if t != "O"}
+    extra = next(iter(train_types))
+    train = [
+        Sentence(s.tokens, tuple("O" if t.endswith(extra) else t for t in s.tags))
+        for s in corpus["train"]
+    ]
+    assert any(t.endswith(extra) for s in corpus["dev"] for t in s.tags)
+    tagger = tiny(max_epochs=1)
+    tagger.fit(train, corpus["dev"], scheme="IOB2", context=RunContext(seed=3))
+    assert len(tagger.predict(corpus["dev"])) == len(corpus["dev"])
+
+
 def test_fit_keeps_the_epoch_with_the_best_dev_f1() -> None:
     points: list[tuple[int, int, str, str, float]] = []
     corpus = toy_corpus()

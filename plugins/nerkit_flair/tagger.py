@@ -201,6 +201,11 @@ class FlairTagger(Tagger):
         if not any(s.get_labels(convert.LABEL_TYPE) for s in flair_train):
             raise NerkitError("flair tagger: the training sentences have no entities to learn")
         types = corpus.make_label_dictionary(convert.LABEL_TYPE, add_unk=False)
+        # a type only dev has (a small fold's train can lack a rare one) would crash
+        # flair's dev evaluation, which looks every gold label up in this dictionary
+        for sentence in flair_dev or ():
+            for label in sentence.get_labels(convert.LABEL_TYPE):
+                types.add_item(label.value)
         stack = embedding_names.build(opts, flair_train, flair_dev or [])
         model = SequenceTagger(
             embeddings=stack,
