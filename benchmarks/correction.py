@@ -25,8 +25,10 @@ core, each with `--threads 1`: two one-thread runs use two cores better than one
 two-thread run): a process takes the first planned run whose base tagger and seed no
 other process holds (an OS file lock, released when the process dies), so the runs that
 share a base and its folds still run one after the other, and it waits while every
-remaining run is held. The index files are read and written under a lock. A finished run is exported at once (`nerkit
-export`: run record, metrics and per-sentence counts, tens of kilobytes, no models or corpus text) into
+remaining run is held. The index files are read and written under a lock.
+
+A finished run is exported at once (`nerkit export`: run record, metrics and
+per-sentence counts, tens of kilobytes, no models or corpus text) into
 `results/correction/`, which is committed with its own `index.json`: a planned run found
 there is skipped on any machine, and `--report` prints the table from it alone.
 
