@@ -484,6 +484,9 @@ def _group(
     for run in members:
         key = "baseline" if run is base else run.config_key
         configs.setdefault(key, []).append(run)
+    # A row's runs in seed order, whatever order they were named or finished in.
+    for runs in configs.values():
+        runs.sort(key=lambda r: (r.seed is None, r.seed or 0))
     ordered = sorted(configs.items(), key=lambda item: item[0] != "baseline")
 
     base_value = _final(base, mode, metric) if base is not None else None

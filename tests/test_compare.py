@@ -143,6 +143,17 @@ def test_json_holds_every_number(runs: dict[str, Path]) -> None:
     assert seeds["p_value"] == max(member_p)
 
 
+def test_a_rows_runs_are_in_seed_order_whatever_order_they_are_named_in(
+    runs: dict[str, Path],
+) -> None:
+    named = [str(runs["seed2"]), str(runs["seed1"])]
+    result = invoke("compare", *named, "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)["groups"][0]["rows"]
+    assert row["seeds"] == [1, 2] and row["runs"] == [runs["seed1"].name, runs["seed2"].name]
+    assert row["values"]["test base"]["values"] == [stored_f1(runs[s]) for s in ("seed1", "seed2")]
+
+
 def test_approximate_randomisation_and_other_metrics(runs: dict[str, Path]) -> None:
     out = runs["seed1"].parent
     args = ["compare", runs["short"].name, runs["seed1"].name, "--runs", str(out)]
