@@ -8,8 +8,12 @@ folder to ``ID/``.
 A correction run does not retrain a base tagger that a finished run beside it (same
 folder, no corrector) trained already with the same tagger, options, training and dev
 data, seed, threads, device and code: it copies that run's saved tagger and records
-where it came from (``base_from`` in the run table's ``extra``). ``cache=False``
-(``--no-cache``) retrains it.
+where it came from (``base_from`` in the run table's ``extra``). A run without a
+corrector keeps its tagger's raw dev and test predictions (``raw-dev.arrow``,
+``raw-test.arrow``, before the decoder), and when that run scored the same dev and test
+data the correction run takes them too instead of tagging again (``base_predictions``
+in ``extra``): the base stage of both runs is then the same by construction.
+``cache=False`` (``--no-cache``) retrains and retags.
 """
 
 from __future__ import annotations
@@ -417,6 +421,8 @@ class Run:
             record = json.loads(base_record.read_text())
             self.tagger_stats = record["stats"]
             self.extra_info["base_from"] = record["run_id"]
+            if record.get("predictions"):
+                self.extra_info["base_predictions"] = record["predictions"]
         timing.lap("tagger")
 
         splits = [s for s in EVAL_SPLITS if s in corpus]
@@ -542,7 +548,15 @@ class Run:
         if found is None:
             return None
         source, row = found
-        self._copy_base(source, row, model_dir)
+        fingerprints = json.loads(row["fingerprints"])
+        splits = [
+            s
+            for s in EVAL_SPLITS
+            if s in loaded.corpus
+            and fingerprints.get(s) == loaded.fingerprints.get(s)
+            and (source / f"raw-{s}.arrow").is_file()
+        ]
+        self._copy_base(source, row, model_dir, splits)
         return source.name
 
     def _trained_base(
@@ -597,12 +611,17 @@ class Run:
                 return summary.path, row
         return None
 
-    def _copy_base(self, source: Path, row: dict[str, Any], model_dir: Path) -> None:
+    def _copy_base(
+        self, source: Path, row: dict[str, Any], model_dir: Path, splits: Sequence[str]
+    ) -> None:
         """Copy ``source``'s trained tagger, its training curve and stats (from its
-        run-table ``row``) into this run; the tagger folder appears last and whole, so a
-        killed copy is redone."""
+        run-table ``row``) into this run, then its raw predictions on ``splits`` (data
+        both runs share). The tagger folder appears whole, so a killed copy is redone; a
+        prediction file appears whole after it, and one not copied yet is made again by
+        tagging."""
         stats = json.loads(row["extra"] or "{}").get("tagger") or {}
-        store.write_json(self.dir / BASE_RECORD, {"run_id": source.name, "stats": stats})
+        record = {"run_id": source.name, "stats": stats, "predictions": []}
+        store.write_json(self.dir / BASE_RECORD, record)
         curves = self.dir / "curves.jsonl"
         curves.unlink(missing_ok=True)
         if (source / "curves.arrow").exists():
@@ -614,6 +633,13 @@ class Run:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(source / "tagger", tmp)
         os.replace(tmp, model_dir)
+        for split in splits:
+            target = self.dir / f"raw-{split}.arrow"
+            part = target.with_name(target.name + ".tmp")
+            shutil.copyfile(source / target.name, part)
+            os.replace(part, target)
+        if splits:  # recorded once every file is in place
+            store.write_json(self.dir / BASE_RECORD, record | {"predictions": list(splits)})
 
     def _out_of_fold(
         self,
@@ -776,7 +802,8 @@ class Run:
             )
             curves_path.unlink()
         for split in EVAL_SPLITS:
-            (self.dir / f"raw-{split}.arrow").unlink(missing_ok=True)
+            if self.config.corrector:  # a run without one keeps them for correction runs
+                (self.dir / f"raw-{split}.arrow").unlink(missing_ok=True)
             (self.dir / f"corrected-{split}.arrow").unlink(missing_ok=True)
         (self.dir / BASE_RECORD).unlink(missing_ok=True)
         (self.dir / TIMING_RECORD).unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -199,7 +200,14 @@ def test_run_with_a_corrector_stores_both_stages_and_reuses_cached_folds(
 
 
 class ReportingTagger(CountingTagger):
-    """Counts its trainings and, like the neural taggers, reports stats and a curve."""
+    """Counts its trainings, notes what it tags and, like the neural taggers, reports
+    stats and a curve."""
+
+    tagged: list[tuple[tuple[str, ...], ...]] = []
+
+    def predict(self, sentences, **kwargs):  # type: ignore[no-untyped-def, override]
+        ReportingTagger.tagged.append(tuple(tuple(s.tokens) for s in sentences))
+        return super().predict(sentences, **kwargs)
 
     def fit(self, train, dev=None, *, context=None, **kwargs):  # type: ignore[no-untyped-def, override]
         super().fit(train, dev, context=context, **kwargs)
@@ -235,14 +243,21 @@ def test_a_correction_run_reuses_the_base_tagger_a_finished_run_trained(
         rows = store.read_table(run, "predictions").to_pylist()
         return [(r["split"], r["predicted"]) for r in rows if r["stage"] == "base"]
 
+    corpus = toy_corpus()
+    evaluated = {tuple(tuple(s.tokens) for s in corpus[split]) for split in ("dev", "test")}
     CountingTagger.fits = 0
     alone, alone_row = invoke(base)
     assert CountingTagger.fits == 1
-    # a correction run beside it trains the folds only: the base is the finished run's
+    assert (alone / "raw-dev.arrow").is_file() and (alone / "raw-test.arrow").is_file()
+    # a correction run beside it trains the folds only: the base is the finished run's,
+    # and so are its dev and test predictions (it tags only the held-out folds)
+    ReportingTagger.tagged = []
     run, row = invoke(corrected)
     assert CountingTagger.fits == 1 + 3
+    assert len(ReportingTagger.tagged) == 3 and not evaluated & set(ReportingTagger.tagged)
+    assert not list(run.glob("raw-*.arrow"))  # a correction run keeps none
     extra, alone_extra = json.loads(row["extra"]), json.loads(alone_row["extra"])
-    assert extra["base_from"] == alone.name
+    assert extra["base_from"] == alone.name and extra["base_predictions"] == ["dev", "test"]
     assert extra["tagger"] == alone_extra["tagger"] == {"sentences": len(TRAIN)}
     assert base_stage(run) == base_stage(alone)
     for path in (alone / "tagger").rglob("*"):
@@ -278,9 +293,37 @@ def test_a_correction_run_reuses_the_base_tagger_a_finished_run_trained(
         [*corrected, "--no-cache"],
     ):
         fits = CountingTagger.fits
+        ReportingTagger.tagged = []
         _, other = invoke(args)
         assert "base_from" not in json.loads(other["extra"]), args
+        assert "base_predictions" not in json.loads(other["extra"]), args
         assert CountingTagger.fits == fits + 3 + 1, args  # its folds and its base
+        assert evaluated <= set(ReportingTagger.tagged), args  # and it tags dev and test
+
+
+def test_a_correction_run_on_other_test_data_tags_test_itself(
+    toy: Path, tmp_path: Path, majority: None
+) -> None:
+    """The base tagger is reused (same train and dev), its test predictions are not: the
+    finished run scored another test set."""
+    host = get_host()
+    if "reporting" not in host.registry("tagger"):
+        host.add(ReportingPlugin(), name="test-reporting")
+    other = tmp_path / "other"
+    shutil.copytree(toy, other)
+    test_file = next(p for p in other.iterdir() if "test" in p.name)
+    lines = test_file.read_text().splitlines()
+    test_file.write_text("\n".join(lines[: lines.index("") + 1]) + "\n")  # one sentence
+    out = tmp_path / "runs"
+    for folder, corrector in ((toy, []), (other, ["-c", "majority", "--folds", "2"])):
+        args = ["run", "-t", "reporting", "-d", str(folder), "--seed", "5", "-o", str(out)]
+        result = CliRunner().invoke(app, [*args, *corrector])
+        assert result.exit_code == 0, result.output
+    (run,) = [r for r in store.list_runs(out) if r.corrector]
+    extra = json.loads(store.read_table(run.path, "run")["extra"][0].as_py())
+    assert "base_from" in extra and extra["base_predictions"] == ["dev"]
+    rows = store.read_table(run.path, "predictions").to_pylist()
+    assert {r["split"] for r in rows if r["stage"] == "base"} == {"dev", "test"}
 
 
 def test_unknown_corrector_lists_the_known_ones(toy: Path, tmp_path: Path) -> None:
