@@ -77,8 +77,12 @@ class RunConfig:
     # sizes a benchmark; the stored train fingerprint is that of the sentences used
     max_train_sentences: int | None = None
     # the first N dev sentences only (run_ner's max_eval_samples): dev steers early
-    # stopping and the corrector's gate; test stays whole, so scores stay comparable
+    # stopping and the corrector's gate
     max_dev_sentences: int | None = None
+    # the first N test sentences only (run_ner's max_predict_samples): a benchmark that
+    # tagging a large test set would dominate; its scores are comparable only with runs
+    # on the same cut, which the stored test fingerprint tells apart
+    max_test_sentences: int | None = None
     command: str = ""
 
     @classmethod
@@ -101,8 +105,8 @@ class StepReporter:
 
 
 def limit_splits(loaded: Any, config: RunConfig) -> Any:
-    """``loaded`` with train cut to ``config.max_train_sentences`` and dev to
-    ``config.max_dev_sentences`` (their fingerprints too)."""
+    """``loaded`` with train, dev and test cut to ``config.max_train_sentences``,
+    ``max_dev_sentences`` and ``max_test_sentences`` (their fingerprints too)."""
     from dataclasses import replace
 
     from nerkit.datasets import fingerprint
@@ -114,6 +118,7 @@ def limit_splits(loaded: Any, config: RunConfig) -> Any:
         for split, limit in (
             ("train", config.max_train_sentences),
             ("dev", config.max_dev_sentences),
+            ("test", config.max_test_sentences),
         )
         if limit is not None and split in corpus and len(corpus[split]) > limit
     }
@@ -316,7 +321,7 @@ class Run:
         # fail on a bad tagger / decoder / option before anything is written
         build_tagger(host, config.tagger, config.tagger_options)
         build_decoder(host, config.decoder, config.decoder_options)
-        for name in ("max_train_sentences", "max_dev_sentences"):
+        for name in ("max_train_sentences", "max_dev_sentences", "max_test_sentences"):
             limit = getattr(config, name)
             if limit is not None and limit < 1:
                 raise ConfigError(f"{name} must be at least 1, not {limit}")

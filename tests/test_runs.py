@@ -218,6 +218,38 @@ def test_max_dev_sentences_cuts_dev_and_leaves_test_whole(toy: Path, tmp_path: P
     assert code == 2 and "max_dev_sentences must be at least 1" in output
 
 
+def test_max_test_sentences_cuts_test_and_its_fingerprint(toy: Path, tmp_path: Path) -> None:
+    from nerkit.datasets import fingerprint
+    from nerkit.metrics import entity_spans
+
+    out = tmp_path / "runs"
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out), "--max-test-sentences", "2"
+    )
+    assert code == 0, output
+    run = only_run(out)
+    row = store.read_table(run, "run").to_pylist()[0]
+    assert json.loads(row["config"])["max_test_sentences"] == 2
+    corpus = toy_corpus()
+    assert len(corpus["test"]) > 2
+    fingerprints = json.loads(row["fingerprints"])
+    assert fingerprints["test"] == fingerprint(corpus["test"][:2])
+    assert fingerprints["dev"] == fingerprint(corpus["dev"])
+    predictions = store.read_table(run, "predictions")
+    assert len(sentences_of(predictions, "test", "text")) == 2
+    assert len(sentences_of(predictions, "dev", "text")) == len(corpus["dev"])
+    support = [
+        r["support"]
+        for r in store.read_table(run, "metrics").to_pylist()
+        if (r["split"], r["mode"], r["metric"], r["label"]) == ("test", "lenient", "f1", "micro")
+    ]
+    assert support == [sum(len(entity_spans(s, corpus.scheme)) for s in corpus["test"][:2])]
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out / "x"), "--max-test-sentences", "0"
+    )
+    assert code == 2 and "max_test_sentences must be at least 1" in output
+
+
 def test_an_existing_run_is_never_overwritten(toy: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs"
     assert cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out))[0] == 0

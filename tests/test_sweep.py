@@ -112,9 +112,15 @@ def test_expansion_covers_grids_correctors_seeds_and_resources(toy: Path, tmp_pa
         {
             "datasets": [
                 str(toy),
-                {"name": "other", "max_train_sentences": 5, "max_dev_sentences": 7},
+                {
+                    "name": "other",
+                    "max_train_sentences": 5,
+                    "max_dev_sentences": 7,
+                    "max_test_sentences": 9,
+                },
             ],
             "max_dev_sentences": 3,  # a dataset's own wins
+            "max_test_sentences": 4,
             "seeds": [1, 2],
             "folds": 3,
             "cpus": 2,
@@ -147,9 +153,15 @@ def test_expansion_covers_grids_correctors_seeds_and_resources(toy: Path, tmp_pa
     assert {(r.cpus, r.gpus, r.config.device) for r in boom} == {(1, 0.5, "cuda"), (3, 0.5, "cuda")}
     assert {r.config.max_train_sentences for r in runs if r.config.dataset == "other"} == {5}
     limits = {
-        (r.config.dataset, r.config.max_train_sentences, r.config.max_dev_sentences) for r in runs
+        (
+            r.config.dataset,
+            r.config.max_train_sentences,
+            r.config.max_dev_sentences,
+            r.config.max_test_sentences,
+        )
+        for r in runs
     }
-    assert limits == {(str(toy), None, 3), ("other", 5, 7)}
+    assert limits == {(str(toy), None, 3, 4), ("other", 5, 7, 9)}
 
 
 # ------------------------------------------------------------- the sweep

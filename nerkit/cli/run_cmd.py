@@ -124,8 +124,16 @@ def run(
         int | None,
         typer.Option(
             "--max-dev-sentences",
-            help="Use the first N dev sentences only, for early stopping and the gate "
-            "(test stays whole).",
+            help="Use the first N dev sentences only, for early stopping and the gate.",
+            show_default=False,
+        ),
+    ] = None,
+    max_test_sentences: Annotated[
+        int | None,
+        typer.Option(
+            "--max-test-sentences",
+            help="Score on the first N test sentences only (comparable only with runs on "
+            "the same cut; the test fingerprint tells them apart).",
             show_default=False,
         ),
     ] = None,
@@ -176,6 +184,8 @@ def run(
             settings["max_train_sentences"] = max_train_sentences
         if max_dev_sentences is not None:
             settings["max_dev_sentences"] = max_dev_sentences
+        if max_test_sentences is not None:
+            settings["max_test_sentences"] = max_test_sentences
         # Under a launcher every process trains the same folds; a cache shared between
         # them could let them see different stored state, so it is not used.
         if no_cache or processes > 1:
@@ -296,6 +306,7 @@ def _read_config(path: Path) -> dict[str, Any]:
         "cache",
         "max_train_sentences",
         "max_dev_sentences",
+        "max_test_sentences",
     }
     for key, value in raw.items():
         if key not in allowed:

@@ -216,6 +216,7 @@ def _planned(
         data_dir=spec.data_dir,
         max_train_sentences=entry.max_train_sentences,
         max_dev_sentences=entry.max_dev_sentences,
+        max_test_sentences=entry.max_test_sentences,
         command=f"nerkit sweep {spec.path}",
     )
     return PlannedRun(
@@ -295,7 +296,12 @@ def plan_sweep(
             run.status = UNAVAILABLE
             kept.append(run)
             continue
-        limited = (cfg.dataset, cfg.max_train_sentences, cfg.max_dev_sentences)
+        limited = (
+            cfg.dataset,
+            cfg.max_train_sentences,
+            cfg.max_dev_sentences,
+            cfg.max_test_sentences,
+        )
         if limited not in fingerprints:
             fingerprints[limited] = limit_splits(loaded[cfg.dataset], cfg).fingerprints
         run.key = run_key(normalised, fingerprints[limited])

@@ -44,12 +44,14 @@ TOP_KEYS = {
     "export": "folder of results-only copies (nerkit export): runs there count as done, "
     "each finished run is copied there (--export wins)",
     "data_dir": "where named datasets are looked up",
-    "datasets": "dataset names or folders, or {name, max_train_sentences, max_dev_sentences} tables",
+    "datasets": "dataset names or folders, or {name, max_train_sentences, max_dev_sentences, "
+    "max_test_sentences} tables",
     "seeds": "a seed or a list of seeds",
     "folds": "folds of the out-of-fold predictions of correction runs",
     "fold_mode": "random or entity-disjoint",
     "max_train_sentences": "train on the first N training sentences only",
-    "max_dev_sentences": "use the first N dev sentences only (test stays whole)",
+    "max_dev_sentences": "use the first N dev sentences only",
+    "max_test_sentences": "score on the first N test sentences only",
     "decoder": 'a decoder name, or {name = "...", options = {...}}',
     "cpus": "CPUs each run asks for (its threads are pinned to it)",
     "gpus": "GPUs each run asks for (a share is allowed, e.g. 0.5)",
@@ -57,8 +59,8 @@ TOP_KEYS = {
     "corrector": "[[corrector]] tables",
 }
 COMPONENT_KEYS = ("name", "options", "grid", "cpus", "gpus", "datasets")
-DATASET_KEYS = ("name", "max_train_sentences", "max_dev_sentences")
-LIMITS = ("max_train_sentences", "max_dev_sentences")
+LIMITS = ("max_train_sentences", "max_dev_sentences", "max_test_sentences")
+DATASET_KEYS = ("name", *LIMITS)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class DatasetEntry:
     name: str
     max_train_sentences: int | None = None
     max_dev_sentences: int | None = None
+    max_test_sentences: int | None = None
 
 
 @dataclass(frozen=True)
