@@ -193,61 +193,42 @@ def test_max_train_sentences_trains_on_the_first_sentences(toy: Path, tmp_path: 
     assert code == 2 and "max_train_sentences must be at least 1" in output
 
 
-def test_max_dev_sentences_cuts_dev_and_leaves_test_whole(toy: Path, tmp_path: Path) -> None:
-    from nerkit.datasets import fingerprint
-
-    out = tmp_path / "runs"
-    code, output = cli(
-        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out), "--max-dev-sentences", "1"
-    )
-    assert code == 0, output
-    run = only_run(out)
-    row = store.read_table(run, "run").to_pylist()[0]
-    assert json.loads(row["config"])["max_dev_sentences"] == 1
-    corpus = toy_corpus()
-    assert len(corpus["dev"]) > 1
-    fingerprints = json.loads(row["fingerprints"])
-    assert fingerprints["dev"] == fingerprint(corpus["dev"][:1])
-    assert fingerprints["test"] == fingerprint(corpus["test"])
-    predictions = store.read_table(run, "predictions")
-    assert len(sentences_of(predictions, "dev", "text")) == 1
-    assert len(sentences_of(predictions, "test", "text")) == len(corpus["test"])
-    code, output = cli(
-        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out / "x"), "--max-dev-sentences", "0"
-    )
-    assert code == 2 and "max_dev_sentences must be at least 1" in output
-
-
-def test_max_test_sentences_cuts_test_and_its_fingerprint(toy: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("cut", "kept", "n"), [("dev", "test", 1), ("test", "dev", 2)])
+def test_max_split_sentences_cut_that_split_only(
+    toy: Path, tmp_path: Path, cut: str, kept: str, n: int
+) -> None:
+    """--max-dev-sentences / --max-test-sentences: the first N sentences of the split
+    are tagged and scored, its stored fingerprint is theirs; the other split is whole."""
     from nerkit.datasets import fingerprint
     from nerkit.metrics import entity_spans
 
     out = tmp_path / "runs"
-    code, output = cli(
-        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out), "--max-test-sentences", "2"
-    )
+    option, key = f"--max-{cut}-sentences", f"max_{cut}_sentences"
+    code, output = cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out), option, str(n))
     assert code == 0, output
     run = only_run(out)
     row = store.read_table(run, "run").to_pylist()[0]
-    assert json.loads(row["config"])["max_test_sentences"] == 2
+    assert json.loads(row["config"])[key] == n
     corpus = toy_corpus()
-    assert len(corpus["test"]) > 2
+    assert len(corpus[cut]) > n
     fingerprints = json.loads(row["fingerprints"])
-    assert fingerprints["test"] == fingerprint(corpus["test"][:2])
-    assert fingerprints["dev"] == fingerprint(corpus["dev"])
+    assert fingerprints[cut] == fingerprint(corpus[cut][:n])
+    assert fingerprints[kept] == fingerprint(corpus[kept])
     predictions = store.read_table(run, "predictions")
-    assert len(sentences_of(predictions, "test", "text")) == 2
-    assert len(sentences_of(predictions, "dev", "text")) == len(corpus["dev"])
-    support = [
-        r["support"]
+    assert len(sentences_of(predictions, cut, "text")) == n
+    assert len(sentences_of(predictions, kept, "text")) == len(corpus[kept])
+    support = {
+        r["split"]: r["support"]
         for r in store.read_table(run, "metrics").to_pylist()
-        if (r["split"], r["mode"], r["metric"], r["label"]) == ("test", "lenient", "f1", "micro")
-    ]
-    assert support == [sum(len(entity_spans(s, corpus.scheme)) for s in corpus["test"][:2])]
-    code, output = cli(
-        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out / "x"), "--max-test-sentences", "0"
-    )
-    assert code == 2 and "max_test_sentences must be at least 1" in output
+        if (r["stage"], r["mode"], r["metric"], r["label"]) == ("base", "lenient", "f1", "micro")
+    }
+    entities = {
+        split: sum(len(entity_spans(s, corpus.scheme)) for s in corpus[split][:limit])
+        for split, limit in ((cut, n), (kept, None))
+    }
+    assert support == entities
+    code, output = cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out / "x"), option, "0")
+    assert code == 2 and f"{key} must be at least 1" in output
 
 
 def test_an_existing_run_is_never_overwritten(toy: Path, tmp_path: Path) -> None:
