@@ -43,6 +43,12 @@ from nerkit.types import Prediction, Sentence
 STAGE_BASE = "base"
 STAGE_CORRECTED = "corrected"
 EVAL_SPLITS = ("dev", "test")
+# each split a run may cut to its first N sentences, with the setting that says N
+SPLIT_LIMITS = (
+    ("train", "max_train_sentences"),
+    ("dev", "max_dev_sentences"),
+    ("test", "max_test_sentences"),
+)
 MODES = ("lenient", "strict")
 #: metrics rows of entity spans (``nerkit.metrics.span_scores``), written where the gold
 #: or the predictions carry spans of their own (nested entities, which tags cannot hold)
@@ -113,13 +119,10 @@ def limit_splits(loaded: Any, config: RunConfig) -> Any:
     from nerkit.types import Corpus
 
     corpus = loaded.corpus
+    limits = {split: getattr(config, name) for split, name in SPLIT_LIMITS}
     cut = {
         split: corpus[split][:limit]
-        for split, limit in (
-            ("train", config.max_train_sentences),
-            ("dev", config.max_dev_sentences),
-            ("test", config.max_test_sentences),
-        )
+        for split, limit in limits.items()
         if limit is not None and split in corpus and len(corpus[split]) > limit
     }
     if not cut:
@@ -321,7 +324,7 @@ class Run:
         # fail on a bad tagger / decoder / option before anything is written
         build_tagger(host, config.tagger, config.tagger_options)
         build_decoder(host, config.decoder, config.decoder_options)
-        for name in ("max_train_sentences", "max_dev_sentences", "max_test_sentences"):
+        for _, name in SPLIT_LIMITS:
             limit = getattr(config, name)
             if limit is not None and limit < 1:
                 raise ConfigError(f"{name} must be at least 1, not {limit}")

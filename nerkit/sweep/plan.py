@@ -20,7 +20,7 @@ from typing import Any
 from nerkit import store
 from nerkit.errors import NerkitError
 from nerkit.options import as_dict, build_options
-from nerkit.pipeline import RunConfig, limit_splits
+from nerkit.pipeline import SPLIT_LIMITS, RunConfig, limit_splits
 from nerkit.plugin.host import PluginHost, get_host
 from nerkit.sweep.spec import Component, DatasetEntry, SweepSpec
 
@@ -296,12 +296,7 @@ def plan_sweep(
             run.status = UNAVAILABLE
             kept.append(run)
             continue
-        limited = (
-            cfg.dataset,
-            cfg.max_train_sentences,
-            cfg.max_dev_sentences,
-            cfg.max_test_sentences,
-        )
+        limited = (cfg.dataset, *(getattr(cfg, name) for _, name in SPLIT_LIMITS))
         if limited not in fingerprints:
             fingerprints[limited] = limit_splits(loaded[cfg.dataset], cfg).fingerprints
         run.key = run_key(normalised, fingerprints[limited])
