@@ -69,3 +69,23 @@ def test_a_process_skips_held_runs_and_waits_when_only_held_ones_remain(
     # seed 1 was held: seed 2 first, then a wait, then seed 1's runs in plan order
     assert ran == ["flair-alone/s2", "flair-alone/s1", "flair+onehot/s1"]
     assert waits == [["flair-alone/s2"]]
+
+
+def test_the_other_mode_for_later_seeds_is_chosen_on_dev_not_test(
+    bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f1 = {  # add looks better on test, concat is better on dev
+        ("run-add", "dev"): 0.58,
+        ("run-add", "test"): 0.46,
+        ("run-concat", "dev"): 0.59,
+        ("run-concat", "test"): 0.44,
+    }
+    monkeypatch.setattr(bench, "split_f1", lambda run, split, stage: f1[run.name, split])
+    results = {"flair+add/s1": "run-add", "flair+concat/s1": "run-concat"}
+    assert bench.best_other_mode(results) is None  # neither is exported yet
+    (bench.RESULTS / "run-add").mkdir(parents=True)
+    assert bench.best_other_mode(results) is None  # concat is not finished
+    (bench.RESULTS / "run-concat").mkdir()
+    assert bench.best_other_mode(results) == "concat"
+    f1["run-concat", "dev"] = 0.58  # a tie goes to add
+    assert bench.best_other_mode(results) == "add"
