@@ -191,6 +191,24 @@ def new_run_id(config: RunConfig) -> str:
     return f"{stamp}-{config.tagger.split('.')[0]}-{safe}-{secrets.token_hex(2)}"
 
 
+def _new_run_dir(out: Path, config: RunConfig, tries: int = 100) -> Path:
+    """Make a new run's ``ID.partial`` folder in ``out``. Two runs begun in the same
+    second (by one process or two) may draw the same id: one that names a run, finished
+    or not, is drawn again, and the folder is made only if it is not there, so no run is
+    ever shared or overwritten."""
+    for _ in range(tries):
+        run_id = new_run_id(config)
+        if store.run_dir(out, run_id).exists():
+            continue
+        try:
+            directory = store.run_dir(out, run_id, partial=True)
+            directory.mkdir()
+        except FileExistsError:
+            continue
+        return directory
+    raise NerkitError(f"no free run id in {out} after {tries} tries")
+
+
 def _versions(host: PluginHost) -> dict[str, str]:
     out = {"nerkit": __version__, "python": sys.version.split()[0]}
     # metadata only: importing torch just to read its version would cost seconds
@@ -337,11 +355,7 @@ class Run:
                     f"unknown fold mode {config.fold_mode!r} (known: {', '.join(FOLD_MODES)})"
                 )
         out.mkdir(parents=True, exist_ok=True)
-        run_id = new_run_id(config)
-        directory = store.run_dir(out, run_id, partial=True)
-        if directory.exists() or store.run_dir(out, run_id).exists():
-            raise NerkitError(f"run {run_id} exists already in {out}")
-        directory.mkdir()
+        directory = _new_run_dir(out, config)
         store.write_json(directory / "config.json", asdict(config))
         return cls(directory, config, host)
 

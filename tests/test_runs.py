@@ -243,6 +243,27 @@ def test_an_existing_run_is_never_overwritten(toy: Path, tmp_path: Path) -> None
     assert code == 2 and "finished already" in output
 
 
+def test_a_run_whose_id_is_taken_draws_another(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs begun in the same second may draw the same id: the second draws again,
+    whether the first is unfinished or finished."""
+    from nerkit import pipeline
+
+    drawn = iter(["same", "same", "same", "other", "same", "third"])
+    monkeypatch.setattr(pipeline, "new_run_id", lambda config: next(drawn))
+    out = tmp_path / "runs"
+    config = pipeline.RunConfig(tagger="lexicon", dataset=str(toy), cache=False)
+    first = pipeline.Run.create(out, config)
+    second = pipeline.Run.create(out, config)
+    assert (first.run_id, second.run_id) == ("same", "other")
+    second.execute()
+    first.execute()  # finished: "same" names a finished run now
+    third = pipeline.Run.create(out, config)
+    assert third.run_id == "third"
+    assert sorted(p.name for p in out.iterdir()) == ["other", "same", "third.partial"]
+
+
 def test_a_killed_run_leaves_only_partial_and_resume_finishes_it(toy: Path, tmp_path: Path) -> None:
     site = make_plugin(tmp_path / "site", "nerkit_killer_demo", KILLER_PLUGIN)
     out = tmp_path / "runs"
