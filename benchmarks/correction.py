@@ -1,14 +1,17 @@
 """Does correction pay? The main job (`nerkit run --tagger T --corrector openner`) on
 WNUT-17 with 5 folds, against its own base stage and against the `bert` tagger alone.
 
-Runs (each a normal stored run in `benchmarks/.cache/correction/runs`):
+Runs (each a normal stored run in `benchmarks/.cache/correction/runs`), all with the
+corrector's epochs E (its default unless `--epochs`), which name the plan: its keys read
+`eE/CONFIG/sSEED`, so a plan for other epochs keeps the runs and results of the last:
 - the flair tagger alone (its default options), seeds 1, 2, 3: the correction runs of a
-  seed reuse it as their base (nerkit does not retrain a base another run trained);
+  seed reuse it as their base (nerkit does not retrain a base another run trained at
+  the same commit);
 - flair base + openner `onehot`, seeds 1, 2, 3;
 - flair base + openner `add` and `concat`, seed 1; then the better of the two (by
   corrected dev F1, so that test F1 picks nothing) for seeds 2 and 3;
 - bert base + openner `onehot`, seed 1;
-- the `bert` tagger alone with the corrector's encoder and epochs, seeds 1, 2, 3.
+- the `bert` tagger alone with the corrector's encoder and epochs E, seeds 1, 2, 3.
 
 The folds of a base tagger are computed once per seed and shared by its correctors
 (nerkit's out-of-fold cache). Reported per configuration: base and corrected test F1 as
@@ -35,7 +38,7 @@ there is skipped on any machine, and `--report` prints the table from it alone.
     nohup python benchmarks/correction.py [--threads 2] [--only KEY] > correction.log &
     nohup python benchmarks/correction.py --threads 1 >> a.log &  # one per core
     nohup python benchmarks/correction.py --threads 1 >> b.log &
-    python benchmarks/correction.py --report
+    python benchmarks/correction.py --report [--epochs 3]  # the table of a plan
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def data_dir() -> Path:
 
 @dataclass(frozen=True)
 class Planned:
-    key: str  # "CONFIG/sSEED"
+    key: str  # "eEPOCHS/CONFIG/sSEED"
     tagger: str
     seed: int
     corrector: str | None = None
@@ -95,25 +98,36 @@ def corrector_epochs() -> int:
     return OpenNEROptions().epochs
 
 
-def plan(results: dict[str, str]) -> list[Planned]:
+def label(config: str) -> str:
+    """A configuration without its plan's epochs: ``e10/flair+add`` -> ``flair+add``."""
+    return config.split("/", 1)[1]
+
+
+def plan(results: dict[str, str], epochs: int) -> list[Planned]:
+    """The runs of the plan whose corrector trains ``epochs`` epochs (stated in its
+    options, so that a later default changes no run of it)."""
     runs = []
-    best = best_other_mode(results)
+    best = best_other_mode(results, epochs)
+    e = f"e{epochs}"
     for s in SEEDS:
         # The runs of a seed share its base tagger (trained by flair-alone) and its
         # folds (cached), so they run one after the other: a machine that keeps nothing
         # between sittings retrains them at most once per seed.
-        runs.append(Planned(f"flair-alone/s{s}", "flair", s))
+        runs.append(Planned(f"{e}/flair-alone/s{s}", "flair", s))
         modes = ("onehot", *OTHER_MODES) if s == SEEDS[0] else ("onehot", *filter(None, [best]))
-        runs += [Planned(f"flair+{m}/s{s}", "flair", s, "openner", {"features": m}) for m in modes]
-    runs.append(Planned("bert+onehot/s1", "bert", 1, "openner", {"features": "onehot"}))
-    epochs = corrector_epochs()
+        runs += [
+            Planned(f"{e}/flair+{m}/s{s}", "flair", s, "openner", {"features": m, "epochs": epochs})
+            for m in modes
+        ]
+    onehot = {"features": "onehot", "epochs": epochs}
+    runs.append(Planned(f"{e}/bert+onehot/s1", "bert", 1, "openner", onehot))
     runs += [
-        Planned(f"bert-alone/s{s}", "bert", s, tagger_options={"epochs": epochs}) for s in SEEDS
+        Planned(f"{e}/bert-alone/s{s}", "bert", s, tagger_options={"epochs": epochs}) for s in SEEDS
     ]
     return runs
 
 
-def best_other_mode(results: dict[str, str]) -> str | None:
+def best_other_mode(results: dict[str, str], epochs: int) -> str | None:
     """The better of add / concat by corrected dev F1 at seed 1, once both exist.
 
     Dev, not test: the choice must not look at the numbers it is then judged by. A tie
@@ -121,7 +135,7 @@ def best_other_mode(results: dict[str, str]) -> str | None:
     """
     f1 = {}
     for mode in OTHER_MODES:
-        run = finished(results.get(f"flair+{mode}/s1"))
+        run = finished(results.get(f"e{epochs}/flair+{mode}/s1"))
         if run is None:
             return None
         f1[mode] = split_f1(run, "dev", "corrected")
@@ -261,36 +275,41 @@ def cpu_per_run(runs: list[Path]) -> str:
     return f"{statistics.mean(timed) / 60:.0f} min" if timed else "-"
 
 
-def report(results: dict[str, str]) -> None:
+def report(results: dict[str, str], epochs: int) -> None:
     configs: dict[str, list[Path]] = {}
-    for item in plan(results):
+    for item in plan(results, epochs):
         run = finished(results.get(item.key))
         configs.setdefault(item.config, [])
         if run is not None:
             configs[item.config].append(run)
-    print(f"python {platform.python_version()}; WNUT-17 test, {FOLDS} folds; lenient entity F1")
+    print(
+        f"python {platform.python_version()}; WNUT-17 test, {FOLDS} folds; lenient entity F1; "
+        f"corrector epochs {epochs}"
+    )
     print("| configuration | n | base F1 | corrected F1 | Δ | max p (AR) | CPU per run |")
     print("|---|---|---|---|---|---|---|")
     means: dict[str, float] = {}
     for config, runs in configs.items():
         base = [split_f1(r, "test", "base") for r in runs]
         cpu = cpu_per_run(runs)
-        if config.endswith("-alone"):
-            label = config.replace("-", " ")
-            print(f"| {label} | {len(runs)} | {mean_std(base)} | - | - | - | {cpu} |")
+        name = label(config)
+        if name.endswith("-alone"):
+            print(
+                f"| {name.replace('-', ' ')} | {len(runs)} | {mean_std(base)} | - | - | - | {cpu} |"
+            )
             if base:
-                means[config] = statistics.mean(base)
+                means[name] = statistics.mean(base)
             continue
         corrected = [split_f1(r, "test", "corrected") for r in runs]
         delta = [c - b for b, c in zip(base, corrected, strict=True)]
         p = max((p_value(r) for r in runs), default=None)
         print(
-            f"| {config} | {len(runs)} | {mean_std(base)} | {mean_std(corrected)} | "
+            f"| {name} | {len(runs)} | {mean_std(base)} | {mean_std(corrected)} | "
             f"{mean_std(delta)} | {'-' if p is None else f'{p:.3f}'} | {cpu} |"
         )
         if runs:
-            means[config] = statistics.mean(corrected)
-            means[f"{config}:base"] = statistics.mean(base)
+            means[name] = statistics.mean(corrected)
+            means[f"{name}:base"] = statistics.mean(base)
     flair_rows = [k for k in means if k.startswith("flair+") and ":" not in k]
     if flair_rows and "bert-alone" in means:
         best = max(flair_rows, key=means.__getitem__)
@@ -307,7 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads per run")
     parser.add_argument("--only", action="append", help="run only these KEYs (repeatable)")
     parser.add_argument("--report", action="store_true", help="print the table, run nothing")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="the corrector's epochs (its default)"
+    )
     args = parser.parse_args(argv)
+    epochs = args.epochs or corrector_epochs()
     os.environ.setdefault("NERKIT_DATA_DIR", str(data_dir()))
     RUNS.mkdir(parents=True, exist_ok=True)
     if not args.report:
@@ -316,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             results = publish()
             todo = [
                 item
-                for item in plan(results)
+                for item in plan(results, epochs)
                 if item.key not in done_keys
                 and finished(results.get(item.key)) is None
                 and (not args.only or item.key in args.only)
@@ -333,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             with held:
                 execute(item, args.threads)
             done_keys.add(item.key)
-    report(read_index(RESULTS_INDEX))
+    report(read_index(RESULTS_INDEX), epochs)
     return 0
 
 

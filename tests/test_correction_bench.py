@@ -32,9 +32,9 @@ def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_a_group_is_held_by_one_claim_at_a_time(bench) -> None:
-    onehot = bench.Planned("flair+onehot/s1", "flair", 1, "openner", {"features": "onehot"})
-    alone = bench.Planned("flair-alone/s1", "flair", 1)
-    other_seed = bench.Planned("flair-alone/s2", "flair", 2)
+    onehot = bench.Planned("e3/flair+onehot/s1", "flair", 1, "openner", {"features": "onehot"})
+    alone = bench.Planned("e3/flair-alone/s1", "flair", 1)
+    other_seed = bench.Planned("e3/flair-alone/s2", "flair", 2)
     held = bench.claim(onehot)
     assert held is not None
     assert bench.claim(alone) is None  # same base tagger and seed: its folds are being made
@@ -50,7 +50,7 @@ def test_a_group_is_held_by_one_claim_at_a_time(bench) -> None:
 def test_a_process_skips_held_runs_and_waits_when_only_held_ones_remain(
     bench, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    other = bench.claim(bench.Planned("flair-alone/s1", "flair", 1))  # "another process"
+    other = bench.claim(bench.Planned("e3/flair-alone/s1", "flair", 1))  # "another process"
     ran: list[str] = []
     waits: list[list[str]] = []
 
@@ -63,12 +63,12 @@ def test_a_process_skips_held_runs_and_waits_when_only_held_ones_remain(
 
     monkeypatch.setattr(bench, "execute", execute)
     monkeypatch.setattr(bench.time, "sleep", sleep)
-    monkeypatch.setattr(bench, "report", lambda results: None)
-    only = ["flair-alone/s1", "flair+onehot/s1", "flair-alone/s2"]
+    monkeypatch.setattr(bench, "report", lambda results, epochs: None)
+    only = ["e3/flair-alone/s1", "e3/flair+onehot/s1", "e3/flair-alone/s2"]
     assert bench.main([arg for key in only for arg in ("--only", key)]) == 0
     # seed 1 was held: seed 2 first, then a wait, then seed 1's runs in plan order
-    assert ran == ["flair-alone/s2", "flair-alone/s1", "flair+onehot/s1"]
-    assert waits == [["flair-alone/s2"]]
+    assert ran == ["e3/flair-alone/s2", "e3/flair-alone/s1", "e3/flair+onehot/s1"]
+    assert waits == [["e3/flair-alone/s2"]]
 
 
 def test_the_other_mode_for_later_seeds_is_chosen_on_dev_not_test(
@@ -81,11 +81,27 @@ def test_the_other_mode_for_later_seeds_is_chosen_on_dev_not_test(
         ("run-concat", "test"): 0.44,
     }
     monkeypatch.setattr(bench, "split_f1", lambda run, split, stage: f1[run.name, split])
-    results = {"flair+add/s1": "run-add", "flair+concat/s1": "run-concat"}
-    assert bench.best_other_mode(results) is None  # neither is exported yet
+    results = {"e3/flair+add/s1": "run-add", "e3/flair+concat/s1": "run-concat"}
+    assert bench.best_other_mode(results, 3) is None  # neither is exported yet
     (bench.RESULTS / "run-add").mkdir(parents=True)
-    assert bench.best_other_mode(results) is None  # concat is not finished
+    assert bench.best_other_mode(results, 3) is None  # concat is not finished
     (bench.RESULTS / "run-concat").mkdir()
-    assert bench.best_other_mode(results) == "concat"
+    assert bench.best_other_mode(results, 3) == "concat"
     f1["run-concat", "dev"] = 0.58  # a tie goes to add
-    assert bench.best_other_mode(results) == "add"
+    assert bench.best_other_mode(results, 3) == "add"
+
+
+def test_a_plan_is_named_by_its_corrector_epochs_and_states_them(bench) -> None:
+    """Runs of a plan with other corrector epochs are another plan's: none is skipped or
+    mixed into its table because a default changed."""
+    (bench.RESULTS / "run-a").mkdir(parents=True)
+    results = {"e3/flair+onehot/s1": "run-a"}
+    ten = bench.plan(results, 10)
+    assert all(item.key.startswith("e10/") for item in ten)
+    assert bench.finished(results.get(ten[1].key)) is None
+    by_key = {item.key: item for item in ten}
+    assert by_key["e10/flair+onehot/s1"].corrector_options == {"features": "onehot", "epochs": 10}
+    assert by_key["e10/bert-alone/s2"].tagger_options == {"epochs": 10}
+    assert by_key["e10/flair-alone/s1"].corrector is None
+    assert bench.label(by_key["e10/flair+add/s1"].config) == "flair+add"
+    assert [item.key for item in bench.plan(results, 3)][1] == "e3/flair+onehot/s1"

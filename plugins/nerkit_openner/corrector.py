@@ -49,7 +49,9 @@ class OpenNEROptions(EncoderTrainingOptions):
     dropout: float = option(0.1, "dropout before the classifier")
     learning_rate: float = option(5e-5, "peak learning rate of the encoder")
     task_layer_lr: float = option(1.0, "learning-rate multiplier of the correction head")
-    epochs: int = option(3, "passes over the training data")
+    epochs: int = option(
+        10, "passes over the training data (early stopping on dev F1 may end it sooner)"
+    )
     warmup_ratio: float = option(0.4, "share of the steps spent warming up (the source used 40%)")
     patience: int = option(5, "dev evaluations without a better F1 before stopping (0: never)")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
