@@ -98,6 +98,11 @@ def corrector_epochs() -> int:
     return OpenNEROptions().epochs
 
 
+def plan_key(epochs: int, config: str, seed: int) -> str:
+    """A planned run's key: ``plan_key(10, "flair+add", 1)`` -> ``e10/flair+add/s1``."""
+    return f"e{epochs}/{config}/s{seed}"
+
+
 def label(config: str) -> str:
     """A configuration without its plan's epochs: ``e10/flair+add`` -> ``flair+add``."""
     return config.split("/", 1)[1]
@@ -108,21 +113,24 @@ def plan(results: dict[str, str], epochs: int) -> list[Planned]:
     options, so that a later default changes no run of it)."""
     runs = []
     best = best_other_mode(results, epochs)
-    e = f"e{epochs}"
+    openner = {"epochs": epochs}
     for s in SEEDS:
         # The runs of a seed share its base tagger (trained by flair-alone) and its
         # folds (cached), so they run one after the other: a machine that keeps nothing
         # between sittings retrains them at most once per seed.
-        runs.append(Planned(f"{e}/flair-alone/s{s}", "flair", s))
+        runs.append(Planned(plan_key(epochs, "flair-alone", s), "flair", s))
         modes = ("onehot", *OTHER_MODES) if s == SEEDS[0] else ("onehot", *filter(None, [best]))
         runs += [
-            Planned(f"{e}/flair+{m}/s{s}", "flair", s, "openner", {"features": m, "epochs": epochs})
+            Planned(
+                plan_key(epochs, f"flair+{m}", s), "flair", s, "openner", openner | {"features": m}
+            )
             for m in modes
         ]
-    onehot = {"features": "onehot", "epochs": epochs}
-    runs.append(Planned(f"{e}/bert+onehot/s1", "bert", 1, "openner", onehot))
+    onehot = openner | {"features": "onehot"}
+    runs.append(Planned(plan_key(epochs, "bert+onehot", 1), "bert", 1, "openner", onehot))
     runs += [
-        Planned(f"{e}/bert-alone/s{s}", "bert", s, tagger_options={"epochs": epochs}) for s in SEEDS
+        Planned(plan_key(epochs, "bert-alone", s), "bert", s, tagger_options={"epochs": epochs})
+        for s in SEEDS
     ]
     return runs
 
@@ -135,7 +143,7 @@ def best_other_mode(results: dict[str, str], epochs: int) -> str | None:
     """
     f1 = {}
     for mode in OTHER_MODES:
-        run = finished(results.get(f"e{epochs}/flair+{mode}/s1"))
+        run = finished(results.get(plan_key(epochs, f"flair+{mode}", SEEDS[0])))
         if run is None:
             return None
         f1[mode] = split_f1(run, "dev", "corrected")
