@@ -64,6 +64,27 @@ def test_trained_on_gold_base_tags_it_reproduces_them() -> None:
     assert [p.tags for p in out] == [s.tags for s in TRAIN]
 
 
+def test_copy_init_starts_the_onehot_corrector_from_its_base_tags() -> None:
+    """Untrained (learning rate 0), a copy-initialised head returns the base tags,
+    wrong ones included; the paper's random start does not."""
+    base = noisy(TEST, 0.5, 9)
+    untrained = dict(SMALL, gate=False, learning_rate=0.0)
+    outputs = {}
+    for copy_init in (0.0, 20.0):
+        corrector = OpenNERCorrector(dict(untrained, copy_init=copy_init))
+        corrector.fit(TRAIN, noisy(TRAIN, 0.3, 1), context=RunContext(seed=3, threads=1))
+        outputs[copy_init] = [p.tags for p in corrector.correct(TEST, base)]
+    assert outputs[20.0] == [p.tags for p in base]
+    assert outputs[0.0] != [p.tags for p in base]
+
+
+def test_copy_init_is_for_onehot_only() -> None:
+    with pytest.raises(ConfigError, match="openner option 'copy_init'"):
+        OpenNERCorrector({"features": "add", "copy_init": 5.0})
+    with pytest.raises(ConfigError, match="openner option 'copy_init'"):
+        OpenNERCorrector({"copy_init": -1.0})
+
+
 def test_gate_at_threshold_one_returns_the_base_tags() -> None:
     corrector = OpenNERCorrector(dict(SMALL, gate=False))
     corrector.fit(TRAIN, noisy(TRAIN, 0.3, 1), context=RunContext(seed=3))

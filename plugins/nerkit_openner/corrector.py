@@ -45,6 +45,11 @@ class OpenNEROptions(EncoderTrainingOptions):
     token_majority: bool = option(
         False, "also feed the tag the training data gives each token string most often"
     )
+    copy_init: float = option(
+        0.0,
+        "onehot: the head's starting weight from each base tag to the same output tag, "
+        "so that training starts from copying the base (0: a random start, the paper's)",
+    )
     gate: bool = option(True, "apply a correction only above a confidence threshold picked on dev")
     dropout: float = option(0.1, "dropout before the classifier")
     learning_rate: float = option(5e-5, "peak learning rate of the encoder")
@@ -66,7 +71,14 @@ class OpenNERCorrector(Corrector):
 
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)
-        self.options.check("openner", {"dropout": 0.0 <= self.options.dropout < 1.0})
+        o = self.options
+        self.options.check(
+            "openner",
+            {
+                "dropout": 0.0 <= o.dropout < 1.0,
+                "copy_init": o.copy_init >= 0 and (o.copy_init == 0 or o.features == "onehot"),
+            },
+        )
         self.labels: list[str] = []
         self.majority_table: dict[str, str] = {}
         self.threshold = 0.0
@@ -99,7 +111,7 @@ class OpenNERCorrector(Corrector):
             raise NerkitError(f"openner: cannot load model {encoder_path!r}: {exc}") from None
         o = self.options
         self.model = CorrectionModel(
-            encoder, len(self.labels), o.features, o.token_majority, o.dropout
+            encoder, len(self.labels), o.features, o.token_majority, o.dropout, o.copy_init
         )
 
     def _encoder(self) -> Any:

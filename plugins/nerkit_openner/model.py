@@ -26,7 +26,13 @@ CONCAT_DIM = 32
 
 class CorrectionModel(nn.Module):
     def __init__(
-        self, encoder: nn.Module, n_tags: int, features: Features, majority: bool, dropout: float
+        self,
+        encoder: nn.Module,
+        n_tags: int,
+        features: Features,
+        majority: bool,
+        dropout: float,
+        copy_init: float = 0.0,
     ) -> None:
         super().__init__()
         self.encoder = encoder
@@ -49,6 +55,10 @@ class CorrectionModel(nn.Module):
         else:
             extra = n_tags * n_feats
         self.classifier = nn.Linear(hidden + extra, n_tags)
+        if features == "onehot" and copy_init:
+            # start as a copier: each base tag's column votes for the same output tag
+            with torch.no_grad():
+                self.classifier.weight[:, hidden : hidden + n_tags] = copy_init * torch.eye(n_tags)
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
         tag_inputs = [batch["base_tags"]] + ([batch["majority_tags"]] if self.majority else [])
