@@ -72,7 +72,7 @@ class OpenNERCorrector(Corrector):
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)
         o = self.options
-        self.options.check(
+        o.check(
             "openner",
             {
                 "dropout": 0.0 <= o.dropout < 1.0,
