@@ -15,7 +15,7 @@ from nerkit.errors import ConfigError
 from nerkit.interfaces import Corrector, RunContext
 from nerkit.testing import CorrectorContract, toy_corpus
 from nerkit.types import Prediction, Sentence
-from nerkit_openner.corrector import OpenNERCorrector
+from nerkit_openner.corrector import OpenNERCorrector, _held_out_majority, _majority_table
 
 SMALL = {"max_length": 32, "batch_size": 8, "epochs": 1}
 CORPUS = toy_corpus()
@@ -83,6 +83,45 @@ def test_copy_init_is_for_onehot_only() -> None:
         OpenNERCorrector({"features": "add", "copy_init": 5.0})
     with pytest.raises(ConfigError, match="openner option 'copy_init'"):
         OpenNERCorrector({"copy_init": -1.0})
+
+
+def test_a_training_sentence_s_majority_tags_leave_its_own_tags_out() -> None:
+    train = [
+        Sentence(tokens=("Anna", "met", "Oslo"), tags=("S-PER", "O", "S-LOC")),
+        Sentence(tokens=("Anna", "left"), tags=("S-PER", "O")),
+        Sentence(tokens=("Oslo", "Oslo"), tags=("S-ORG", "S-ORG")),
+    ]
+    # dev and test read the whole table (in IOB2, as one token would carry it)
+    assert _majority_table(train, "IOBES") == {
+        "Anna": "B-PER",
+        "met": "O",
+        "left": "O",
+        "Oslo": "B-ORG",
+    }
+    # a training sentence reads the others: "met" occurs nowhere else and is unseen,
+    # "Oslo" in the first sentence has the third's two votes, in the third the first's one
+    assert _held_out_majority(train, "IOBES") == [
+        ["B-PER", "O", "B-ORG"],
+        ["B-PER", "O"],
+        ["B-LOC", "B-LOC"],
+    ]
+
+
+def test_training_reads_the_held_out_majority_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+    items = OpenNERCorrector._items
+
+    def spy(self, sentences, predictions, with_gold, majority=None):  # type: ignore[no-untyped-def]
+        if with_gold:
+            seen.append(majority)
+        return items(self, sentences, predictions, with_gold, majority)
+
+    monkeypatch.setattr(OpenNERCorrector, "_items", spy)
+    corrector = OpenNERCorrector(dict(SMALL, token_majority=True, gate=False, learning_rate=0.0))
+    corrector.fit(TRAIN, noisy(TRAIN, 0.3, 1), context=RunContext(seed=3, threads=1))
+    held_out = _held_out_majority(TRAIN, "IOB2")
+    assert seen == [held_out]
+    assert held_out != [[corrector.majority_table[t] for t in s.tokens] for s in TRAIN]
 
 
 def test_gate_at_threshold_one_returns_the_base_tags() -> None:
