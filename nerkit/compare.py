@@ -157,10 +157,51 @@ def load_run(path: Path) -> StoredRun:
         seed=row["seed"],
         scheme=row["scheme"] or "IOB2",
         created_utc=str(row["created_utc"]),
-        config=MappingProxyType(json.loads(row["config"])),
+        config=MappingProxyType(typed_options(json.loads(row["config"]))),
         fingerprints=MappingProxyType(json.loads(row["fingerprints"] or "{}")),
         metrics=MappingProxyType(metrics),
     )
+
+
+ROLES = ("tagger", "decoder", "corrector")
+
+
+def typed_options(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with the components' options typed as their plugins type them.
+
+    Runs stored before 0.3.7 kept command-line options as strings (``epochs="10"``)
+    and Python ones as given (``epochs=10``): one config, two rows. A run whose options
+    hold such a string is typed again by its installed plugin; a plugin that is gone or
+    no longer takes an option leaves the options as stored."""
+    for role in ROLES:
+        name, options = config.get(role), config.get(f"{role}_options")
+        if not name or not options or not any(map(_untyped, options.values())):
+            continue
+        from nerkit.options import given
+        from nerkit.plugin.host import get_host
+
+        try:
+            registry = get_host().registry(role)
+            full = registry.resolve(name)
+            config[f"{role}_options"] = given(
+                registry.get(full).options_class, options, component=full
+            )
+        except NerkitError:
+            continue
+    return config
+
+
+def _untyped(value: Any) -> bool:
+    """A string a command line may have left where a number or a switch was meant."""
+    if not isinstance(value, str):
+        return False
+    if value.lower() in ("true", "false", "yes", "no", "on", "off", "none", "null"):
+        return True
+    try:
+        float(value.replace("_", ""))
+    except ValueError:
+        return False
+    return True
 
 
 def resolve_runs(refs: Sequence[str | Path], runs_dir: Path) -> list[Path]:

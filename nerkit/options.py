@@ -189,3 +189,14 @@ def as_dict(options: Any) -> dict[str, Any]:
         return v
 
     return {f.name: plain(getattr(options, f.name)) for f in dataclasses.fields(options)}
+
+
+def given(
+    options_class: type, raw: Mapping[str, Any] | None, *, component: str = ""
+) -> dict[str, Any]:
+    """The options named in ``raw``, typed as ``options_class`` types them and as plain
+    values: ``-C epochs=10`` on the command line and ``epochs=10`` from Python store alike.
+    Options not named stay out (a run stores what was asked for, not today's defaults)."""
+    named = {key.replace("-", "_") for key in raw or {}}
+    built = as_dict(build_options(options_class, raw, component=component))
+    return {name: value for name, value in built.items() if name in named}

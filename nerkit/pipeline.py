@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -36,7 +36,7 @@ from typing import Any
 from nerkit import __version__, store
 from nerkit.errors import ConfigError, NerkitError
 from nerkit.interfaces import Corrector, Decoder, RunContext, Tagger
-from nerkit.options import as_dict, build_options
+from nerkit.options import as_dict, build_options, given
 from nerkit.plugin.host import PluginHost, get_host
 from nerkit.types import Prediction, Sentence
 
@@ -113,8 +113,6 @@ class StepReporter:
 def limit_splits(loaded: Any, config: RunConfig) -> Any:
     """``loaded`` with train, dev and test cut to ``config.max_train_sentences``,
     ``max_dev_sentences`` and ``max_test_sentences`` (their fingerprints too)."""
-    from dataclasses import replace
-
     from nerkit.datasets import fingerprint
     from nerkit.types import Corpus
 
@@ -254,6 +252,14 @@ def build_corrector(
     return full, cls, cls(build_options(cls.options_class, options, component=full))
 
 
+def _typed_options(
+    host: PluginHost, role: str, name: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    registry = host.registry(role)
+    full = registry.resolve(name)
+    return given(registry.get(full).options_class, options, component=full)
+
+
 def build_decoder(host: PluginHost, name: str, options: dict[str, Any]) -> tuple[str, Decoder]:
     registry = host.registry("decoder")
     full = registry.resolve(name)
@@ -354,6 +360,18 @@ class Run:
                 raise ConfigError(
                     f"unknown fold mode {config.fold_mode!r} (known: {', '.join(FOLD_MODES)})"
                 )
+        # options as their types make them, so that the same run asked for from the
+        # command line (strings) and from Python (numbers) stores the same config
+        config = replace(
+            config,
+            **{
+                f"{role}_options": _typed_options(
+                    host, role, getattr(config, role), getattr(config, f"{role}_options")
+                )
+                for role in ("tagger", "decoder", "corrector")
+                if getattr(config, role)
+            },
+        )
         out.mkdir(parents=True, exist_ok=True)
         directory = _new_run_dir(out, config)
         store.write_json(directory / "config.json", asdict(config))

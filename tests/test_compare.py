@@ -244,6 +244,40 @@ def test_python_api_groups_the_same_way(runs: dict[str, Path]) -> None:
     )
 
 
+def test_options_are_stored_typed_and_old_string_options_share_a_row(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """`-T max_length=1` is stored as the number 1, as Python's ``max_length=1`` is;
+    a run stored before that with the string "1" is the same config: one row."""
+    short = runs["short"]
+    stored = json.loads(store.read_table(short, "run")["config"][0].as_py())
+    assert stored["tagger_options"] == {"max_length": 1}
+
+    old = tmp_path / short.name.replace(short.name[-4:], "0ld5")
+    shutil.copytree(short, old)
+    table = store.read_table(old, "run")
+    config = stored | {"seed": stored["seed"] + 1, "tagger_options": {"max_length": "1"}}
+    table = table.set_column(
+        table.schema.get_field_index("config"), "config", [[json.dumps(config)]]
+    )
+    table = table.set_column(table.schema.get_field_index("seed"), "seed", [[stored["seed"] + 1]])
+    store.write_table(old, "run", table)
+    assert load_run(old).config["tagger_options"] == {"max_length": 1}
+
+    (group,) = compare_runs([short, old], test="none").groups
+    (row,) = group.rows
+    assert sorted(r.seed for r in row.runs) == [stored["seed"], stored["seed"] + 1]
+
+    # an option the installed plugin does not take stays as stored: its own row
+    config["tagger_options"] = {"max_length": "1", "gone": "2"}
+    table = table.set_column(
+        table.schema.get_field_index("config"), "config", [[json.dumps(config)]]
+    )
+    store.write_table(old, "run", table)
+    assert load_run(old).config["tagger_options"] == {"max_length": "1", "gone": "2"}
+    assert len(compare_runs([short, old], test="none").groups[0].rows) == 2
+
+
 def test_errors_are_one_clear_message(runs: dict[str, Path], tmp_path: Path) -> None:
     out = runs["seed1"].parent
     result = invoke("compare", "nosuch", "--runs", str(out))

@@ -168,7 +168,8 @@ def test_toml_config_gives_the_same_settings(toy: Path, tmp_path: Path) -> None:
     row = store.read_table(only_run(out), "run").to_pylist()[0]
     config_used = json.loads(row["config"])
     assert row["seed"] == 5
-    assert config_used["tagger_options"] == {"case_sensitive": False, "max_length": "4"}
+    # TOML and -T options merged, stored typed (the command line's "4" as the number 4)
+    assert config_used["tagger_options"] == {"case_sensitive": False, "max_length": 4}
     config.write_text('dataset = "x"\nepochs = 3\n[tagger]\nname = "lexicon"\n')
     code, output = cli("run", "--config", str(config), "-o", str(out))
     assert code == 2 and "unknown setting 'epochs'" in output
