@@ -260,6 +260,22 @@ def _typed_options(
     return given(registry.get(full).options_class, options, component=full)
 
 
+def resolved_options(host: PluginHost, config: RunConfig) -> dict[str, dict[str, Any]]:
+    """Every option of each component as the run used it, defaults filled in. Stored
+    beside the config (which keeps only the options asked for), so that a run made
+    before a default changed is not taken for one made with the new default."""
+    out = {}
+    for role in ("tagger", "decoder", "corrector"):
+        name = getattr(config, role)
+        if name:
+            registry = host.registry(role)
+            full = registry.resolve(name)
+            options = getattr(config, f"{role}_options")
+            built = build_options(registry.get(full).options_class, options, component=full)
+            out[role] = as_dict(built)
+    return out
+
+
 def build_decoder(host: PluginHost, name: str, options: dict[str, Any]) -> tuple[str, Decoder]:
     registry = host.registry("decoder")
     full = registry.resolve(name)
@@ -818,6 +834,7 @@ class Run:
                             "corrector": self.corrector_stats,
                             "tagger": self.tagger_stats,
                             "time": self.timing.record() if self.timing else None,
+                            "options": resolved_options(self.host, cfg),
                         }
                         | self.extra_info,
                         sort_keys=True,

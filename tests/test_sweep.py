@@ -3,6 +3,7 @@ failures recorded, killed sweeps resumed, nothing stored overwritten."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -229,6 +230,36 @@ def test_a_run_made_by_nerkit_run_with_the_same_config_is_skipped(
         .replace('datasets = ["', 'datasets = [{ name = "')
     )
     assert [r.status for r in plan_sweep(load_spec(spec), out).runs] == ["new", "new"]
+
+
+def test_a_run_made_before_a_default_changed_is_not_done(toy: Path, tmp_path: Path) -> None:
+    """A run records every option it ran with; the sweep matches on those, not on the
+    defaults of today's plugin, for the options the run's config does not name."""
+    out = tmp_path / "runs"
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "-o", str(out), "--seed", "4", "--threads", "1"
+    )  # fmt: skip
+    assert code == 0, output
+    (run,) = finished(out)
+    table = store.read_table(run, "run")
+    extra = json.loads(table["extra"][0].as_py())
+    defaults = LexiconTagger.options_class()
+    assert extra["options"]["tagger"] == {
+        name: getattr(defaults, name) for name in extra["options"]["tagger"]
+    }
+    assert set(extra["options"]["tagger"]) == {f.name for f in dataclasses.fields(defaults)}
+    spec = write_spec(tmp_path / "spec.toml", toy, 'seeds = [4]\n[[tagger]]\nname = "lexicon"\n')
+    assert [r.status for r in plan_sweep(load_spec(spec), out).runs] == ["done"]
+
+    # as if lexicon's max_length had defaulted to something else when the run was made
+    extra["options"]["tagger"]["max_length"] = defaults.max_length + 1
+    column = table.schema.get_field_index("extra")
+    store.write_table(run, "run", table.set_column(column, "extra", [[json.dumps(extra)]]))
+    assert [r.status for r in plan_sweep(load_spec(spec), out).runs] == ["new"]
+    # an option the run did not know of (added since) keeps today's default: still done
+    del extra["options"]["tagger"]["max_length"]
+    store.write_table(run, "run", table.set_column(column, "extra", [[json.dumps(extra)]]))
+    assert [r.status for r in plan_sweep(load_spec(spec), out).runs] == ["done"]
 
 
 def test_runs_exported_elsewhere_count_as_done_on_another_machine(

@@ -2,9 +2,9 @@
 
 A planned run is *done* when a finished run in the output folder has the same config
 and the same split fingerprints (``run_key``: component names resolved to their
-versioned names, options with their defaults filled in; the command, the data folder,
-the dataset's name and the cache switch left out, since they do not change what is
-computed). It is *resumed* when an unfinished run that this sweep started has the same
+versioned names, options with their defaults filled in, for a stored run the values
+it recorded having run with; the command, the data folder, the dataset's name and the
+cache switch left out, since they do not change what is computed). It is *resumed* when an unfinished run that this sweep started has the same
 key, and *failed* when that unfinished run recorded a failure.
 """
 
@@ -118,6 +118,13 @@ def index_runs(out: Path, host: PluginHost) -> StoredIndex:
                 row = store.read_table(summary.path, "run").to_pylist()[0]
                 config = normalise(json.loads(row["config"]), host)
                 fingerprints = json.loads(row["fingerprints"] or "{}")
+                # since 0.3.7 a run records every option it ran with: those override
+                # today's defaults, which normalise filled in (an option added since
+                # keeps its default: it is taken to leave the old behaviour as it was)
+                ran = json.loads(row["extra"] or "{}").get("options") or {}
+                for role, options in ran.items():
+                    if config.get(role):
+                        config[f"{role}_options"] = config[f"{role}_options"] | options
             except (NerkitError, ValueError, TypeError, KeyError):
                 continue  # a run of a plugin that is gone, or an old layout: never matched
             index.finished.setdefault(run_key(config, fingerprints), summary.run_id)
