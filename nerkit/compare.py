@@ -163,9 +163,6 @@ def load_run(path: Path) -> StoredRun:
     )
 
 
-ROLES = ("tagger", "decoder", "corrector")
-
-
 def typed_options(config: dict[str, Any]) -> dict[str, Any]:
     """``config`` with the components' options typed as their plugins type them.
 
@@ -173,19 +170,17 @@ def typed_options(config: dict[str, Any]) -> dict[str, Any]:
     and Python ones as given (``epochs=10``): one config, two rows. A run whose options
     hold such a string is typed again by its installed plugin; a plugin that is gone or
     no longer takes an option leaves the options as stored."""
+    from nerkit.options import given
+    from nerkit.pipeline import ROLES, options_class
+    from nerkit.plugin.host import get_host
+
     for role in ROLES:
         name, options = config.get(role), config.get(f"{role}_options")
         if not name or not options or not any(map(_untyped, options.values())):
             continue
-        from nerkit.options import given
-        from nerkit.plugin.host import get_host
-
         try:
-            registry = get_host().registry(role)
-            full = registry.resolve(name)
-            config[f"{role}_options"] = given(
-                registry.get(full).options_class, options, component=full
-            )
+            full, cls = options_class(get_host(), role, name)
+            config[f"{role}_options"] = given(cls, options, component=full)
         except NerkitError:
             continue
     return config

@@ -252,12 +252,14 @@ def build_corrector(
     return full, cls, cls(build_options(cls.options_class, options, component=full))
 
 
-def _typed_options(
-    host: PluginHost, role: str, name: str, options: dict[str, Any]
-) -> dict[str, Any]:
+ROLES = ("tagger", "decoder", "corrector")
+
+
+def options_class(host: PluginHost, role: str, name: str) -> tuple[str, type]:
+    """The full registered name of component ``name`` and its options class."""
     registry = host.registry(role)
     full = registry.resolve(name)
-    return given(registry.get(full).options_class, options, component=full)
+    return full, registry.get(full).options_class
 
 
 def resolved_options(host: PluginHost, config: RunConfig) -> dict[str, dict[str, Any]]:
@@ -265,14 +267,11 @@ def resolved_options(host: PluginHost, config: RunConfig) -> dict[str, dict[str,
     beside the config (which keeps only the options asked for), so that a run made
     before a default changed is not taken for one made with the new default."""
     out = {}
-    for role in ("tagger", "decoder", "corrector"):
-        name = getattr(config, role)
-        if name:
-            registry = host.registry(role)
-            full = registry.resolve(name)
-            options = getattr(config, f"{role}_options")
-            built = build_options(registry.get(full).options_class, options, component=full)
-            out[role] = as_dict(built)
+    for role in ROLES:
+        if name := getattr(config, role):
+            full, cls = options_class(host, role, name)
+            options = build_options(cls, getattr(config, f"{role}_options"), component=full)
+            out[role] = as_dict(options)
     return out
 
 
@@ -378,16 +377,14 @@ class Run:
                 )
         # options as their types make them, so that the same run asked for from the
         # command line (strings) and from Python (numbers) stores the same config
-        config = replace(
-            config,
-            **{
-                f"{role}_options": _typed_options(
-                    host, role, getattr(config, role), getattr(config, f"{role}_options")
+        typed = {}
+        for role in ROLES:
+            if name := getattr(config, role):
+                full, options = options_class(host, role, name)
+                typed[f"{role}_options"] = given(
+                    options, getattr(config, f"{role}_options"), component=full
                 )
-                for role in ("tagger", "decoder", "corrector")
-                if getattr(config, role)
-            },
-        )
+        config = replace(config, **typed)
         out.mkdir(parents=True, exist_ok=True)
         directory = _new_run_dir(out, config)
         store.write_json(directory / "config.json", asdict(config))

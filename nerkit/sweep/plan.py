@@ -4,8 +4,9 @@ A planned run is *done* when a finished run in the output folder has the same co
 and the same split fingerprints (``run_key``: component names resolved to their
 versioned names, options with their defaults filled in, for a stored run the values
 it recorded having run with; the command, the data folder, the dataset's name and the
-cache switch left out, since they do not change what is computed). It is *resumed* when an unfinished run that this sweep started has the same
-key, and *failed* when that unfinished run recorded a failure.
+cache switch left out, since they do not change what is computed). It is *resumed*
+when an unfinished run that this sweep started has the same key, and *failed* when
+that unfinished run recorded a failure.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from nerkit import store
 from nerkit.errors import NerkitError
 from nerkit.options import as_dict, build_options
-from nerkit.pipeline import SPLIT_LIMITS, RunConfig, limit_splits
+from nerkit.pipeline import ROLES, SPLIT_LIMITS, RunConfig, limit_splits, options_class
 from nerkit.plugin.host import PluginHost, get_host
 from nerkit.sweep.spec import Component, DatasetEntry, SweepSpec
 
@@ -29,7 +30,6 @@ NEW, RESUME, DONE, FAILED, UNAVAILABLE = "new", "resume", "done", "failed", "una
 MARKER = "sweep.json"
 # Settings that do not change what a run computes (the fingerprints stand for the data).
 IGNORED_SETTINGS = frozenset({"command", "data_dir", "cache", "dataset"})
-ROLES = ("tagger", "decoder", "corrector")
 
 
 @dataclass
@@ -81,12 +81,10 @@ def normalise(config: Mapping[str, Any], host: PluginHost) -> dict[str, Any]:
         name = cfg.get(role)
         if not name:
             continue
-        registry = host.registry(role)
-        full = registry.resolve(name)
-        cls = registry.get(full)
+        full, cls = options_class(host, role, name)
         cfg[role] = full
         cfg[f"{role}_options"] = as_dict(
-            build_options(cls.options_class, cfg.get(f"{role}_options") or {}, component=full)
+            build_options(cls, cfg.get(f"{role}_options") or {}, component=full)
         )
     return cfg
 
