@@ -8,8 +8,11 @@ The choices a reader of the table needs to know:
   one group whose dev splits differ get a note: their dev columns are not comparable.
 * **Seeds.** Runs whose configs are equal once ``seed``, ``command`` and ``data_dir``
   are left out (where a corpus was read from is not part of what was run; its
-  fingerprint is, through the group) form one row: the mean of their scores, the
-  sample standard deviation (``ddof=1``; 0 for one run) and ``n``.
+  fingerprint is, through the group; a setting stored as nothing equals one not
+  stored) form one row: the mean of their scores, the sample standard deviation
+  (``ddof=1``; 0 for one run) and ``n``. A seed counts once: of several runs of one
+  config with the same seed (a rerun) the newest is counted and a note names the
+  others, which would otherwise weigh that seed twice and shrink the spread.
 * **Baseline.** With a baseline every other row gets ``delta = row mean - baseline``
   on the test split, each run at its last stage (``corrected`` when it has one, else
   ``base``), and a paired test on the stored test predictions of that stage. The
@@ -109,8 +112,14 @@ class StoredRun:
 
     @property
     def config_key(self) -> str:
-        """The config with the keys that only name a repetition left out."""
-        kept = {k: v for k, v in self.config.items() if k not in IGNORED_CONFIG_KEYS}
+        """The config with the keys that only name a repetition left out, and those
+        set to nothing or to no options (a run stored before a setting existed has no
+        key for it)."""
+        kept = {
+            k: v
+            for k, v in self.config.items()
+            if k not in IGNORED_CONFIG_KEYS and v is not None and v != {}
+        }
         return json.dumps(kept, sort_keys=True, default=str)
 
     def describe(self) -> str:
@@ -520,6 +529,17 @@ def _group(
     for run in members:
         key = "baseline" if run is base else run.config_key
         configs.setdefault(key, []).append(run)
+    notes = []
+    for runs in configs.values():
+        kept, repeats = _one_per_seed(runs)
+        runs[:] = kept
+        notes += [
+            f"{old.run_id} repeats seed {old.seed} of {new.run_id} (test {metric} "
+            f"{_shown(_final(old, mode, metric), metric)} and "
+            f"{_shown(_final(new, mode, metric), metric)}): "
+            "only the newer run is counted"
+            for old, new in repeats
+        ]
     # A row's runs in seed order, whatever order they were named or finished in.
     for runs in configs.values():
         runs.sort(key=lambda r: (r.seed is None, r.seed or 0))
@@ -544,7 +564,6 @@ def _group(
         p_value = max(t.p_value for t in tests) if tests else None
         rows.append(Row(tuple(runs), MappingProxyType(cells), False, delta, p_value, tests))
 
-    notes = []
     dev = {r.fingerprints.get("dev") for r in members}
     if split == "test" and len(dev) > 1:
         notes.append("the dev splits of these runs differ: their dev columns are not comparable")
@@ -556,6 +575,26 @@ def _group(
         rows=tuple(rows),
         notes=tuple(notes),
     )
+
+
+def _one_per_seed(
+    runs: Sequence[StoredRun],
+) -> tuple[list[StoredRun], list[tuple[StoredRun, StoredRun]]]:
+    """The newest run of each seed (every run without a seed), and the (left out,
+    counted) pairs of the others."""
+    newest: dict[int, StoredRun] = {}
+    for run in runs:
+        if run.seed is not None:
+            held = newest.get(run.seed)
+            if held is None or (run.created_utc, run.run_id) > (held.created_utc, held.run_id):
+                newest[run.seed] = run
+    kept = [r for r in runs if r.seed is None or newest[r.seed] is r]
+    repeats = [(r, newest[r.seed]) for r in runs if r.seed is not None and newest[r.seed] is not r]
+    return kept, repeats
+
+
+def _shown(value: float | None, metric: str) -> str:
+    return "none" if value is None else format_value(value, metric not in COUNT_METRICS)
 
 
 def _final(run: StoredRun, mode: str, metric: str) -> float | None:

@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import statistics
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -344,3 +345,53 @@ def test_predictions_stored_out_of_order_are_read_in_order(
     shuffled, original = stored_counts(load_run(copy)), stored_counts(load_run(runs["seed1"]))
     assert shuffled.correct.tolist() == original.correct.tolist()
     assert shuffled.predicted.tolist() == original.predicted.tolist()
+
+
+def stored_copy(run: Path, folder: Path, suffix: str, **changes: object) -> Path:
+    """A copy of ``run`` under another id, its run row changed: ``config`` entries to
+    merge into the stored config, other keys replace that column's value."""
+    copy = folder / (run.name[:-4] + suffix)
+    shutil.copytree(run, copy)
+    table = store.read_table(copy, "run")
+    row = table.to_pylist()[0]
+    config = json.loads(row["config"]) | dict(changes.pop("config", {}))  # type: ignore[arg-type]
+    row |= {"run_id": copy.name, "config": json.dumps(config), **changes}
+    store.write_table(copy, "run", table.from_pylist([row], schema=table.schema))
+    return copy
+
+
+def test_a_rerun_seed_counts_once_and_a_note_names_it(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """Two runs of seed 2 of one config (a rerun) would weigh seed 2 twice: the newer
+    is counted, the older named in a note."""
+    seed1, seed2 = runs["seed1"], runs["seed2"]
+    later = store.read_table(seed2, "run")["created_utc"][0].as_py() + timedelta(days=1)
+    rerun = stored_copy(seed2, tmp_path, "r3rn", created_utc=later)
+    (group,) = compare_runs([seed1, seed2, rerun], test="none").groups
+    (row,) = group.rows
+    assert [r.path for r in row.runs] == [seed1.resolve(), rerun.resolve()]
+    assert row.cells[("test", "base")].n == 2
+    (note,) = group.notes
+    assert f"{seed2.name} repeats seed 2 of {rerun.name}" in note
+
+    result = invoke("compare", str(seed1), str(seed2), str(rerun), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert f"{seed2.name} repeats seed 2 of {rerun.name}" in result.output
+    assert "1, 2 |" in result.output and "(n=2)" in result.output
+
+
+def test_a_setting_stored_as_nothing_equals_one_not_stored(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A run stored before a config key existed lacks it; a newer run stores it as
+    null (or as no options): the same config, one row."""
+    seed1 = runs["seed1"]
+    newer = stored_copy(
+        seed1, tmp_path, "n3wr", seed=3, config={"seed": 3, "added_later": None, "x_options": {}}
+    )
+    (group,) = compare_runs([seed1, newer], test="none").groups
+    (row,) = group.rows
+    assert row.seeds == (1, 3)
+    other = stored_copy(seed1, tmp_path, "0thr", seed=4, config={"seed": 4, "added_later": 2})
+    assert len(compare_runs([seed1, other], test="none").groups[0].rows) == 2
