@@ -227,3 +227,64 @@ def test_load_pair_needs_a_prediction(tmp_path: Path) -> None:
     gold.write_text("a\tO\n", encoding="utf-8")
     with pytest.raises(InputError, match="--gold-col and --pred-col"):
         load_pair(gold, None)
+
+
+def test_against_reads_gold_from_the_gold_column_and_repairs_both_systems(
+    tmp_path: Path,
+) -> None:
+    """One file holding token, gold and PRED (gold not the last column), a second
+    prediction file B: the paired tests read gold as PRED's score does, and --repair
+    repairs B as it repairs PRED (the same file on both sides is no difference)."""
+    rows = [
+        [("x", "B-PER", "O", "I-PER"), ("y", "I-PER", "O", "I-PER"), ("z", "O", "B-LOC", "O")],
+        [("w", "B-LOC", "B-LOC", "B-LOC")],
+    ]
+    both = write(tmp_path / "both.conll", [[r[:3] for r in s] for s in rows])
+    b = write(tmp_path / "b.conll", [[(r[0], r[3]) for r in s] for s in rows])
+    code, output = invoke(
+        "eval", str(both), "--gold-col", "1", "--pred-col", "2", "--against", str(b), "--json",
+        "--mode", "strict", "--repair", "conlleval", "--resamples", "200",
+    )  # fmt: skip
+    assert code == 0, output
+    tests = json.loads(output)["against"]["tests"]
+    # PRED finds LOC w only (1 of 2 found, 1 of 2 right); B, repaired, finds both
+    assert [(t["f1_a"], t["f1_b"]) for t in tests] == [(0.5, 1.0)] * 2
+
+    pred = write(tmp_path / "pred.conll", [[(r[0], r[2]) for r in s] for s in rows])
+    gold = write(tmp_path / "gold.conll", [[(r[0], r[1]) for r in s] for s in rows])
+    for repair in ("conlleval", "discard"):
+        code, output = invoke(
+            "eval", str(gold), str(b), "--against", str(b), "--json", "--mode", "strict",
+            "--repair", repair, "--resamples", "200",
+        )  # fmt: skip
+        assert code == 0, output
+        for t in json.loads(output)["against"]["tests"]:
+            assert (t["delta"], t["p_value"]) == (0.0, 1.0), t
+    code, output = invoke("eval", str(gold), str(pred), "--against", str(b), "--json")
+    assert code == 0, output
+
+
+def test_one_column_named_as_gold_and_prediction_scores_as_itself(tmp_path: Path) -> None:
+    sentences = [
+        [("x", "B-PER", "O"), ("y", "I-PER", "O"), ("z", "O", "B-LOC")],
+        [("w", "B-LOC", "B-LOC")],
+    ]
+    path = write(tmp_path / "three.txt", sentences, sep=" ")
+    for column, support in (("1", {"PER": 1, "LOC": 1}), ("2", {"LOC": 2})):
+        code, output = invoke(
+            "eval", str(path), "--gold-col", column, "--pred-col", column, "--json"
+        )
+        assert code == 0, output
+        out = json.loads(output)
+        assert {k: v["support"] for k, v in out["per_type"].items()} == support
+        assert out["micro"]["f1"] == 1.0
+
+
+def test_json_has_null_where_a_score_is_not_a_number(tmp_path: Path) -> None:
+    """All-O gold and predictions: the macro average over no types is NaN (seqeval
+    too), written as null, since NaN is not JSON."""
+    path = write(tmp_path / "o.conll", [[("a", "O")], [("b", "O")]])
+    code, output = invoke("eval", str(path), str(path), "--json")
+    assert code == 0, output
+    assert "NaN" not in output
+    assert json.loads(output)["macro"]["f1"] is None

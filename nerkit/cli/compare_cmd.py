@@ -80,10 +80,9 @@ def compare(
 
     Example: `nerkit compare runs --baseline RUN_ID`
     """
-    import json
-
     from nerkit.compare import compare_runs, resolve_baseline, resolve_runs
     from nerkit.errors import ConfigError
+    from nerkit.jsontext import json_text
 
     if output_format not in FORMATS:
         raise ConfigError(f"unknown format {output_format!r} (known: {', '.join(FORMATS)})")
@@ -99,7 +98,7 @@ def compare(
         seed=seed,
     )
     if output_format == "json":
-        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        typer.echo(json_text(result.to_dict(), default=str))
     elif output_format == "csv":
         typer.echo(_csv(result), nl=False)
     elif output_format == "markdown":

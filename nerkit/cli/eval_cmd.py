@@ -123,15 +123,13 @@ def eval_command(
         gold, pred, scheme=scheme, gold_col=gold_col, pred_col=pred_col, need_tokens=errors
     )
     result = evaluate(pair, mode=mode, repair=repair)
-    extras = _extras(pair, result, mode, partial, errors, train, ci, against, resamples, seed)
+    extras = _extras(
+        pair, result, mode, partial, errors, train, ci, against, gold_col, resamples, seed
+    )
     if as_json:
-        import json
+        from nerkit.jsontext import json_text
 
-        typer.echo(
-            json.dumps(
-                result_to_dict(pair, result) | {k: v[0] for k, v in extras.items()}, indent=2
-            )
-        )
+        typer.echo(json_text(result_to_dict(pair, result) | {k: v[0] for k, v in extras.items()}))
     elif as_csv:
         _print_csv(result)
         if extras:
@@ -161,6 +159,7 @@ def _extras(
     train: Path | None,
     ci: bool,
     against: Path | None,
+    gold_col: int | None,
     resamples: int,
     seed: int,
 ) -> dict[str, tuple[Any, list[Any]]]:
@@ -199,10 +198,12 @@ def _extras(
         )
         out["ci"] = (_asdict(interval), [text])
     if against is not None:
-        from nerkit.evaluation.files import load_pair
+        from nerkit.evaluation.files import load_pair, repaired
         from nerkit.evaluation.significance import approximate_randomization, paired_bootstrap
 
-        other = load_pair(pair.gold_path, against, scheme=scheme)
+        # the gold tags are read as for PRED (from --gold-col of a one-file GOLD), and
+        # the second system gets the repair the first one got
+        other = load_pair(pair.gold_path, against, scheme=scheme, gold_col=gold_col)
         if other.tags("gold") != gold_tags:
             from nerkit.errors import InputError
 
@@ -210,6 +211,8 @@ def _extras(
                 "its sentences do not line up with the other prediction file", path=against
             )
         b_tags = other.tags("pred")
+        if result.repair != "none":
+            b_tags = [list(f.tags) for f in repaired(b_tags, pair.scheme, result.repair)]
         tests = [
             paired_bootstrap(
                 gold_tags, pred_tags, b_tags, scheme, mode, resamples=resamples, seed=seed

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from nerkit.errors import InputError, SchemeError
 from nerkit.metrics.encoding import Vocabulary, lengths_of, tag_ids
 from nerkit.metrics.extraction import PreparedPair, invalid_transitions, prepare_ids, prepare_pair
 from nerkit.metrics.scoring import Scores, score_prepared
+
+if TYPE_CHECKING:
+    from nerkit.decoders import Decoded
 
 REPAIRS = ("none", "conlleval", "discard")
 
@@ -110,6 +113,8 @@ def _fast_pair(
             scanned.vocab,
             scanned.vocab,
         )
+        if p_ids is g_ids:  # one column named twice: the ids are remapped in place below
+            p_ids = g_ids.copy()
         lengths = scanned.lengths
     else:
         g_scan, p_scan = _scan_both(gold, g_col, pred, p_col)
@@ -211,16 +216,22 @@ def evaluate(pair: EvalPair, *, mode: str = "lenient", repair: str = "none") -> 
         return EvalResult(
             score_prepared(pair.prepared, pair.scheme, mode), invalid_gold, invalid_pred, repair, 0
         )
-    from nerkit.decoders import repair_conlleval, repair_discard
-
-    fix = repair_conlleval if repair == "conlleval" else repair_discard
-    fixed = [fix(tags, pair.scheme) for tags in pair.tags("pred")]
-    repaired = prepare_pair(pair.tags("gold"), [f.tags for f in fixed], pair.scheme)
+    fixed = repaired(pair.tags("pred"), pair.scheme, repair)
+    prepared = prepare_pair(pair.tags("gold"), [f.tags for f in fixed], pair.scheme)
     return EvalResult(
-        score_prepared(repaired, pair.scheme, mode),
+        score_prepared(prepared, pair.scheme, mode),
         invalid_gold,
         invalid_pred,
         repair,
         sum(f.changed for f in fixed),
         [list(f.tags) for f in fixed],
     )
+
+
+def repaired(tags: Sequence[Sequence[str]], scheme: schemes.Scheme, repair: str) -> list[Decoded]:
+    """Each sentence's ``tags`` repaired by ``repair`` (``conlleval`` or ``discard``):
+    the decoders' results, with the new ``tags`` and the number ``changed``."""
+    from nerkit.decoders import repair_conlleval, repair_discard
+
+    fix = repair_conlleval if repair == "conlleval" else repair_discard
+    return [fix(list(t), scheme) for t in tags]

@@ -61,6 +61,7 @@ def scan_columns(
     """Tag ids of columns ``tag_cols`` (negative: from the end) of a CoNLL file, or
     ``None`` when the file needs the full reader."""
     path = Path(path)
+    tag_cols = list(dict.fromkeys(tag_cols))  # a column named twice is read once
     try:
         with path.open("rb") as fh:
             size = os.fstat(fh.fileno()).st_size
