@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import shutil
 import threading
@@ -37,7 +38,7 @@ from nerkit.datasets import (
 )
 from nerkit.datasets.summary import summarize
 from nerkit.errors import ConfigError, DatasetError
-from nerkit.types import Sentence
+from nerkit.types import Sentence, Span
 
 TINY = "EU\tB-ORG\nrejects\tO\nGerman\tB-MISC\ncall\tO\n\nPeter\tB-PER\nBlackburn\tI-PER\n"
 
@@ -369,6 +370,55 @@ def test_fingerprint_value_is_pinned() -> None:
     assert (
         fingerprint(sentences) == "b38d22a6f84195a164a52f9dfe08eaadf35ae7005267e01202234ac71be01c07"
     )
+
+
+def test_fingerprint_counts_spans_that_say_more_than_the_tags(tmp_path: Path) -> None:
+    # Same tokens and tags, different entities: different data.
+    row = {"tokens": ["Bank", "of", "China"], "tags": ["B-ORG", "I-ORG", "I-ORG"]}
+    variants = {
+        "none": [],
+        "nested": [[0, 3, "ORG"], [2, 3, "LOC"]],
+        "same": [[0, 3, "ORG"]],  # what the tags say: kept by the reader, adds nothing
+        "other": [[0, 3, "LOC"]],  # scored instead of the tags
+    }
+    found = {}
+    for name, spans in variants.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "train.jsonl").write_text(
+            json.dumps({**row, "spans": spans} if spans else row) + "\n", encoding="utf-8"
+        )
+        found[name] = open_dataset(tmp_path / name).fingerprints["train"]
+    assert found["same"] == found["none"]
+    assert len({found["none"], found["nested"], found["other"]}) == 3
+    # Neither the order nor repeats of spans make a difference.
+    outer, inner = Span(0, 3, "ORG"), Span(2, 3, "LOC")
+    reordered = Sentence(tuple(row["tokens"]), tuple(row["tags"]), spans=(inner, outer, inner))
+    assert fingerprint([reordered]) == found["nested"]
+
+
+def test_fingerprint_of_data_without_spans_is_unchanged(tmp_path: Path) -> None:
+    # Values from before spans counted: stored runs and caches are keyed by them.
+    sentences = [
+        Sentence(("EU", "rejects", "German", "call"), ("B-ORG", "O", "B-MISC", "O"), "s-1"),
+        Sentence(("Bank", "of", "China"), ("B-ORG", "I-ORG", "I-ORG"), "s-2"),
+        Sentence(("raw", "text"), ()),
+    ]
+    assert fingerprint(sentences) == (
+        "d647223461ae1b3c80f9b2289cfccb93ec4f8450141fb053cc03528e949176a9"
+    )
+    # Spans that the tags say all are not kept, so they change nothing either.
+    rows = [
+        {"tokens": ["EU", "rejects", "German", "call"], "tags": ["B-ORG", "O", "B-MISC", "O"]},
+        {"tokens": ["Peter", "Blackburn"], "spans": [[0, 2, "PER"]]},
+    ]
+    (tmp_path / "train.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8"
+    )
+    loaded = open_dataset(tmp_path)
+    assert loaded.fingerprints["train"] == (
+        "ba3d756bd904fd44f7320ab3450f059e1e06ca652aad30ae0d7ba8c7b9e81a03"
+    )
+    assert loaded.fingerprint == "94a256af49da56f1366d456be3abc1a8262c0543d58a68289a24799af1db1386"
 
 
 # ----------------------------------------------------------------- downloads

@@ -78,6 +78,31 @@ def test_crlf_line_endings(tmp_path: Path) -> None:
     assert [s.tags for s in result.sentences] == [("B-PER", "I-PER"), ("O",)]
 
 
+def test_lone_carriage_returns_end_lines(tmp_path: Path) -> None:
+    # Old Mac line ends: kept inside a line, the \r glued the file into one line
+    # whose first and last fields were read as one token and its tag.
+    path = conll(tmp_path, "John\tB-PER\rSmith\tI-PER\rruns\tO\r\rParis\tB-LOC\r")
+    assert [(s.tokens, s.tags) for s in read_conll(path).sentences] == [
+        (("John", "Smith", "runs"), ("B-PER", "I-PER", "O")),
+        (("Paris",), ("B-LOC",)),
+    ]
+    stray = conll(tmp_path, "x O\ny B-PER\rz O\n", "stray.conll")
+    (sentence,) = read_conll(stray).sentences
+    assert (sentence.tokens, sentence.tags) == (("x", "y", "z"), ("O", "B-PER", "O"))
+
+
+def test_lone_carriage_returns_count_as_lines_in_messages(tmp_path: Path) -> None:
+    # Lines as an editor (or Python's open()) numbers them: \r, \r\n and \n each end one.
+    path = conll(tmp_path, "a\tO\rb\tO\r\nc\tO\n\rd\tX-LOC\r")
+    assert "line 5" in error(path) and "X-LOC" in error(path)
+    invalid = conll(tmp_path, "a\tO\r\rb\tO\rc\tI-PER\r", "invalid.conll")
+    (report,) = read_conll(invalid).invalid
+    assert report.line == 4
+    utf8 = conll(tmp_path, b"a\tO\r\rb\xff\tO\r", "utf8.conll")
+    message = error(utf8)
+    assert "line 3" in message and "column 2" in message
+
+
 def test_docstart_lines_start_documents(tmp_path: Path) -> None:
     # Dutch CoNLL-2002 style: no blank line after -DOCSTART-, which still ends a sentence.
     text = (
@@ -115,6 +140,26 @@ def test_columns_by_index_and_lines_of_different_lengths(tmp_path: Path) -> None
 def test_trailing_separator_is_ignored(tmp_path: Path) -> None:
     path = conll(tmp_path, "a B-PER \nb I-PER  \n")
     assert read_conll(path).sentences[0].tags == ("B-PER", "I-PER")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\tB-PER \nb\tI-PER\t \n",  # a space after a tab-separated tag
+        "a B-PER\t\nb I-PER\n",  # a space-separated file whose first line ends in a tab
+        "a B-PER\nb I-PER \t\n",
+    ],
+)
+def test_trailing_tabs_and_spaces_of_either_kind_are_ignored(tmp_path: Path, text: str) -> None:
+    (sentence,) = read_conll(conll(tmp_path, text)).sentences
+    assert (sentence.tokens, sentence.tags) == (("a", "b"), ("B-PER", "I-PER"))
+
+
+def test_only_tabs_and_spaces_are_stripped_from_line_ends(tmp_path: Path) -> None:
+    # A token in the last column may be, or end with, a Unicode space.
+    path = conll(tmp_path, "B-LOC\t\u3000\nI-LOC\tx\u00a0 \nO\t\u3000\t\n")
+    (sentence,) = read_conll(path, token_col=1, tag_col=0).sentences
+    assert sentence.tokens == ("\u3000", "x\u00a0", "\u3000")
 
 
 def test_rename_maps_entity_types(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -95,6 +97,34 @@ def test_csv_errors_name_the_line(tmp_path: Path) -> None:
     assert "no sentences" in error(header_only)
     bad_tag = put(tmp_path, "f.csv", 'tokens,tags\n"[""a""]","[""O""]"\n"[""a""]","[""I-""]"\n')
     assert "line 3" in error(bad_tag) and "'I-'" in error(bad_tag)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "['EU' 'rejects' 'German' 'call']",
+        # numpy wraps a long array over lines
+        "['EU' 'rejects' 'German' 'call' 'EU' 'rejects' 'German' 'call'\n 'EU' 'rejects']",
+        "('EU', 'rejects' u'German')",
+    ],
+)
+def test_csv_numpy_array_cells_are_refused_not_glued(tmp_path: Path, cell: str) -> None:
+    # pandas writes a cell holding a numpy array as numpy prints it, without commas;
+    # Python would glue the strings into one token.
+    n = cell.count("'") // 2
+    tags = json.dumps(["O"] * n).replace('"', '""')
+    path = put(tmp_path, "d.csv", f'tokens,tags\n"[""a""]","[""O""]"\n"{cell}","{tags}"\n')
+    message = error(path)
+    assert "line 3" in message and "tokens cell is not a list" in message and "numpy" in message
+
+
+def test_csv_python_literal_cells_with_quotes_and_blanks_still_read(tmp_path: Path) -> None:
+    # Quotes side by side inside strings are no glued strings.
+    tokens = ["' '", "'", '"', " ' ' ", "it's"]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["tokens", "tags"], [str(tokens), str(["O"] * len(tokens))]])
+    path = put(tmp_path, "d.csv", buffer.getvalue())
+    assert read_csv(path).sentences[0].tokens == tuple(tokens)
 
 
 def test_csv_multiline_cell_reports_the_row_start(tmp_path: Path) -> None:
@@ -200,6 +230,41 @@ def test_jsonl_errors_name_file_and_line(tmp_path: Path, row: str, expected: str
     message = error(path)
     assert "line 2" in message
     assert expected in message
+
+
+@pytest.mark.parametrize("key", ["ner_tags", "tag", "labels"])
+def test_jsonl_tags_under_another_key_are_refused(tmp_path: Path, key: str) -> None:
+    # Read as untagged, the row would lose its tags without a word (Hugging Face
+    # exports name them "ner_tags", as ids).
+    path = jsonl(
+        tmp_path,
+        {"tokens": ["a", "b"], "tags": ["O", "O"]},
+        {"tokens": ["a", "b"], key: [1, 2] if key == "ner_tags" else ["B-X", "I-X"]},
+    )
+    message = error(path)
+    assert "line 2" in message
+    assert f"this row has neither, but has {key!r}" in message
+    assert "'tags' or 'spans'" in message
+
+
+def test_jsonl_untagged_rows_still_read(tmp_path: Path) -> None:
+    path = jsonl(
+        tmp_path,
+        {"tokens": ["a", "b"]},
+        {"tokens": ["a", "b"], "id": "x", "meta": {"source": "web"}, "note": ["one"]},
+        {"tokens": ["a", "b"], "pos": ["DT", "NN"], "ws": [True, False]},
+        {"tokens": ["a", "b"], "tags": ["O", "O"], "pos": ["DT", "NN"]},
+        {"tokens": ["a"], "spans": [[0, 1, "X"]], "ner_tags": [3]},
+    )
+    assert [s.tags for s in read_jsonl(path).sentences] == [(), (), (), ("O", "O"), ("B-X",)]
+
+
+def test_csv_tags_in_another_column_are_refused(tmp_path: Path) -> None:
+    path = put(tmp_path, "d.csv", "tokens,ner_tags,note\n\"['a', 'b']\",\"[1, 2]\",[x\n")
+    message = error(path)
+    assert "line 2" in message and "but has 'ner_tags'" in message
+    untagged = put(tmp_path, "u.csv", "tokens,note\n\"['a', 'b']\",\"[x\"\n\"['c']\",\n")
+    assert [s.tokens for s in read_csv(untagged).sentences] == [("a", "b"), ("c",)]
 
 
 def test_jsonl_refuses_a_json_array_with_a_hint(tmp_path: Path) -> None:

@@ -49,6 +49,35 @@ def test_scan_equals_the_full_reader(
     ]
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    sentences=st.lists(
+        st.lists(
+            st.tuples(TOKENS, TAGS, st.sampled_from(["", " ", "\t", " \t"])), min_size=1, max_size=6
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    sep=st.sampled_from(["\t", " "]),
+    line_end=st.sampled_from(["\n", "\r\n", "\r"]),
+)
+def test_scan_steps_aside_or_agrees_on_line_ends_and_trailing_blanks(
+    tmp_path_factory: pytest.TempPathFactory, sentences, sep: str, line_end: str
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("scan") / "f.conll"
+    lines = [[f"{tok}{sep}{tag}{end}" for tok, tag, end in s] for s in sentences]
+    text = (line_end * 2).join(line_end.join(s) for s in lines) + line_end
+    path.write_text(text, encoding="utf-8", newline="")
+    full = read(path)
+    assert [s.tags for s in full.sentences] == [tuple(t for _, t, _ in s) for s in sentences]
+    scanned = scan_columns(path, [-1])
+    if scanned is not None:
+        assert [scanned.vocab[i] for i in scanned.ids[-1]] == [
+            t for s in full.sentences for t in s.tags
+        ]
+        assert scanned.lengths.tolist() == [len(s) for s in full.sentences]
+
+
 def test_same_tokens_sees_a_one_byte_difference(tmp_path: Path) -> None:
     a, b = tmp_path / "a.conll", tmp_path / "b.conll"
     long = "https://example.org/" + "x" * 60
@@ -64,10 +93,13 @@ def test_same_tokens_sees_a_one_byte_difference(tmp_path: Path) -> None:
     [
         "\ufeffa\tO\n",  # byte-order mark
         "a\tO\r\n",  # carriage return
+        "a\tO\rb\tO\n",  # a lone carriage return: a line end to the full reader
         "-DOCSTART-\tO\n\na\tO\n",
         "a\tO\n\x0c\nb\tO\n",  # form feed
         "a\tO\nb\n",  # a line short of its tag
         "a\tO\t\n",  # trailing separator
+        "a\tO \n",  # trailing space after a tab-separated tag
+        "a O\t\nb O\n",  # trailing tab in a space-separated file
         "  a\tO\n",  # leading blanks and content
         "",
     ],
@@ -98,3 +130,12 @@ def test_utf8_check_agrees_with_python(data: bytes) -> None:
     except UnicodeDecodeError:
         expected = False
     assert _valid_utf8(np.frombuffer(data, dtype=np.uint8)) is expected
+
+
+@pytest.mark.parametrize("text", ["a\tB-PER \nb\tO\n", "a B-PER\t\nb O\n", "a\tO\rb\tB-X\n"])
+def test_files_the_scan_leaves_are_read_in_full(tmp_path: Path, text: str) -> None:
+    # What the scan leaves must not be an error to the full reader either.
+    path = tmp_path / "f.conll"
+    path.write_text(text, encoding="utf-8", newline="")
+    assert scan_columns(path, [-1]) is None
+    assert [len(s) for s in read(path).sentences] == [2]

@@ -15,7 +15,7 @@ from nerkit import schemes
 from nerkit.datasets.download import DEFAULT_TIMEOUT, DownloadFailed, download_files
 from nerkit.datasets.locate import find_split_files, locate, resolve_data_dir
 from nerkit.datasets.spec import DataFile, DatasetSpec, get_dataset_spec, registered_datasets
-from nerkit.errors import ConfigError, DatasetError
+from nerkit.errors import ConfigError, DatasetError, SchemeError
 from nerkit.types import Corpus, Sentence
 
 if TYPE_CHECKING:
@@ -28,20 +28,38 @@ _FINGERPRINT_VERSION = b"nerkit-fingerprint-v1\n"
 
 
 def fingerprint(sentences: Iterable[Sentence]) -> str:
-    """sha256 over the tokens and tags of ``sentences``, in order.
+    """sha256 over the tokens, tags and spans of ``sentences``, in order.
 
     Independent of file names, paths and sentence ids, so that the same data gives the
     same fingerprint wherever it is stored (it keys caches and is stored with runs).
+    A sentence's spans count only when they say more than its tags (nested entities),
+    so that data without such spans keeps the fingerprint it had before spans counted.
     """
     digest = hashlib.sha256(_FINGERPRINT_VERSION)
     for sentence in sentences:
+        fields: list[object] = [sentence.tokens, sentence.tags]
+        if sentence.spans and not _tags_say_it_all(sentence):
+            # Sorted and deduplicated, as the readers keep them.
+            fields.append(sorted({(s.start, s.end, s.label) for s in sentence.spans}))
         # JSON keeps token boundaries unambiguous whatever characters tokens hold.
-        row = json.dumps(
-            [sentence.tokens, sentence.tags], ensure_ascii=False, separators=(",", ":")
-        )
+        row = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
         digest.update(row.encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def _tags_say_it_all(sentence: Sentence) -> bool:
+    """Whether the tags encode exactly the sentence's spans in some scheme, and read
+    back as them: then the spans add nothing (a CSV or JSON lines row may give both)."""
+    spans = sorted(set(sentence.spans), key=lambda s: (s.start, s.end, s.label))
+    for scheme in schemes.SCHEMES.values():
+        try:
+            tags = schemes.encode(spans, len(sentence.tokens), scheme)
+        except SchemeError:
+            return False  # overlapping spans: no tags can say them
+        if tuple(tags) == sentence.tags and schemes.spans_lenient(tags, scheme) == spans:
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)

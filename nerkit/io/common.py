@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import Literal
 
 from nerkit.errors import InputError, NerkitError, SchemeError
 from nerkit.schemes import (
@@ -27,6 +28,7 @@ from nerkit.types import Sentence, Span
 
 PathLike = str | os.PathLike[str]
 TokenTransform = Callable[[str], str]
+Newlines = Literal["universal", "crlf", "keep"]
 
 # Checks the form of tags before ``scheme="auto"`` has seen the whole file.
 ANY_SCHEME = Scheme(name="any scheme", prefixes="BIESLU", roles={}, must_follow={}, must_precede={})
@@ -84,14 +86,21 @@ class ReadResult:
 # ------------------------------------------------------------------ files
 
 
-def read_text(path: Path, *, crlf: bool = True) -> str:
-    """The file decoded as UTF-8, a leading byte-order mark dropped; with ``crlf``,
-    ``\\r\\n`` line ends become ``\\n`` (CSV leaves them to the csv module, since a
-    quoted cell may hold a ``\\r\\n`` of its own)."""
+def read_text(path: Path, *, newlines: Newlines = "crlf") -> str:
+    """The file decoded as UTF-8, a leading byte-order mark dropped. ``newlines``:
+    ``"universal"`` makes ``\\r\\n`` and a lone ``\\r`` each one ``\\n``, as Python's
+    text files do (CoNLL: old Mac files end lines with ``\\r``, and a lone ``\\r``
+    kept inside a line glues two token lines together); ``"crlf"`` only ``\\r\\n``
+    (JSON lines: a lone ``\\r`` is whitespace to JSON); ``"keep"`` neither (CSV
+    leaves them to the csv module, since a quoted cell may hold line ends of its own)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror or exc})", path=path) from None
+    if newlines == "universal" and b"\r" in data:
+        # Before decoding, so that an invalid-UTF-8 error counts lines the same way;
+        # \r and \n are never part of a multi-byte UTF-8 sequence.
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -107,7 +116,7 @@ def read_text(path: Path, *, crlf: bool = True) -> str:
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    if crlf and "\r" in text:
+    if newlines == "crlf" and "\r" in text:
         # Only the \r of a \r\n pair ends a line; a lone \r stays part of its line.
         text = text.replace("\r\n", "\n")
         if text.endswith("\r"):

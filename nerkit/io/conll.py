@@ -1,7 +1,9 @@
 """CoNLL column files: one token per line, columns split by a tab or a single space,
 sentences separated by whitespace-only lines, documents by ``-DOCSTART-`` lines.
 
-Lines are split with ``line.split("\\t")`` or ``line.split(" ")``, never ``str.split()``:
+Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``, as in Python's text files. Tabs and
+spaces at the end of a line are dropped (as the Hugging Face and Flair readers do), then
+the line is split with ``line.split("\\t")`` or ``line.split(" ")``, never ``str.split()``:
 tokens such as U+3000 or U+00A0 are whitespace to Python but tokens to a corpus.
 The format keeps neither sentence nor document ids: reading numbers sentences
 ``s-1, s-2, ...`` and the documents after each ``-DOCSTART-`` ``doc-1, doc-2, ...``.
@@ -134,8 +136,8 @@ class _Parser:
         """Take the block as one sentence if every line is plain; False to walk it."""
         sep = self.sep
         assert sep is not None
-        if self.tag_col is None or block.endswith(sep) or (sep + "\n") in block:
-            return False
+        if self.tag_col is None or block.endswith(SEPARATORS) or " \n" in block or "\t\n" in block:
+            return False  # trailing separators: _slow drops them
         rows = [line.split(sep) for line in block.split("\n")]
         if not self.fine_counts.issuperset(map(len, rows)):
             return False
@@ -172,14 +174,13 @@ class _Parser:
                 self.documents += 1
                 self.document = f"doc-{self.documents}"
                 continue
+            # Trailing tabs and spaces would make an empty last column, or (of the other
+            # separator) stick to the tag; only these two, so a U+3000 token survives.
+            stripped = line.rstrip(" \t")
             if self.sep is None:
                 # Decided once, on the first token line, so every line splits the same way.
-                self.sep = "\t" if "\t" in line else " "
-            sep = self.sep
-            fields = line.split(sep)
-            if not fields[-1]:
-                # A trailing separator would make the last column empty.
-                fields = line.rstrip(sep).split(sep)
+                self.sep = "\t" if "\t" in stripped else " "
+            fields = stripped.split(self.sep)
             if len(fields) not in self.fine_counts and not _columns_ok(self.cols, len(fields)):
                 raise self._short_line(line, lineno, len(fields))
             token = fields[tc]
@@ -222,7 +223,9 @@ def read_conll(
     """Read a CoNLL column file.
 
     Columns are indexes into each line (negative ones count from its end), so lines
-    may have different numbers of columns. ``tag_col=None`` reads tokens only.
+    may have different numbers of columns (the Hironsan corpus has 10 or 12: MeCab
+    features, then the tag); columns not named are not read. ``tag_col=None`` reads
+    tokens only.
     With ``inner_tag_col`` the two tag columns are read as outer and inner entity
     layers: ``tags`` holds the outer tags and, in sentences whose inner column has
     an entity, ``spans`` holds the entities of both.
@@ -232,7 +235,7 @@ def read_conll(
         raise ConfigError("comment_prefix must be None or a non-empty string")
     path = Path(path)
     table = TagTable(path, scheme, rename)  # an unknown scheme fails before a long read
-    text = read_text(path)
+    text = read_text(path, newlines="universal")
     parser = _Parser(path, table, (token_col, tag_col, inner_tag_col), comment_prefix)
     raw = parser.parse(text)
     if not raw:

@@ -1,6 +1,8 @@
 """CSV with a ``tokens`` and a ``tags`` column, each cell a list in JSON form
 (``["a", "b"]``) or Python-literal form (``['a', 'b']``, as pandas writes lists);
-optional ``id``, ``document_id`` and ``spans`` columns. Other columns are ignored."""
+optional ``id``, ``document_id`` and ``spans`` columns. Other columns are ignored,
+except that without ``tags`` and ``spans`` a list as long as the tokens in one with a
+tag-like name is refused (see ``RowReader.check_untagged``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import ast
 import csv
 import io
 import json
+import re
+import tokenize
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,25 +36,70 @@ def _field_limit(limit: int) -> Iterator[None]:
         csv.field_size_limit(old)
 
 
-def _parse_list(cell: str, column: str, path: Path, line: int) -> object:
-    """A cell's list, or None for an empty cell. Never evaluates code: JSON first,
-    then ``ast.literal_eval``, which only accepts literals."""
-    text = cell.strip()
-    if not text:
-        return None
+# Two quotes with only blanks (and a string prefix) between them: maybe two string
+# literals side by side, which Python glues into one string.
+_QUOTES_SIDE_BY_SIDE = re.compile(r"""['"]\s*[rRuUbBfF]{0,2}['"]""")
+
+
+def _glued_strings(text: str) -> bool:
+    """Whether ``text`` holds string literals with no comma between them, which
+    ``ast.literal_eval`` would glue into one: numpy writes an array of strings so
+    (``['EU' 'rejects']``), and pandas writes a cell that holds an array as numpy does."""
+    if not _QUOTES_SIDE_BY_SIDE.search(text):
+        return False  # the usual cell: no need to tokenize it
+    previous = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+                continue
+            if token.type == previous == tokenize.STRING:
+                return True
+            previous = token.type
+    except (tokenize.TokenError, SyntaxError):
+        pass  # literal_eval has accepted the text, so this is not expected
+    return False
+
+
+def _decode(text: str) -> object:
+    """``text`` (stripped, not empty) as JSON, else as a Python literal; never evaluates
+    code (``ast.literal_eval`` only accepts literals). ValueError says what is wrong."""
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
         pass
     try:
-        return ast.literal_eval(text)
+        value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        raise InputError(
-            f"{column} cell is not a list in JSON or Python-literal form",
-            path=path,
-            line=line,
-            text=cell,
-        ) from None
+        raise ValueError("is not a list in JSON or Python-literal form") from None
+    if _glued_strings(text):
+        raise ValueError(
+            "is not a list: its strings have no commas between them, as numpy writes an "
+            "array (store lists, e.g. with .tolist(), before writing the CSV)"
+        )
+    return value
+
+
+def _parse_list(cell: str, column: str, path: Path, line: int) -> object:
+    """A cell's list, or None for an empty cell."""
+    text = cell.strip()
+    if not text:
+        return None
+    try:
+        return _decode(text)
+    except ValueError as exc:
+        raise InputError(f"{column} cell {exc}", path=path, line=line, text=cell) from None
+
+
+def _unread_list(cell: str) -> object:
+    """A cell of a column the reader does not read, as a list if it holds one, else
+    None (never an error: such columns may hold anything)."""
+    text = cell.strip()
+    if not text.startswith(("[", "(")):
+        return None
+    try:
+        return _decode(text)
+    except ValueError:
+        return None
 
 
 @paused_gc()
@@ -65,7 +114,7 @@ def read_csv(
     get ``s-N`` (N: the row's 1-based position)."""
     path = Path(path)
     rows = RowReader(path, scheme, rename, token_transform)
-    text = read_text(path, crlf=False)
+    text = read_text(path, newlines="keep")
     # newline="\n": lines split at \n only, so line numbers agree with the other readers.
     reader = csv.reader(io.StringIO(text, newline="\n"))
     with _field_limit(len(text) + 1):
@@ -87,6 +136,12 @@ def read_csv(
                     raise InputError(
                         f"two {name!r} columns", path=path, line=1, text=",".join(header)
                     )
+            # Without tags or spans, lists in other columns may be the tags misnamed.
+            unread = (
+                []
+                if "tags" in wanted or "spans" in wanted
+                else [(name, i) for i, name in enumerate(names) if name not in COLUMNS]
+            )
             previous_end = reader.line_num
             for row in reader:
                 line = previous_end + 1
@@ -104,6 +159,9 @@ def read_csv(
                 tokens = _parse_list(cells["tokens"], "tokens", path, line)
                 if tokens is None:
                     raise InputError("empty tokens cell", path=path, line=line, text=",".join(row))
+                if unread:
+                    others = ((name, _unread_list(row[i])) for name, i in unread)
+                    rows.check_untagged(line, tokens, others, ",".join(row))
                 rows.add(
                     line,
                     tokens,

@@ -53,11 +53,14 @@ def read_jsonl(
             )
         if "tokens" not in obj:
             raise InputError('the object has no "tokens"', path=path, line=lineno, text=line)
+        tags, spans = obj.get("tags"), obj.get("spans")
+        if tags is None and spans is None:
+            rows.check_untagged(lineno, obj["tokens"], obj.items(), line)
         rows.add(
             lineno,
             obj["tokens"],
-            obj.get("tags"),
-            obj.get("spans"),
+            tags,
+            spans,
             obj.get("id"),
             obj.get("document_id"),
             line,

@@ -5,12 +5,14 @@ A row gives ``tokens`` and ``tags``, or ``spans`` (``[start, end, label]``, end
 exclusive, may nest), or both. From spans alone the tags encode the outermost
 layer of non-overlapping spans (a span before the spans it contains) in the
 scheme read; ``spans`` is kept only when those tags do not say it all. Rows that
-give both keep both as given (spans sorted, duplicates dropped).
+give both keep both as given (spans sorted, duplicates dropped). A row with neither
+is read untagged, unless it has a list as long as its tokens under a tag-like name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from nerkit.errors import InputError
@@ -31,6 +33,12 @@ def _all_str(values: list[object] | tuple[object, ...]) -> bool:
     # One pass in C instead of a generator over every token.
     return not values or set(map(type, values)) == {str}
 
+
+# What a row may hold that the readers read.
+READ_KEYS = ("id", "document_id", "tokens", "tags", "spans")
+# Names under which exports and typos put tags (``ner_tags``, ``tag``, ``labels``,
+# ``entities``, ``bio``); other lists (``pos``, spaCy's ``ws``) are left alone.
+_TAG_LIKE = re.compile(r"tag|label|ner|entit|bio|iob", re.IGNORECASE)
 
 _Row = tuple[list[str], list[str] | None, list[Span] | None, str | None, str | None, int]
 
@@ -91,6 +99,34 @@ class RowReader:
                 line,
             )
         )
+
+    def check_untagged(
+        self, line: int, tokens: object, others: Iterable[tuple[str, object]], text: str
+    ) -> None:
+        """Refuse a row without tags or spans that has lists as long as its tokens under
+        tag-like names (``others``: name and value pairs): those are most likely its tags
+        (``ner_tags`` in Hugging Face exports, or a typo), which reading the row as
+        untagged would drop without a word."""
+        if not isinstance(tokens, list | tuple) or not tokens:
+            return
+        names = [
+            name
+            for name, value in others
+            if name not in READ_KEYS
+            and _TAG_LIKE.search(name)
+            and isinstance(value, list | tuple)
+            and len(value) == len(tokens)
+        ]
+        if names:
+            found = ", ".join(map(repr, names))
+            raise self._fail(
+                f"tags are read from 'tags' or 'spans'; this row has neither, but has {found}, "
+                f"{'a list' if len(names) == 1 else 'lists'} as long as its tokens (name its "
+                "tags 'tags', as strings such as 'B-PER', or leave out the other lists to "
+                "read the row untagged)",
+                line,
+                text,
+            )
 
     def _spans(self, spans: object, length: int, line: int, text: str) -> list[Span]:
         if not isinstance(spans, list | tuple):

@@ -6,8 +6,8 @@ sentence lengths, which numpy finds in whole-file passes over the bytes.
 
 The scan handles the common case and gives up (returns ``None``) on anything unusual:
 a byte-order mark, carriage returns, ``-DOCSTART-``, form feeds and other rare
-whitespace, invalid UTF-8, a line short of a column, an empty field, a trailing
-separator. The caller then uses ``nerkit.io.read``, which reads such files correctly or
+whitespace, invalid UTF-8, a line short of a column, an empty field, a trailing tab
+or space. The caller then uses ``nerkit.io.read``, which reads such files correctly or
 reports the file, line and problem; so the fast path never decides what is an error.
 """
 
@@ -261,8 +261,9 @@ def _fields(
 ) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
     """[start, end) of each column in ``cols`` on every token line; ``None`` if the lines
     do not all have the same two or more columns, a field is empty, or a line ends with
-    a separator (the full reader judges)."""
-    if np.any(chunk[e - 1] == sep):
+    a tab or a space (the full reader judges)."""
+    last_byte = chunk[e - 1]
+    if np.any((last_byte == _TAB) | (last_byte == _SPACE)):
         return None
     seps = np.flatnonzero(chunk == sep)
     if seps.size == s.size and np.all(seps > s) and np.all(seps < e):
