@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import numbers
 import os
 import secrets
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -59,6 +60,9 @@ BASE_RECORD = "base.json"
 #: in an unfinished run: the wall-clock and CPU seconds of its finished steps, summed over
 #: sittings (a resumed run adds to it); the finished run has them in ``extra["time"]``
 TIMING_RECORD = "timing.json"
+#: in an unfinished run: the training-curve points of each stage that trains, one file
+#: each, so that a stage trained again (a resumed run) replaces its own points only
+CURVE_RECORDS = {STAGE_BASE: "curves.jsonl", STAGE_CORRECTED: "curves-corrector.jsonl"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,11 @@ class RunConfig:
     max_test_sentences: int | None = None
     command: str = ""
 
+    def __post_init__(self) -> None:
+        # a setting of another type fails here, not as a traceback deep in the run
+        for name in self.__dataclass_fields__:
+            object.__setattr__(self, name, typed_setting(name, getattr(self, name)))
+
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RunConfig:
         known = set(cls.__dataclass_fields__)
@@ -100,6 +109,79 @@ class RunConfig:
                 f"unknown run setting {unknown[0]!r}; valid: {', '.join(sorted(known))}"
             )
         return cls(**raw)
+
+
+# Integers are stored in int64 columns (the run table's seed) and handed to libraries
+# that take 64-bit seeds and counts: a larger one would fail only when the run is stored.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# what each run setting holds: (type, None allowed); TOML's own booleans for switches
+_SETTING_TYPES: dict[str, tuple[type, bool]] = {
+    "tagger": (str, False),
+    "dataset": (str, False),
+    "tagger_options": (dict, False),
+    "decoder": (str, False),
+    "decoder_options": (dict, False),
+    "corrector": (str, True),
+    "corrector_options": (dict, False),
+    "folds": (int, False),
+    "fold_mode": (str, False),
+    "cache": (bool, False),
+    "seed": (int, False),
+    "threads": (int, True),
+    "device": (str, False),
+    "data_dir": (str, True),
+    "max_train_sentences": (int, True),
+    "max_dev_sentences": (int, True),
+    "max_test_sentences": (int, True),
+    "command": (str, False),
+}
+_TYPE_NAMES = {
+    str: "a string",
+    dict: "a table of options",
+    int: "an integer",
+    bool: "true or false",
+}
+
+
+def typed_setting(name: str, value: Any) -> Any:
+    """``value`` of run setting ``name``, checked against the setting's type (a path for a
+    string setting is taken as its text); a ``ConfigError`` ``"name: ..."`` otherwise."""
+    kind, optional = _SETTING_TYPES[name]
+    if value is None and optional:
+        return None
+    if kind is str and isinstance(value, os.PathLike) and name in ("dataset", "data_dir"):
+        value = os.fspath(value)
+    if kind is dict and isinstance(value, Mapping):
+        return dict(value)
+    if kind is int and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)  # numpy's integers too
+    # bool is an int in Python, but `seed = true` is a mistake, not seed 1
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(f"{name}: expected {_TYPE_NAMES[kind]}, got {value!r}")
+    if kind is int and not INT64_MIN <= value <= INT64_MAX:
+        raise ConfigError(
+            f"{name}: {value} is out of range (a 64-bit integer, {INT64_MIN} to {INT64_MAX})"
+        )
+    return value
+
+
+def setting_problem(name: str, value: Any) -> str | None:
+    """What is wrong with the (typed) value of run setting ``name`` for a new run, or
+    ``None``. Stored runs are not held to these (a run without a corrector once stored
+    any ``folds``)."""
+    from nerkit.folds import FOLD_MODES
+
+    if name in ("tagger", "dataset") and not value:
+        return f"{name} must not be empty"
+    if name == "folds" and value < 2:
+        return f"folds must be at least 2, not {value} (out-of-fold predictions need two folds)"
+    if name == "fold_mode" and value not in FOLD_MODES:
+        return f"unknown fold mode {value!r} (known: {', '.join(FOLD_MODES)})"
+    if name == "threads" and value is not None and value < 1:
+        return f"threads must be at least 1, not {value}"
+    if name in dict(SPLIT_LIMITS).values() and value is not None and value < 1:
+        return f"{name} must be at least 1, not {value}"
+    return None
 
 
 @dataclass
@@ -282,6 +364,30 @@ def build_decoder(host: PluginHost, name: str, options: dict[str, Any]) -> tuple
     return full, cls(build_options(cls.options_class, options, component=full))
 
 
+def load_dataset(config: RunConfig) -> Any:
+    """The dataset of a run (``nerkit.datasets.LoadedDataset``), before any cut."""
+    from nerkit.datasets import open_dataset
+
+    return open_dataset(config.dataset, data_dir=config.data_dir, scheme=None)
+
+
+def check_data(loaded: Any, config: RunConfig) -> None:
+    """What a run needs of its dataset (``loaded``, cut to the run's sizes): a train
+    split, and with a corrector at least one training sentence per fold."""
+    corpus = loaded.corpus
+    if "train" not in corpus:
+        raise NerkitError(f"dataset {config.dataset} has no train split; a run needs one")
+    n = len(corpus["train"])
+    if n == 0:
+        raise NerkitError(f"dataset {config.dataset}: its train split holds no sentences")
+    if config.corrector and config.folds > n:
+        cut = ", cut by max_train_sentences" if config.max_train_sentences is not None else ""
+        raise ConfigError(
+            f"folds must be at most the number of training sentences ({n} in "
+            f"{config.dataset}{cut}), not {config.folds}"
+        )
+
+
 class Timing:
     """Wall-clock and CPU seconds a run spends, per step and in all, summed over its
     sittings. ``lap(step)`` charges the time since the previous lap to ``step`` and saves
@@ -358,23 +464,33 @@ class Run:
     # ----------------------------------------------------------- lifecycle
 
     @classmethod
-    def create(cls, out: Path, config: RunConfig, host: PluginHost | None = None) -> Run:
+    def create(
+        cls,
+        out: Path,
+        config: RunConfig,
+        host: PluginHost | None = None,
+        *,
+        loaded: Any = None,
+    ) -> Run:
+        """A new run's ``ID.partial`` folder in ``out``, made only once everything that
+        can be checked before the run is: its settings, components and options, and its
+        dataset (it opens, its splits parse, it has a train split with enough sentences
+        for the folds). A mistake there raises before anything is written, so it never
+        leaves an unfinished run that would fail the same way on every ``--resume``.
+
+        ``loaded``: the dataset, loaded already (a sweep's driver has it); else it is
+        loaded here to be checked, and not kept: a sweep holds many runs at once, and
+        ``execute`` loads it again (a fraction of the time any tagger takes to train).
+        """
         host = host or get_host()
+        for name in RunConfig.__dataclass_fields__:
+            if problem := setting_problem(name, getattr(config, name)):
+                raise ConfigError(problem)
         # fail on a bad tagger / decoder / option before anything is written
         build_tagger(host, config.tagger, config.tagger_options)
         build_decoder(host, config.decoder, config.decoder_options)
-        for _, name in SPLIT_LIMITS:
-            limit = getattr(config, name)
-            if limit is not None and limit < 1:
-                raise ConfigError(f"{name} must be at least 1, not {limit}")
         if config.corrector:
             build_corrector(host, config.corrector, config.corrector_options)
-            from nerkit.folds import FOLD_MODES
-
-            if config.fold_mode not in FOLD_MODES:
-                raise ConfigError(
-                    f"unknown fold mode {config.fold_mode!r} (known: {', '.join(FOLD_MODES)})"
-                )
         # options as their types make them, so that the same run asked for from the
         # command line (strings) and from Python (numbers) stores the same config
         typed = {}
@@ -385,6 +501,9 @@ class Run:
                     options, getattr(config, f"{role}_options"), component=full
                 )
         config = replace(config, **typed)
+        if loaded is None:
+            loaded = load_dataset(config)
+        check_data(limit_splits(loaded, config), config)
         out.mkdir(parents=True, exist_ok=True)
         directory = _new_run_dir(out, config)
         store.write_json(directory / "config.json", asdict(config))
@@ -420,18 +539,15 @@ class Run:
         sweep put into ``folds/`` after training them for this run; they are not
         counted as reused.
         """
-        from nerkit.datasets import open_dataset
-
         reporter = reporter or StepReporter()
         cfg = self.config
         timing = self.timing = Timing(self.dir / TIMING_RECORD)
         if loaded is None:
             reporter.step(f"loading dataset {cfg.dataset}")
-            loaded = open_dataset(cfg.dataset, data_dir=cfg.data_dir, scheme=None)
+            loaded = load_dataset(cfg)
         loaded = limit_splits(loaded, cfg)
+        check_data(loaded, cfg)
         corpus = loaded.corpus
-        if "train" not in corpus:
-            raise NerkitError(f"dataset {cfg.dataset} has no train split; a run needs one")
         tagger_name, tagger_cls, tagger = build_tagger(self.host, cfg.tagger, cfg.tagger_options)
         decoder_name, decoder = build_decoder(self.host, cfg.decoder, cfg.decoder_options)
         context = RunContext(
@@ -439,7 +555,7 @@ class Run:
             device=cfg.device,
             threads=cfg.threads,
             work_dir=self.dir,
-            curve=self._curve_writer(),
+            curve=self._curve_writer(STAGE_BASE),
             progress=reporter.progress,
         )
 
@@ -464,7 +580,8 @@ class Run:
         else:
             reporter.step(f"training {tagger_name} on {len(corpus['train'])} sentences")
             context.seed_everything()
-            (self.dir / "curves.jsonl").unlink(missing_ok=True)
+            # the points of a fit that was killed are not the curve of this one
+            (self.dir / CURVE_RECORDS[STAGE_BASE]).unlink(missing_ok=True)
             dev = corpus.splits.get("dev")
             tagger.fit(corpus["train"], dev, scheme=corpus.scheme, context=context)
             self._save_atomically(tagger, model_dir)
@@ -675,7 +792,7 @@ class Run:
         stats = json.loads(row["extra"] or "{}").get("tagger") or {}
         record = {"run_id": source.name, "stats": stats, "predictions": []}
         store.write_json(self.dir / BASE_RECORD, record)
-        curves = self.dir / "curves.jsonl"
+        curves = self.dir / CURVE_RECORDS[STAGE_BASE]
         curves.unlink(missing_ok=True)
         if (source / "curves.arrow").exists():
             with curves.open("w") as fh:
@@ -755,6 +872,8 @@ class Run:
             return name, loaded
         reporter.step(f"training {name} on {len(oof)} out-of-fold predictions")
         context.seed_everything()
+        # the points of a fit that was killed are not the curve of this one
+        (self.dir / CURVE_RECORDS[STAGE_CORRECTED]).unlink(missing_ok=True)
         dev = corpus.splits.get("dev")
         corrector.fit(
             corpus["train"],
@@ -762,15 +881,15 @@ class Run:
             dev,
             base.get("dev") if dev is not None else None,
             scheme=corpus.scheme,
-            context=context,
+            context=replace(context, curve=self._curve_writer(STAGE_CORRECTED)),
         )
         self._save_atomically(corrector, model_dir)
         # e.g. the gate's threshold: stored with the run
         self.corrector_stats = dict(getattr(corrector, "stats", {}) or {})
         return name, corrector
 
-    def _curve_writer(self) -> Callable[[int, int, str, str, float], None]:
-        path = self.dir / "curves.jsonl"
+    def _curve_writer(self, stage: str) -> Callable[[int, int, str, str, float], None]:
+        path = self.dir / CURVE_RECORDS[stage]
 
         def write(epoch: int, step: int, split: str, metric: str, value: float) -> None:
             with path.open("a") as fh:
@@ -846,15 +965,22 @@ class Run:
         store.write_table(
             self.dir, "metrics", {n: list(c) for n, c in zip(names, cols, strict=True)}
         )
-        curves_path = self.dir / "curves.jsonl"
-        if curves_path.exists():
-            points = [json.loads(line) for line in curves_path.read_text().splitlines() if line]
+        records = [self.dir / name for name in CURVE_RECORDS.values()]
+        if any(path.exists() for path in records):
+            points = [  # the tagger's, then the corrector's
+                json.loads(line)
+                for path in records
+                if path.exists()
+                for line in path.read_text().splitlines()
+                if line
+            ]
             cols = list(zip(*points, strict=True)) if points else [[]] * 5
             names = ["epoch", "step", "split", "metric", "value"]
             store.write_table(
                 self.dir, "curves", {n: list(c) for n, c in zip(names, cols, strict=True)}
             )
-            curves_path.unlink()
+            for path in records:
+                path.unlink(missing_ok=True)
         for split in EVAL_SPLITS:
             if self.config.corrector:  # a run without one keeps them for correction runs
                 (self.dir / f"raw-{split}.arrow").unlink(missing_ok=True)
@@ -925,6 +1051,13 @@ class StoredModels:
 
 def load_run_models(run: Path, host: PluginHost | None = None) -> StoredModels:
     """The trained tagger (and corrector), the decoder and the scheme of a finished run."""
+    from nerkit.export import is_export
+
+    if is_export(run):
+        raise NerkitError(
+            f"{run}: this run is a results-only copy (nerkit export), without its models; "
+            "use the run it was exported from"
+        )
     host = host or get_host()
     config = stored_config(run)
     row = store.read_table(run, "run").to_pylist()[0]

@@ -116,3 +116,13 @@ def test_what_needs_predictions_says_the_run_holds_results_only(exported: Path) 
         stored_sentences(copy, "test", "base")
     with pytest.raises(NerkitError, match="not a finished run"):
         export_run(copy.parent, copy.parent.parent / "x")
+
+
+def test_predict_with_a_copy_says_it_holds_results_only(exported: Path, tmp_path: Path) -> None:
+    copy = next(exported.iterdir())
+    text = tmp_path / "in.txt"
+    text.write_text("Angela Merkel visited Paris\n")
+    result = invoke("predict", str(text), "--run", str(copy))
+    assert result.exit_code == 2, result.output
+    assert "results-only copy (nerkit export)" in result.output and str(copy) in result.output
+    assert "lexicon.json" not in result.output and "Traceback" not in result.output

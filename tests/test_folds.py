@@ -19,7 +19,7 @@ from nerkit.interfaces import RunContext
 from nerkit.io import read
 from nerkit.plugin import get_host, hookimpl
 from nerkit.testing import toy_corpus
-from nerkit.types import Sentence
+from nerkit.types import Prediction, Sentence
 from nerkit_lexicon.tagger import LexiconTagger
 
 TRAIN = list(toy_corpus()["train"])
@@ -400,3 +400,110 @@ def test_a_run_killed_during_the_folds_resumes_to_the_same_result(
     (reference,) = list((tmp_path / "whole").iterdir())
     for name in ("predictions", "metrics"):
         assert store.read_table(finished, name).equals(store.read_table(reference, name))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--folds", "1"], "folds must be at least 2, not 1"),
+        (["--folds", "1000"], "at most the number of training sentences (27 in"),
+        (["--max-train-sentences", "1"], "(1 in"),
+        (["--fold-mode", "bad"], "unknown fold mode 'bad'"),
+    ],
+)
+def test_folds_the_training_data_cannot_fill_leave_no_unfinished_run(
+    toy: Path, tmp_path: Path, majority: None, args: list[str], message: str
+) -> None:
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(
+        app, ["run", "-t", "lexicon", "-c", "majority", "-d", str(toy), "-o", str(out), *args]
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+class CurveTagger(LexiconTagger):
+    """The lexicon tagger; as the run's tagger (not a fold's) it draws a curve of two
+    points, then stops as at Ctrl-C when ``interrupt`` is set (once)."""
+
+    interrupt = False
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        dev: Sequence[Sentence] | None = None,
+        *,
+        scheme: str = "IOB2",
+        context: RunContext | None = None,
+    ) -> None:
+        if context is not None and context.work_dir is not None:
+            for epoch in (1, 2):
+                context.curve(epoch, epoch, "dev", "f1", epoch / 10)
+            if type(self).interrupt:
+                type(self).interrupt = False
+                raise KeyboardInterrupt
+        super().fit(train, dev, scheme=scheme, context=context)
+
+
+class CurveCorrector(MajorityCorrector):
+    """The majority corrector, drawing a curve of three points first; then it stops as
+    at Ctrl-C when ``interrupt`` is set (once)."""
+
+    interrupt = False
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        train_predictions: Sequence[Prediction],
+        dev: Sequence[Sentence] | None = None,
+        dev_predictions: Sequence[Prediction] | None = None,
+        *,
+        scheme: str = "IOB2",
+        context: RunContext | None = None,
+    ) -> None:
+        assert context is not None
+        for epoch in (1, 2, 3):
+            context.curve(epoch, 10 * epoch, "dev", "loss", 1 / epoch)
+        if type(self).interrupt:
+            type(self).interrupt = False
+            raise KeyboardInterrupt
+        super().fit(train, train_predictions, dev, dev_predictions, scheme=scheme, context=context)
+
+
+class CurvePlugin:
+    @hookimpl
+    def register_taggers(self, register):  # type: ignore[no-untyped-def]
+        register("curvetagger.tagger.v1", CurveTagger)
+
+    @hookimpl
+    def register_correctors(self, register):  # type: ignore[no-untyped-def]
+        register("curvy.corrector.v1", CurveCorrector)
+
+
+@pytest.mark.parametrize("stage", ["tagger", "corrector"])
+def test_a_stage_trained_again_on_resume_stores_its_curve_once(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    """The points a killed fit drew are dropped when its stage trains again: the resumed
+    run's curves are those of a run never stopped."""
+    from nerkit.pipeline import Run, RunConfig
+
+    monkeypatch.setenv("NERKIT_CACHE_DIR", str(tmp_path / "cache"))
+    host = get_host()
+    if "curvy" not in host.registry("corrector"):
+        host.add(CurvePlugin(), name="test-curves")
+    monkeypatch.setattr(
+        {"tagger": CurveTagger, "corrector": CurveCorrector}[stage], "interrupt", True
+    )
+    config = RunConfig(
+        tagger="curvetagger", corrector="curvy", dataset=str(toy), folds=2, cache=False
+    )
+    run = Run.create(tmp_path / "runs", config)
+    with pytest.raises(KeyboardInterrupt):
+        run.execute()
+    assert (run.dir / "tagger").is_dir() == (stage == "corrector")  # stopped in that stage
+    finished = Run.resume(tmp_path / "runs", run.run_id).execute()
+    points = [(p["epoch"], p["metric"]) for p in store.read_table(finished, "curves").to_pylist()]
+    assert points == [(1, "f1"), (2, "f1"), (1, "loss"), (2, "loss"), (3, "loss")]
+    assert not list(finished.glob("*.jsonl"))

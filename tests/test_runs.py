@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -373,3 +374,182 @@ def test_lexicon_on_wnut17_stores_test_f1_equal_to_seqeval(
     assert [list(s.tags) for s in read(target).sentences] == sentences_of(
         store.read_table(run, "predictions"), "test", "predicted"
     )
+
+
+# ------------------------------------------- mistakes caught before a run is made
+
+
+def _folder(tmp_path: Path, toy: Path, drop: str | None = None, train: str | None = None) -> Path:
+    """A copy of the toy dataset without split ``drop``, or with ``train`` as train file."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for split in ("train", "dev", "test"):
+        if split != drop:
+            (folder / f"{split}.conll").write_bytes((toy / f"{split}.conll").read_bytes())
+    if train is not None:
+        (folder / "train.conll").write_text(train)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("dataset", "args", "message"),
+    [
+        ("nosuch", [], "unknown dataset"),
+        ("no-train", [], "no train file"),
+        ("bad-tag", [], "train.conll, line 1: tag 'X-LOC'"),
+        ("empty", [], "no train file"),
+        ("toy", ["--seed", str(2**64)], f"seed: {2**64} is out of range"),
+        ("toy", ["--seed", str(-(2**63) - 1)], "is out of range"),
+        ("toy", ["--folds", "1"], "folds must be at least 2, not 1"),  # no corrector
+        ("toy", ["--fold-mode", "bad"], "unknown fold mode 'bad'"),
+        ("toy", ["--threads", "0"], "threads must be at least 1, not 0"),
+    ],
+)
+def test_a_mistake_in_the_data_or_a_setting_leaves_no_unfinished_run(
+    toy: Path, tmp_path: Path, dataset: str, args: list[str], message: str
+) -> None:
+    """Checked before the run's folder is made: no ``.partial`` that every ``--resume``
+    would fail on."""
+    if dataset == "toy":
+        folder = toy
+    elif dataset in ("nosuch", "empty"):
+        folder = tmp_path / dataset
+        if dataset == "empty":
+            folder.mkdir()
+    elif dataset == "no-train":
+        folder = _folder(tmp_path, toy, drop="train")
+    else:
+        folder = _folder(tmp_path, toy, train="EU\tX-LOC\n")
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(
+        app, ["run", "-t", "lexicon", "-d", str(folder), "-o", str(out), *args]
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not out.exists() or not list(out.iterdir())
+    assert store.list_runs(out) == []
+
+
+def test_data_broken_after_a_run_began_fails_its_resume_until_mended(
+    toy: Path, tmp_path: Path
+) -> None:
+    """A data error a run meets later (its files changed under it) leaves the run
+    unfinished and resumable: mended data finishes it."""
+    from nerkit import pipeline
+    from nerkit.errors import InputError
+
+    folder = _folder(tmp_path, toy)
+    out = tmp_path / "runs"
+    run = pipeline.Run.create(out, pipeline.RunConfig(tagger="lexicon", dataset=str(folder)))
+    train = (folder / "train.conll").read_text()
+    (folder / "train.conll").write_text("EU\tX-LOC\n")
+    with pytest.raises(InputError, match="X-LOC"):
+        pipeline.Run.resume(out, run.run_id).execute()
+    (folder / "train.conll").write_text(train)
+    finished = pipeline.Run.resume(out, run.run_id).execute()
+    assert finished == out / run.run_id and (finished / "metrics.arrow").exists()
+
+
+TOML_MISTAKES = [
+    ('seed = "abc"', "seed: expected an integer, got 'abc'"),
+    ("seed = 99999999999999999999", "seed: 99999999999999999999 is out of range"),
+    ('threads = "two"', "threads: expected an integer, got 'two'"),
+    ('folds = "x"', "folds: expected an integer, got 'x'"),
+    ("folds = 1", "folds must be at least 2, not 1"),
+    ('fold_mode = "bad"', "unknown fold mode 'bad'"),
+    ('max_train_sentences = "5"', "max_train_sentences: expected an integer, got '5'"),
+    ("max_train_sentences = true", "max_train_sentences: expected an integer, got True"),
+    ("max_dev_sentences = 0", "max_dev_sentences must be at least 1, not 0"),
+    ('cache = "no"', "cache: expected true or false, got 'no'"),
+    ("device = 5", "device: expected a string, got 5"),
+    ('device = "gpu"', "device must be cpu, cuda or auto, not 'gpu'"),
+    ("data_dir = 5", "data_dir: expected a string, got 5"),
+    ("dataset = 5", "dataset: expected a string, got 5"),
+    ("tagger = 5", "tagger: expected a name or a [tagger] table, got 5"),
+    ('tagger = "nosuch"', "tagger: unknown tagger 'nosuch'"),
+    ('[tagger]\nname = "lexicon"\noptions = 5', "[tagger] options: expected a table"),
+    ("[tagger]\nname = 5", "[tagger] name: expected a string, got 5"),
+    (
+        '[tagger]\nname = "lexicon"\n[tagger.options]\nmax_length = "abc"',
+        "[tagger.options] lexicon.tagger.v1 option 'max_length'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "message"), TOML_MISTAKES)
+def test_a_wrong_setting_in_a_config_file_names_the_file_and_the_key(
+    toy: Path, tmp_path: Path, line: str, message: str
+) -> None:
+    config = tmp_path / "run.toml"
+    key = line.split()[0]
+    head = [f'dataset = "{toy.as_posix()}"'] if key != "dataset" else []
+    if key not in ("tagger", "[tagger]"):
+        head.append('tagger = "lexicon"')
+    config.write_text("\n".join([*head, line]) + "\n")
+    out = tmp_path / "runs"
+    code, output = cli("run", "--config", str(config), "-o", str(out))
+    assert code == 2, output
+    assert f"Error: {config}: {message}" in output and "Traceback" not in output
+    assert not out.exists()
+
+
+def test_an_option_given_as_a_flag_is_not_blamed_on_the_config_file(
+    toy: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text(f'dataset = "{toy.as_posix()}"\ntagger = "lexicon"\n')
+    code, output = cli("run", "--config", str(config), "-T", "max_length=abc", "-o", str(tmp_path))
+    assert code == 2 and "'max_length'" in output and str(config) not in output
+
+
+def test_run_settings_of_the_wrong_type_are_config_errors(toy: Path) -> None:
+    import numpy as np
+
+    from nerkit.errors import ConfigError
+    from nerkit.pipeline import RunConfig
+
+    def make(**settings: object) -> RunConfig:
+        return RunConfig(**({"tagger": "lexicon", "dataset": "x"} | settings))  # type: ignore[arg-type]
+
+    for settings, message in [
+        ({"seed": "abc"}, "seed: expected an integer, got 'abc'"),
+        ({"seed": True}, "seed: expected an integer, got True"),
+        ({"seed": 2**63}, "seed: 9223372036854775808 is out of range"),
+        ({"cache": "no"}, "cache: expected true or false, got 'no'"),
+        ({"max_train_sentences": 1.5}, "max_train_sentences: expected an integer"),
+        ({"tagger_options": 5}, "tagger_options: expected a table of options, got 5"),
+        ({"dataset": 5}, "dataset: expected a string, got 5"),
+    ]:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            make(**settings)
+    with pytest.raises(ConfigError, match="threads: expected an integer"):
+        RunConfig.from_dict({"tagger": "lexicon", "dataset": "x", "threads": "2"})
+    # what Python code naturally passes: a path, numpy's integers
+    config = make(dataset=toy, data_dir=toy.parent, seed=np.int64(7), threads=None)
+    assert (config.dataset, config.data_dir) == (str(toy), str(toy.parent))
+    assert type(config.seed) is int and config.seed == 7
+
+
+def test_resume_refuses_settings_and_goes_on_with_the_stored_ones(
+    toy: Path, tmp_path: Path
+) -> None:
+    """A resumed run goes on with the settings it started with: a flag that would
+    have been ignored is refused, and nothing of the run is touched."""
+    from nerkit import pipeline
+
+    out = tmp_path / "runs"
+    run = pipeline.Run.create(out, pipeline.RunConfig(tagger="lexicon", dataset=str(toy), seed=5))
+    before = {p: p.read_bytes() for p in run.dir.rglob("*") if p.is_file()}
+    code, output = cli(
+        "run", "--resume", run.run_id, "-o", str(out),
+        "--seed", "99", "-t", "lexicon", "-T", "bogus=1", "-d", "wnut17",
+    )  # fmt: skip
+    assert code == 2 and "settings it was started with" in output
+    assert "--tagger, --tagger-opt, --dataset, --seed" in output
+    for flags in (["--seed", "0"], ["--threads", "2"], ["--no-cache"], ["--config", "x.toml"]):
+        code, output = cli("run", "--resume", run.run_id, "-o", str(out), *flags)
+        assert code == 2 and f"leave out {flags[0]} " in output
+    assert {p: p.read_bytes() for p in run.dir.rglob("*") if p.is_file()} == before
+    code, output = cli("run", "--resume", run.run_id, "-o", str(out))
+    assert code == 0, output
+    assert store.read_table(out / run.run_id, "run").to_pylist()[0]["seed"] == 5

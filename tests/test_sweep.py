@@ -101,6 +101,19 @@ def test_spec_errors_name_the_file_the_key_and_the_line(tmp_path: Path) -> None:
     spec.write_text('datasets = ["toy"]\n[[tagger]]\nname = "lexicon"\ndatasets = ["tyo"]\n')
     with pytest.raises(ConfigError, match=r"datasets\[1\] \(line 4\): 'tyo' is not one of"):
         load_spec(spec)
+    # an element of an array: the array's line, not a [[table]] of that name
+    spec.write_text('datasets = ["toy"]\nseeds = [1, "x"]\n[[tagger]]\nname = "lexicon"\n')
+    with pytest.raises(ConfigError, match=r"seeds\[2\] \(line 2\): expected an integer"):
+        load_spec(spec)
+    spec.write_text(
+        'datasets = [\n  "toy",\n  { name = "b", max_train_sentences = "5" },\n]\n'
+        f'seeds = [\n  1,\n  {2**64},\n]\n[[tagger]]\nname = "lexicon"\n'
+    )
+    with pytest.raises(ConfigError, match=r"datasets\[2\]\.max_train_sentences \(line 1\): "):
+        load_spec(spec)
+    spec.write_text(spec.read_text().replace('"5"', "5"))
+    with pytest.raises(ConfigError, match=rf"seeds\[2\] \(line 5\): {2**64} is out of range"):
+        load_spec(spec)
     spec.write_text('datasets = ["toy"]\n')
     with pytest.raises(ConfigError, match="'tagger' is missing"):
         load_spec(spec)

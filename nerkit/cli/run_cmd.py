@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 _EXAMPLE = "nerkit run --tagger lexicon --dataset wnut17"
+DEVICES = ("cpu", "cuda", "auto")
 
 
 def run(
@@ -161,6 +162,28 @@ def run(
 
         raise ConfigError("--resume cannot be used under a multi-process launcher")
     if resume is not None:
+        _refuse_settings_on_resume(
+            resume,
+            {
+                "--tagger": tagger,
+                "--tagger-opt": tagger_opt,
+                "--corrector": corrector,
+                "--corrector-opt": corrector_opt,
+                "--dataset": dataset,
+                "--decoder": decoder,
+                "--config": config,
+                "--seed": seed,
+                "--threads": threads,
+                "--device": device,
+                "--data-dir": data_dir,
+                "--folds": folds,
+                "--fold-mode": fold_mode,
+                "--no-cache": no_cache,
+                "--max-train-sentences": max_train_sentences,
+                "--max-dev-sentences": max_dev_sentences,
+                "--max-test-sentences": max_test_sentences,
+            },
+        )
         runner = Run.resume(out, resume)
     else:
         settings = _settings(
@@ -204,6 +227,26 @@ def run(
         final = runner.execute(reporter.as_step_reporter())
     _print_scores(final)
     console.print(f"stored in [bold]{final}[/]")
+
+
+def _refuse_settings_on_resume(run_id: str, flags: dict[str, Any]) -> None:
+    """A resumed run goes on with the settings stored when it started (its
+    ``config.json``: the steps it finished were made with them), so a setting given
+    with ``--resume`` would be ignored: refused rather than silently dropped. Each of
+    them is a setting of the run: threads and device too (a sweep and the reuse of a
+    trained base tagger tell runs apart by them), and a data folder or ``--no-cache``
+    would apply to the rest of the run only. ``--out`` says where the run is."""
+    from nerkit.errors import ConfigError
+
+    # `is`: --seed 0 is given, though 0 == False
+    given = [
+        f for f, value in flags.items() if not (value is None or value is False or value == [])
+    ]
+    if given:
+        raise ConfigError(
+            f"--resume {run_id} finishes the run with the settings it was started with; "
+            f"leave out {', '.join(given)} (or start a new run with them)"
+        )
 
 
 def _launch() -> tuple[int, int]:
@@ -253,9 +296,38 @@ def _settings(
     for required in ("tagger", "dataset"):
         if not settings.get(required):
             raise ConfigError(f"--{required} is required (or set it in --config); e.g. {_EXAMPLE}")
-    if settings.get("device", "cpu") not in ("cpu", "cuda", "auto"):
+    if settings.get("device", "cpu") not in DEVICES:
         raise ConfigError(f"--device must be cpu, cuda or auto, not {settings['device']!r}")
+    if config is not None:
+        _check_file_components(config, base, settings, flags)
     return settings
+
+
+def _check_file_components(
+    path: Path, base: dict[str, Any], settings: dict[str, Any], flags: dict[str, Any]
+) -> None:
+    """The components named and the options set in the config file ``path``, checked
+    here so that a mistake in them names the file (a flag's mistake does not)."""
+    from nerkit.errors import ConfigError, NerkitError
+    from nerkit.options import build_options
+    from nerkit.pipeline import ROLES, options_class
+    from nerkit.plugin.host import get_host
+
+    host = get_host()
+    for role in ROLES:
+        name = settings.get(role)
+        if not name:
+            continue
+        try:
+            full, cls = options_class(host, role, name)
+        except NerkitError as exc:
+            if flags.get(role) is not None:
+                raise  # named by the flag
+            raise ConfigError(f"{path}: {role}: {exc}") from None
+        try:
+            build_options(cls, base.get(f"{role}_options"), component=full)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: [{role}.options] {exc}") from None
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -278,6 +350,8 @@ def _read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: config file not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    from nerkit.pipeline import setting_problem, typed_setting
+
     out: dict[str, Any] = {}
     for role in ("tagger", "corrector", "decoder"):
         section = raw.pop(role, None)
@@ -286,10 +360,22 @@ def _read_config(path: Path) -> dict[str, Any]:
         if isinstance(section, str):
             out[role] = section
             continue
-        if not isinstance(section, dict) or "name" not in section:
+        if not isinstance(section, dict):
+            raise ConfigError(
+                f"{path}: {role}: expected a name or a [{role}] table, got {section!r}"
+            )
+        if "name" not in section:
             raise ConfigError(f'{path}: [{role}] needs a name, e.g. name = "lexicon"')
-        out[role] = section.pop("name")
+        name = section.pop("name")
+        if not isinstance(name, str):
+            raise ConfigError(f"{path}: [{role}] name: expected a string, got {name!r}")
+        out[role] = name
         options = section.pop("options", {})
+        if not isinstance(options, dict):
+            raise ConfigError(
+                f"{path}: [{role}] options: expected a table (a [{role}.options] section), "
+                f"got {options!r}"
+            )
         if section:
             raise ConfigError(
                 f"{path}: unknown key {next(iter(section))!r} in [{role}] (valid: name, options)"
@@ -312,6 +398,14 @@ def _read_config(path: Path) -> dict[str, Any]:
         if key not in allowed:
             valid = ", ".join(sorted(allowed | {"tagger", "corrector", "decoder"}))
             raise ConfigError(f"{path}: unknown setting {key!r} (valid: {valid})")
+        try:
+            value = typed_setting(key, value)
+        except ConfigError as exc:  # "seed: expected an integer, got 'abc'"
+            raise ConfigError(f"{path}: {exc}") from None
+        if problem := setting_problem(key, value):
+            raise ConfigError(f"{path}: {problem}")
+        if key == "device" and value not in DEVICES:
+            raise ConfigError(f"{path}: device must be cpu, cuda or auto, not {value!r}")
         out[key] = value
     return out
 

@@ -91,7 +91,7 @@ class SweepDriver:
             config = json.loads((directory / "config.json").read_text())
             runner = Run(directory, RunConfig.from_dict(config), self.host)
         else:
-            runner = Run.create(self.out, run.config, self.host)
+            runner = Run.create(self.out, run.config, self.host, loaded=self.dataset(run))
             marker = {"key": run.key, "spec": self.plan.spec.name, "number": run.number}
             store.write_json(runner.dir / MARKER, marker)
             run.run_id = runner.run_id

@@ -61,6 +61,10 @@ TOP_KEYS = {
 COMPONENT_KEYS = ("name", "options", "grid", "cpus", "gpus", "datasets")
 LIMITS = ("max_train_sentences", "max_dev_sentences", "max_test_sentences")
 DATASET_KEYS = ("name", *LIMITS)
+# a run stores its seed in an int64 column (and hands it to 64-bit seeding)
+INT64_MAX = 2**63 - 1
+# a table's header line, ``[name]`` or ``[[name]]`` (not a line of an array, ``[1, 2],``)
+_TABLE_HEADER = re.compile(r"\s*\[\[?[^\[\],=]+\]\]?\s*(#.*)?$")
 
 
 @dataclass(frozen=True)
@@ -127,29 +131,34 @@ class _Reader:
         return ConfigError(f"{self.path}: {where}{at}: {message}")
 
     def _line_of(self, where: str) -> int | None:
-        """Best effort: the line that sets the key ``where`` (``tagger[2].grid.epochs``)."""
-        match = re.fullmatch(r"(\w+)\[(\d+)\](?:\.(\w+))?.*", where)
-        start = 0
-        if match:  # the n-th [[table]], then its key
-            table, index, key = match.group(1), int(match.group(2)), match.group(3)
-            headers = [
-                i
-                for i, line in enumerate(self.lines)
-                if re.match(rf"\s*\[\[\s*{table}\s*\]\]", line)
-            ]
-            if index - 1 >= len(headers):
-                return None
-            start = headers[index - 1]
-            if key is None:
-                return start + 1
-        else:
-            key = where.split(".")[0].split("[")[0]
+        """Best effort: the line that sets ``where``: a key of the n-th ``[[table]]``
+        (``tagger[2].grid.epochs``), or a top-level key, also for an element of its
+        array (``seeds[3]``, ``datasets[2].max_train_sentences``: the key's line)."""
+        parts = where.split(".")
+        head = re.fullmatch(r"(\w+)(?:\[(\d+)\])?", parts[0])
+        if head is None:
+            return None
+        name, index = head.group(1), head.group(2)
+        headers = [
+            i
+            for i, line in enumerate(self.lines)
+            if re.match(rf"\s*\[\[\s*{re.escape(name)}\s*\]\]", line)
+        ]
+        if index is None or not headers:  # a top-level key: set before the first table
+            return self._key_line(name, 0)
+        if int(index) > len(headers):
+            return None
+        start = headers[int(index) - 1]
+        if len(parts) == 1:
+            return start + 1
+        return self._key_line(parts[1].split("[")[0], start + 1)
+
+    def _key_line(self, key: str, start: int) -> int | None:
+        """The line from ``start`` on, before the next table, that sets ``key``."""
         for i in range(start, len(self.lines)):
             line = self.lines[i]
-            if i > start and match and re.match(r"\s*\[", line):
-                break  # the next table
-            if not match and re.match(r"\s*\[", line):
-                break  # top-level keys come before the first table
+            if _TABLE_HEADER.match(line):
+                return None
             if re.match(rf"\s*{re.escape(key)}\s*[=.]", line):
                 return i + 1
         return None
@@ -164,6 +173,10 @@ class _Reader:
     def integer(self, value: Any, where: str, minimum: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(where, f"expected an integer of at least {minimum}, got {value!r}")
+        if value > INT64_MAX:
+            raise self.fail(
+                where, f"{value} is out of range (a 64-bit integer, at most {INT64_MAX})"
+            )
         return value
 
     def number(self, value: Any, where: str) -> float:
