@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from nerkit import store
 from nerkit.cli.app import app
-from nerkit.errors import NerkitError
+from nerkit.errors import ConfigError, NerkitError
 from nerkit.interfaces import RunContext, Tagger
 from nerkit.io import write
 from nerkit.metrics import scores
@@ -279,6 +279,41 @@ def test_extend_vocab_brings_the_train_unk_rate_to_zero() -> None:
     assert embeddings.shape[0] == len(tagger.tokenizer) == 30522 + 5
     (prediction,) = tagger.predict([Sentence(("😀", "𠀀"))])
     assert len(prediction.tags) == 2
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"task_layer_lr": -1.0},  # the head would train away from the data
+        {"weight_decay": -0.01},
+        {"gamma": 0.0, "scheduler": "exponential"},  # torch failed mid-training
+        {"gamma": -0.5, "scheduler": "exponential"},
+        {"gamma": 1.5},
+        {"classifier_dropout": 1.5},  # was "cannot load model ..."
+        {"classifier_dropout": -0.1},
+    ],
+)
+def test_options_out_of_range_are_config_errors_naming_the_option(option: dict[str, Any]) -> None:
+    name = next(iter(option))
+    with pytest.raises(ConfigError, match=f"bert option '{name}' is out of range"):
+        BertTagger({**SMALL, **option})
+
+
+def test_options_at_the_edges_of_their_ranges_are_accepted() -> None:
+    BertTagger({"task_layer_lr": 0.0, "weight_decay": 0.0, "gamma": 1.0, "classifier_dropout": 0.0})
+
+
+def test_a_max_length_beyond_the_model_s_positions_is_lowered_to_them() -> None:
+    """MiniLM has 512 positions: max_length 1000 would crash on a sentence of more
+    than 512 subwords; as the Hugging Face scripts do, the window is lowered (with a
+    warning) and long sentences are cut into more windows."""
+    tagger = BertTagger({**SMALL, "max_length": 1000, "epochs": 1})
+    with pytest.warns(UserWarning, match="max_length 1000 is more than the 512 positions"):
+        tagger.fit(toy("train")[:4], context=RunContext(seed=1, threads=1))
+    assert tagger.encoder is not None and tagger.encoder.max_length == 512
+    (prediction,) = tagger.predict([Sentence(("word",) * 700)])
+    assert len(prediction.tags) == 700
+    assert tagger.stats["windowed_sentences"]["predicted"] == 1
 
 
 def test_fp16_on_cpu_is_a_clear_error() -> None:

@@ -249,6 +249,8 @@ def test_training_reports_nerkit_dev_scores_per_epoch(tmp_path: Path) -> None:
 
 def test_dev_may_hold_a_type_that_train_lacks() -> None:
     """As in a small out-of-fold split: flair's dev evaluation must not fail on it."""
+    import torch
+
     corpus = toy_corpus()
     train_types = {t.split("-", 1)[1] for s in corpus["train"] for t in s.tags if t != "O"}
     extra = next(iter(train_types))
@@ -260,6 +262,24 @@ def test_dev_may_hold_a_type_that_train_lacks() -> None:
     tagger = tiny(max_epochs=1)
     tagger.fit(train, corpus["dev"], scheme="IOB2", context=RunContext(seed=3))
     assert len(tagger.predict(corpus["dev"])) == len(corpus["dev"])
+    # flair's tag dictionary holds the dev-only type, but it was never taught: like any
+    # other tagger, this one predicts only the types of its training data
+    assert tagger.known_types == sorted(train_types - {extra})
+    assert tagger.model is not None
+    tags = tagger.model.label_dictionary
+    assert f"S-{extra}" in tags.get_items()
+    # make the model prefer the dev-only type everywhere
+    with torch.no_grad():
+        tagger.model.linear.bias[tags.get_idx_for_item(f"S-{extra}")] += 1000.0
+    flair_dev = [convert.to_flair(s) for s in corpus["dev"]]
+    unfiltered = predict_tags(tagger.model, flair_dev, scheme="IOB2")
+    assert any(t.endswith(extra) for tags_ in unfiltered for t in tags_)
+    kept = set(tagger.known_types)
+    for predicted in (
+        [p.tags for p in tagger.predict(corpus["dev"])],
+        predict_tags(tagger.model, flair_dev, scheme="IOB2", known_types=kept),  # dev curve
+    ):
+        assert predicted == [("O",) * len(s) for s in corpus["dev"]]
 
 
 def test_fit_keeps_the_epoch_with_the_best_dev_f1() -> None:
@@ -441,6 +461,30 @@ def test_the_dev_pass_leaves_the_random_state_of_training_alone(trained: FlairTa
     before = torch.get_rng_state()
     predict_tags(trained.model, flair_dev, scheme="IOB2", batch_size=2)
     assert torch.equal(torch.get_rng_state(), before)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "allowed"),
+    [
+        ("word_dropout", 1.5, r"in \[0, 1\)"),
+        ("locked_dropout", -0.5, r"in \[0, 1\)"),
+        ("learning_rate", -1, r"above 0 \(or empty\)"),
+        ("learning_rate", 0, r"above 0 \(or empty\)"),  # 0 would silently become the default 0.1
+        ("anneal_factor", 0, r"in \(0, 1\)"),
+        ("anneal_factor", 1, r"in \(0, 1\)"),
+        ("patience", -1, "at least 0"),
+        ("char_embedding_dim", 0, "at least 1"),
+        ("char_hidden_size", 0, "at least 1"),
+        ("onehot_dim", 0, "at least 1"),
+        ("onehot_min_freq", -1, "at least 0"),
+        ("min_learning_rate", -0.1, "at least 0"),
+    ],
+)
+def test_numeric_options_out_of_range_are_clear_errors(
+    option: str, value: float, allowed: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"flair option '{option}' must be {allowed}, got"):
+        tiny(**{option: value})
 
 
 def test_bad_options_are_clear_errors() -> None:

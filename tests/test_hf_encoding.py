@@ -19,8 +19,10 @@ from nerkit_hf.encoding import (
     SubwordEncoder,
     coverage,
     owners,
+    position_limit,
     unknown_pieces,
     window_bounds,
+    window_length,
 )
 
 
@@ -147,6 +149,72 @@ def test_a_sentence_without_words_has_no_windows(tokenizer) -> None:  # type: ig
 def test_a_max_length_without_room_for_words_is_a_config_error(tokenizer) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError, match="max_length 2 leaves no room"):
         SubwordEncoder(tokenizer, max_length=2, stride=0)
+
+
+def test_words_that_look_like_special_tokens_are_text(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    encoder = SubwordEncoder(tokenizer, max_length=32, stride=8)
+    words = ["a", "[SEP]", "[PAD]", "[CLS]", "[MASK]", "[UNK]", "b"]
+    specials = set(tokenizer.all_special_ids)
+    for word, pieces in zip(words, encoder.pieces(words), strict=True):
+        assert pieces and specials.isdisjoint(pieces), word
+    # "[SEP]" reads as the lower-case text "[sep]" would
+    assert encoder.pieces(["[SEP]"]) == encoder.pieces(["[sep]"])
+    (window,) = encoder.encode(0, words)
+    inside = window.input_ids[window.starts[0] : window.stops[-1]]
+    assert specials.isdisjoint(inside)  # one [CLS] before the words, one [SEP] after
+    assert [t in specials for t in window.input_ids].count(True) == 2
+
+
+def test_ordinary_words_keep_the_tokenizer_s_subwords(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    """Reading special-token look-alikes as text changes nothing for other words."""
+    sentences = [
+        ["@paulwalk", "It", "'s", "the", "view", "from", "where", "I", "'m", "living", "."],
+        ["El", "Abogado", "General", "del", "Estado", ",", "Daryl", "Williams", "<3"],
+        ["我", "爱", "北", "京", "Zürich", "東京", "#hashtag", "http://t.co/x", "😀"],
+    ]
+    encoder = SubwordEncoder(tokenizer, max_length=32, stride=8)
+    for words in sentences:
+        plain = tokenizer(words, add_special_tokens=False)["input_ids"]
+        assert encoder.pieces(words) == [tuple(ids) for ids in plain]
+    assert encoder.pieces(["It", "'s", "Zürich"]) == [(2009,), (1005, 1055), (10204,)]
+
+
+def tiny_model(kind: str, positions: int):  # type: ignore[no-untyped-def]
+    from transformers import BertConfig, BertModel, RobertaConfig, RobertaModel
+
+    config_class, model_class = {
+        "bert": (BertConfig, BertModel),
+        "roberta": (RobertaConfig, RobertaModel),
+    }[kind]
+    config = config_class(
+        vocab_size=50,
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=8,
+        max_position_embeddings=positions,
+        pad_token_id=1,
+    )
+    return model_class(config).eval()
+
+
+@pytest.mark.parametrize(("kind", "limit"), [("bert", 20), ("roberta", 18)])
+def test_the_position_limit_is_the_longest_input_the_model_reads(kind: str, limit: int) -> None:
+    """RoBERTa's positions start after its padding index (1): of 20 it uses 18."""
+    import torch
+
+    model = tiny_model(kind, 20)
+    assert position_limit(model) == limit
+    model(input_ids=torch.full((1, limit), 5))
+    with pytest.raises((IndexError, RuntimeError)):
+        model(input_ids=torch.full((1, limit + 1), 5))
+
+
+def test_a_max_length_beyond_the_position_limit_is_lowered_with_a_warning() -> None:
+    model = tiny_model("roberta", 20)
+    assert window_length(18, model, "some tagger") == 18
+    with pytest.warns(UserWarning, match="some tagger: max_length 19 is more than the 18"):
+        assert window_length(19, model, "some tagger") == 18
 
 
 # ------------------------------------------------------------- vocabulary

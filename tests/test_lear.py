@@ -266,7 +266,9 @@ def test_max_train_samples_trains_on_the_first_sentences() -> None:
     assert tagger.stats["training"]["optimizer_steps"] == 1  # 8 sentences, batch size 8
 
 
-def test_long_sentences_are_windowed_and_spans_cross_windows() -> None:
+def test_long_sentences_are_windowed_and_spans_cross_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     tagger = LearTagger({"batch_size": 8, "max_length": 8, "stride": 4, "epochs": 1})
     tagger.fit(toy("train"), context=RunContext(threads=1))
     assert tagger.stats["windowed_sentences"]["train"] > 5
@@ -274,6 +276,46 @@ def test_long_sentences_are_windowed_and_spans_cross_windows() -> None:
     (prediction,) = tagger.predict([long])
     assert len(prediction.tags) == len(prediction.confidences) == 240
     assert tagger.stats["windowed_sentences"]["predicted"] == 1
+
+    # a model that starts a PER at every "Angela" and ends one at every "Merkel" (a
+    # one-epoch model finds too little to test with): each "Angela Merkel" must come
+    # out whole, also where the two words are predicted by different windows
+    assert tagger.encoder is not None and tagger.model is not None
+    windows = tagger.encoder.encode(0, long.tokens)
+    owner = {word: w for w, window in enumerate(windows) for word, _ in window.owned_words()}
+    crossing = [k for k in range(0, 240, 8) if owner[k] != owner[k + 1]]
+    assert crossing, "no 'Angela Merkel' is split between windows: the test needs one"
+    angela, merkel = (tagger.encoder.pieces([w])[0][0] for w in ("Angela", "Merkel"))
+    per = tagger.labels.index("PER")
+
+    def pointers(
+        batch: dict[str, torch.Tensor], keep_states: bool = False
+    ) -> dict[str, torch.Tensor]:
+        shape = (*batch["input_ids"].shape, len(tagger.labels))
+        start, end = torch.full(shape, -20.0), torch.full(shape, -20.0)
+        start[..., per] = torch.where(batch["input_ids"] == angela, 20.0, -20.0)
+        end[..., per] = torch.where(batch["input_ids"] == merkel, 20.0, -20.0)
+        return {"start_logits": start, "end_logits": end}
+
+    monkeypatch.setattr(tagger.model, "forward", pointers)
+    (prediction,) = tagger.predict([long])
+    assert list(entity_spans(Sentence(long.tokens, prediction.tags), "IOB2")) == [
+        Span(k, k + 2, "PER") for k in range(0, 240, 8)
+    ]
+
+
+def test_a_max_length_beyond_the_encoder_s_positions_is_lowered_to_them(tmp_path: Path) -> None:
+    tagger = LearTagger({"batch_size": 8, "max_length": 1000, "epochs": 1})
+    with pytest.warns(UserWarning, match="lear tagger: max_length 1000 is more than the 512"):
+        tagger.fit(toy("train")[:4], context=RunContext(seed=1, threads=1))
+    assert tagger.encoder is not None and tagger.encoder.max_length == 512
+    long = Sentence(("word",) * 700)  # 700 subwords: one window would crash the encoder
+    (prediction,) = tagger.predict([long])
+    assert len(prediction.tags) == 700
+    tagger.save(tmp_path)
+    with pytest.warns(UserWarning, match="max_length 1000"):
+        loaded = LearTagger.load(tmp_path)
+    assert loaded.predict([long]) == [prediction]
 
 
 # ------------------------------------------------------------------ nested

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nerkit.errors import ConfigError
+from nerkit import schemes
+from nerkit.errors import ConfigError, NerkitError
 from nerkit.interfaces import Corrector, RunContext
 from nerkit.testing import CorrectorContract, toy_corpus
 from nerkit.types import Prediction, Sentence
@@ -183,6 +184,67 @@ def test_extend_vocab_covers_the_train_words_and_survives_save_load(tmp_path: Pa
     loaded = OpenNERCorrector.load(tmp_path)
     assert len(loaded.tokenizer) == len(corrector.tokenizer)
     assert [p.tags for p in loaded.correct(train, base)] == [p.tags for p in before]
+
+
+def in_scheme(sentences: list[Sentence], scheme: str) -> list[Sentence]:
+    return [Sentence(s.tokens, tuple(schemes.convert(s.tags, "IOB2", scheme))) for s in sentences]
+
+
+@pytest.fixture(scope="module")
+def iob2_reference() -> tuple[float, float, list[tuple[str, ...]]]:
+    """Threshold, best dev F1 and corrected test tags of a corrector fitted in IOB2."""
+    return fit_in_scheme("IOB2")
+
+
+def fit_in_scheme(scheme: str) -> tuple[float, float, list[tuple[str, ...]]]:
+    train, dev, test = (in_scheme(x, scheme) for x in (TRAIN, DEV, TEST))
+    base = {
+        name: [Prediction(tuple(schemes.convert(p.tags, "IOB2", scheme))) for p in predictions]
+        for name, predictions in (
+            ("train", noisy(TRAIN, 0.3, 1)),
+            ("dev", noisy(DEV, 0.3, 2)),
+            ("test", noisy(TEST, 0.5, 9)),
+        )
+    }
+    corrector = OpenNERCorrector(dict(SMALL, epochs=2, task_layer_lr=20.0))
+    corrector.fit(
+        train, base["train"], dev, base["dev"], scheme=scheme, context=RunContext(seed=3, threads=1)
+    )
+    out = [p.tags for p in corrector.correct(test, base["test"])]
+    return corrector.threshold, corrector.stats["best_dev_f1"], out
+
+
+@pytest.mark.parametrize("scheme", ["IOE2", "IOE1", "BIOES", "BILOU", "IOB1"])
+def test_any_scheme_trains_on_dev_and_corrects_in_that_scheme(
+    scheme: str, iob2_reference: tuple[float, float, list[tuple[str, ...]]]
+) -> None:
+    """Inside, the corrector works in IOB2: fitted on the same data in another scheme
+    it learns the same, scores dev the same, picks the same threshold and returns the
+    same entities, in the dataset's scheme (IOE2 dev scoring used to fail on B- tags)."""
+    threshold, dev_f1, out = fit_in_scheme(scheme)
+    reference_threshold, reference_f1, reference = iob2_reference
+    assert (threshold, dev_f1) == (reference_threshold, reference_f1)
+    assert out == [tuple(schemes.convert(tags, "IOB2", scheme)) for tags in reference]
+    for tags in out:
+        for tag in tags:
+            schemes.check_tag(tag, scheme)
+
+
+def test_an_untagged_training_sentence_is_named() -> None:
+    train = [TRAIN[0], Sentence(tokens=("raw", "text"))]
+    base = [Prediction(tags=TRAIN[0].tags), Prediction(tags=("O", "O"))]
+    with pytest.raises(NerkitError, match="openner: training sentence 1 has no tags"):
+        OpenNERCorrector(dict(SMALL)).fit(train, base, context=RunContext(threads=1))
+
+
+def test_a_max_length_beyond_the_encoder_s_positions_is_lowered_to_them() -> None:
+    corrector = OpenNERCorrector(dict(SMALL, max_length=1000, gate=False))
+    gold = [Prediction(tags=s.tags) for s in TRAIN[:4]]
+    with pytest.warns(UserWarning, match="openner corrector: max_length 1000 is more than the 512"):
+        corrector.fit(TRAIN[:4], gold, context=RunContext(seed=1, threads=1))
+    long = Sentence(("word",) * 700)
+    (out,) = corrector.correct([long], [Prediction(tags=("O",) * 700)])
+    assert len(out.tags) == 700
 
 
 def test_options_out_of_range_are_named() -> None:

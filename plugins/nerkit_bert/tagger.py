@@ -49,6 +49,7 @@ from nerkit_hf.encoding import (
     Window,
     record_coverage,
     unknown_pieces,
+    window_length,
 )
 from nerkit_hf.options import EncoderTrainingOptions, train_encoder
 
@@ -78,7 +79,15 @@ class BertTagger(Tagger):
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)
         o = self.options
-        o.check("bert", {"freeze_layers": o.freeze_layers >= 0, "num_workers": o.num_workers >= 0})
+        o.check(
+            "bert",
+            {
+                "freeze_layers": o.freeze_layers >= 0,
+                "num_workers": o.num_workers >= 0,
+                "classifier_dropout": o.classifier_dropout is None
+                or 0.0 <= o.classifier_dropout < 1.0,
+            },
+        )
         if o.extend_vocab and o.freeze_embeddings:
             raise ConfigError("bert: extend_vocab needs trainable embeddings for the new tokens")
         self.model: Any = None
@@ -211,7 +220,8 @@ class BertTagger(Tagger):
             raise NerkitError(f"bert tagger: {source!r} has no fast tokenizer; one is needed")
 
     def _encoder(self) -> SubwordEncoder:
-        self.encoder = SubwordEncoder(self.tokenizer, self.options.max_length, self.options.stride)
+        max_length = window_length(self.options.max_length, self.model, "bert tagger")
+        self.encoder = SubwordEncoder(self.tokenizer, max_length, self.options.stride)
         return self.encoder
 
     def is_head(self, name: str) -> bool:

@@ -80,6 +80,7 @@ def curve_plugin(
     max_epochs: int,
     select: bool,
     *,
+    known_types: set[str] | None = None,
     flair_dev: Sequence[flair.data.Sentence] | None = None,
     reuse_evaluation: bool = False,
     stored_dev: bool = False,
@@ -88,6 +89,8 @@ def curve_plugin(
     epoch and, with ``select``, keeps a copy of the weights of the epoch with the best
     dev F1 (the first of equals) in ``best_state``.
 
+    ``known_types``: the entity types the tagger may predict (the others are scored
+    as ``O``, as its predict returns them); None: every type of the model.
     ``flair_dev`` are the Sentences of flair's corpus for ``dev`` (one per sentence).
     ``reuse_evaluation``: flair's evaluation of them is a fresh prediction of the
     current model (see the module's docstring), so its tags are scored. ``stored_dev``:
@@ -148,7 +151,11 @@ def curve_plugin(
                 return [
                     tuple(
                         schemes.convert(
-                            [t if is_tag(t) else schemes.OUTSIDE for t in tap.tags[k]],
+                            convert.map_types(
+                                [t if is_tag(t) else schemes.OUTSIDE for t in tap.tags[k]],
+                                None,
+                                known_types or set(),
+                            ),
                             source,
                             scheme,
                         )
@@ -166,6 +173,7 @@ def curve_plugin(
                 scheme=scheme,
                 batch_size=batch_size,
                 storage=storage,  # type: ignore[arg-type]
+                known_types=known_types,
             )
 
         def attach_tap(self, tap: _Tap) -> None:

@@ -265,17 +265,20 @@ def predict_tags(
     scheme: str,
     batch_size: int = 32,
     storage: Literal["none", "cpu"] = "none",
+    known_types: set[str] | None = None,
 ) -> list[tuple[str, ...]]:
     """The tags (in ``scheme``) flair's model predicts for flair Sentences, without
     confidences or probabilities, leaving the Sentences' labels as they were.
 
     With ``storage="cpu"`` embeddings already stored on the Sentences are reused and new
-    ones kept, as flair's own evaluation does: right only for a frozen stack."""
+    ones kept, as flair's own evaluation does: right only for a frozen stack.
+    ``known_types``: the entity types kept (any other is predicted as ``O``; None or
+    empty: every type of the model), as in :func:`predict_with`."""
     import torch
     from flair.data import Sentence as FlairSentence
     from flair.training_utils import store_embeddings
 
-    columns = TagColumns.of(model, scheme)
+    columns = TagColumns.of(model, scheme, known_types=known_types)
     out: list[tuple[str, ...]] = [()] * len(flair_sentences)
     order = _length_sorted([len(s) for s in flair_sentences])
     # kept embeddings must not be inference tensors: training code may touch them later

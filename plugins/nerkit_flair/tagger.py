@@ -138,6 +138,28 @@ class FlairTagger(Tagger):
                 raise ConfigError(f"flair option {name!r} must be at least 1")
         if opts.max_epochs < 0:
             raise ConfigError("flair option 'max_epochs' must not be negative")
+        # checked here: flair or torch would fail only mid-training, with their own words
+        ranges = {
+            "char_embedding_dim": (opts.char_embedding_dim >= 1, "at least 1"),
+            "char_hidden_size": (opts.char_hidden_size >= 1, "at least 1"),
+            "onehot_dim": (opts.onehot_dim >= 1, "at least 1"),
+            "onehot_min_freq": (opts.onehot_min_freq >= 0, "at least 0"),
+            "locked_dropout": (0.0 <= opts.locked_dropout < 1.0, "in [0, 1)"),
+            "word_dropout": (0.0 <= opts.word_dropout < 1.0, "in [0, 1)"),
+            # 0 would read as empty (the default rate)
+            "learning_rate": (
+                opts.learning_rate is None or opts.learning_rate > 0.0,
+                "above 0 (or empty)",
+            ),
+            "patience": (opts.patience >= 0, "at least 0"),
+            "anneal_factor": (0.0 < opts.anneal_factor < 1.0, "in (0, 1)"),
+            "min_learning_rate": (opts.min_learning_rate >= 0.0, "at least 0"),
+        }
+        for name, (ok, allowed) in ranges.items():
+            if not ok:
+                raise ConfigError(
+                    f"flair option {name!r} must be {allowed}, got {getattr(opts, name)!r}"
+                )
         if not opts.train and not opts.model:
             raise ConfigError("flair option train=false needs model=PATH_OR_HUB_NAME")
         if opts.model and opts.train:
@@ -201,6 +223,8 @@ class FlairTagger(Tagger):
         if not any(s.get_labels(convert.LABEL_TYPE) for s in flair_train):
             raise NerkitError("flair tagger: the training sentences have no entities to learn")
         types = corpus.make_label_dictionary(convert.LABEL_TYPE, add_unk=False)
+        # only the types train teaches may be predicted; the others become O
+        known_types = sorted(types.get_items())
         # a type only dev has (a small fold's train can lack a rare one) would crash
         # flair's dev evaluation, which looks every gold label up in this dictionary
         for sentence in flair_dev or ():
@@ -232,6 +256,7 @@ class FlairTagger(Tagger):
             context,
             opts.max_epochs,
             select,
+            known_types=set(known_types),
             flair_dev=flair_dev,
             # flair's dev evaluation predicts with the current weights on embeddings
             # computed afresh (not stored) or stored from a frozen stack: nerkit scores
@@ -275,7 +300,7 @@ class FlairTagger(Tagger):
         model.eval()
         # set last: a fit that failed half-way leaves the tagger untrained, not half-trained
         self.model = model
-        self.known_types = sorted(types.get_items())
+        self.known_types = known_types
 
     def _use_existing(self, train: Sequence[Sentence]) -> None:
         # the cheap check first: a typo in the map should not cost a model load

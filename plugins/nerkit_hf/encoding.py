@@ -13,7 +13,13 @@ its own subwords and nothing is ever cut off silently:
   the earlier window): that window alone labels it in training and predicts it
   afterwards;
 * a single word longer than a whole window keeps its first subwords only (its label
-  and prediction sit on the first subword, so it is still tagged).
+  and prediction sit on the first subword, so it is still tagged);
+* a word that reads like one of the tokenizer's special tokens ("[SEP]", "<s>") is
+  text, split into ordinary subwords: a separator or padding token inside a window
+  would change what the encoder reads;
+* a ``max_length`` beyond the positions the encoder has is lowered to them, with a
+  warning (:func:`window_length`), as the Hugging Face example scripts do with
+  ``max_seq_length``: the sentence is only cut into more windows.
 
 Only this module knows about subwords; taggers see words and windows.
 """
@@ -142,8 +148,9 @@ class SubwordEncoder:
         words = list(words)
         missing = list(dict.fromkeys(w for w in words if w not in self._cache))
         if missing:
-            encoded = self.tokenizer(missing, add_special_tokens=False)["input_ids"]
-            self._cache.update(zip(missing, map(tuple, encoded), strict=True))
+            # text is never a special token: a word "[SEP]" must not end the window
+            encoded = self.tokenizer(missing, add_special_tokens=False, split_special_tokens=True)
+            self._cache.update(zip(missing, map(tuple, encoded["input_ids"]), strict=True))
         return [self._cache[w] for w in words]
 
     def encode(self, index: int, words: Sequence[str]) -> list[Window]:
@@ -180,6 +187,36 @@ class SubwordEncoder:
 
     def encode_all(self, sentences: Sequence[Sequence[str]]) -> list[Window]:
         return [w for i, words in enumerate(sentences) for w in self.encode(i, words)]
+
+
+def position_limit(model: Any) -> int | None:
+    """The most subwords (special tokens included) ``model`` can read at once: the size
+    of its position embeddings, less the ones RoBERTa-style models never use (their
+    positions start after the padding index); None when the config names no limit."""
+    size = getattr(model.config, "max_position_embeddings", None)
+    if not isinstance(size, int) or size <= 0:
+        return None
+    embeddings = getattr(getattr(model, "base_model", model), "embeddings", None)
+    padding = getattr(embeddings, "padding_idx", None)
+    if isinstance(padding, int) and hasattr(embeddings, "position_embeddings"):
+        size -= padding + 1
+    return size
+
+
+def window_length(max_length: int, model: Any, component: str) -> int:
+    """``max_length``, or the model's :func:`position_limit` with a warning naming
+    ``component`` where ``max_length`` is larger: a longer window would crash the
+    encoder, a shorter one only cuts long sentences into more windows."""
+    limit = position_limit(model)
+    if limit is None or max_length <= limit:
+        return max_length
+    warnings.warn(
+        f"{component}: max_length {max_length} is more than the {limit} positions the "
+        f"model can read; windows of at most {limit} subwords are used",
+        UserWarning,
+        stacklevel=3,
+    )
+    return limit
 
 
 def special_layout(tokenizer: Any) -> tuple[int, int]:
@@ -260,6 +297,9 @@ def unknown_pieces(tokenizer: Any, words: Iterable[str]) -> list[str]:
         pre = backend.pre_tokenizer
         parts = [p for p, _ in pre.pre_tokenize_str(text)] if pre else [text]
         for part in parts:
-            if part and unk in tokenizer(part, add_special_tokens=False)["input_ids"]:
+            if not part:
+                continue
+            ids = tokenizer(part, add_special_tokens=False, split_special_tokens=True)
+            if unk in ids["input_ids"]:
                 found.setdefault(part)
     return list(found)

@@ -74,6 +74,11 @@ class EncoderTrainingOptions:
             "evals_per_epoch": self.evals_per_epoch >= 1,
             "warmup_ratio": 0.0 <= self.warmup_ratio < 1.0,
             "learning_rate": self.learning_rate >= 0,
+            # a negative rate would train the task layers away from the data
+            "task_layer_lr": self.task_layer_lr >= 0,
+            "weight_decay": self.weight_decay >= 0,
+            # a decay factor: at 0 or below the learning rate vanishes or turns negative
+            "gamma": 0.0 < self.gamma <= 1.0,
             "patience": self.patience >= 0,
             "max_grad_norm": self.max_grad_norm >= 0,
             **(extra or {}),

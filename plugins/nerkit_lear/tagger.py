@@ -66,7 +66,14 @@ from nerkit.options import option
 from nerkit.types import Prediction, Sentence, Span
 from nerkit_bert.tagger import count_windowed, quiet_transformers, resolve_model
 from nerkit_hf import training
-from nerkit_hf.encoding import SubwordEncoder, Window, record_coverage, unknown_pieces
+from nerkit_hf.encoding import (
+    SubwordEncoder,
+    Window,
+    position_limit,
+    record_coverage,
+    unknown_pieces,
+    window_length,
+)
 from nerkit_hf.options import EncoderTrainingOptions, train_encoder
 from nerkit_lear import decoding
 from nerkit_lear.descriptions import (
@@ -230,7 +237,7 @@ class LearTagger(Tagger):
         training.seed_all(context.seed)
 
         encoder_model = self._load_pretrained(resolve_model(o.model))
-        encoder = self._encoder()
+        encoder = self._encoder(encoder_model)
         self.stats = {
             "descriptions": {"source": self.descriptions.source, **self._description_stats()},
             "unk_rate": {},
@@ -337,9 +344,9 @@ class LearTagger(Tagger):
             if name.startswith("pooler."):
                 param.requires_grad_(False)
         texts = self.descriptions.for_labels(self.labels)
-        limit = getattr(encoder_model.config, "max_position_embeddings", 512)
+        limit = position_limit(encoder_model)
         encoded = self.tokenizer(texts, padding=True, return_tensors="pt")
-        if encoded["input_ids"].shape[1] > limit:
+        if limit is not None and encoded["input_ids"].shape[1] > limit:
             longest = max(range(len(texts)), key=lambda k: len(texts[k]))
             raise ConfigError(
                 f"lear tagger: the description of {self.labels[longest]!r} is longer than "
@@ -355,8 +362,9 @@ class LearTagger(Tagger):
             prior=prior,
         )
 
-    def _encoder(self) -> SubwordEncoder:
-        self.encoder = SubwordEncoder(self.tokenizer, self.options.max_length, self.options.stride)
+    def _encoder(self, encoder_model: Any) -> SubwordEncoder:
+        max_length = window_length(self.options.max_length, encoder_model, "lear tagger")
+        self.encoder = SubwordEncoder(self.tokenizer, max_length, self.options.stride)
         return self.encoder
 
     def _item(self, window: Window, spans: Sequence[Span]) -> Item:
@@ -564,7 +572,7 @@ class LearTagger(Tagger):
         tagger.model = tagger._build(encoder_model)
         tagger.model.load_state_dict(load_file(str(directory / WEIGHTS)))
         tagger.model.eval()
-        tagger._encoder()
+        tagger._encoder(encoder_model)
         return tagger
 
 

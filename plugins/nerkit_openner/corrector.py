@@ -84,6 +84,7 @@ class OpenNERCorrector(Corrector):
         self.threshold = 0.0
         self.model: Any = None
         self.tokenizer: Any = None
+        self.max_length = o.max_length  # lowered to the encoder's positions by _build
         self.stats: dict[str, Any] = {}
         # the trained model's output on dev, kept from its best evaluation: the gate and
         # correct() on the same dev need no second pass (``_raw`` checks the inputs)
@@ -101,6 +102,7 @@ class OpenNERCorrector(Corrector):
     def _build(self, encoder_path: str) -> None:
         from transformers import AutoModel, AutoTokenizer
 
+        from nerkit_hf.encoding import window_length
         from nerkit_openner.model import CorrectionModel
 
         local = Path(encoder_path).is_dir()
@@ -110,6 +112,7 @@ class OpenNERCorrector(Corrector):
         except (OSError, ValueError) as exc:
             raise NerkitError(f"openner: cannot load model {encoder_path!r}: {exc}") from None
         o = self.options
+        self.max_length = window_length(o.max_length, encoder, "openner corrector")
         self.model = CorrectionModel(
             encoder, len(self.labels), o.features, o.token_majority, o.dropout, o.copy_init
         )
@@ -117,13 +120,20 @@ class OpenNERCorrector(Corrector):
     def _encoder(self) -> Any:
         from nerkit_hf.encoding import SubwordEncoder
 
-        return SubwordEncoder(self.tokenizer, self.options.max_length, self.options.stride)
+        return SubwordEncoder(self.tokenizer, self.max_length, self.options.stride)
 
     # ------------------------------------------------------------- features
 
     def _iob2(self, tags: Sequence[str]) -> list[str]:
         return (
             list(tags) if self.scheme == INTERNAL else schemes.convert(tags, self.scheme, INTERNAL)
+        )
+
+    def _from_iob2(self, tags: Sequence[str]) -> list[str]:
+        """Internal tags in the dataset's scheme (an invalid sequence repaired the
+        conlleval way, as by every conversion)."""
+        return (
+            list(tags) if self.scheme == INTERNAL else schemes.convert(tags, INTERNAL, self.scheme)
         )
 
     def _items(
@@ -201,6 +211,9 @@ class OpenNERCorrector(Corrector):
 
         if not train:
             raise NerkitError("openner: no training sentences to learn corrections from")
+        for i, s in enumerate(train):
+            if s.tokens and not s.tags:
+                raise NerkitError(f"openner: training sentence {s.sentence_id or i} has no tags")
         _check(train, train_predictions, "train")
         if dev is not None and dev_predictions is not None:
             _check(dev, dev_predictions, "dev")
@@ -261,7 +274,9 @@ class OpenNERCorrector(Corrector):
 
             assert dev is not None and dev_predictions is not None
             raw = self._raw(dev, dev_predictions)
-            result = scores([s.tags for s in dev], raw[0], self.scheme, "lenient")
+            # the corrector's own tags are IOB2; the gold tags are in the dataset's scheme
+            corrected = [self._from_iob2(tags) for tags in raw[0]]
+            result = scores([s.tags for s in dev], corrected, self.scheme, "lenient")
             # the loop keeps the weights of a strictly better evaluation, as here
             if best[0] is None or result.f1 > best[0]:
                 best[:] = [result.f1, raw]
@@ -323,9 +338,7 @@ class OpenNERCorrector(Corrector):
             return tuple(base)
         base_iob2 = self._iob2(base)
         mixed = [c if t else b for b, c, t in zip(base_iob2, corrected, take, strict=True)]
-        if self.scheme == INTERNAL:
-            return tuple(mixed)
-        return tuple(schemes.convert(mixed, INTERNAL, self.scheme))
+        return tuple(self._from_iob2(mixed))
 
     # -------------------------------------------------------------- predict
 
