@@ -123,7 +123,8 @@ class StoredRun:
         return json.dumps(kept, sort_keys=True, default=str)
 
     def describe(self) -> str:
-        """The config in a few words: tagger and its options, decoder when not the default."""
+        """The config in a few words: tagger and its options, decoder and device when
+        not the defaults (runs that differ only in them are rows of their own)."""
         cfg = self.config
         words = [str(cfg.get("tagger") or self.tagger)]
         words += [f"{k}={_option(v)}" for k, v in sorted((cfg.get("tagger_options") or {}).items())]
@@ -134,6 +135,9 @@ class StoredRun:
         decoder = str(cfg.get("decoder") or "")
         if decoder and not decoder.startswith("conlleval"):
             words.append(f"decoder={decoder.split('.')[0]}")
+        device = str(cfg.get("device") or "cpu")
+        if device != "cpu":
+            words.append(f"device={device}")
         return " ".join(words)
 
 

@@ -2,7 +2,7 @@
 runs, without their models, predictions or any text of the corpus.
 
 A run folder holds its trained models and every predicted tag next to its token text:
-hundreds of megabytes, and a copy of the corpus. Its results are a few kilobytes: the
+hundreds of megabytes, and a copy of the corpus. Its results are tens of kilobytes: the
 run table (config, fingerprints, versions, time spent), the metrics table, the training
 curves, and - for paired significance tests - the per-sentence entity counts of every
 scored block. ``export_run`` writes exactly those into ``OUT/RUN_ID/`` (the counts as

@@ -45,3 +45,8 @@ def test_plugins_by_hook() -> None:
 def test_runs_on_an_empty_folder(tmp_path: Path) -> None:
     code, output = invoke("runs", str(tmp_path), "--json")
     assert code == 0 and json.loads(output) == []
+
+
+def test_runs_in_a_folder_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    code, output = invoke("runs", str(tmp_path / "nosuch"))
+    assert code == 2 and "nosuch: no such folder" in output

@@ -395,3 +395,12 @@ def test_a_setting_stored_as_nothing_equals_one_not_stored(
     assert row.seeds == (1, 3)
     other = stored_copy(seed1, tmp_path, "0thr", seed=4, config={"seed": 4, "added_later": 2})
     assert len(compare_runs([seed1, other], test="none").groups[0].rows) == 2
+
+
+def test_a_run_on_another_device_is_a_row_that_says_so(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    seed1 = runs["seed1"]
+    gpu = stored_copy(seed1, tmp_path, "cuda", seed=2, config={"seed": 2, "device": "cuda"})
+    rows = compare_runs([seed1, gpu], test="none").groups[0].rows
+    assert [r.config for r in rows] == ["lexicon.tagger.v1", "lexicon.tagger.v1 device=cuda"]

@@ -19,8 +19,8 @@ def export(
     ] = Path("runs"),
 ) -> None:
     """Copy finished runs without their models, predictions or corpus text: the run
-    record, metrics, training curves and per-sentence entity counts, a few kilobytes a
-    run. `nerkit runs` and `nerkit compare` (paired tests included) read the copies as
+    record, metrics, training curves and per-sentence entity counts, tens of kilobytes
+    a run. `nerkit runs` and `nerkit compare` (paired tests included) read the copies as
     they read the runs. Runs exported already are left as they are."""
     from nerkit.compare import resolve_runs
     from nerkit.export import export_run

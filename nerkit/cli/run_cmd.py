@@ -88,7 +88,7 @@ def run(
         Path | None,
         typer.Option(
             "--data-dir",
-            help="Where named datasets live (default $NERKIT_DATA_DIR).",
+            help="Where named datasets live (default: $NERKIT_DATA_DIR or ~/.cache/nerkit/data).",
             show_default=False,
         ),
     ] = None,

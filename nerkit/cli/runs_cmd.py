@@ -23,6 +23,10 @@ def runs(
     from nerkit.report import duration
     from nerkit.store import list_runs
 
+    if not folder.is_dir() and folder != Path("runs"):  # ./runs: no run stored yet
+        from nerkit.errors import InputError
+
+        raise InputError("no such folder", path=folder)
     found = list_runs(folder)
     if dataset is not None:
         found = [r for r in found if r.complete and r.dataset == dataset]
