@@ -38,15 +38,30 @@ def _count_changes(old: Sequence[str], new: Sequence[str]) -> int:
     return sum(a != b for a, b in zip(old, new, strict=True))
 
 
+def _check_tags(tags: Sequence[str], scheme: str | schemes.Scheme) -> schemes.Scheme:
+    # span extraction reads any string as PREFIX-TYPE ("LOC" as prefix L, type C): a tag
+    # outside the scheme would come out as a made-up entity instead of an error
+    s = schemes.get_scheme(scheme)
+    for tag in tags:
+        schemes.check_tag(tag, s)
+    return s
+
+
 def repair_conlleval(tags: Sequence[str], scheme: str | schemes.Scheme) -> Decoded:
-    """Re-encode the entities of the lenient reading (what conlleval would score)."""
-    new = schemes.encode(schemes.spans_lenient(tags, scheme), len(tags), scheme)
+    """Re-encode the entities of the lenient reading (what conlleval would score).
+
+    A tag not of the scheme's form is a ``SchemeError``."""
+    s = _check_tags(tags, scheme)
+    new = schemes.encode(schemes.spans_lenient(tags, s), len(tags), s)
     return Decoded(tuple(new), _count_changes(tags, new))
 
 
 def repair_discard(tags: Sequence[str], scheme: str | schemes.Scheme) -> Decoded:
-    """Drop entities whose chunk breaks the scheme (what strict scoring would count)."""
-    new = schemes.encode(schemes.spans_strict(tags, scheme), len(tags), scheme)
+    """Drop entities whose chunk breaks the scheme (what strict scoring would count).
+
+    A tag not of the scheme's form is a ``SchemeError``."""
+    s = _check_tags(tags, scheme)
+    new = schemes.encode(schemes.spans_strict(tags, s), len(tags), s)
     return Decoded(tuple(new), _count_changes(tags, new))
 
 
@@ -66,14 +81,28 @@ def transition_mask(
 
 def viterbi(prediction: Prediction, scheme: str | schemes.Scheme) -> Decoded:
     """Most probable tag sequence valid in ``scheme`` under the per-token probabilities."""
-    if prediction.probabilities is None:
-        raise NerkitError("the viterbi decoder needs a probability matrix; this tagger gives none")
     labels = prediction.labels
     n = len(prediction.tags)
+    # an empty sentence has nothing to decode: taggers may give it no matrix at all
     if n == 0:
         return Decoded((), 0)
+    if prediction.probabilities is None:
+        raise NerkitError("the viterbi decoder needs a probability matrix; this tagger gives none")
+    if not labels:
+        raise NerkitError(
+            f"the viterbi decoder got a probability matrix without labels (columns) for {n} tokens"
+        )
     start, trans, end = transition_mask(labels, scheme)
-    logp = np.log(np.clip(np.asarray(prediction.probabilities, dtype=np.float64), _FLOOR, None))
+    probabilities = np.asarray(prediction.probabilities, dtype=np.float64)
+    # NaN would otherwise make every path "impossible" and be blamed on the scheme
+    bad = ~np.isfinite(probabilities)
+    if bad.any():
+        token, column = (int(i) for i in np.argwhere(bad)[0])
+        raise NerkitError(
+            f"the viterbi decoder got non-finite probabilities ({int(bad.sum())} of them; "
+            f"the first is {probabilities[token, column]} for {labels[column]!r} at token {token})"
+        )
+    logp = np.log(np.clip(probabilities, _FLOOR, None))
     trans_pen = np.where(trans, 0.0, -np.inf)
     score = np.where(start, logp[0], -np.inf)
     back = np.zeros((n, len(labels)), dtype=np.int64)

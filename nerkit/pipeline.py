@@ -34,8 +34,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from nerkit import __version__, store
-from nerkit.errors import ConfigError, NerkitError
+from nerkit import __version__, schemes, store
+from nerkit.errors import ConfigError, NerkitError, SchemeError
 from nerkit.interfaces import Corrector, Decoder, RunContext, Tagger
 from nerkit.options import as_dict, build_options, given
 from nerkit.plugin.host import PluginHost, get_host
@@ -597,6 +597,9 @@ class Run:
 
         splits = [s for s in EVAL_SPLITS if s in corpus]
         raw: dict[str, dict[str, list[Prediction]]] = {STAGE_BASE: {}}
+        # the scheme each stage's predictions are in (``Tagger.scheme`` need not be the
+        # corpus's): they are decoded in it, then converted to the corpus's (_decode)
+        stage_schemes = {STAGE_BASE: tagger.scheme}
         for split in splits:
             raw[STAGE_BASE][split] = self._predictions(
                 f"raw-{split}",
@@ -604,21 +607,36 @@ class Run:
                 corpus[split],
                 split,
                 reporter,
+                component=f"tagger {tagger_name!r}",
+                scheme=tagger.scheme,
             )
         timing.lap("predict")
         corrector_name = None
+        base_input = raw[STAGE_BASE]
         if cfg.corrector and oof is not None:
+            # what the corrector reads: the base predictions in the scheme it is fit in
+            base_input = {
+                split: _predictions_in_scheme(raw[STAGE_BASE][split], tagger.scheme, corpus.scheme)
+                for split in splits
+            }
             corrector_name, corrector = self._corrector(
-                corpus, oof, raw[STAGE_BASE], context, reporter
+                corpus,
+                _predictions_in_scheme(oof, tagger.scheme, corpus.scheme),
+                base_input,
+                context,
+                reporter,
             )
             timing.lap("corrector")
+            stage_schemes[STAGE_CORRECTED] = corrector.scheme
             raw[STAGE_CORRECTED] = {
                 split: self._predictions(
                     f"corrected-{split}",
-                    lambda split=split: corrector.correct(corpus[split], raw[STAGE_BASE][split]),
+                    lambda split=split: corrector.correct(corpus[split], base_input[split]),
                     corpus[split],
                     split,
                     reporter,
+                    component=f"corrector {corrector_name!r}",
+                    scheme=corrector.scheme,
                 )
                 for split in splits
             }
@@ -633,7 +651,7 @@ class Run:
                 gold_sents = corpus[split]
                 decoded, changed = [], 0
                 for pred in by_split[split]:
-                    tags, n = decoder.decode(pred, tagger.scheme)
+                    tags, n = _decode(decoder, pred, stage_schemes[stage], corpus.scheme)
                     decoded.append(tags)
                     changed += n
                 repairs[f"{stage}/{split}"] = changed
@@ -656,7 +674,7 @@ class Run:
                 if stage == STAGE_CORRECTED:
                     changed_tags = sum(
                         a != b
-                        for p, q in zip(by_split[split], raw[STAGE_BASE][split], strict=True)
+                        for p, q in zip(by_split[split], base_input[split], strict=True)
                         for a, b in zip(p.tags, q.tags, strict=True)
                     )
                     metric_rows.append(
@@ -694,13 +712,18 @@ class Run:
         sentences: Sequence[Sentence],
         split: str,
         reporter: StepReporter,
+        *,
+        component: str = "the tagger",
+        scheme: str | None = None,
     ) -> list[Prediction]:
         """``make()`` once: kept in the unfinished run, so a resumed run reads it."""
         path = self.dir / f"{name}.arrow"
         if path.exists():
             return store.read_raw_predictions(path)
         reporter.step(f"{name.split('-')[0]}: {split} ({len(sentences)} sentences)")
-        predictions = _check_predictions(make(), sentences, split)
+        predictions = _check_predictions(
+            make(), sentences, split, component=component, scheme=scheme
+        )
         store.write_raw_predictions(path, predictions)
         return predictions
 
@@ -1012,19 +1035,70 @@ def _span_rows(
 
 
 def _check_predictions(
-    preds: Sequence[Prediction], sentences: Sequence[Sentence], split: str
+    preds: Sequence[Prediction],
+    sentences: Sequence[Sentence],
+    split: str,
+    *,
+    component: str = "the tagger",
+    scheme: str | None = None,
 ) -> list[Prediction]:
+    """One prediction per sentence, one tag per token and, given the ``scheme`` the
+    component declares, tags of that scheme's form: a decoder would read a bare ``LOC``
+    as prefix ``L`` of type ``C`` and the run would score made-up types."""
     preds = list(preds)
     if len(preds) != len(sentences):
         raise NerkitError(
-            f"{split}: the tagger returned {len(preds)} predictions for {len(sentences)} sentences"
+            f"{split}: {component} returned {len(preds)} predictions for {len(sentences)} sentences"
         )
     for i, (p, s) in enumerate(zip(preds, sentences, strict=True)):
         if len(p.tags) != len(s.tokens):
             raise NerkitError(
-                f"{split}: sentence {i} ({s.sentence_id}) has {len(s.tokens)} tokens but the tagger gave {len(p.tags)} tags"
+                f"{split}: sentence {i} ({s.sentence_id}) has {len(s.tokens)} tokens but {component} gave {len(p.tags)} tags"
             )
+    if scheme is None:
+        return preds
+    declared = schemes.get_scheme(scheme)
+    # each distinct tag once (a split holds tens of them), the sentence only on failure
+    for tag in set().union(*(p.tags for p in preds)):
+        try:
+            schemes.check_tag(tag, declared)
+        except SchemeError as exc:
+            i = next(i for i, p in enumerate(preds) if tag in p.tags)
+            raise SchemeError(
+                f"{split}: sentence {i} ({sentences[i].sentence_id}): {component}, whose "
+                f"scheme is {declared.name}, gave a tag outside it: {exc}"
+            ) from None
     return preds
+
+
+def _predictions_in_scheme(
+    predictions: Sequence[Prediction], source: str, target: str
+) -> list[Prediction]:
+    """``predictions`` in ``source`` as a component fit in ``target`` reads them (a
+    corrector): tags re-encoded the conlleval way; the probability matrix is dropped,
+    its columns being tags of ``source``. Unchanged when the schemes are the same."""
+    if schemes.get_scheme(source).name == schemes.get_scheme(target).name:
+        return list(predictions)
+    return [
+        Prediction(
+            tags=tuple(schemes.convert(p.tags, source, target)),
+            confidences=p.confidences,
+            spans=p.spans,
+        )
+        for p in predictions
+    ]
+
+
+def _decode(
+    decoder: Decoder, prediction: Prediction, source: str, target: str
+) -> tuple[tuple[str, ...], int]:
+    """Decode in ``source``, the scheme the component predicts in, then re-encode in
+    ``target``, the corpus's, when they differ (the scores and ``nerkit predict`` are in
+    the corpus's scheme); the count of changed tokens is the decoder's."""
+    tags, changed = decoder.decode(prediction, source)
+    if schemes.get_scheme(source).name != schemes.get_scheme(target).name:
+        tags = tuple(schemes.convert(tags, source, target))
+    return tags, changed
 
 
 def stored_config(run: Path) -> dict[str, Any]:
@@ -1042,11 +1116,28 @@ class StoredModels:
     corrector: Corrector | None = None
 
     def predict(self, sentences: Sequence[Sentence]) -> list[tuple[str, ...]]:
-        """Final tags: the tagger's, corrected when the run had a corrector, decoded."""
-        predictions = self.tagger.predict(sentences)
+        """Final tags: the tagger's, corrected when the run had a corrector, decoded
+        and in the run's scheme, exactly as the run's stored predictions."""
+        source = self.tagger.scheme
+        predictions = _check_predictions(
+            self.tagger.predict(sentences),
+            sentences,
+            "input",
+            component="the tagger",
+            scheme=source,
+        )
         if self.corrector is not None:
-            predictions = self.corrector.correct(sentences, predictions)
-        return [self.decoder.decode(p, self.scheme)[0] for p in predictions]
+            predictions = _check_predictions(
+                self.corrector.correct(
+                    sentences, _predictions_in_scheme(predictions, source, self.scheme)
+                ),
+                sentences,
+                "input",
+                component="the corrector",
+                scheme=self.corrector.scheme,
+            )
+            source = self.corrector.scheme
+        return [_decode(self.decoder, p, source, self.scheme)[0] for p in predictions]
 
 
 def load_run_models(run: Path, host: PluginHost | None = None) -> StoredModels:

@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nerkit import schemes
-from nerkit.decoders import repair_conlleval, repair_discard, transition_mask, viterbi
+from nerkit.decoders import (
+    ConllevalDecoder,
+    Decoded,
+    DiscardDecoder,
+    repair_conlleval,
+    repair_discard,
+    transition_mask,
+    viterbi,
+)
 from nerkit.errors import NerkitError
 from nerkit.types import Prediction, Span
 
@@ -97,3 +105,36 @@ def test_viterbi_needs_probabilities_and_a_valid_path() -> None:
 def test_transition_mask_rejects_labels_outside_the_scheme() -> None:
     with pytest.raises(schemes.SchemeError):
         transition_mask(["O", "S-PER"], "IOB2")
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        (("LOC", "O"), "tag 'LOC' is not of the form O or PREFIX-TYPE"),
+        (("O", "S-PER"), "tag 'S-PER' has a prefix not in IOB2"),
+    ],
+)
+def test_repairs_refuse_tags_outside_the_scheme(tags: tuple[str, ...], message: str) -> None:
+    # read leniently, "LOC" would be prefix L of type C: a made-up entity
+    for decoder in (ConllevalDecoder(), DiscardDecoder()):
+        with pytest.raises(schemes.SchemeError, match=message):
+            decoder.decode(Prediction(tags=tags), "IOB2")
+
+
+def test_viterbi_decodes_an_empty_sentence_without_a_matrix() -> None:
+    assert viterbi(Prediction(tags=(), confidences=()), "IOB2") == Decoded((), 0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_viterbi_names_non_finite_probabilities(bad: float) -> None:
+    labels = ("O", "B-PER", "I-PER")
+    probs = np.array([[0.8, 0.1, 0.1], [0.1, bad, 0.1]])
+    pred = Prediction(tags=("O", "B-PER"), probabilities=probs, labels=labels)
+    with pytest.raises(NerkitError, match=r"non-finite probabilities .* for 'B-PER' at token 1"):
+        viterbi(pred, "IOB2")
+
+
+def test_viterbi_without_labels_is_a_clear_error() -> None:
+    pred = Prediction(tags=("O", "O"), probabilities=np.zeros((2, 0)), labels=())
+    with pytest.raises(NerkitError, match="without labels"):
+        viterbi(pred, "IOB2")

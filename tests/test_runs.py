@@ -5,19 +5,28 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
+from fakes import MajorityCorrector, majority
 from plugin_utils import KILLER_PLUGIN, make_plugin, run_nerkit
 from seqeval.metrics import classification_report, f1_score
 from typer.testing import CliRunner
 
-from nerkit import store
+from nerkit import schemes, store
 from nerkit.cli.app import app
-from nerkit.errors import NerkitError
+from nerkit.decoders import repair_conlleval
+from nerkit.errors import NerkitError, SchemeError
+from nerkit.interfaces import RunContext, Tagger
+from nerkit.plugin import hookimpl
+from nerkit.plugin.host import PluginHost
 from nerkit.report import duration
 from nerkit.testing import toy_corpus
+from nerkit.types import Prediction, Sentence
 
 DATA = Path(
     os.environ.get("NERKIT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -553,3 +562,121 @@ def test_resume_refuses_settings_and_goes_on_with_the_stored_ones(
     code, output = cli("run", "--resume", run.run_id, "-o", str(out))
     assert code == 0, output
     assert store.read_table(out / run.run_id, "run").to_pylist()[0]["seed"] == 5
+
+
+# ------------------------------------ a tagger's scheme and the corpus's scheme
+
+
+class BIOESUnigram(Tagger):
+    """Each known token's most frequent training tag, in BIOES whatever scheme it is
+    fit in: ``scheme`` (the scheme predict returns) says BIOES."""
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        self.table: dict[str, str] | None = None
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        dev: Sequence[Sentence] | None = None,
+        *,
+        scheme: str = "IOB2",
+        context: RunContext | None = None,
+    ) -> None:
+        votes: dict[str, Counter[str]] = {}
+        for s in train:
+            for token, tag in zip(s.tokens, schemes.convert(s.tags, scheme, "BIOES"), strict=True):
+                votes.setdefault(token, Counter())[tag] += 1
+        self.table = {token: majority(v) for token, v in votes.items()}
+        self.scheme = "BIOES"
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
+        assert self.table is not None
+        return [Prediction(tuple(self.table.get(t, "O") for t in s.tokens)) for s in sentences]
+
+    def save(self, directory: Path) -> None:
+        (directory / "table.json").write_text(json.dumps(self.table))
+
+    @classmethod
+    def load(cls, directory: Path) -> BIOESUnigram:
+        tagger = cls()
+        tagger.table, tagger.scheme = json.loads((directory / "table.json").read_text()), "BIOES"
+        return tagger
+
+
+class BareTypes(BIOESUnigram):
+    """Emits ``PER`` where it means ``B-PER``: tags of no scheme."""
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
+        return [
+            Prediction(tuple(schemes.split_tag(t)[1] or t for t in p.tags))
+            for p in super().predict(sentences)
+        ]
+
+
+class SchemeTestPlugin:
+    @hookimpl
+    def register_taggers(self, register):  # type: ignore[no-untyped-def]
+        register("bioesunigram.tagger.v1", BIOESUnigram)
+        register("baretypes.tagger.v1", BareTypes)
+
+    @hookimpl
+    def register_correctors(self, register):  # type: ignore[no-untyped-def]
+        register("majority.corrector.v1", MajorityCorrector)
+
+
+def scheme_test_host() -> PluginHost:
+    host = PluginHost()
+    host.add(SchemeTestPlugin(), name="test-schemes")
+    return host
+
+
+def stored_predicted(run: Path, stage: str) -> list[tuple[str, ...]]:
+    rows = store.read_table(run, "predictions").to_pylist()
+    out: dict[int, list[str]] = {}
+    for r in rows:
+        if (r["split"], r["stage"]) == ("test", stage):
+            out.setdefault(r["sentence"], []).append(r["predicted"])
+    return [tuple(out[i]) for i in sorted(out)]
+
+
+@pytest.mark.parametrize("corrector", [None, "majority"])
+def test_a_tagger_predicting_in_another_scheme_is_scored_and_predicts_in_the_corpus_scheme(
+    corrector: str | None, toy: Path, tmp_path: Path
+) -> None:
+    """The tagger's BIOES is decoded in BIOES, then stored, scored and predicted in the
+    corpus's IOB2; a corrector fit in IOB2 reads the base predictions in IOB2."""
+    from nerkit.pipeline import Run, RunConfig, load_run_models
+
+    host = scheme_test_host()
+    config = RunConfig(
+        tagger="bioesunigram", dataset=str(toy), corrector=corrector, folds=2, cache=False
+    )
+    run = Run.create(tmp_path / "runs", config, host).execute()
+    test = toy_corpus()["test"]
+    tagger = BIOESUnigram.load(run / "tagger")
+    expected = [
+        tuple(schemes.convert(repair_conlleval(p.tags, "BIOES").tags, "BIOES", "IOB2"))
+        for p in tagger.predict(test)
+    ]
+    assert stored_predicted(run, "base") == expected
+    check_metrics_equal_seqeval(run)  # the stored tags read as IOB2
+    stage = "corrected" if corrector else "base"
+    final = stored_predicted(run, stage)
+    assert all(not schemes.validate(tags, "IOB2") for tags in final)
+    assert {t[:2] for tags in final for t in tags} <= {"O", "B-", "I-"}
+    # nerkit predict gives what the run stored
+    assert load_run_models(run, host).predict(test) == final
+
+
+def test_tags_of_no_scheme_stop_the_run_naming_the_tagger_and_the_tag(
+    toy: Path, tmp_path: Path
+) -> None:
+    from nerkit.pipeline import Run, RunConfig
+
+    config = RunConfig(tagger="baretypes", dataset=str(toy), cache=False)
+    run = Run.create(tmp_path / "runs", config, scheme_test_host())
+    with pytest.raises(SchemeError, match=r"tagger 'baretypes.tagger.v1'.*tag '(PER|LOC|ORG)'"):
+        run.execute()
+    # no finished run with made-up types in its scores
+    assert all(p.name.endswith(".partial") for p in (tmp_path / "runs").iterdir())

@@ -12,6 +12,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import SHARED_DATA, has_shared_data
 from fakes import MajorityCorrector, majority
@@ -33,9 +34,10 @@ from nerkit.testing import (
     DecoderContract,
     MetricContract,
     TaggerContract,
+    in_scheme,
     toy_corpus,
 )
-from nerkit.types import Corpus, Prediction, Sentence
+from nerkit.types import Corpus, Prediction, Sentence, Span
 
 # ----------------------------------------------------------- small components
 
@@ -134,6 +136,66 @@ class TestUnigramTagger(TaggerContract):
 
     def make_tagger(self) -> Tagger:
         return UnigramTagger()
+
+
+class BIOESPredictingTagger(UnigramTagger):
+    """Fit in any scheme, predicts BIOES and says so (``Tagger.scheme``): a run converts."""
+
+    fit_scheme = "IOB2"
+
+    def fit(self, *args: Any, **kwargs: Any) -> None:
+        super().fit(*args, **kwargs)
+        self.fit_scheme, self.scheme = self.scheme, "BIOES"
+
+    def _tag(self, sentence: Sentence) -> Prediction:
+        assert self.table is not None
+        raw = [self.table.get(t, schemes.OUTSIDE) for t in sentence.tokens]
+        return Prediction(tags=tuple(schemes.convert(raw, self.fit_scheme, "BIOES")))
+
+    def save(self, directory: Path) -> None:
+        super().save(directory)
+        (directory / "fit_scheme").write_text(self.fit_scheme)
+
+    @classmethod
+    def load(cls, directory: Path) -> BIOESPredictingTagger:
+        tagger = super().load(directory)
+        assert isinstance(tagger, BIOESPredictingTagger)
+        tagger.fit_scheme = (directory / "fit_scheme").read_text()
+        return tagger
+
+
+class TestBIOESPredictingTagger(TaggerContract):
+    min_train_f1 = 0.5
+
+    def make_tagger(self) -> Tagger:
+        return BIOESPredictingTagger()
+
+
+class WithProbabilities(UnigramTagger):
+    """Probabilities over every tag of the scheme over the learnt types (as crfsuite
+    gives them), plus an all-zero column of a type it never learnt: a fixed label set."""
+
+    extra: tuple[str, ...] = ("B-MISC",)
+    #: probability mass spread over every label (0: one-hot rows)
+    smooth = 0.0
+
+    def _tag(self, sentence: Sentence) -> Prediction:
+        tags = super()._tag(sentence).tags
+        assert self.table is not None
+        types = sorted({schemes.split_tag(t)[1] for t in self.table.values()} - {""})
+        prefixes = schemes.get_scheme(self.scheme).prefixes
+        labels = ("O", *(f"{p}-{t}" for t in types for p in prefixes), *self.extra)
+        probabilities = np.full((len(tags), len(labels)), self.smooth / len(labels))
+        probabilities[np.arange(len(tags)), [labels.index(t) for t in tags]] += 1.0 - self.smooth
+        return Prediction(tags=tags, probabilities=probabilities, labels=labels)
+
+
+class TestTaggerWithAFixedLabelSet(TaggerContract):
+    scheme = "BIOES"
+    min_train_f1 = 0.5
+
+    def make_tagger(self) -> Tagger:
+        return WithProbabilities()
 
 
 class TestConllevalDecoderIOB2(DecoderContract):
@@ -245,12 +307,47 @@ class BrokenTagger(TaggerContract):
         return self.broken()
 
 
+class StaleSchemeTagger(UnigramTagger):
+    """Never records the scheme it is fit in: says IOB2 (the class default) and predicts
+    the IOB1 it learnt, leaving repair to a decoder."""
+
+    def fit(self, *args: Any, **kwargs: Any) -> None:
+        super().fit(*args, **kwargs)
+        del self.scheme  # as if fit never set it
+
+    def _tag(self, sentence: Sentence) -> Prediction:
+        assert self.table is not None
+        return Prediction(tags=tuple(self.table.get(t, schemes.OUTSIDE) for t in sentence.tokens))
+
+
+class ForeignLabels(WithProbabilities):
+    """A probability column ``S-PER``: no IOB2 tag."""
+
+    extra = ("S-PER",)
+
+
+class UnknownTypeLabels(WithProbabilities):
+    """A column of a type never in the training data that the viterbi decoder can choose."""
+
+    smooth = 0.1
+
+
 @pytest.mark.parametrize(
     ("broken", "contract_test", "message"),
     [
         (PeekingTagger, "test_raw_text_gets_the_same_tags", "the tagger reads them"),
         (SortingTagger, "test_fit_and_predict_leave_their_inputs_unchanged", "predict changed"),
         (UnseededTagger, "test_same_seed_predicts_the_same", "two fits with seed 13"),
+        (
+            ForeignLabels,
+            "test_probability_labels_are_tags_of_the_declared_scheme",
+            "a probability label: tag 'S-PER' has a prefix not in IOB2",
+        ),
+        (
+            UnknownTypeLabels,
+            "test_probability_labels_are_tags_of_the_declared_scheme",
+            "label 'B-MISC' has a type never in the training data",
+        ),
     ],
 )
 def test_tagger_contract_catches(
@@ -263,6 +360,22 @@ def test_tagger_contract_catches(
         arguments["tmp_path"] = tmp_path / "again"
     with pytest.raises(AssertionError, match=message):
         getattr(contract, contract_test)(**arguments)
+
+
+def test_tagger_contract_catches_a_tagger_that_does_not_record_its_scheme(
+    tmp_path: Path,
+) -> None:
+    class Contract(BrokenTagger):
+        broken = StaleSchemeTagger
+        scheme = "IOB1"
+        allows_invalid_sequences = True
+
+    contract = Contract()
+    trained = contract.prepare(tmp_path)
+    # its tags have IOB2's prefixes: only reading them tells the schemes apart
+    contract.test_tags_have_the_form_of_the_declared_scheme(trained)
+    with pytest.raises(AssertionError, match=r"declares scheme IOB2 after fit\(scheme='IOB1'\)"):
+        contract.test_predictions_are_in_the_declared_scheme(trained)
 
 
 class PeekingCorrector(MajorityCorrector):
@@ -281,6 +394,73 @@ def test_corrector_contract_catches_a_corrector_that_reads_gold_tags(tmp_path: P
     contract = Contract()
     with pytest.raises(AssertionError, match="the corrector reads them"):
         contract.test_raw_text_gets_the_same_corrections(contract.prepare(tmp_path))
+
+
+class DropsEmptySentences(MajorityCorrector):
+    """Corrects only the sentences with tokens (say, a batcher that skips empty ones)."""
+
+    def correct(
+        self, sentences: Sequence[Sentence], predictions: Sequence[Prediction]
+    ) -> list[Prediction]:
+        kept = [i for i, s in enumerate(sentences) if s.tokens]
+        return super().correct([sentences[i] for i in kept], [predictions[i] for i in kept])
+
+
+class FirstSentenceAsContext(MajorityCorrector):
+    """Reads the batch's first sentence as document context: corrects nothing unless it
+    is long."""
+
+    def correct(
+        self, sentences: Sequence[Sentence], predictions: Sequence[Prediction]
+    ) -> list[Prediction]:
+        corrected = super().correct(sentences, predictions)
+        if sentences and len(sentences[0].tokens) > 5:
+            return corrected
+        return [Prediction(tags=p.tags) for p in predictions]
+
+
+class BrokenCorrector(CorrectorContract):
+    """Not collected: each meta-test below swaps in one broken corrector."""
+
+    broken: type[Corrector] = MajorityCorrector
+
+    def make_corrector(self) -> Corrector:
+        return self.broken()
+
+
+@pytest.mark.parametrize(
+    ("broken", "contract_test", "message"),
+    [
+        (
+            DropsEmptySentences,
+            "test_a_sentence_without_tokens_gets_an_empty_prediction",
+            "3 sentences .* but 2 predictions",
+        ),
+        (
+            FirstSentenceAsContext,
+            "test_order_of_sentences_does_not_matter",
+            "depend on the sentences corrected with it",
+        ),
+    ],
+)
+def test_corrector_contract_catches(
+    broken: type[Corrector], contract_test: str, message: str, tmp_path: Path
+) -> None:
+    contract = type("Contract", (BrokenCorrector,), {"broken": broken})()
+    trained = contract.prepare(tmp_path)
+    with pytest.raises(AssertionError, match=message):
+        getattr(contract, contract_test)(trained_corrector=trained)
+
+
+def test_in_scheme_keeps_nested_entities() -> None:
+    nested = Sentence(
+        ("New", "York", "University"),
+        ("B-ORG", "I-ORG", "I-ORG"),
+        spans=(Span(0, 3, "ORG"), Span(0, 2, "LOC")),
+    )
+    (converted,) = in_scheme([nested], "BIOES")
+    assert converted.tags == ("B-ORG", "I-ORG", "E-ORG")
+    assert converted.spans == nested.spans
 
 
 class MiscountingDecoder(ConllevalDecoder):

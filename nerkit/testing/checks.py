@@ -94,6 +94,60 @@ def assert_confidences_well_formed(
             )
 
 
+def assert_labels_in_scheme(
+    sentences: Sequence[Sentence],
+    predictions: Sequence[Prediction],
+    scheme: str,
+    known: set[str],
+) -> None:
+    """The columns of a probability matrix are tags of ``scheme`` over types learnt in
+    training: the viterbi decoder chooses among them, so a foreign column becomes a
+    predicted tag. A column of an unknown type is allowed only if it is all zeros (a
+    fixed label set of which training showed part)."""
+    for i, (sentence, prediction) in enumerate(zip(sentences, predictions, strict=True)):
+        if prediction.probabilities is None:
+            continue
+        where = _where(i, sentence)
+        probs = np.asarray(prediction.probabilities, dtype=np.float64)
+        for column, label in enumerate(prediction.labels):
+            try:
+                schemes.check_tag(label, scheme)
+            except SchemeError as exc:
+                raise AssertionError(f"{where}: a probability label: {exc}") from None
+            _, kind = schemes.split_tag(label)
+            assert label == schemes.OUTSIDE or kind in known or not np.any(probs[:, column]), (
+                f"{where}: probability label {label!r} has a type never in the training data "
+                f"(types: {sorted(known)}) and non-zero probabilities"
+            )
+
+
+def _valid_in(tags: Sequence[str], scheme: str) -> bool:
+    try:
+        for tag in tags:
+            schemes.check_tag(tag, scheme)
+    except SchemeError:
+        return False
+    return not schemes.validate(tags, scheme)
+
+
+def assert_declared_scheme_reads_best(
+    predictions: Sequence[Prediction], declared: str, fitted: str, *, what: str
+) -> None:
+    """Predictions of a component fit in ``fitted`` that declares another scheme must be
+    valid sequences in the declared one at least as often as in ``fitted``. A component
+    whose fit never sets ``scheme`` keeps the class default (IOB2): fit in IOB1, its
+    ``I-X`` after ``O`` would then be read as broken IOB2 by every decoder."""
+    declared, fitted = schemes.get_scheme(declared).name, schemes.get_scheme(fitted).name
+    if declared == fitted:
+        return
+    valid = {s: sum(_valid_in(p.tags, s) for p in predictions) for s in (declared, fitted)}
+    assert valid[declared] >= valid[fitted], (
+        f"the {what} declares scheme {declared} after fit(scheme={fitted!r}), but "
+        f"{valid[fitted]} of its {len(predictions)} predictions are valid {fitted} and only "
+        f"{valid[declared]} valid {declared}: does fit (and load) set its scheme?"
+    )
+
+
 def assert_same_predictions(
     first: Sequence[Prediction],
     second: Sequence[Prediction],

@@ -7,7 +7,9 @@
             return MyCorrector({"epochs": 1})
 
 The base tagger is pretended: its predictions are the gold tags with seeded noise
-(``noise_rate``), so the contract needs no tagger.
+(``noise_rate``), so the contract needs no tagger. The promises mirror the tagger's
+(``nerkit.testing.tagger``): among them, a sentence without tokens gets a Prediction
+without tags, and a sentence's correction does not depend on the others in the batch.
 """
 
 from __future__ import annotations
@@ -153,6 +155,27 @@ class CorrectorContract:
             trained_corrector.data.test, trained_corrector.corrected
         )
 
+    def test_probability_labels_are_tags_of_the_declared_scheme(
+        self, trained_corrector: TrainedCorrector
+    ) -> None:
+        types = {schemes.split_tag(t)[1] for s in self.train_sentences() for t in s.tags} - {""}
+        checks.assert_labels_in_scheme(
+            trained_corrector.data.test,
+            trained_corrector.corrected,
+            schemes.get_scheme(trained_corrector.corrector.scheme).name,
+            types,
+        )
+
+    def test_corrections_are_in_the_declared_scheme(
+        self, trained_corrector: TrainedCorrector
+    ) -> None:
+        checks.assert_declared_scheme_reads_best(
+            trained_corrector.corrected,
+            trained_corrector.corrector.scheme,
+            self.scheme,
+            what="corrector",
+        )
+
     def test_fit_and_correct_leave_their_inputs_unchanged(
         self, trained_corrector: TrainedCorrector
     ) -> None:
@@ -210,6 +233,30 @@ class CorrectorContract:
                 trained_corrector.data.test, trained_corrector.data.test_base[:-1]
             )
         assert str(error.value).strip(), "the error has no message"
+
+    def test_a_sentence_without_tokens_gets_an_empty_prediction(
+        self, trained_corrector: TrainedCorrector
+    ) -> None:
+        # tokenisers and corpora produce such sentences; one should not stop a run
+        data = trained_corrector.data
+        out = trained_corrector.corrector.correct(
+            [data.test[0], Sentence(tokens=()), data.test[-1]],
+            [data.test_base[0], Prediction(tags=()), data.test_base[-1]],
+        )
+        assert len(out) == 3, (
+            f"3 sentences (the middle one without tokens) but {len(out)} predictions"
+        )
+        assert out[1].tags == () and out[1].confidences == ()
+        # the empty sentence must not shift the others' corrections
+        assert out[0].tags == trained_corrector.corrected[0].tags
+        assert out[2].tags == trained_corrector.corrected[-1].tags
+
+    def test_order_of_sentences_does_not_matter(self, trained_corrector: TrainedCorrector) -> None:
+        data = trained_corrector.data
+        backwards = trained_corrector.corrector.correct(data.test[::-1], data.test_base[::-1])
+        assert [p.tags for p in backwards[::-1]] == [p.tags for p in trained_corrector.corrected], (
+            "a sentence's corrections depend on the sentences corrected with it"
+        )
 
     def test_raw_text_gets_the_same_corrections(self, trained_corrector: TrainedCorrector) -> None:
         # sentences to correct may carry gold tags (evaluation); a corrector must not read them

@@ -126,6 +126,8 @@ def in_scheme(sentences: Sequence[Sentence], scheme: str) -> list[Sentence]:
             tags=tuple(schemes.convert(s.tags, "IOB2", scheme)) if s.tags else (),
             sentence_id=s.sentence_id,
             document_id=s.document_id,
+            # nested entities are offsets, the same in every scheme
+            spans=s.spans,
         )
         for s in sentences
     ]

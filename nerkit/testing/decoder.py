@@ -136,6 +136,11 @@ class DecoderContract:
         )
         assert tuple(tags) == () and changed == 0
 
+    def test_an_empty_prediction_without_probabilities_decodes_to_nothing(self) -> None:
+        # what taggers give a sentence without tokens, even those with probability matrices
+        tags, changed = self.make_decoder().decode(Prediction(tags=(), confidences=()), self.scheme)
+        assert tuple(tags) == () and changed == 0
+
     def test_decoding_leaves_the_prediction_unchanged(self) -> None:
         decoder = self.make_decoder()
         predictions = self.random_predictions()

@@ -11,6 +11,9 @@ The tagger is trained once per class on a toy corpus (override ``train_sentences
 
 * one tag per token, of the form of ``tagger.scheme``, of types seen in training, and
   (unless ``allows_invalid_sequences``) valid sequences; confidences in [0, 1];
+  probability labels are tags of ``tagger.scheme`` over the types seen in training;
+* ``tagger.scheme`` may differ from the scheme given to fit (a run converts), but the
+  predictions must read as that scheme rather than as the one fit was given;
 * fit and predict leave the lists they are given unchanged;
 * save then load predicts the same; two fits with one seed predict the same;
 * ``fit([])`` and predicting before fit raise ``NerkitError``; ``predict([])`` is ``[]``;
@@ -138,6 +141,22 @@ class TaggerContract:
     def test_confidences_are_probabilities(self, trained_tagger: TrainedTagger) -> None:
         checks.assert_confidences_well_formed(trained_tagger.test, trained_tagger.predictions)
 
+    def test_probability_labels_are_tags_of_the_declared_scheme(
+        self, trained_tagger: TrainedTagger
+    ) -> None:
+        types = {schemes.split_tag(t)[1] for s in trained_tagger.train for t in s.tags} - {""}
+        checks.assert_labels_in_scheme(
+            trained_tagger.test,
+            trained_tagger.predictions,
+            schemes.get_scheme(trained_tagger.tagger.scheme).name,
+            types,
+        )
+
+    def test_predictions_are_in_the_declared_scheme(self, trained_tagger: TrainedTagger) -> None:
+        checks.assert_declared_scheme_reads_best(
+            trained_tagger.predictions, trained_tagger.tagger.scheme, self.scheme, what="tagger"
+        )
+
     def test_fit_and_predict_leave_their_inputs_unchanged(
         self, trained_tagger: TrainedTagger
     ) -> None:
@@ -198,7 +217,9 @@ class TaggerContract:
     ) -> None:
         first, last = trained_tagger.test[0], trained_tagger.test[-1]
         out = trained_tagger.tagger.predict([first, Sentence(tokens=()), last])
-        assert len(out) == 3
+        assert len(out) == 3, (
+            f"3 sentences (the middle one without tokens) but {len(out)} predictions"
+        )
         assert out[1].tags == () and out[1].confidences == ()
         # the empty sentence must not shift the others' predictions
         assert out[0].tags == trained_tagger.predictions[0].tags
