@@ -530,7 +530,8 @@ def test_an_existing_model_is_used_without_training_and_its_types_mapped(
     model = tmp_path / "ner.pt"
     trained.model.save(model)
     label_map = tmp_path / "labels.tsv"
-    label_map.write_text("PER\tperson\nLOC\tplace\n")
+    # saved by an editor that starts UTF-8 with a byte-order mark: PER is still PER
+    label_map.write_text("\ufeffPER\tperson\nLOC\tplace\n", encoding="utf-8")
     # the dataset calls PER and LOC differently and has no ORG
     dataset = [Sentence(s.tokens, tuple(rename(t) for t in s.tags)) for s in toy_corpus()["train"]]
     tagger = FlairTagger({"model": str(model), "train": "false", "label_map": str(label_map)})
@@ -620,3 +621,23 @@ def test_nerkit_run_with_an_existing_model_does_not_train(
     predictions = store.read_table(run, "predictions").to_pylist()
     test = [r["predicted"] for r in predictions if r["split"] == "test" and r["stage"] == "base"]
     assert test == [t for p in trained.predict(toy_corpus()["test"]) for t in p.tags]
+
+
+def test_ctrl_c_during_training_stops_the_fit() -> None:
+    """flair's trainer catches KeyboardInterrupt and returns as if training had ended;
+    the tagger raises it again, so that a run stops unfinished (and resumes) instead of
+    storing a half-trained model as finished."""
+    seen: list[int] = []
+
+    def progress(what: str, epoch: int, total: int | None) -> None:
+        seen.append(epoch)
+        if epoch == 2:
+            raise KeyboardInterrupt  # as Ctrl-C would, during the second epoch's hooks
+
+    corpus = toy_corpus()
+    tagger = tiny(max_epochs=4)
+    with pytest.raises(KeyboardInterrupt):
+        tagger.fit(
+            corpus["train"], corpus["dev"], scheme="IOB2", context=RunContext(progress=progress)
+        )
+    assert seen == [1, 2]

@@ -23,10 +23,12 @@ from nerkit.io import read, write
 from nerkit.metrics import entity_spans, span_scores
 from nerkit.testing import TaggerContract, TrainedTagger, toy_corpus
 from nerkit.types import Sentence, Span
+from nerkit_lear.descriptions import read_descriptions
 from nerkit_lear.model import LearModel
 from nerkit_lear.tagger import (
     THRESHOLD_GRID,
     LearTagger,
+    WordScores,
     _bce,
     balanced_weight,
     prior_probability,
@@ -113,6 +115,10 @@ def test_a_description_file_is_used_and_a_missing_label_names_it(tmp_path: Path)
     with pytest.raises(InputError, match=r"no description for label\(s\) ORG") as error:
         tagger.fit(toy("train"), context=RunContext())
     assert error.value.path == str(path)
+
+    marked = tmp_path / "marked.tsv"  # an editor's UTF-8 byte-order mark is not a label
+    marked.write_text("\ufeffPER\tpeople\nLOC\tplaces\nORG\tfirms\n", encoding="utf-8")
+    assert read_descriptions(marked).for_labels(["LOC", "PER"]) == ["places", "people"]
 
     bad = tmp_path / "bad.tsv"
     bad.write_text("PER\tpeople\nLOC places\n", encoding="utf-8")
@@ -564,3 +570,21 @@ def test_nerkit_run_scores_nested_output_on_spans(tmp_path: Path) -> None:
         if any(o != sp and o.start <= sp.start and sp.end <= o.end for o in p.spans)
     ]
     assert inner and expected.f1 >= 0.8
+
+
+def test_in_io_the_dev_score_counts_adjacent_entities_as_the_run_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """IO tags cannot separate two adjacent entities of one type: predict's tags hold
+    two one-word PER spans as one, which matches the gold entity. The dev F1 that picks
+    the epoch and the thresholds must read them so too (it counted two wrong spans)."""
+    import numpy as np
+
+    tagger = LearTagger({})
+    tagger.scheme, tagger.labels, tagger.model = "IO", ("PER",), object()
+    both = np.array([[0.9], [0.9], [0.0]])
+    monkeypatch.setattr(tagger, "_word_scores", lambda s: ([WordScores(both, both, None)], 0))
+    (prediction,) = tagger.predict([Sentence(("a", "b", "c"))])
+    assert prediction.tags == ("I-PER", "I-PER", "O")
+    gold = [Sentence(("a", "b", "c"), ("I-PER", "I-PER", "O"))]
+    assert tagger._evaluate(gold)["f1"] == 1.0

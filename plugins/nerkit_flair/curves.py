@@ -109,6 +109,14 @@ def curve_plugin(
         best_state: dict[str, Any] | None = None
         last_dev_tags: list[tuple[str, ...]] | None = None
         tap: _Tap | None = None
+        interrupted = False
+
+        @TrainerPlugin.hook
+        def training_interrupt(self, **kw: Any) -> None:
+            # flair's trainer catches Ctrl-C and returns as if training had ended; the
+            # tagger raises it again, so a run stops unfinished (and resumes) instead of
+            # storing a half-trained model as finished
+            self.interrupted = True
 
         @TrainerPlugin.hook
         def after_training_batch(self, batch_count: int, **kw: Any) -> None:

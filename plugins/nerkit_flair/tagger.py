@@ -295,6 +295,8 @@ class FlairTagger(Tagger):
             # nerkit saves the tagger itself: a .pt copy would only double a run's size
             for path in Path(folder).glob("*.pt"):
                 path.unlink()
+            if curves.interrupted:
+                raise KeyboardInterrupt
         if curves.best_state is not None:
             model.load_state_dict(curves.best_state)
         model.eval()
@@ -461,7 +463,7 @@ def _load_flair_model(name: str) -> SequenceTagger:
 def _read_label_map(path: Path) -> dict[str, str]:
     """``flair_label<TAB>dataset_label`` lines; blank lines and ``#`` comments skipped."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()  # BOM dropped
     except OSError as exc:
         raise NerkitError(f"{path}: cannot read the label map: {exc}") from None
     mapping: dict[str, str] = {}

@@ -76,7 +76,7 @@ def read_descriptions(path: str | Path) -> Descriptions:
     line and what is wrong with it."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM is not a label
     except FileNotFoundError:
         raise InputError("label description file not found", path=path) from None
     except UnicodeDecodeError as exc:

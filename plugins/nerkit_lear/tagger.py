@@ -187,7 +187,8 @@ class LearTagger(Tagger):
         for value in THRESHOLD_GRID:
             limits = self._limits(value, value)
             predicted = [
-                [found.span for found in self._decode(scores, limits)] for scores in scored
+                self._as_scored([found.span for found in self._decode(scores, limits)], len(s))
+                for scores, s in zip(scored, dev, strict=True)
             ]
             f1[value] = span_scores(gold, predicted).f1
         best = max(THRESHOLD_GRID, key=lambda v: (f1[v], -abs(v - 0.5)))
@@ -500,13 +501,21 @@ class LearTagger(Tagger):
             spans=tuple(s.span for s in found) if self.options.nested else (),
         )
 
+    def _as_scored(self, spans: list[Span], length: int) -> list[Span]:
+        """Flat ``spans`` as the run scores them: IO tags cannot separate two adjacent
+        entities of one type, so ``predict``'s tags hold them as one, and the dev F1
+        that picks the epoch and the thresholds must count them so too."""
+        if self.options.nested or schemes.get_scheme(self.scheme).name != "IO":
+            return spans
+        return schemes.spans_lenient(schemes.encode(spans, length, self.scheme), self.scheme)
+
     def _evaluate(self, dev: Sequence[Sentence]) -> dict[str, float]:
         scored, _ = self._word_scores(dev)
         gold = [entity_spans(s, self.scheme) for s in dev]
         index = {label: c for c, label in enumerate(self.labels)}
         predicted, losses = [], []
-        for sentence_gold, scores in zip(gold, scored, strict=True):
-            predicted.append([s.span for s in self._spans(scores)])
+        for sentence, sentence_gold, scores in zip(dev, gold, scored, strict=True):
+            predicted.append(self._as_scored([s.span for s in self._spans(scores)], len(sentence)))
             if not len(scores.start):
                 continue
             # dev types unseen in training cannot be predicted; they count as errors, not loss
