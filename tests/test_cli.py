@@ -179,6 +179,29 @@ def test_convert_with_explicit_formats(tmp_path: Path) -> None:
     assert rows[1]["tags"] == ["B-PER", "I-PER"]
 
 
+def test_convert_writes_nested_entities_as_an_inner_column_with_nested(tmp_path: Path) -> None:
+    from nerkit.io import read_conll
+    from nerkit.types import Span
+
+    src = tmp_path / "nested.jsonl"
+    src.write_text(
+        json.dumps({"tokens": ["Bank", "of", "China"], "spans": [[0, 3, "ORG"], [2, 3, "LOC"]]})
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "nested.conll"
+    result = invoke("convert", src, out)
+    assert result.exit_code == 2 and "nerkit convert --nested" in result.output
+    assert not out.exists()
+    result = invoke("convert", src, out, "--nested", "--to-scheme", "BIOES")
+    assert result.exit_code == 0, result.output
+    (sentence,) = read_conll(out, tag_col=-2, inner_tag_col=-1, scheme="BIOES").sentences
+    assert sentence.tags == ("B-ORG", "I-ORG", "E-ORG")
+    assert set(sentence.spans) == {Span(0, 3, "ORG"), Span(2, 3, "LOC")}
+    result = invoke("convert", src, tmp_path / "out.csv", "--nested")
+    assert result.exit_code == 2 and "--nested is for CoNLL output" in result.output
+
+
 def test_convert_reports_and_repairs_invalid_transitions(tmp_path: Path) -> None:
     src = tmp_path / "gold.conll"
     src.write_text("EU\tO\nrejects\tI-ORG\n\nPeter\tI-PER\nBlackburn\tI-PER\n", encoding="utf-8")

@@ -82,11 +82,21 @@ def convert(
             show_default=False,
         ),
     ] = None,
+    nested: Annotated[
+        bool,
+        typer.Option(
+            "--nested",
+            help="CoNLL output: write entities nested inside others as a second (inner) "
+            "tag column.",
+        ),
+    ] = False,
 ) -> None:
     """Convert tags to another scheme and/or the file to another format.
 
     Tags are read as entities the conlleval way and written in the target scheme, so
     invalid transitions in the input (e.g. O -> I-PER in IOB2) are reported and repaired.
+    Tokens, tags, nested entities and sentence and document ids are carried over; other
+    columns of a CoNLL input (part of speech, chunks) are not.
     """
     from dataclasses import replace
 
@@ -94,12 +104,17 @@ def convert(
 
     from nerkit import schemes
     from nerkit.errors import ConfigError
-    from nerkit.io import FORMATS, write
+    from nerkit.io import FORMATS, detect_format, write
 
     # Check what is written before reading: a typo should not cost a long read.
     target = schemes.get_scheme(to_scheme).name if to_scheme else None
     if to_format is not None and to_format.lower() not in FORMATS:
         raise ConfigError(f"unknown format {to_format!r} (known: {', '.join(FORMATS)})")
+    writes_conll = (to_format.lower() if to_format else detect_format(paths[-1])) == "conll"
+    if nested and not writes_conll:
+        raise ConfigError(
+            "--nested is for CoNLL output (CSV and JSON lines keep spans as they are)"
+        )
     if dataset is not None:
         if len(paths) != 1:
             raise typer.BadParameter("with --dataset, give only OUT", param_hint="[IN] OUT")
@@ -138,7 +153,7 @@ def convert(
         for s in source.sentences
     ]
     out.parent.mkdir(parents=True, exist_ok=True)
-    write(converted, out, format=to_format)
+    write(converted, out, format=to_format, **({"nested": True} if nested else {}))
     console.print(f"Wrote {_counts(converted, target)} in {target} to {out}.")
 
 

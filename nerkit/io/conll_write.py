@@ -167,7 +167,8 @@ def _tag_columns(
         if rest:
             raise NerkitError(
                 f"{sentence_name(sentence, index)} has entities its tags cannot express "
-                f"(e.g. {rest[0]}); write with nested=True for a second tag column"
+                f"(e.g. {rest[0]}); write them in a second tag column (nerkit convert "
+                "--nested; nested=True from Python)"
             )
         return [tags]
     if len(layers(rest)) > 1:
