@@ -240,8 +240,12 @@ def _expand(ref: str | Path, runs_dir: Path) -> list[Path]:
     if path.is_dir() and not (runs_dir / str(ref) / "run.arrow").exists():
         finished = [r.path for r in store.list_runs(path) if r.complete]
         if not finished:
-            unfinished = [r.run_id for r in store.list_runs(path)]
-            extra = f" (unfinished: {', '.join(unfinished)})" if unfinished else ""
+            listed = store.list_runs(path)
+            unfinished = [r.run_id for r in listed if not r.problem]
+            unreadable = [f"{r.run_id}: {r.problem}" for r in listed if r.problem]
+            notes = [f"unfinished: {', '.join(unfinished)}"] if unfinished else []
+            notes += [f"unreadable: {'; '.join(unreadable)}"] if unreadable else []
+            extra = f" ({'; '.join(notes)})" if notes else ""
             raise NerkitError(f"no finished runs in {path}{extra}")
         return finished
     return [store.find_run(str(ref), runs_dir)]

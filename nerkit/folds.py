@@ -10,8 +10,14 @@ the other folds and predict the held-out one, k times.
   held-out entity was seen in training.
 
 Each fold's predictions are written as soon as they exist, so an interrupted run
-resumes at the next fold; complete sets are also cached across runs, keyed by the
-tagger, its options, the split's fingerprint, k, the mode and the seed.
+resumes at the next fold; complete sets are also cached across runs (``cache_key``),
+keyed by the tagger, its options, the train and dev fingerprints, k, the mode and the
+seed, and by what else decides how the tagger trains, as for reusing a trained base
+tagger (``nerkit.pipeline.training_provenance``): threads, device, commit, and the
+versions of the libraries and of the tagger's plugin. Every file appears whole (written
+or copied under a name of its own, then renamed), so a killed copy or two runs filling
+the same entry never leave a truncated fold; a fold file that cannot be read all the
+same (written by an older nerkit) is trained again.
 """
 
 from __future__ import annotations
@@ -20,14 +26,15 @@ import hashlib
 import json
 import os
 import random
+import secrets
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nerkit import schemes
-from nerkit.errors import ConfigError
+from nerkit.errors import ConfigError, NerkitError
 from nerkit.interfaces import RunContext, Tagger
 from nerkit.types import Prediction, Sentence
 
@@ -59,7 +66,9 @@ def make_folds(
     mode: str = "random",
     scheme: str = "IOB2",
 ) -> list[Fold]:
-    """``k`` folds covering every sentence exactly once as held out."""
+    """``k`` folds covering every sentence exactly once as held out; each fold's tagger
+    has at least one sentence to train on (entity-disjoint folds can leave none: a
+    ``ConfigError`` says which, before anything is trained)."""
     if mode not in FOLD_MODES:
         raise ConfigError(f"unknown fold mode {mode!r} (known: {', '.join(FOLD_MODES)})")
     if not 2 <= k <= len(sentences):
@@ -76,6 +85,12 @@ def make_folds(
         if forms is not None:
             banned = set().union(*(forms[j] for j in held_out))
             rest = [j for j in rest if not (forms[j] & banned)]
+        if not rest:
+            raise ConfigError(
+                f"{mode} folds: fold {i} of {k} leaves its tagger no training sentences "
+                "(every sentence outside the fold shares an entity surface form with one "
+                "inside it); use fewer folds, or random folds (fold mode random)"
+            )
         folds.append(Fold(i, tuple(held_out), tuple(sorted(rest))))
     return folds
 
@@ -88,11 +103,16 @@ def cache_key(
     k: int,
     mode: str,
     seed: int,
+    provenance: Mapping[str, Any],
 ) -> str:
     """The cache entry of one out-of-fold set: everything that decides its predictions
-    (train and dev, which the fold taggers may stop early on)."""
+    (train and dev, which the fold taggers may stop early on; ``provenance``: threads,
+    device, commit and versions, as ``nerkit.pipeline.training_provenance`` gives them,
+    so that predictions made by other code are never taken for fresh ones)."""
     text = json.dumps(
-        [tagger, options, fingerprint, dev_fingerprint, k, mode, seed], sort_keys=True, default=str
+        [tagger, options, fingerprint, dev_fingerprint, k, mode, seed, dict(provenance)],
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -134,6 +154,17 @@ def fold_path(directory: Path, fold: Fold | int) -> Path:
     return directory / f"fold-{index}.arrow"
 
 
+def copy_atomically(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target``, which appears whole or not at all: the copy goes to
+    a name no other writer uses (a killed copy leaves only that), then is renamed."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def take_from_cache(folds: Sequence[Fold], directory: Path, cache: Path | None) -> None:
     """Copy a complete cached set into ``directory`` (folds already there are kept)."""
     if cache is None or not all(fold_path(cache, f).exists() for f in folds):
@@ -141,18 +172,18 @@ def take_from_cache(folds: Sequence[Fold], directory: Path, cache: Path | None) 
     directory.mkdir(parents=True, exist_ok=True)
     for f in folds:
         if not fold_path(directory, f).exists():
-            shutil.copyfile(fold_path(cache, f), fold_path(directory, f))
+            copy_atomically(fold_path(cache, f), fold_path(directory, f))
 
 
 def fill_cache(folds: Sequence[Fold], directory: Path, cache: Path) -> None:
-    """Copy every fold of ``directory`` into ``cache`` (entries there are kept)."""
+    """Copy every fold of ``directory`` into ``cache`` (entries there are kept). Runs
+    filling the same entry at once each copy under a name of their own: an entry is
+    complete once its last fold file is there, and every file there is whole."""
     cache.mkdir(parents=True, exist_ok=True)
     for f in folds:
         target = fold_path(cache, f)
         if not target.exists():
-            tmp = target.with_suffix(".tmp")
-            shutil.copyfile(fold_path(directory, f), tmp)
-            os.replace(tmp, target)
+            copy_atomically(fold_path(directory, f), target)
 
 
 def out_of_fold(
@@ -173,15 +204,17 @@ def out_of_fold(
     run reads them instead of training again); with ``cache``, a complete set is read
     from and written to that folder. ``on_fold(i, reused)`` reports progress.
     """
-    from nerkit.store import read_raw_predictions, write_raw_predictions
+    from nerkit.store import write_raw_predictions
 
     directory.mkdir(parents=True, exist_ok=True)
+    for leftover in directory.glob(".fold-*.tmp"):  # a copy killed half-way: the run's own
+        leftover.unlink(missing_ok=True)
     take_from_cache(folds, directory, cache)
     out: list[Prediction | None] = [None] * len(sentences)
     for f in folds:
         path = fold_path(directory, f)
-        if path.exists():
-            predictions = read_raw_predictions(path)
+        predictions = _stored_fold(path, f, cache)
+        if predictions is not None:
             on_fold(f.index, True)
         else:
             predictions = fit_fold(
@@ -197,3 +230,25 @@ def out_of_fold(
     if missing:
         raise AssertionError(f"folds left sentences {missing[:5]} without a prediction")
     return out  # type: ignore[return-value]
+
+
+def _stored_fold(path: Path, fold: Fold, cache: Path | None) -> list[Prediction] | None:
+    """Fold ``fold``'s stored predictions, or ``None`` when there are none. A file that
+    cannot be read (cut short by an older nerkit killed while copying it, or by two of
+    its runs filling the cache at once) is removed, and so is the cache's copy (it may
+    be the damaged one, which every later run would take again): the fold is trained
+    again rather than failing every resume."""
+    from nerkit.store import read_raw_predictions
+
+    if not path.exists():
+        return None
+    try:
+        predictions = read_raw_predictions(path)
+    except NerkitError:
+        predictions = None
+    if predictions is not None and len(predictions) == len(fold.held_out):
+        return predictions
+    path.unlink(missing_ok=True)
+    if cache is not None:
+        fold_path(cache, fold).unlink(missing_ok=True)
+    return None

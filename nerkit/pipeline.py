@@ -3,12 +3,14 @@
 Every finished step leaves its output inside ``ID.partial/`` (the saved tagger, the
 raw predictions per split, the training curve), so ``--resume ID`` skips what is done
 and a killed run loses at most the step it was in. Only the last step renames the
-folder to ``ID/``.
+folder to ``ID/``. Those steps came from the data the run began on, whose fingerprints
+it records (``data.json``): a resume on changed data is refused rather than mixing the two.
 
 A correction run does not retrain a base tagger that a finished run beside it (same
 folder, no corrector) trained already with the same tagger, options, training and dev
-data, seed, threads, device and code: it copies that run's saved tagger and records
-where it came from (``base_from`` in the run table's ``extra``). A run without a
+data, seed, threads, device and code (``training_provenance``; cached out-of-fold
+predictions are reused under the same rule): it copies that run's saved tagger and
+records where it came from (``base_from`` in the run table's ``extra``). A run without a
 corrector keeps its tagger's raw dev and test predictions (``raw-dev.arrow``,
 ``raw-test.arrow``, before the decoder), and when that run scored the same dev and test
 data the correction run takes them too instead of tagging again (``base_predictions``
@@ -63,6 +65,10 @@ TIMING_RECORD = "timing.json"
 #: in an unfinished run: the training-curve points of each stage that trains, one file
 #: each, so that a stage trained again (a resumed run) replaces its own points only
 CURVE_RECORDS = {STAGE_BASE: "curves.jsonl", STAGE_CORRECTED: "curves-corrector.jsonl"}
+#: in an unfinished run: the fingerprint of each split it was created on (cut to its
+#: sizes); every step it stores was made from that data, so a resume on other data is
+#: refused (the finished run has them in the run table's ``fingerprints``)
+DATA_RECORD = "data.json"
 
 
 @dataclass(frozen=True)
@@ -253,6 +259,8 @@ def fold_setup(config: RunConfig, loaded: Any, host: PluginHost | None = None) -
         config.folds,
         config.fold_mode,
         config.seed,
+        # what the reuse of a trained base tagger requires too: the two rules agree
+        provenance=training_provenance(host or get_host(), tagger_name, config),
     )
 
     def make_tagger() -> Tagger:
@@ -316,6 +324,28 @@ def _git_hash() -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
+def _tagger_versions(
+    versions: Mapping[str, str], host: PluginHost, tagger_name: str
+) -> dict[str, str]:
+    """Of ``versions`` (``_versions``), those that decide how tagger ``tagger_name``
+    trains: the libraries' and its own plugin's; other plugins do not matter."""
+    plugin = f"plugin:{host.registry('tagger').entry(tagger_name).plugin}"
+    return {k: v for k, v in versions.items() if not k.startswith("plugin:") or k == plugin}
+
+
+def training_provenance(host: PluginHost, tagger_name: str, config: RunConfig) -> dict[str, Any]:
+    """What decides how tagger ``tagger_name`` trains besides its options, the data and
+    the seed: threads, device, commit, and the versions of the libraries and of its
+    plugin. A trained base tagger (``Run._trained_base``) or cached out-of-fold
+    predictions (``fold_setup``) made with others are never reused."""
+    return {
+        "threads": config.threads,
+        "device": config.device,
+        "versions": _tagger_versions(_versions(host), host, tagger_name),
+        "git_hash": _git_hash(),
+    }
+
+
 def build_tagger(
     host: PluginHost, name: str, options: dict[str, Any]
 ) -> tuple[str, type[Tagger], Tagger]:
@@ -373,7 +403,9 @@ def load_dataset(config: RunConfig) -> Any:
 
 def check_data(loaded: Any, config: RunConfig) -> None:
     """What a run needs of its dataset (``loaded``, cut to the run's sizes): a train
-    split, and with a corrector at least one training sentence per fold."""
+    split, and with a corrector at least one held-out sentence per fold and, in each
+    fold, sentences its tagger trains on (the folds are made as the run makes them:
+    entity-disjoint ones can leave a fold none)."""
     corpus = loaded.corpus
     if "train" not in corpus:
         raise NerkitError(f"dataset {config.dataset} has no train split; a run needs one")
@@ -386,6 +418,19 @@ def check_data(loaded: Any, config: RunConfig) -> None:
             f"folds must be at most the number of training sentences ({n} in "
             f"{config.dataset}{cut}), not {config.folds}"
         )
+    if config.corrector:
+        from nerkit.folds import make_folds
+
+        try:
+            make_folds(
+                corpus["train"],
+                config.folds,
+                seed=config.seed,
+                mode=config.fold_mode,
+                scheme=corpus.scheme,
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"dataset {config.dataset}: {exc}") from None
 
 
 class Timing:
@@ -475,8 +520,10 @@ class Run:
         """A new run's ``ID.partial`` folder in ``out``, made only once everything that
         can be checked before the run is: its settings, components and options, and its
         dataset (it opens, its splits parse, it has a train split with enough sentences
-        for the folds). A mistake there raises before anything is written, so it never
-        leaves an unfinished run that would fail the same way on every ``--resume``.
+        for the folds, and each fold leaves its tagger sentences to train on). A mistake
+        there raises before anything is written, so it never leaves an unfinished run
+        that would fail the same way on every ``--resume``. The run records the
+        fingerprints of the data it checked (``DATA_RECORD``).
 
         ``loaded``: the dataset, loaded already (a sweep's driver has it); else it is
         loaded here to be checked, and not kept: a sweep holds many runs at once, and
@@ -503,9 +550,11 @@ class Run:
         config = replace(config, **typed)
         if loaded is None:
             loaded = load_dataset(config)
-        check_data(limit_splits(loaded, config), config)
+        limited = limit_splits(loaded, config)
+        check_data(limited, config)
         out.mkdir(parents=True, exist_ok=True)
         directory = _new_run_dir(out, config)
+        store.write_json(directory / DATA_RECORD, {"fingerprints": dict(limited.fingerprints)})
         store.write_json(directory / "config.json", asdict(config))
         return cls(directory, config, host)
 
@@ -522,6 +571,35 @@ class Run:
     @property
     def run_id(self) -> str:
         return self.dir.name.removesuffix(store.PARTIAL)
+
+    def check_same_data(self, loaded: Any) -> None:
+        """Refuse to go on with data (``loaded``, cut to the run's sizes) other than the
+        data the run was created on: the folds, the tagger and the predictions it has
+        stored came from that data, and mixed with the new they would be stored under
+        the new fingerprints. A run created before runs recorded their data (0.3.8 and
+        older) has no record and goes on as before."""
+        path = self.dir / DATA_RECORD
+        if not path.is_file():
+            return
+        try:
+            recorded = json.loads(path.read_text())["fingerprints"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise NerkitError(
+                f"{path}: unreadable record of the data run {self.run_id} began on"
+            ) from None
+        now = dict(loaded.fingerprints)
+
+        def shown(fingerprint: str | None) -> str:
+            return f"fingerprint {fingerprint[:12]}" if fingerprint else "no such split"
+
+        for split in sorted(set(recorded) | set(now)):
+            if recorded.get(split) != now.get(split):
+                raise NerkitError(
+                    f"run {self.run_id}: the {split} split of {self.config.dataset} changed "
+                    f"since the run began ({shown(recorded.get(split))} then, "
+                    f"{shown(now.get(split))} now); its stored steps were made from the old "
+                    "data: restore that data to finish the run, or start a new run"
+                )
 
     # --------------------------------------------------------------- steps
 
@@ -546,6 +624,7 @@ class Run:
             reporter.step(f"loading dataset {cfg.dataset}")
             loaded = load_dataset(cfg)
         loaded = limit_splits(loaded, cfg)
+        self.check_same_data(loaded)
         check_data(loaded, cfg)
         corpus = loaded.corpus
         tagger_name, tagger_cls, tagger = build_tagger(self.host, cfg.tagger, cfg.tagger_options)
@@ -760,22 +839,12 @@ class Run:
         train and dev data, seed, threads, device, commit, and versions of the libraries
         and of the tagger's plugin. That run's folder and run-table row, or ``None``."""
         cfg = self.config
-        plugin = f"plugin:{self.host.registry('tagger').entry(tagger_name).plugin}"
-
-        def relevant(versions: dict[str, str]) -> dict[str, str]:
-            # the libraries and the tagger's own plugin; other plugins do not matter
-            return {k: v for k, v in versions.items() if not k.startswith("plugin:") or k == plugin}
-
         wanted = {
             "tagger": tagger_name,
             "options": tagger.options,
             "seed": cfg.seed,
-            "threads": cfg.threads,
-            "device": cfg.device,
             "data": {s: loaded.fingerprints.get(s) for s in ("train", "dev")},
-            "versions": relevant(_versions(self.host)),
-            "git_hash": _git_hash(),
-        }
+        } | training_provenance(self.host, tagger_name, cfg)
         for summary in reversed(store.list_runs(self.dir.parent)):
             if not summary.complete or summary.corrector or summary.tagger != tagger_name:
                 continue
@@ -795,7 +864,9 @@ class Run:
                     "threads": stored.get("threads"),
                     "device": stored.get("device", "cpu"),
                     "data": {s: fingerprints.get(s) for s in ("train", "dev")},
-                    "versions": relevant(json.loads(row["versions"])),
+                    "versions": _tagger_versions(
+                        json.loads(row["versions"]), self.host, tagger_name
+                    ),
                     "git_hash": row["git_hash"],
                 }
             except (NerkitError, KeyError, TypeError, ValueError):
@@ -855,6 +926,9 @@ class Run:
             "mode": cfg.fold_mode,
             "reused": 0,
             "cache": setup.cache_key,
+            # how many sentences each fold's tagger trained on and predicted: entity-
+            # disjoint folds train on fewer than random ones
+            "sizes": [{"train": len(f.train), "held_out": len(f.held_out)} for f in setup.folds],
         }
 
         def report(i: int, reused: bool) -> None:
@@ -1010,6 +1084,7 @@ class Run:
             (self.dir / f"corrected-{split}.arrow").unlink(missing_ok=True)
         (self.dir / BASE_RECORD).unlink(missing_ok=True)
         (self.dir / TIMING_RECORD).unlink(missing_ok=True)
+        (self.dir / DATA_RECORD).unlink(missing_ok=True)  # in the run table now
 
 
 def _span_rows(

@@ -224,6 +224,9 @@ class RunSummary:
     # the seconds the run spent (``extra["time"]``; runs stored before 0.3.4 have none)
     wall_s: float | None = None
     cpu_s: float | None = None
+    # a finished run that cannot be read: why (it is listed, but not ``complete``, so
+    # that nothing takes it for a run it could compare, reuse or skip)
+    problem: str = ""
 
 
 def run_dir(out: Path, run_id: str, *, partial: bool = False) -> Path:
@@ -257,56 +260,73 @@ def find_run(ref: str | Path, out: Path | None = None) -> Path:
 
 
 def list_runs(out: Path) -> list[RunSummary]:
-    """Every run in ``out``, finished and unfinished, oldest first."""
+    """Every run in ``out``, finished and unfinished, oldest first. A run reached twice
+    (a link to its folder, a copy of it) is listed once, by its own folder where it has
+    one. A finished run that cannot be read (a damaged table, another schema version)
+    is listed too, not ``complete``, with ``problem`` saying why: one bad run neither
+    hides the others nor disappears itself."""
     out = Path(out)
     if not out.is_dir():
         return []
     summaries = []
-    for child in sorted(out.iterdir()):
-        if not child.is_dir():
+    seen: set[Path] = set()
+    # folders before links to them, so that a run reached both ways shows its own path
+    for child in sorted(out.iterdir(), key=lambda c: (c.is_symlink(), c.name)):
+        if not child.is_dir() or child.resolve() in seen:
             continue
+        seen.add(child.resolve())
         if child.name.endswith(PARTIAL):
             failures = read_failures(child)
             error = str(failures[-1].get("error", "")) if failures else ""
             summaries.append(
                 RunSummary(child.name[: -len(PARTIAL)], child, complete=False, error=error)
             )
-            continue
-        if not (child / "run.arrow").exists():
-            continue
-        try:
-            row = read_table(child, "run").to_pylist()[0]
-        except NerkitError:
-            continue
+        elif (child / "run.arrow").exists():
+            summaries.append(_finished_summary(child))
+    # a copy of a finished run under another name: listed (and its time counted) once
+    by_id: dict[str, RunSummary] = {}
+    for summary in sorted(
+        (s for s in summaries if s.complete),
+        key=lambda s: (s.path.name != s.run_id, s.path.is_symlink(), s.path.name),
+    ):
+        by_id.setdefault(summary.run_id, summary)
+    kept = [s for s in summaries if not s.complete or by_id[s.run_id] is s]
+    return sorted(kept, key=lambda s: (s.created_utc, s.run_id))
+
+
+def _finished_summary(directory: Path) -> RunSummary:
+    """The summary of the finished run in ``directory``; one with ``problem`` set when
+    its run or metrics table cannot be read."""
+    try:
+        rows = read_table(directory, "run").to_pylist()
+        if not rows:
+            raise NerkitError(f"{directory / 'run.arrow'}: the run table holds no row")
+        row = rows[0]
         f1 = None
-        if (child / "metrics.arrow").exists():
-            m = read_table(child, "metrics").to_pylist()
+        if (directory / "metrics.arrow").exists():
             stage = "corrected" if row.get("corrector") else "base"
-            for r in m:
-                if (r["split"], r["stage"], r["mode"], r["metric"], r["label"]) == (
-                    "test",
-                    stage,
-                    "lenient",
-                    "f1",
-                    "micro",
-                ):
+            wanted = ("test", stage, "lenient", "f1", "micro")
+            for r in read_table(directory, "metrics").to_pylist():
+                if (r["split"], r["stage"], r["mode"], r["metric"], r["label"]) == wanted:
                     f1 = r["value"]
         spent = time_spent(row)
-        summaries.append(
-            RunSummary(
-                row["run_id"],
-                child,
-                True,
-                str(row["created_utc"]),
-                row["tagger"] or "",
-                row["corrector"] or "",
-                row["dataset"] or "",
-                f1,
-                wall_s=spent.get("wall_s"),
-                cpu_s=spent.get("cpu_s"),
-            )
+        return RunSummary(
+            row["run_id"],
+            directory,
+            True,
+            str(row["created_utc"]),
+            row["tagger"] or "",
+            row["corrector"] or "",
+            row["dataset"] or "",
+            f1,
+            wall_s=spent.get("wall_s"),
+            cpu_s=spent.get("cpu_s"),
         )
-    return sorted(summaries, key=lambda s: (s.created_utc, s.run_id))
+    except NerkitError as exc:
+        return RunSummary(directory.name, directory, False, problem=str(exc))
+    except (KeyError, TypeError) as exc:  # tables of another layout
+        problem = f"{directory}: tables of a layout nerkit does not read ({exc!r})"
+        return RunSummary(directory.name, directory, False, problem=problem)
 
 
 def time_spent(row: dict[str, Any]) -> dict[str, Any]:
@@ -395,10 +415,15 @@ def write_raw_predictions(path: Path, preds: Sequence[Prediction]) -> None:
 
 
 def read_raw_predictions(path: Path) -> list[Prediction]:
+    """A tagger's output as ``write_raw_predictions`` stored it; a file that is not
+    readable (cut short, damaged) is a ``NerkitError`` naming it."""
     import numpy as np
 
-    with pa.memory_map(str(path)) as source:
-        rows = ipc.open_file(source).read_all().to_pylist()
+    try:
+        with pa.memory_map(str(path)) as source:
+            rows = ipc.open_file(source).read_all().to_pylist()
+    except pa.ArrowException as exc:
+        raise NerkitError(f"{path}: not a readable Arrow file ({exc})") from None
     return [
         Prediction(
             tags=tuple(r["tags"]),

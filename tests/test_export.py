@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.ipc as ipc
 import pytest
 from test_compare import invoke, make_run, write_folder
 
+from nerkit import store
 from nerkit.compare import load_run, stored_counts, stored_sentences
 from nerkit.errors import NerkitError
 from nerkit.export import export_run, is_export
@@ -126,3 +130,43 @@ def test_predict_with_a_copy_says_it_holds_results_only(exported: Path, tmp_path
     assert result.exit_code == 2, result.output
     assert "results-only copy (nerkit export)" in result.output and str(copy) in result.output
     assert "lexicon.json" not in result.output and "Traceback" not in result.output
+
+
+def test_an_unreadable_run_is_listed_with_its_reason_and_a_linked_run_once(
+    runs: Path, tmp_path: Path
+) -> None:
+    """One bad run neither hides the others (``runs``, ``compare`` of the folder) nor
+    disappears; a run reached twice (a link to its folder, a copy of it) counts once."""
+    folder = tmp_path / "runs"
+    shutil.copytree(runs, folder)
+    damaged, other_version, sound = sorted(p.name for p in folder.iterdir())
+    (folder / damaged / "metrics.arrow").write_bytes(b"not arrow")
+    table = store.read_table(folder / other_version, "run")
+    newer = table.replace_schema_metadata({b"nerkit.schema_version": b"99"})
+    sink = pa.OSFile(str(folder / other_version / "run.arrow"), "wb")
+    with sink, ipc.new_file(sink, newer.schema) as writer:
+        writer.write_table(newer)
+    (folder / "zz-link").symlink_to(folder / sound)
+    (folder / "zz-link-to-damaged").symlink_to(folder / damaged)
+    shutil.copytree(folder / sound, folder / "a-copy")
+
+    listed = json.loads(invoke("runs", str(folder), "--json").output)
+    by_id = {r["run_id"]: r for r in listed}
+    assert sorted(by_id) == sorted([damaged, other_version, sound]) and len(listed) == 3
+    assert by_id[sound]["path"] == str(folder / sound) and by_id[sound]["problem"] is None
+    assert (
+        not by_id[damaged]["complete"]
+        and "metrics.arrow: not a readable Arrow file" in (by_id[damaged]["problem"])
+    )
+    assert "run.arrow: schema version 99" in by_id[other_version]["problem"]
+    result = invoke("runs", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "unreadable: " in result.output and "1 timed run:" in result.output
+    assert result.output.count(sound) == 1
+    # compare of the folder compares the run it can read; named, a bad run is refused
+    result = invoke("compare", str(folder), "--format", "json")
+    assert result.exit_code == 0, result.output
+    (group,) = json.loads(result.output)["groups"]
+    assert [r["runs"] for r in group["rows"]] == [[sound]]
+    result = invoke("compare", damaged, "--runs", str(folder))
+    assert result.exit_code == 2 and "metrics.arrow: not a readable Arrow file" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -336,6 +337,7 @@ def test_unknown_corrector_lists_the_known_ones(toy: Path, tmp_path: Path) -> No
 FOLD_KILLER = """
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 from fakes import MajorityCorrector
@@ -507,3 +509,190 @@ def test_a_stage_trained_again_on_resume_stores_its_curve_once(
     points = [(p["epoch"], p["metric"]) for p in store.read_table(finished, "curves").to_pylist()]
     assert points == [(1, "f1"), (2, "f1"), (1, "loss"), (2, "loss"), (3, "loss")]
     assert not list(finished.glob("*.jsonl"))
+
+
+# ------------------------------------- folds that cannot train, the cache's files
+
+
+def _one_entity_dataset(tmp_path: Path, toy: Path) -> Path:
+    """The toy dataset with a train split whose every sentence names the same entity:
+    an entity-disjoint fold leaves its tagger nothing to train on."""
+    folder = tmp_path / "one-entity"
+    folder.mkdir()
+    for split in ("dev", "test"):
+        shutil.copyfile(toy / f"{split}.conll", folder / f"{split}.conll")
+    sentences = [f"EU\tB-ORG\nsays\tO\n{word}\tO\n" for word in ("yes", "no", "maybe", "so")]
+    (folder / "train.conll").write_text("\n".join(sentences))
+    return folder
+
+
+def test_folds_that_leave_a_tagger_nothing_to_train_on_are_refused_before_the_run(
+    toy: Path, tmp_path: Path, majority: None
+) -> None:
+    """Refused by ``nerkit run`` (no unfinished run that every resume would fail on,
+    blaming the tagger), naming the fold mode, the fold and what to do."""
+    folder = _one_entity_dataset(tmp_path, toy)
+    out = tmp_path / "runs"
+    args = ["run", "-t", "lexicon", "-c", "majority", "-d", str(folder), "-o", str(out)]
+    result = CliRunner().invoke(app, [*args, "--fold-mode", "entity-disjoint", "--folds", "2"])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert "entity-disjoint folds: fold 0 of 2 leaves its tagger no training sentences" in message
+    assert "use fewer folds, or random folds" in message and "Traceback" not in message
+    assert not out.exists()
+    # random folds of the same data train
+    result = CliRunner().invoke(app, [*args, "--folds", "2", "--no-cache"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_run_records_how_many_sentences_each_fold_trained_on(
+    toy: Path, tmp_path: Path, majority: None
+) -> None:
+    from nerkit.pipeline import Run, RunConfig
+
+    sizes = {}
+    for mode in ("random", "entity-disjoint"):
+        config = RunConfig(
+            tagger="lexicon", corrector="majority", dataset=str(toy), folds=3, fold_mode=mode
+        )
+        finished = Run.create(tmp_path / mode, config).execute()
+        extra = json.loads(store.read_table(finished, "run").to_pylist()[0]["extra"])
+        sizes[mode] = extra["folds"]["sizes"]
+        folds = make_folds(TRAIN, 3, seed=config.seed, mode=mode)
+        assert sizes[mode] == [{"train": len(f.train), "held_out": len(f.held_out)} for f in folds]
+    # entity-disjoint folds hold out the same sentences, and train on fewer
+    assert [s["held_out"] for s in sizes["random"]] == [
+        s["held_out"] for s in sizes["entity-disjoint"]
+    ]
+    assert sum(s["train"] for s in sizes["entity-disjoint"]) < sum(
+        s["train"] for s in sizes["random"]
+    )
+
+
+def test_cached_folds_are_reused_only_with_the_provenance_a_base_tagger_needs(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, majority: None
+) -> None:
+    """Folds predicted by other code (another commit, another plugin version) or with
+    other threads are not served from the cache: the rule of a reused base tagger."""
+    from nerkit import pipeline
+    from nerkit.pipeline import Run, RunConfig, training_provenance
+
+    config = RunConfig(tagger="lexicon", corrector="majority", dataset=str(toy), folds=2)
+
+    def reused(name: str, **settings: object) -> int:
+        run = Run.create(tmp_path / name, replace(config, **settings))  # type: ignore[arg-type]
+        extra = json.loads(store.read_table(run.execute(), "run").to_pylist()[0]["extra"])
+        return extra["folds"]["reused"]
+
+    assert reused("first") == 0
+    assert reused("same") == 2
+    assert reused("threads", threads=1) == 0
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "_git_hash", lambda: "0" * 40)
+        assert reused("commit") == 0
+    with monkeypatch.context() as patch:
+        versions = pipeline._versions
+        patch.setattr(
+            pipeline,
+            "_versions",
+            lambda host: versions(host) | {"plugin:lexicon": "nerkit-lexicon 0.0.1"},
+        )
+        assert reused("plugin") == 0
+    provenance = training_provenance(get_host(), "lexicon.tagger.v1", config)
+    assert set(provenance) == {"threads", "device", "versions", "git_hash"}
+
+
+def _oof(directory: Path, cache: Path | None, folds: list) -> list[Prediction]:  # type: ignore[type-arg]
+    return out_of_fold(
+        CountingTagger,
+        TRAIN,
+        folds,
+        scheme="IOB2",
+        context=RunContext(seed=2),
+        directory=directory,
+        cache=cache,
+    )
+
+
+def test_a_copy_from_the_cache_killed_half_way_leaves_no_cut_fold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nerkit.store import read_raw_predictions
+
+    folds = make_folds(TRAIN, 3, seed=2)
+    cache = tmp_path / "cache"
+    first = _oof(tmp_path / "a", cache, folds)
+    copy = shutil.copyfile
+    calls = []
+
+    def killed_on_the_second(source: Path, target: Path) -> None:
+        calls.append(target)
+        if len(calls) == 2:  # half the file written, then the process stops
+            Path(target).write_bytes(Path(source).read_bytes()[:100])
+            raise KeyboardInterrupt
+        copy(source, target)
+
+    monkeypatch.setattr(shutil, "copyfile", killed_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        _oof(tmp_path / "b", cache, folds)
+    monkeypatch.setattr(shutil, "copyfile", copy)
+    # the fold copied whole, and nothing of the cut copy
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["fold-0.arrow"]
+    assert read_raw_predictions(tmp_path / "b" / "fold-0.arrow")
+    CountingTagger.fits = 0
+    assert _oof(tmp_path / "b", cache, folds) == first and CountingTagger.fits == 0
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        f"fold-{i}.arrow" for i in range(3)
+    ]
+
+
+def test_a_damaged_fold_file_is_trained_again_and_mended_in_the_cache(tmp_path: Path) -> None:
+    """A fold file cut short (by an older nerkit) is trained again, in the run and in
+    the cache, instead of failing every resume with an Arrow traceback; reading one
+    directly names the file."""
+    from nerkit.errors import NerkitError
+    from nerkit.folds import fold_path
+    from nerkit.store import read_raw_predictions
+
+    folds = make_folds(TRAIN, 3, seed=2)
+    cache = tmp_path / "cache"
+    first = _oof(tmp_path / "a", cache, folds)
+    cut = fold_path(cache, 1).read_bytes()[:100]
+    for folder in (tmp_path / "a", cache):
+        fold_path(folder, 1).write_bytes(cut)
+    with pytest.raises(NerkitError, match=r"fold-1\.arrow: not a readable Arrow file"):
+        read_raw_predictions(fold_path(cache, 1))
+    CountingTagger.fits = 0
+    assert _oof(tmp_path / "a", cache, folds) == first and CountingTagger.fits == 1
+    assert _oof(tmp_path / "b", cache, folds) == first and CountingTagger.fits == 1
+    assert fold_path(cache, 1).read_bytes() == fold_path(tmp_path / "a", 1).read_bytes()
+
+
+def test_two_runs_filling_one_cache_entry_at_once_both_succeed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each writer copies under a name of its own: the second writer, filling the entry
+    while the first is between its copy and its rename, takes nothing from under it."""
+    from nerkit.folds import fill_cache, fold_path
+    from nerkit.store import read_raw_predictions
+
+    folds = make_folds(TRAIN, 3, seed=2)
+    first = _oof(tmp_path / "a", None, folds)
+    _oof(tmp_path / "b", None, folds)
+    cache = tmp_path / "cache"
+    copy = shutil.copyfile
+    interleaved = []
+
+    def copy_then_let_the_other_writer_in(source: Path, target: Path) -> None:
+        copy(source, target)
+        if not interleaved:
+            interleaved.append(target)
+            fill_cache(folds, tmp_path / "b", cache)  # the other run, all at once
+
+    monkeypatch.setattr(shutil, "copyfile", copy_then_let_the_other_writer_in)
+    fill_cache(folds, tmp_path / "a", cache)
+    assert interleaved
+    monkeypatch.setattr(shutil, "copyfile", copy)
+    assert sorted(p.name for p in cache.iterdir()) == [f"fold-{i}.arrow" for i in range(3)]
+    for f in folds:
+        assert read_raw_predictions(fold_path(cache, f)) == [first[j] for j in f.held_out]

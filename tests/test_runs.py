@@ -459,6 +459,33 @@ def test_data_broken_after_a_run_began_fails_its_resume_until_mended(
     assert finished == out / run.run_id and (finished / "metrics.arrow").exists()
 
 
+def test_a_resume_on_changed_data_is_refused_naming_the_split(toy: Path, tmp_path: Path) -> None:
+    """The steps an unfinished run stored came from the data it began on: resumed on
+    other data, it stops (nothing of it changed) rather than mixing the two and
+    recording only the new fingerprints. Mended, it finishes."""
+    from nerkit import pipeline
+
+    folder = _folder(tmp_path, toy)
+    out = tmp_path / "runs"
+    run = pipeline.Run.create(out, pipeline.RunConfig(tagger="lexicon", dataset=str(folder)))
+    dev = (folder / "dev.conll").read_text()
+    (folder / "dev.conll").write_text(dev.replace("\n\n", "\n\nEU\tB-ORG\n\n", 1))
+    before = {p: p.read_bytes() for p in run.dir.rglob("*") if p.is_file()}
+    with pytest.raises(NerkitError, match="the dev split of .* changed since the run began"):
+        pipeline.Run.resume(out, run.run_id).execute()
+    code, output = cli("run", "--resume", run.run_id, "-o", str(out))
+    assert code == 2 and "the dev split of" in output and "start a new run" in output
+    assert {p: p.read_bytes() for p in run.dir.rglob("*") if p.is_file()} == before
+    (folder / "dev.conll").write_text(dev)
+    finished = pipeline.Run.resume(out, run.run_id).execute()
+    assert not (finished / pipeline.DATA_RECORD).exists()  # in the run table now
+    # a run begun before runs recorded their data goes on as it did
+    old = pipeline.Run.create(out, pipeline.RunConfig(tagger="lexicon", dataset=str(folder)))
+    (old.dir / pipeline.DATA_RECORD).unlink()
+    (folder / "dev.conll").write_text(dev.replace("\n\n", "\n\nEU\tB-ORG\n\n", 1))
+    assert (pipeline.Run.resume(out, old.run_id).execute() / "run.arrow").exists()
+
+
 TOML_MISTAKES = [
     ('seed = "abc"', "seed: expected an integer, got 'abc'"),
     ("seed = 99999999999999999999", "seed: 99999999999999999999 is out of range"),

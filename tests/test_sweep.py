@@ -6,8 +6,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -394,14 +397,68 @@ def test_one_sweep_at_a_time_writes_to_a_folder(toy: Path, tmp_path: Path) -> No
     out = tmp_path / "runs"
     out.mkdir()
     lock = out / LOCK
-    lock.write_text(json.dumps({"pid": os.getpid(), "host": os.uname().nodename, "spec": "x"}))
-    with pytest.raises(NerkitError, match="another sweep"):
-        run_sweep(spec, out)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    lock.write_text(json.dumps({"pid": int(gone.stdout), "host": os.uname().nodename}))
+    # a process that is running holds the lock
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock.write_text(json.dumps({"pid": live.pid, "host": socket.gethostname(), "spec": "x"}))
+        with pytest.raises(NerkitError, match=f"another sweep \\(x, pid {live.pid} on"):
+            run_sweep(spec, out)
+    finally:
+        live.kill()
+        live.wait()
     outcome = run_sweep(spec, out)  # a lock left by a process that is gone is taken over
     assert len(outcome.finished) == 1 and not lock.exists()
+    assert [p.name for p in out.iterdir()] == [outcome.finished[0].run_id]  # nothing left
+
+
+def test_a_lock_is_judged_by_what_it_says_and_how_old_it_is(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nerkit.sweep.driver import sweep_lock
+
+    spec = load_spec(write_spec(tmp_path / "spec.toml", toy, '[[tagger]]\nname = "lexicon"\n'))
+    out = tmp_path / "runs"
+    out.mkdir()
+    lock = out / LOCK
+    # an empty lock: another sweep has created it and is writing it (an older nerkit
+    # wrote the file after creating it); live, until it is older than the grace period
+    lock.write_text("")
+    with pytest.raises(NerkitError, match="another sweep, whose lock is not written yet,"):
+        run_sweep(spec, out)
+    old = time.time() - 60
+    os.utime(lock, (old, old))
+    with sweep_lock(out, spec):
+        holder = json.loads(lock.read_text())
+        assert holder["pid"] == os.getpid() and holder["token"]
+        # held by this process: a second sweep here is refused, and leaves it in place
+        with pytest.raises(NerkitError, match="another sweep"), sweep_lock(out, spec):
+            pass
+        assert json.loads(lock.read_text()) == holder
+    assert not lock.exists()
+    # a lock naming this process that it did not take: left by an earlier process that
+    # had this pid (a container restarted with the same host name and pid)
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "spec": "x"}))
+    assert len(run_sweep(spec, out).finished) == 1 and not lock.exists()
+
+
+def test_a_stale_lock_replaced_meanwhile_by_a_live_one_is_put_back(tmp_path: Path) -> None:
+    """Two sweeps may judge the same lock stale: the one that comes second must not
+    remove the lock the first took meanwhile."""
+    from nerkit.sweep.driver import _remove_stale
+
+    lock = tmp_path / LOCK
+    lock.write_text(json.dumps({"pid": 1, "host": "gone"}))
+    judged = os.stat(lock)
+    taken = tmp_path / "taken"  # another sweep removed the stale lock and took its own
+    taken.write_text(json.dumps({"pid": 2, "host": "live", "token": "t"}))
+    lock.unlink()
+    os.link(taken, lock)
+    taken.unlink()
+    _remove_stale(lock, judged)
+    assert json.loads(lock.read_text())["host"] == "live"
+    assert [p.name for p in tmp_path.iterdir()] == [LOCK]
+    _remove_stale(lock, os.stat(lock))  # the lock judged stale itself: removed
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_killed_sweep_resumes_where_it_stopped(toy: Path, tmp_path: Path) -> None:
@@ -429,3 +486,61 @@ def test_a_killed_sweep_resumes_where_it_stopped(toy: Path, tmp_path: Path) -> N
         seed = store.read_table(reference, "run").to_pylist()[0]["seed"]
         for name in ("predictions", "metrics"):
             assert store.read_table(by_seed[seed], name).equals(store.read_table(reference, name))
+
+
+def test_a_stored_run_that_cannot_be_read_is_reported_not_run_again(
+    toy: Path, tmp_path: Path
+) -> None:
+    spec = write_spec(tmp_path / "spec.toml", toy, 'seeds = [1, 2]\n[[tagger]]\nname = "lexicon"\n')
+    out = tmp_path / "runs"
+    code, output = cli("sweep", str(spec), "-o", str(out))
+    assert code == 0, output
+    damaged, _ = finished(out)
+    sound = (damaged / "run.arrow").read_bytes()
+    (damaged / "run.arrow").write_bytes(b"cut short")
+    code, listing = cli("sweep", str(spec), "-o", str(out), "--dry-run")
+    assert code == 0 and "1 stored already (skipped), 1 unavailable here" in listing
+    assert f"stored run {damaged.name} cannot be read (" in listing
+    before = snapshot(out)
+    code, output = cli("sweep", str(spec), "-o", str(out))
+    assert code == 2 and f"stored run {damaged.name} cannot be read" in output
+    code, output = cli("sweep", str(spec), "-o", str(out), "--skip-unavailable")
+    assert code == 0 and "0 finished, 0 failed, 1 stored already" in output
+    assert snapshot(out) == before  # nothing run again, nothing written
+    # without the key its sweep kept in it, the sweep cannot tell which run it holds
+    (damaged / "sweep.json").unlink()
+    before = snapshot(out)
+    plan = plan_sweep(load_spec(spec), out)
+    assert list(plan.unreadable) == [damaged.name]
+    code, output = cli("sweep", str(spec), "-o", str(out))
+    assert code == 2 and "1 stored run in" in output and f"{damaged.name}: " in output
+    assert snapshot(out) == before
+    # a run whose metrics alone are damaged is matched by its run table
+    (damaged / "run.arrow").write_bytes(sound)
+    (damaged / "metrics.arrow").write_bytes(b"cut short")
+    plan = plan_sweep(load_spec(spec), out)
+    assert not plan.unreadable and plan.count("unavailable") == 1
+
+
+def test_folds_that_cannot_train_make_a_sweeps_run_unavailable(toy: Path, tmp_path: Path) -> None:
+    """Found when the sweep is planned (a dry run shows it), not by a run that fails at
+    every sitting."""
+    data = tmp_path / "one-entity"
+    data.mkdir()
+    for split in ("dev", "test"):
+        shutil.copyfile(toy / f"{split}.conll", data / f"{split}.conll")
+    train = [f"EU\tB-ORG\nsays\tO\n{word}\tO\n" for word in ("yes", "no", "maybe")]
+    (data / "train.conll").write_text("\n".join(train))
+    spec = write_spec(
+        tmp_path / "spec.toml",
+        data,
+        'folds = 2\nfold_mode = "entity-disjoint"\n[[tagger]]\nname = "lexicon"\n'
+        '[[corrector]]\nname = "none"\n[[corrector]]\nname = "majority"\n',
+    )
+    out = tmp_path / "runs"
+    code, listing = cli("sweep", str(spec), "-o", str(out), "--dry-run")
+    assert code == 0 and "1 to run, 1 unavailable here" in listing
+    assert "entity-disjoint folds: fold 0 of 2 leaves its tagger no training sentences" in listing
+    code, output = cli("sweep", str(spec), "-o", str(out), "--skip-unavailable")
+    assert code == 0 and "1 finished, 0 failed" in output
+    assert [p.name for p in out.iterdir() if p.name.endswith(".partial")] == []

@@ -14,10 +14,12 @@ def runs(
     ] = None,
 ) -> None:
     """List stored runs (finished and unfinished) with their test F1 and the wall-clock
-    and CPU time they took (the caption sums them)."""
+    and CPU time they took (the caption sums them). A run that cannot be read is listed
+    with the reason."""
     import json
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from nerkit.report import duration
@@ -45,6 +47,7 @@ def runs(
                         "test_f1": r.test_f1,
                         "wall_s": r.wall_s,
                         "cpu_s": r.cpu_s,
+                        "problem": r.problem or None,
                     }
                     for r in found
                 ],
@@ -58,7 +61,10 @@ def runs(
         table.add_column(column, justify="left" if columns.index(column) < 5 else "right")
     for r in found:
         f1 = f"{100 * r.test_f1:.2f}" if r.test_f1 is not None else ""
-        status = "" if r.complete else " [yellow](unfinished: --resume)[/]"
+        if r.problem:
+            status = f" [red](unreadable: {escape(r.problem)})[/]"
+        else:
+            status = "" if r.complete else " [yellow](unfinished: --resume)[/]"
         table.add_row(
             r.run_id + status,
             r.created_utc[:19],

@@ -196,6 +196,10 @@ def _print_plan(plan: "Plan", executor: str) -> None:
         typer.echo(f"{plan.duplicates} duplicate runs of the spec dropped (same config and data)")
     for reason, n in plan.problems().items():
         typer.echo(f"warning: {n} run{'s' if n != 1 else ''} cannot run here: {reason}")
+    for run_id, why in plan.unreadable.items():
+        typer.echo(
+            f"warning: stored run {run_id} cannot be read ({why}); the sweep refuses to start"
+        )
     for run in plan.runs:
         if run.status == "failed":
             typer.echo(f"failed before: #{run.number} {run.run_id}: {run.error}")

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import socket
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +32,13 @@ from nerkit.sweep.spec import SweepSpec
 
 EXECUTORS = ("local", "ray")
 LOCK = ".sweep.lock"
+# A lock that cannot be read was being written by an older nerkit (which created the
+# file, then filled it) or is damaged: taken for live until it is this many seconds old.
+LOCK_GRACE_S = 10.0
+# The tokens of the sweep locks this process holds: a lock naming this process's pid
+# with another token was left by an earlier process that had the same pid (a restarted
+# container, where pids and the host name repeat).
+_HELD: set[str] = set()
 
 
 @dataclass
@@ -141,43 +150,79 @@ def to_run(plan: Plan, *, retry_failed: bool = False) -> list[PlannedRun]:
 
 
 def check_available(plan: Plan) -> None:
+    """Refuse to start while planned runs cannot run, or stored runs cannot be read
+    (the sweep cannot tell whether it would do them again)."""
     problems = plan.problems()
+    parts = []
     if problems:
         lines = [f"  {reason} ({n} run{'s' if n != 1 else ''})" for reason, n in problems.items()]
+        parts.append(f"{sum(problems.values())} planned runs cannot run here:\n" + "\n".join(lines))
+    if plan.unreadable:
+        lines = [f"  {run_id}: {why}" for run_id, why in plan.unreadable.items()]
+        n = len(plan.unreadable)
+        parts.append(
+            f"{n} stored run{'s' if n != 1 else ''} in {plan.out} cannot be read, so the "
+            "sweep cannot tell whether it would run them again (mend them, or move them "
+            "out):\n" + "\n".join(lines)
+        )
+    if parts:
+        listed = "; --dry-run lists them all" if problems else ""
         raise ConfigError(
-            f"{plan.spec.path}: {sum(problems.values())} planned runs cannot run here:\n"
-            + "\n".join(lines)
-            + "\n(--skip-unavailable runs the others; --dry-run lists them all)"
+            f"{plan.spec.path}: "
+            + "\n".join(parts)
+            + f"\n(--skip-unavailable runs the others{listed})"
         )
 
 
 @contextlib.contextmanager
 def sweep_lock(out: Path, spec: SweepSpec) -> Iterator[None]:
-    """One sweep at a time writes to ``out``: two would resume the same runs."""
+    """One sweep at a time writes to ``out``: two would resume the same runs.
+
+    The lock appears whole: it is written to a file of its own, then linked into place,
+    which fails when a lock is there, so no sweep ever reads a half-written one. A lock
+    whose process is gone is renamed aside, and removed only if it is the very lock
+    judged stale; another sweep's lock moved aside meanwhile is put back.
+    """
     out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "spec": str(spec.path)}
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            holder = _read_lock(path)
-            if holder is not None and not _stale(holder):
+    token = secrets.token_hex(8)
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "spec": str(spec.path), "token": token}
+    mine = out / f"{LOCK}.{os.getpid()}-{token}.tmp"
+    mine.write_text(json.dumps(me))
+    _HELD.add(token)
+    try:
+        for _ in range(5):
+            try:
+                os.link(mine, path)
+                break
+            except FileExistsError:
+                pass
+            seen = _lock_state(path)
+            if seen is None:
+                continue  # released meanwhile
+            holder, stat = seen
+            if not _stale(holder, stat):
+                who = (
+                    f" ({holder.get('spec')}, pid {holder.get('pid')} on {holder.get('host')})"
+                    if holder is not None
+                    else ", whose lock is not written yet,"
+                )
                 raise NerkitError(
-                    f"{out}: another sweep ({holder.get('spec')}, pid {holder.get('pid')} on "
-                    f"{holder.get('host')}) is writing here; wait for it, or remove {path} "
-                    "if it is gone"
-                ) from None
-            path.unlink(missing_ok=True)  # its sweep is gone
-            continue
-        with os.fdopen(fd, "w") as fh:
-            json.dump(me, fh)
-        break
-    else:
-        raise NerkitError(f"{path}: could not take the sweep lock")
+                    f"{out}: another sweep{who} is writing here; wait for it, or remove "
+                    f"{path} if it is gone"
+                )
+            _remove_stale(path, stat)
+        else:
+            raise NerkitError(f"{path}: could not take the sweep lock")
+    except BaseException:
+        _HELD.discard(token)
+        raise
+    finally:
+        mine.unlink(missing_ok=True)
     try:
         yield
     finally:
+        _HELD.discard(token)
         if _read_lock(path) == me:
             path.unlink(missing_ok=True)
 
@@ -190,17 +235,65 @@ def _read_lock(path: Path) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _stale(holder: dict[str, Any]) -> bool:
-    """A lock of a process on this machine that is no longer running."""
+def _lock_state(path: Path) -> tuple[dict[str, Any] | None, os.stat_result] | None:
+    """The lock's content (``None``: unreadable) and its file's identity and age, read
+    from the same open file; ``None`` when there is no lock."""
+    try:
+        with path.open("rb") as fh:
+            stat = os.fstat(fh.fileno())
+            data = fh.read()
+    except FileNotFoundError:
+        return None
+    try:
+        value = json.loads(data)
+    except ValueError:
+        value = None
+    return (value if isinstance(value, dict) else None), stat
+
+
+def _stale(holder: dict[str, Any] | None, stat: os.stat_result) -> bool:
+    """A lock whose sweep is gone: an unreadable one past its grace period, or one of a
+    process on this machine that is no longer running (or that has this process's pid
+    but was not taken by it). A process on another machine cannot be asked: its lock
+    is live."""
+    if holder is None:
+        return time.time() - stat.st_mtime > LOCK_GRACE_S
     if holder.get("host") != socket.gethostname():
         return False
     try:
-        os.kill(int(holder.get("pid", 0)), 0)
+        pid = int(holder.get("pid", 0))
+    except (TypeError, ValueError):
+        return False
+    if pid == os.getpid():
+        return holder.get("token") not in _HELD
+    try:
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except (PermissionError, ValueError, OSError):
+    except OSError:  # PermissionError: alive, another user's
         return False
     return False
+
+
+def _remove_stale(path: Path, judged: os.stat_result) -> None:
+    """Remove the stale lock ``judged`` (its stat when it was judged). It is renamed to
+    a name of this process's first, so that no other sweep's lock is ever deleted: had
+    another sweep replaced it meanwhile, that lock is put back."""
+    aside = path.with_name(f"{LOCK}.stale-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return  # another sweep moved it first
+    moved = aside.stat()
+    same = (moved.st_dev, moved.st_ino, moved.st_mtime_ns) == (
+        judged.st_dev,
+        judged.st_ino,
+        judged.st_mtime_ns,
+    )
+    if not same:
+        with contextlib.suppress(FileExistsError):
+            os.link(aside, path)  # a live sweep's lock: back in place
+    aside.unlink()
 
 
 def run_sweep(

@@ -6,7 +6,12 @@ versioned names, options with their defaults filled in, for a stored run the val
 it recorded having run with; the command, the data folder, the dataset's name and the
 cache switch left out, since they do not change what is computed). It is *resumed*
 when an unfinished run that this sweep started has the same key, and *failed* when
-that unfinished run recorded a failure.
+that unfinished run recorded a failure. A stored run that cannot be read is never
+taken for a run to do again: one whose key is known (a sweep's runs keep their key in
+``sweep.json``) makes its planned run *unavailable*, saying why; the others are listed
+in ``Plan.unreadable``, and the sweep's driver refuses to run while there are any.
+A run that cannot run at all (a fold that leaves its tagger nothing to train on) is
+*unavailable* too, so that a sweep does not fail it again at every sitting.
 """
 
 from __future__ import annotations
@@ -21,7 +26,14 @@ from typing import Any
 from nerkit import store
 from nerkit.errors import NerkitError
 from nerkit.options import as_dict, build_options
-from nerkit.pipeline import ROLES, SPLIT_LIMITS, RunConfig, limit_splits, options_class
+from nerkit.pipeline import (
+    ROLES,
+    SPLIT_LIMITS,
+    RunConfig,
+    check_data,
+    limit_splits,
+    options_class,
+)
 from nerkit.plugin.host import PluginHost, get_host
 from nerkit.sweep.spec import Component, DatasetEntry, SweepSpec
 
@@ -55,6 +67,9 @@ class Plan:
     datasets: dict[str, Any] = field(default_factory=dict)  # name -> LoadedDataset
     duplicates: int = 0  # planned runs dropped because an earlier one has the same key
     export: Path | None = None  # results-only copies: done there is done here
+    # stored runs that cannot be read and whose key is unknown (run id -> why): any
+    # planned run may be one of them
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.runs)
@@ -106,33 +121,60 @@ class StoredIndex:
     finished: dict[str, str] = field(default_factory=dict)  # key -> run id
     unfinished: dict[str, str] = field(default_factory=dict)  # key -> run id
     errors: dict[str, str] = field(default_factory=dict)  # run id -> last recorded error
+    # finished runs that cannot be read: key -> (run id, why); run id -> why when the
+    # key is unknown too
+    unreadable: dict[str, tuple[str, str]] = field(default_factory=dict)
+    unmatched: dict[str, str] = field(default_factory=dict)
+
+
+def stored_key(run: Path, host: PluginHost) -> str:
+    """The key of the finished run in ``run``, from its run table. Raises
+    ``NerkitError``, ``ValueError``, ``TypeError`` or ``KeyError`` when it cannot tell."""
+    row = store.read_table(run, "run").to_pylist()[0]
+    config = normalise(json.loads(row["config"]), host)
+    fingerprints = json.loads(row["fingerprints"] or "{}")
+    # since 0.3.7 a run records every option it ran with: those override today's
+    # defaults, which normalise filled in (an option added since keeps its default: it
+    # is taken to leave the old behaviour as it was)
+    ran = json.loads(row["extra"] or "{}").get("options") or {}
+    for role, options in ran.items():
+        if config.get(role):
+            config[f"{role}_options"] = config[f"{role}_options"] | options
+    return run_key(config, fingerprints)
+
+
+def marked_key(run: Path) -> str | None:
+    """The key a sweep wrote into a run it started (kept when the run finishes)."""
+    try:
+        return str(json.loads((run / MARKER).read_text())["key"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def index_runs(out: Path, host: PluginHost) -> StoredIndex:
     index = StoredIndex()
     for summary in store.list_runs(out):
+        if summary.problem:
+            key = marked_key(summary.path)
+            if key is None:
+                try:
+                    key = stored_key(summary.path, host)  # its metrics, say, are damaged
+                except (NerkitError, ValueError, TypeError, KeyError, IndexError):
+                    index.unmatched[summary.run_id] = summary.problem
+                    continue
+            index.unreadable.setdefault(key, (summary.run_id, summary.problem))
+            continue
         if summary.complete:
             try:
-                row = store.read_table(summary.path, "run").to_pylist()[0]
-                config = normalise(json.loads(row["config"]), host)
-                fingerprints = json.loads(row["fingerprints"] or "{}")
-                # since 0.3.7 a run records every option it ran with: those override
-                # today's defaults, which normalise filled in (an option added since
-                # keeps its default: it is taken to leave the old behaviour as it was)
-                ran = json.loads(row["extra"] or "{}").get("options") or {}
-                for role, options in ran.items():
-                    if config.get(role):
-                        config[f"{role}_options"] = config[f"{role}_options"] | options
+                key = stored_key(summary.path, host)
             except (NerkitError, ValueError, TypeError, KeyError):
                 continue  # a run of a plugin that is gone, or an old layout: never matched
-            index.finished.setdefault(run_key(config, fingerprints), summary.run_id)
+            index.finished.setdefault(key, summary.run_id)
             continue
-        marker = summary.path / MARKER
-        if not marker.exists():
+        if not (summary.path / MARKER).exists():
             continue  # not a sweep's: it may be another command's run in progress
-        try:
-            key = json.loads(marker.read_text())["key"]
-        except (OSError, ValueError, KeyError, TypeError):
+        key = marked_key(summary.path)
+        if key is None:
             continue
         index.unfinished.setdefault(key, summary.run_id)
         if summary.error:
@@ -286,6 +328,7 @@ def plan_sweep(
         for key, run_id in index_runs(export, host).finished.items():
             index.finished.setdefault(key, run_id)
     fingerprints: dict[tuple[str, int | None], Mapping[str, str]] = {}
+    data_problems: dict[tuple[Any, ...], str | None] = {}
     seen: set[str] = set()
     kept: list[PlannedRun] = []
     duplicates = 0
@@ -311,11 +354,35 @@ def plan_sweep(
         seen.add(run.key)
         if run.key in index.finished:
             run.status, run.run_id = DONE, index.finished[run.key]
+        elif run.key in index.unreadable:
+            run.run_id, why = index.unreadable[run.key]
+            run.problem = (
+                f"stored run {run.run_id} cannot be read ({why}); mend it, or move it out "
+                f"of {out} to run it again"
+            )
+            run.status = UNAVAILABLE
         elif run.key in index.unfinished:
             run.run_id = index.unfinished[run.key]
             run.error = index.errors.get(run.run_id, "")
             run.status = FAILED if run.error else RESUME
+        if run.status != DONE and run.problem is None:
+            # what Run.create would refuse (a fold with no training sentences): said
+            # now, rather than at every sitting of the sweep
+            checked = (*limited, cfg.corrector is not None, cfg.folds, cfg.fold_mode, cfg.seed)
+            if checked not in data_problems:
+                data_problems[checked] = _data_problem(loaded[cfg.dataset], cfg)
+            if data_problems[checked] is not None:
+                run.problem, run.status = data_problems[checked], UNAVAILABLE
         kept.append(run)
     for number, run in enumerate(kept, 1):
         run.number = number
-    return Plan(spec, out, kept, loaded, duplicates, export)
+    return Plan(spec, out, kept, loaded, duplicates, export, dict(index.unmatched))
+
+
+def _data_problem(loaded: Any, config: RunConfig) -> str | None:
+    """Why ``config`` cannot run on ``loaded`` at all (``check_data``), or ``None``."""
+    try:
+        check_data(limit_splits(loaded, config), config)
+    except NerkitError as exc:
+        return str(exc)
+    return None
