@@ -285,6 +285,8 @@ def test_extend_vocab_brings_the_train_unk_rate_to_zero() -> None:
     "option",
     [
         {"task_layer_lr": -1.0},  # the head would train away from the data
+        {"task_layer_lr": float("inf")},  # the head's weights would turn NaN
+        {"learning_rate": float("inf")},
         {"weight_decay": -0.01},
         {"gamma": 0.0, "scheduler": "exponential"},  # torch failed mid-training
         {"gamma": -0.5, "scheduler": "exponential"},

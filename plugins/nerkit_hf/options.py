@@ -10,6 +10,7 @@ the learning rate) reaches every such tagger at once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,10 +74,10 @@ class EncoderTrainingOptions:
             "grad_accumulation": self.grad_accumulation >= 1,
             "evals_per_epoch": self.evals_per_epoch >= 1,
             "warmup_ratio": 0.0 <= self.warmup_ratio < 1.0,
-            "learning_rate": self.learning_rate >= 0,
+            "learning_rate": 0 <= self.learning_rate < math.inf,
             # a negative rate would train the task layers away from the data
-            "task_layer_lr": self.task_layer_lr >= 0,
-            "weight_decay": self.weight_decay >= 0,
+            "task_layer_lr": 0 <= self.task_layer_lr < math.inf,
+            "weight_decay": 0 <= self.weight_decay < math.inf,
             # a decay factor: at 0 or below the learning rate vanishes or turns negative
             "gamma": 0.0 < self.gamma <= 1.0,
             "patience": self.patience >= 0,
