@@ -130,9 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     results = {}
     for side, run in sides.items():
-        suffix = "" if args.seed == SEED else f"-s{args.seed}"
-        path = CACHE / f"{side}-e{args.epochs}{suffix}.json"
+        # every setting that changes the result is in the name (until 0.3.8 the threads
+        # and the default seed were not): a rerun with others measures again
+        path = CACHE / f"{side}-e{args.epochs}-s{args.seed}-t{args.threads or 'all'}.json"
         if path.exists():
+            print(f"{side}: stored result {path.name}", flush=True)
             results[side] = json.loads(path.read_text())
             continue
         if args.side != side and not (args.side == "both" and side in ("hf", "nerkit")):

@@ -27,6 +27,7 @@ A quick check that it works: `--fractions 0.01 --epochs 1 --eval-limit 50`
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -36,6 +37,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from nerkit import __version__
 from nerkit.datasets import load_dataset
 from nerkit.interfaces import RunContext
 from nerkit.metrics import scores
@@ -127,10 +129,18 @@ def cache_path(
     epochs: int,
     eval_limit: int | None,
     patience: int | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Path:
+    """Where a result is kept: named by its settings, and by a digest of what else
+    changes it (the tagger's options, threads, device, nerkit's version), so that a
+    rerun after a change measures again instead of reprinting an older result."""
     limit = f"-n{eval_limit}" if eval_limit else ""
     wait = f"-p{patience}" if patience is not None else ""
-    return CACHE / f"{dataset}-f{fraction:g}-{tagger}-e{epochs}{wait}{limit}.json"
+    digest = ""
+    if settings is not None:
+        text = json.dumps(settings, sort_keys=True, default=str).encode()
+        digest = "-" + hashlib.sha256(text).hexdigest()[:10]
+    return CACHE / f"{dataset}-f{fraction:g}-{tagger}-e{epochs}{wait}{limit}{digest}.json"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,16 +178,23 @@ def main(argv: list[str] | None = None) -> int:
             train = sample(list(corpus["train"]), fraction)
             results = {}
             for tagger in args.taggers:
-                path = cache_path(
-                    dataset, fraction, tagger, args.epochs, args.eval_limit, args.patience
-                )
-                if path.exists():
-                    results[tagger] = json.loads(path.read_text())
-                    continue
-                print(f"training {tagger} on {len(train)} {dataset} sentences ...", flush=True)
                 options = {**SETTINGS, "epochs": args.epochs, **DATASET_OPTIONS.get(dataset, {})}
                 if args.patience is not None:
                     options["patience"] = args.patience
+                settings = {
+                    "options": options,
+                    "threads": args.threads,
+                    "device": args.device,
+                    "nerkit": __version__,
+                }
+                path = cache_path(
+                    dataset, fraction, tagger, args.epochs, args.eval_limit, args.patience, settings
+                )
+                if path.exists():
+                    print(f"{tagger} on {dataset}: stored result {path.name}", flush=True)
+                    results[tagger] = json.loads(path.read_text())
+                    continue
+                print(f"training {tagger} on {len(train)} {dataset} sentences ...", flush=True)
                 results[tagger] = run_one(tagger, train, dev, test, options, context) | {
                     "device": args.device,
                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
