@@ -165,6 +165,12 @@ def copy_atomically(source: Path, target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def cached_mark(directory: Path, fold: Fold | int) -> Path:
+    """Beside a fold file taken from the cache: it was reused, not trained for the run
+    (a resumed run reads its own folds back too, and must not count them as reused)."""
+    return fold_path(directory, fold).with_suffix(".from-cache")
+
+
 def take_from_cache(folds: Sequence[Fold], directory: Path, cache: Path | None) -> None:
     """Copy a complete cached set into ``directory`` (folds already there are kept)."""
     if cache is None or not all(fold_path(cache, f).exists() for f in folds):
@@ -172,6 +178,7 @@ def take_from_cache(folds: Sequence[Fold], directory: Path, cache: Path | None) 
     directory.mkdir(parents=True, exist_ok=True)
     for f in folds:
         if not fold_path(directory, f).exists():
+            cached_mark(directory, f).touch()
             copy_atomically(fold_path(cache, f), fold_path(directory, f))
 
 
@@ -202,7 +209,8 @@ def out_of_fold(
 
     Fold i's predictions go to ``directory/fold-i.arrow`` when they exist (a resumed
     run reads them instead of training again); with ``cache``, a complete set is read
-    from and written to that folder. ``on_fold(i, reused)`` reports progress.
+    from and written to that folder. ``on_fold(i, reused)`` reports progress;
+    ``reused``: taken from the cache (in this sitting or an earlier one of the run).
     """
     from nerkit.store import write_raw_predictions
 
@@ -215,8 +223,9 @@ def out_of_fold(
         path = fold_path(directory, f)
         predictions = _stored_fold(path, f, cache)
         if predictions is not None:
-            on_fold(f.index, True)
+            on_fold(f.index, cached_mark(directory, f).exists())
         else:
+            cached_mark(directory, f).unlink(missing_ok=True)
             predictions = fit_fold(
                 make_tagger, sentences, f, scheme=scheme, context=context, dev=dev
             )

@@ -402,6 +402,9 @@ def test_a_run_killed_during_the_folds_resumes_to_the_same_result(
     (reference,) = list((tmp_path / "whole").iterdir())
     for name in ("predictions", "metrics"):
         assert store.read_table(finished, name).equals(store.read_table(reference, name))
+    # the fold it trained before it was killed is its own, not one taken from a cache
+    extra = json.loads(store.read_table(finished, "run").to_pylist()[0]["extra"])
+    assert extra["folds"]["reused"] == 0
 
 
 @pytest.mark.parametrize(
@@ -636,14 +639,17 @@ def test_a_copy_from_the_cache_killed_half_way_leaves_no_cut_fold(
     with pytest.raises(KeyboardInterrupt):
         _oof(tmp_path / "b", cache, folds)
     monkeypatch.setattr(shutil, "copyfile", copy)
-    # the fold copied whole, and nothing of the cut copy
-    assert [p.name for p in (tmp_path / "b").iterdir()] == ["fold-0.arrow"]
+
+    # the fold copied whole, and nothing of the cut copy (a mark says what came from
+    # the cache)
+    def files() -> list[str]:
+        return sorted(p.name for p in (tmp_path / "b").iterdir() if p.suffix != ".from-cache")
+
+    assert files() == ["fold-0.arrow"]
     assert read_raw_predictions(tmp_path / "b" / "fold-0.arrow")
     CountingTagger.fits = 0
     assert _oof(tmp_path / "b", cache, folds) == first and CountingTagger.fits == 0
-    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
-        f"fold-{i}.arrow" for i in range(3)
-    ]
+    assert files() == [f"fold-{i}.arrow" for i in range(3)]
 
 
 def test_a_damaged_fold_file_is_trained_again_and_mended_in_the_cache(tmp_path: Path) -> None:
