@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -84,6 +84,8 @@ class StoredRun:
     config: Mapping[str, Any]
     fingerprints: Mapping[str, str]
     metrics: Mapping[MetricKey, float]
+    # sentences of each scored split (stored since 0.3.8; empty for older runs)
+    sizes: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -173,6 +175,7 @@ def load_run(path: Path) -> StoredRun:
         config=MappingProxyType(typed_options(json.loads(row["config"]))),
         fingerprints=MappingProxyType(json.loads(row["fingerprints"] or "{}")),
         metrics=MappingProxyType(metrics),
+        sizes=MappingProxyType(json.loads(row.get("extra") or "{}").get("sentences") or {}),
     )
 
 
@@ -669,7 +672,8 @@ def stored_counts(
     numbers, found = sentence_counts_of(run, split, stage, mode)
     if not numbers.size:
         raise NerkitError(f"run {run.run_id} stores no {split} predictions of stage {stage}")
-    size = int(numbers.max()) + 1
+    # empty sentences store no rows: the split's size counts those at its end too
+    size = max(int(numbers.max()) + 1, int(run.sizes.get(split, 0)))
     full = []
     for a in (found.correct, found.predicted, found.gold):
         column = np.zeros(size, dtype=np.int64)

@@ -1043,6 +1043,9 @@ class Run:
                     json.dumps(
                         {
                             "repairs": repairs,
+                            # sentences of each scored split: an empty one stores no
+                            # prediction rows, and a paired test must still count it
+                            "sentences": {s: len(corpus[s]) for s in EVAL_SPLITS if s in corpus},
                             "folds": self.fold_stats,
                             "corrector": self.corrector_stats,
                             "tagger": self.tagger_stats,

@@ -404,3 +404,23 @@ def test_a_run_on_another_device_is_a_row_that_says_so(
     gpu = stored_copy(seed1, tmp_path, "cuda", seed=2, config={"seed": 2, "device": "cuda"})
     rows = compare_runs([seed1, gpu], test="none").groups[0].rows
     assert [r.config for r in rows] == ["lexicon.tagger.v1", "lexicon.tagger.v1 device=cuda"]
+
+
+def test_a_paired_test_counts_empty_sentences_at_the_end_of_the_split(tmp_path: Path) -> None:
+    """An empty sentence stores no prediction rows; one at the end of test was left out
+    of the paired tests (11 sentences resampled of 12), in the export too."""
+    from nerkit.export import export_run
+
+    corpus = toy_corpus()
+    folder = tmp_path / "toy-empty"
+    folder.mkdir()
+    for split in corpus:
+        sentences = list(corpus[split])
+        if split == "test":
+            sentences.append(type(sentences[0])(tokens=(), tags=()))
+        write(sentences, folder / f"{split}.jsonl")
+    run = make_run(tmp_path / "runs", folder)
+    size = len(corpus["test"]) + 1
+    assert len(stored_counts(load_run(run))) == size
+    copy = export_run(run, tmp_path / "exported").path
+    assert len(stored_counts(load_run(copy))) == size
