@@ -570,3 +570,20 @@ def test_summary_reports_missing_and_present_splits(tmp_path: Path) -> None:
         15733,
         836,
     )
+
+
+def test_a_folder_of_bioes_files_is_read_in_bioes(tmp_path: Path) -> None:
+    """Flair's column reader takes a BIOES file as it is; a folder read as IOB2 refused
+    its E- and S- tags, so `nerkit run -d FOLDER` could not run on it."""
+    from nerkit.errors import InputError
+
+    text = "John\tB-PER\nSmith\tE-PER\nin\tO\nParis\tS-LOC\n\n"
+    for split in ("train", "dev", "test"):
+        (tmp_path / f"{split}.conll").write_text(text, encoding="utf-8")
+    loaded = open_dataset(tmp_path, scheme=None)
+    assert loaded.corpus.scheme == "BIOES"
+    assert loaded.corpus["train"][0].tags == ("B-PER", "E-PER", "O", "S-LOC")
+    # a tag of no scheme still gets the IOB2 reading's error, with file and line
+    (tmp_path / "dev.conll").write_text("a\tX-PER\n\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"dev.conll, line 1: .*X-PER"):
+        open_dataset(tmp_path, scheme=None)

@@ -15,7 +15,7 @@ from nerkit import schemes
 from nerkit.datasets.download import DEFAULT_TIMEOUT, DownloadFailed, download_files
 from nerkit.datasets.locate import find_split_files, locate, resolve_data_dir
 from nerkit.datasets.spec import DataFile, DatasetSpec, get_dataset_spec, registered_datasets
-from nerkit.errors import ConfigError, DatasetError, SchemeError
+from nerkit.errors import ConfigError, DatasetError, InputError, SchemeError
 from nerkit.types import Corpus, Sentence
 
 if TYPE_CHECKING:
@@ -145,8 +145,8 @@ def open_dataset(
     Named datasets are looked up in ``data_dir`` (default ``$NERKIT_DATA_DIR`` or
     ``~/.cache/nerkit/data``); missing files are downloaded when ``download`` is true,
     checked against their sha256 and only then stored there. ``from_scheme`` is the
-    scheme the files are written in (default: the dataset's, ``IOB2`` for folders;
-    ``"auto"`` infers it); tags are converted to ``scheme`` (``None``: kept as they
+    scheme the files are written in (default: the dataset's; for folders ``IOB2``, or
+    the scheme the tags' prefixes show when they are not IOB2; ``"auto"`` infers it); tags are converted to ``scheme`` (``None``: kept as they
     are, and the corpus has the files' scheme). ``options``: for a
     dataset cut from one file, ``<split>_size`` (e.g. ``train_size=400``); for
     folders and explicit files, reader options of ``nerkit.io.read`` (``format``,
@@ -159,15 +159,13 @@ def open_dataset(
         )
     if isinstance(source, Mapping):
         files = {str(split): Path(path) for split, path in source.items()}
-        return _open_files(files, "", target, from_scheme or "IOB2", options)
+        return _open_own_files(files, "", target, from_scheme, options)
     if isinstance(source, str) and source in registered_datasets():
         spec = get_dataset_spec(source)
         return _open_spec(spec, data_dir, download, target, from_scheme, progress, timeout, options)
     path = Path(source).expanduser()
     if path.is_dir():
-        return _open_files(
-            find_split_files(path), path.name, target, from_scheme or "IOB2", options
-        )
+        return _open_own_files(find_split_files(path), path.name, target, from_scheme, options)
     if path.is_file():
         raise DatasetError(
             f"{path} is a file; pass a folder of split files or {{'train': ..., 'test': ...}}"
@@ -320,6 +318,25 @@ def _open_files(
         splits[split] = _convert(result.sentences, result.scheme, target)
     invalid = {split: result.invalid for split, result in reads.items()}
     return _loaded(splits, reads, invalid, files, target, spec, name)
+
+
+def _open_own_files(
+    files: Mapping[str, Path],
+    name: str,
+    target: str | None,
+    from_scheme: str | None,
+    reader_options: Mapping[str, Any],
+) -> LoadedDataset:
+    """A user's split files: in ``from_scheme`` when given; else IOB2, or, when their
+    tags are not IOB2 (``E-``, ``S-``, ``L-``, ``U-``), the scheme their prefixes show,
+    as Flair's column reader takes a BIOES file as it is. A tag of no scheme gets the
+    second reading's error (file, line and tag)."""
+    if from_scheme is not None:
+        return _open_files(files, name, target, from_scheme, reader_options)
+    try:
+        return _open_files(files, name, target, "IOB2", reader_options)
+    except InputError:
+        return _open_files(files, name, target, "auto", reader_options)
 
 
 def _read(path: Path, scheme: str, reader_options: Mapping[str, Any]) -> ReadResult:
