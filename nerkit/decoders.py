@@ -87,7 +87,10 @@ def viterbi(prediction: Prediction, scheme: str | schemes.Scheme) -> Decoded:
     if n == 0:
         return Decoded((), 0)
     if prediction.probabilities is None:
-        raise NerkitError("the viterbi decoder needs a probability matrix; this tagger gives none")
+        raise NerkitError(
+            "the viterbi decoder needs a probability matrix, and this prediction has none "
+            "(use the conlleval or discard decoder)"
+        )
     if not labels:
         raise NerkitError(
             f"the viterbi decoder got a probability matrix without labels (columns) for {n} tokens"

@@ -725,12 +725,24 @@ class Run:
         from nerkit.metrics import scores
 
         blocks, metric_rows, repairs = [], [], {}
+        made_by = {
+            STAGE_BASE: f"tagger {tagger_name!r}",
+            STAGE_CORRECTED: f"corrector {corrector_name!r}",
+        }
         for stage, by_split in raw.items():
             for split in splits:
                 gold_sents = corpus[split]
                 decoded, changed = [], 0
                 for pred in by_split[split]:
-                    tags, n = _decode(decoder, pred, stage_schemes[stage], corpus.scheme)
+                    try:
+                        tags, n = _decode(decoder, pred, stage_schemes[stage], corpus.scheme)
+                    except NerkitError as exc:
+                        # the decoder cannot read what this stage's component gives (the
+                        # viterbi decoder and a component without probabilities)
+                        raise NerkitError(
+                            f"{split}, {stage} stage ({made_by[stage]}), decoder "
+                            f"{decoder_name!r}: {exc}"
+                        ) from None
                     decoded.append(tags)
                     changed += n
                 repairs[f"{stage}/{split}"] = changed

@@ -707,3 +707,16 @@ def test_tags_of_no_scheme_stop_the_run_naming_the_tagger_and_the_tag(
         run.execute()
     # no finished run with made-up types in its scores
     assert all(p.name.endswith(".partial") for p in (tmp_path / "runs").iterdir())
+
+
+def test_a_decoder_that_cannot_read_a_stage_names_the_stage_and_its_component(
+    toy: Path, tmp_path: Path
+) -> None:
+    """The lexicon gives no probabilities, which the viterbi decoder needs: the error
+    says which split, stage and component, not only "this tagger"."""
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(toy), "--decoder", "viterbi", "-o", str(tmp_path)
+    )
+    assert code == 2, output
+    assert "dev, base stage (tagger 'lexicon.tagger.v1'), decoder 'viterbi" in output
+    assert "use the conlleval or discard decoder" in output
