@@ -153,6 +153,8 @@ class ViterbiDecoder(Decoder):
     """The most probable valid sequence under the tagger's probabilities (taggers
     that give no probability matrix are an error: use conlleval or discard)."""
 
+    needs_probabilities = True
+
     def decode(self, prediction: Prediction, scheme: str) -> tuple[tuple[str, ...], int]:
         out = viterbi(prediction, scheme)
         return out.tags, out.changed

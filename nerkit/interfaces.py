@@ -72,6 +72,10 @@ class Tagger(Component, ABC):
 
     #: the tag scheme of the tags predict returns (set by fit / load)
     scheme: str = "IOB2"
+    #: whether predict gives each prediction a probability matrix: True, False, or None
+    #: (not declared, or it depends on the options); a run with a decoder that needs
+    #: one is refused up front when a component says False
+    gives_probabilities: bool | None = None
 
     @abstractmethod
     def fit(
@@ -102,6 +106,8 @@ class Corrector(Component, ABC):
     """Reads sentences with a base tagger's predictions and returns corrected ones."""
 
     scheme: str = "IOB2"
+    #: as ``Tagger.gives_probabilities``, for what correct returns
+    gives_probabilities: bool | None = None
 
     @abstractmethod
     def fit(
@@ -132,6 +138,9 @@ class Corrector(Component, ABC):
 
 class Decoder(Component, ABC):
     """Turns a prediction into a tag sequence valid in a scheme."""
+
+    #: reads the prediction's probability matrix (the viterbi decoder)
+    needs_probabilities: bool = False
 
     @abstractmethod
     def decode(self, prediction: Prediction, scheme: str) -> tuple[tuple[str, ...], int]:

@@ -534,10 +534,21 @@ class Run:
             if problem := setting_problem(name, getattr(config, name)):
                 raise ConfigError(problem)
         # fail on a bad tagger / decoder / option before anything is written
-        build_tagger(host, config.tagger, config.tagger_options)
-        build_decoder(host, config.decoder, config.decoder_options)
+        tagger_name, tagger_cls, _ = build_tagger(host, config.tagger, config.tagger_options)
+        decoder_name, decoder = build_decoder(host, config.decoder, config.decoder_options)
+        makers = [(f"tagger {tagger_name!r}", tagger_cls)]
         if config.corrector:
-            build_corrector(host, config.corrector, config.corrector_options)
+            name, corrector_cls, _ = build_corrector(
+                host, config.corrector, config.corrector_options
+            )
+            makers.append((f"corrector {name!r}", corrector_cls))
+        if decoder.needs_probabilities:
+            for who, maker in makers:
+                if maker.gives_probabilities is False:
+                    raise ConfigError(
+                        f"decoder {decoder_name!r} reads probabilities, which {who} does not "
+                        "give: use --decoder conlleval or discard"
+                    )
         # options as their types make them, so that the same run asked for from the
         # command line (strings) and from Python (numbers) stores the same config
         typed = {}

@@ -709,14 +709,26 @@ def test_tags_of_no_scheme_stop_the_run_naming_the_tagger_and_the_tag(
     assert all(p.name.endswith(".partial") for p in (tmp_path / "runs").iterdir())
 
 
-def test_a_decoder_that_cannot_read_a_stage_names_the_stage_and_its_component(
+def test_a_decoder_that_needs_probabilities_is_refused_up_front_or_named_at_decoding(
     toy: Path, tmp_path: Path
 ) -> None:
-    """The lexicon gives no probabilities, which the viterbi decoder needs: the error
-    says which split, stage and component, not only "this tagger"."""
+    """The viterbi decoder reads probabilities. The lexicon says it gives none: the run
+    is refused before anything is written. A tagger that does not say (here one that
+    gives none) fails at decoding, naming the split, stage and component."""
+    from nerkit.pipeline import Run, RunConfig
+
+    out = tmp_path / "declared"
     code, output = cli(
-        "run", "-t", "lexicon", "-d", str(toy), "--decoder", "viterbi", "-o", str(tmp_path)
+        "run", "-t", "lexicon", "-d", str(toy), "--decoder", "viterbi", "-o", str(out)
     )
     assert code == 2, output
-    assert "dev, base stage (tagger 'lexicon.tagger.v1'), decoder 'viterbi" in output
-    assert "use the conlleval or discard decoder" in output
+    assert "reads probabilities, which tagger 'lexicon.tagger.v1' does not give" in output
+    assert not out.exists()
+
+    config = RunConfig(tagger="bioesunigram", dataset=str(toy), decoder="viterbi", cache=False)
+    run = Run.create(tmp_path / "undeclared", config, scheme_test_host())
+    with pytest.raises(NerkitError) as error:
+        run.execute()
+    message = str(error.value)
+    assert "dev, base stage (tagger 'bioesunigram.tagger.v1'), decoder 'viterbi" in message
+    assert "use the conlleval or discard decoder" in message

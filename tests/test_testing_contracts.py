@@ -332,9 +332,23 @@ class UnknownTypeLabels(WithProbabilities):
     smooth = 0.1
 
 
+class ClaimsProbabilities(UnigramTagger):
+    """Says it gives probabilities, which a run trusts to accept the viterbi decoder."""
+
+    gives_probabilities = True
+
+
+class DeniesProbabilities(WithProbabilities):
+    """Gives probabilities yet says it does not: a run would refuse viterbi for nothing."""
+
+    gives_probabilities = False
+
+
 @pytest.mark.parametrize(
     ("broken", "contract_test", "message"),
     [
+        (ClaimsProbabilities, "test_probabilities_as_declared", "is True, yet .* has none"),
+        (DeniesProbabilities, "test_probabilities_as_declared", "is False, yet .* has a prob"),
         (PeekingTagger, "test_raw_text_gets_the_same_tags", "the tagger reads them"),
         (SortingTagger, "test_fit_and_predict_leave_their_inputs_unchanged", "predict changed"),
         (UnseededTagger, "test_same_seed_predicts_the_same", "two fits with seed 13"),

@@ -171,3 +171,19 @@ def assert_same_predictions(
             assert np.allclose(a.probabilities, b.probabilities, rtol=0.0, atol=tolerance), (
                 f"{what}: sentence #{i}: probabilities differ"
             )
+
+
+def assert_probabilities_as_declared(
+    sentences: Sequence[Sentence], predictions: Sequence[Prediction], declared: bool | None
+) -> None:
+    """``gives_probabilities`` holds: True, every prediction of a sentence with tokens
+    has a probability matrix; False, none has (a run refuses a decoder that needs one on
+    the strength of it); None promises nothing."""
+    if declared is None:
+        return
+    for i, (s, p) in enumerate(zip(sentences, predictions, strict=True)):
+        if s.tokens and (p.probabilities is not None) != declared:
+            has = "has a probability matrix" if p.probabilities is not None else "has none"
+            raise AssertionError(
+                f"sentence {i}: gives_probabilities is {declared}, yet its prediction {has}"
+            )

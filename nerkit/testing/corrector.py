@@ -166,6 +166,13 @@ class CorrectorContract:
             types,
         )
 
+    def test_probabilities_as_declared(self, trained_corrector: TrainedCorrector) -> None:
+        checks.assert_probabilities_as_declared(
+            trained_corrector.data.test,
+            trained_corrector.corrected,
+            trained_corrector.corrector.gives_probabilities,
+        )
+
     def test_corrections_are_in_the_declared_scheme(
         self, trained_corrector: TrainedCorrector
     ) -> None:

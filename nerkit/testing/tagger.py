@@ -152,6 +152,13 @@ class TaggerContract:
             types,
         )
 
+    def test_probabilities_as_declared(self, trained_tagger: TrainedTagger) -> None:
+        checks.assert_probabilities_as_declared(
+            trained_tagger.test,
+            trained_tagger.predictions,
+            trained_tagger.tagger.gives_probabilities,
+        )
+
     def test_predictions_are_in_the_declared_scheme(self, trained_tagger: TrainedTagger) -> None:
         checks.assert_declared_scheme_reads_best(
             trained_tagger.predictions, trained_tagger.tagger.scheme, self.scheme, what="tagger"

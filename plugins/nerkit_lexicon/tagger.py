@@ -83,6 +83,7 @@ class LexiconTagger(Tagger):
 
     options_class = LexiconOptions
     options: LexiconOptions
+    gives_probabilities = False  # matches, not scores
 
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)

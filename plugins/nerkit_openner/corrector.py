@@ -68,6 +68,7 @@ class OpenNERCorrector(Corrector):
     """Corrects a base tagger's tags from the tokens and those tags (OpenNER-style)."""
 
     options_class = OpenNEROptions
+    gives_probabilities = False  # the gate mixes its tags with the base's
 
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)
