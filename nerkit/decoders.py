@@ -42,7 +42,7 @@ def _check_tags(tags: Sequence[str], scheme: str | schemes.Scheme) -> schemes.Sc
     # span extraction reads any string as PREFIX-TYPE ("LOC" as prefix L, type C): a tag
     # outside the scheme would come out as a made-up entity instead of an error
     s = schemes.get_scheme(scheme)
-    for tag in tags:
+    for tag in dict.fromkeys(tags):  # each distinct tag once, in order
         schemes.check_tag(tag, s)
     return s
 

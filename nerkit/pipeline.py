@@ -587,8 +587,8 @@ class Run:
         """Refuse to go on with data (``loaded``, cut to the run's sizes) other than the
         data the run was created on: the folds, the tagger and the predictions it has
         stored came from that data, and mixed with the new they would be stored under
-        the new fingerprints. A run created before runs recorded their data (0.3.8 and
-        older) has no record and goes on as before."""
+        the new fingerprints. A run created before runs recorded their data (before
+        0.3.8) has no record and goes on as before."""
         path = self.dir / DATA_RECORD
         if not path.is_file():
             return
@@ -1178,7 +1178,7 @@ def _predictions_in_scheme(
     """``predictions`` in ``source`` as a component fit in ``target`` reads them (a
     corrector): tags re-encoded the conlleval way; the probability matrix is dropped,
     its columns being tags of ``source``. Unchanged when the schemes are the same."""
-    if schemes.get_scheme(source).name == schemes.get_scheme(target).name:
+    if _same_scheme(source, target):
         return list(predictions)
     return [
         Prediction(
@@ -1197,9 +1197,14 @@ def _decode(
     ``target``, the corpus's, when they differ (the scores and ``nerkit predict`` are in
     the corpus's scheme); the count of changed tokens is the decoder's."""
     tags, changed = decoder.decode(prediction, source)
-    if schemes.get_scheme(source).name != schemes.get_scheme(target).name:
+    if not _same_scheme(source, target):
         tags = tuple(schemes.convert(tags, source, target))
     return tags, changed
+
+
+def _same_scheme(a: str, b: str) -> bool:
+    """Whether two scheme names (aliases such as ``BIO`` included) are one scheme."""
+    return schemes.get_scheme(a).name == schemes.get_scheme(b).name
 
 
 def stored_config(run: Path) -> dict[str, Any]:

@@ -127,9 +127,14 @@ class StoredIndex:
     unmatched: dict[str, str] = field(default_factory=dict)
 
 
+# What reading a stored run's key raises when the run cannot tell (a damaged or empty
+# table, an old layout, a plugin that is gone).
+KEY_ERRORS = (NerkitError, ValueError, TypeError, KeyError, IndexError)
+
+
 def stored_key(run: Path, host: PluginHost) -> str:
-    """The key of the finished run in ``run``, from its run table. Raises
-    ``NerkitError``, ``ValueError``, ``TypeError`` or ``KeyError`` when it cannot tell."""
+    """The key of the finished run in ``run``, from its run table; one of
+    ``KEY_ERRORS`` when it cannot tell."""
     row = store.read_table(run, "run").to_pylist()[0]
     config = normalise(json.loads(row["config"]), host)
     fingerprints = json.loads(row["fingerprints"] or "{}")
@@ -159,7 +164,7 @@ def index_runs(out: Path, host: PluginHost) -> StoredIndex:
             if key is None:
                 try:
                     key = stored_key(summary.path, host)  # its metrics, say, are damaged
-                except (NerkitError, ValueError, TypeError, KeyError, IndexError):
+                except KEY_ERRORS:
                     index.unmatched[summary.run_id] = summary.problem
                     continue
             index.unreadable.setdefault(key, (summary.run_id, summary.problem))
@@ -167,7 +172,7 @@ def index_runs(out: Path, host: PluginHost) -> StoredIndex:
         if summary.complete:
             try:
                 key = stored_key(summary.path, host)
-            except (NerkitError, ValueError, TypeError, KeyError):
+            except KEY_ERRORS:
                 continue  # a run of a plugin that is gone, or an old layout: never matched
             index.finished.setdefault(key, summary.run_id)
             continue

@@ -94,6 +94,11 @@ def assert_confidences_well_formed(
             )
 
 
+def trained_types(sentences: Sequence[Sentence]) -> set[str]:
+    """The entity types the tags of ``sentences`` hold."""
+    return {schemes.split_tag(t)[1] for s in sentences for t in s.tags} - {""}
+
+
 def assert_labels_in_scheme(
     sentences: Sequence[Sentence],
     predictions: Sequence[Prediction],

@@ -138,7 +138,7 @@ class CorrectorContract:
         checks.assert_tags_in_scheme(
             trained_corrector.data.test, trained_corrector.corrected, scheme, sequences=False
         )
-        types = {schemes.split_tag(t)[1] for s in self.train_sentences() for t in s.tags} - {""}
+        types = checks.trained_types(self.train_sentences())
         checks.assert_types_known(trained_corrector.corrected, types)
 
     def test_tag_sequences_are_valid(self, trained_corrector: TrainedCorrector) -> None:
@@ -158,7 +158,7 @@ class CorrectorContract:
     def test_probability_labels_are_tags_of_the_declared_scheme(
         self, trained_corrector: TrainedCorrector
     ) -> None:
-        types = {schemes.split_tag(t)[1] for s in self.train_sentences() for t in s.tags} - {""}
+        types = checks.trained_types(self.train_sentences())
         checks.assert_labels_in_scheme(
             trained_corrector.data.test,
             trained_corrector.corrected,

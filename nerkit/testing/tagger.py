@@ -128,7 +128,7 @@ class TaggerContract:
         checks.assert_tags_in_scheme(
             trained_tagger.test, trained_tagger.predictions, scheme, sequences=False
         )
-        types = {schemes.split_tag(t)[1] for s in trained_tagger.train for t in s.tags} - {""}
+        types = checks.trained_types(trained_tagger.train)
         checks.assert_types_known(trained_tagger.predictions, types)
 
     def test_tag_sequences_are_valid(self, trained_tagger: TrainedTagger) -> None:
@@ -144,7 +144,7 @@ class TaggerContract:
     def test_probability_labels_are_tags_of_the_declared_scheme(
         self, trained_tagger: TrainedTagger
     ) -> None:
-        types = {schemes.split_tag(t)[1] for s in trained_tagger.train for t in s.tags} - {""}
+        types = checks.trained_types(trained_tagger.train)
         checks.assert_labels_in_scheme(
             trained_tagger.test,
             trained_tagger.predictions,
