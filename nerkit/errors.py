@@ -11,7 +11,8 @@ class NerkitError(Exception):
 
 
 class InputError(NerkitError):
-    """Bad input data: names the file, the line and the offending text."""
+    """Bad input data: names the file, the line and the offending text. ``unit`` names
+    what ``line`` counts (``"row index"`` in a table, counted from 0)."""
 
     def __init__(
         self,
@@ -20,6 +21,7 @@ class InputError(NerkitError):
         path: str | Path | None = None,
         line: int | None = None,
         text: str | None = None,
+        unit: str = "line",
     ) -> None:
         self.path = str(path) if path is not None else None
         self.line = line
@@ -27,7 +29,7 @@ class InputError(NerkitError):
         self.reason = message
         where = self.path or "<input>"
         if line is not None:
-            where += f", line {line}"
+            where += f", {unit} {line}"
         full = f"{where}: {message}"
         if text is not None:
             shown = text if len(text) <= 80 else text[:77] + "..."

@@ -307,12 +307,14 @@ def test_jsonl_writer_output(tmp_path: Path) -> None:
 
 
 def test_detect_format() -> None:
-    assert FORMATS == ("conll", "csv", "jsonl")
+    assert FORMATS == ("conll", "csv", "jsonl", "parquet", "arrow")
     assert detect_format("a/train.CSV") == "csv"
     assert detect_format("x.jsonl") == "jsonl"
     assert detect_format("x.json") == "jsonl"
     assert detect_format("esp.train") == "conll"
     assert detect_format("x.conll") == "conll"
+    assert detect_format("x.Parquet") == "parquet"
+    assert detect_format("data-00000-of-00001.arrow") == "arrow"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

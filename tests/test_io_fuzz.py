@@ -13,7 +13,17 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nerkit.errors import NerkitError
-from nerkit.io import FORMATS, ReadResult, read, read_conll, write_conll, write_csv, write_jsonl
+from nerkit.io import (
+    FORMATS,
+    ReadResult,
+    read,
+    read_conll,
+    write_arrow,
+    write_conll,
+    write_csv,
+    write_jsonl,
+    write_parquet,
+)
 from nerkit.io.common import normalize_spans
 from nerkit.schemes import check_tag, encode, spans_lenient
 from nerkit.types import Sentence, Span
@@ -86,6 +96,8 @@ READ_OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("conll", {"tag_col": None, "token_transform": lambda t: t[:-1]}),
     ("csv", {}),
     ("jsonl", {"rename": {"PER": "person"}, "token_transform": str.strip}),
+    ("parquet", {}),
+    ("arrow", {"tag_col": "ner_tags", "tag_names": ["O", "B-PER"]}),
 ]
 
 
@@ -283,6 +295,24 @@ def test_csv_round_trip(folder: Path, scheme: str, data: st.DataObject) -> None:
         st.lists(flat_sentences(scheme, st.text(min_size=1)), min_size=1, max_size=5)
     )
     round_trip(folder, "rt.csv", ids(data.draw, sentences), write_csv, scheme)
+
+
+@SETTINGS
+@given(
+    data=st.data(),
+    scheme=st.sampled_from(ALL_SCHEMES),
+    writer=st.sampled_from([write_parquet, write_arrow]),
+)
+def test_table_round_trip_with_nested_spans(
+    folder: Path, scheme: str, writer: Callable[..., None], data: st.DataObject
+) -> None:
+    flat = data.draw(st.lists(flat_sentences(scheme, st.text(min_size=1)), min_size=1, max_size=5))
+    sentences = [
+        Sentence(s.tokens, s.tags, spans=normalize_spans(data.draw(any_spans(len(s)))))
+        for s in flat
+    ]
+    name = "rt.parquet" if writer is write_parquet else "rt.arrow"
+    round_trip(folder, name, ids(data.draw, sentences), writer, scheme)
 
 
 def test_formats_covered() -> None:

@@ -37,7 +37,7 @@ def convert(
         str | None,
         typer.Option(
             "--to-format",
-            help="Format to write (conll, csv, jsonl). Default: from OUT's extension.",
+            help="Format to write (conll, csv, jsonl, parquet, arrow). Default: from OUT's extension.",
             show_default=False,
         ),
     ] = None,
@@ -54,7 +54,7 @@ def convert(
         str | None,
         typer.Option(
             "--from-format",
-            help="Format of IN (conll, csv, jsonl). Default: from IN's extension.",
+            help="Format of IN (conll, csv, jsonl, parquet, arrow). Default: from IN's extension.",
             show_default=False,
         ),
     ] = None,
@@ -112,9 +112,7 @@ def convert(
         raise ConfigError(f"unknown format {to_format!r} (known: {', '.join(FORMATS)})")
     writes_conll = (to_format.lower() if to_format else detect_format(paths[-1])) == "conll"
     if nested and not writes_conll:
-        raise ConfigError(
-            "--nested is for CoNLL output (CSV and JSON lines keep spans as they are)"
-        )
+        raise ConfigError("--nested is for CoNLL output (the other formats keep spans as they are)")
     if dataset is not None:
         if len(paths) != 1:
             raise typer.BadParameter("with --dataset, give only OUT", param_hint="[IN] OUT")
@@ -140,7 +138,7 @@ def convert(
             f"{len(source.invalid)} invalid {source.scheme} transition(s) in {source.name}:"
         )
         for report in source.invalid[:_SHOWN_PROBLEMS]:
-            console.print(f"  {_where(report, source.sentences)}")
+            console.print(f"  {_where(report, source.sentences, source.unit)}")
         if len(source.invalid) > _SHOWN_PROBLEMS:
             console.print(f"  ... and {len(source.invalid) - _SHOWN_PROBLEMS} more")
         console.print(
@@ -163,15 +161,16 @@ class _Source:
     sentences: "Sequence[Sentence]"
     scheme: str
     invalid: "Sequence[TransitionReport]"
+    unit: str = "line"  # what the reports' line numbers count
 
 
 def _read_file(path: Path, from_format: str | None, from_scheme: str | None) -> _Source:
     from nerkit.io import read
 
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise typer.BadParameter(f"{path} is not a file", param_hint="IN")
     result = read(path, format=from_format, scheme=from_scheme or "IOB2")
-    return _Source(str(path), result.sentences, result.scheme, result.invalid)
+    return _Source(str(path), result.sentences, result.scheme, result.invalid, result.unit)
 
 
 def _read_dataset_split(
@@ -198,16 +197,17 @@ def _read_dataset_split(
         corpus[split],
         corpus.scheme,
         loaded.invalid[split],
+        loaded.reads[split].unit,
     )
 
 
-def _where(report: "TransitionReport", sentences: "Sequence[Sentence]") -> str:
+def _where(report: "TransitionReport", sentences: "Sequence[Sentence]", unit: str) -> str:
     transition = report.transition
     n_tags = len(sentences[report.sentence_index].tags)
     current = "sentence end" if transition.position >= n_tags else transition.current
     previous = "sentence start" if transition.position == 0 else transition.previous
     place = (
-        f"line {report.line}"
+        f"{unit} {report.line}"
         if report.line is not None
         else f"sentence {report.sentence_index + 1}"
     )

@@ -11,8 +11,8 @@ def predict(
     source: Annotated[
         Path,
         typer.Argument(
-            help="A tagged or untagged file (CoNLL, CSV, JSON lines), or plain text "
-            "(.txt or -: one sentence per line, tokens split on whitespace).",
+            help="A tagged or untagged file (CoNLL, CSV, JSON lines, Parquet, Arrow), or "
+            "plain text (.txt or -: one sentence per line, tokens split on whitespace).",
             show_default=False,
         ),
     ],

@@ -50,7 +50,8 @@ def run(
         typer.Option(
             "--dataset",
             "-d",
-            help="Dataset name (see `nerkit datasets`) or a folder of split files.",
+            help="Dataset name (see `nerkit datasets`) or a folder of split files (a Hugging "
+            "Face save_to_disk folder too).",
             show_default=False,
         ),
     ] = None,

@@ -77,26 +77,49 @@ def split_of(file_name: str) -> str | None:
     return None
 
 
+def _table_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder of Parquet or Arrow shards (``save_to_disk``'s
+    ``train/``, the Hub's ``train/0000.parquet``)."""
+    from nerkit.io import SUFFIXES
+
+    return path.is_dir() and any(
+        f.is_file() and SUFFIXES.get(f.suffix.lower()) in ("parquet", "arrow")
+        for f in path.iterdir()
+    )
+
+
 def find_split_files(folder: Path) -> dict[str, Path]:
-    """``{split: file}`` for the data files of ``folder``.
+    """``{split: file}`` for the data files of ``folder``. A split may also be a
+    subfolder named after it that holds Parquet or Arrow shards (as Hugging Face's
+    ``save_to_disk`` writes a ``DatasetDict``); a folder with no split files of its own
+    but a ``data`` subfolder (a Hub data set's layout) is read from there.
 
     A split matched by several files, or no train file, is an error that lists what
     was found and says how to name the files explicitly.
     """
     found: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
-        split = split_of(path.name) if path.is_file() else None
-        if split is not None:
-            found.setdefault(split, []).append(path)
+        if path.is_file() or _table_folder(path):
+            split = split_of(path.name)
+            if split is not None:
+                found.setdefault(split, []).append(path)
+    if not found and (folder / "data").is_dir():
+        return find_split_files(folder / "data")
     hint = "pass the files explicitly, e.g. {'train': ..., 'dev': ..., 'test': ...}"
     for split, paths in found.items():
         if len(paths) > 1:
             names = ", ".join(p.name for p in paths)
+            shards = (
+                "; the shards of one split are read from a folder named after it "
+                f"(e.g. {split}/)"
+                if all(p.is_file() for p in paths)
+                else ""
+            )
             raise DatasetError(
-                f"{folder}: several files look like the {split} split ({names}); {hint}"
+                f"{folder}: several files look like the {split} split ({names}); {hint}{shards}"
             )
     if "train" not in found:
-        seen = ", ".join(sorted(p.name for p in folder.iterdir() if p.is_file())) or "no files"
+        seen = ", ".join(sorted(p.name for p in folder.iterdir())) or "no files"
         raise DatasetError(
             f"{folder}: no train file (expected a name starting with 'train', "
             f"or a part like '.train'; found: {seen}); {hint}"

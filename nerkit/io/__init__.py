@@ -1,4 +1,5 @@
-"""Readers and writers for CoNLL column files, CSV and JSON lines.
+"""Readers and writers for CoNLL column files, CSV, JSON lines, and Parquet and Arrow
+tables (as Hugging Face ``datasets`` stores them).
 
 Every reader returns a :class:`ReadResult`; ``read(write(sentences))`` gives the
 sentences back. ``read`` and ``write`` pick the format from the file extension.
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from nerkit.io.conll_write import write_conll
     from nerkit.io.csv import read_csv, write_csv
     from nerkit.io.jsonl import read_jsonl, write_jsonl
+    from nerkit.io.table import read_arrow, read_parquet, write_arrow, write_parquet
     from nerkit.types import Sentence
 
 __all__ = [
@@ -28,16 +30,20 @@ __all__ = [
     "TransitionReport",
     "detect_format",
     "read",
+    "read_arrow",
     "read_conll",
     "read_csv",
     "read_jsonl",
+    "read_parquet",
     "write",
+    "write_arrow",
     "write_conll",
     "write_csv",
     "write_jsonl",
+    "write_parquet",
 ]
 
-FORMATS = ("conll", "csv", "jsonl")
+FORMATS = ("conll", "csv", "jsonl", "parquet", "arrow")
 
 # The format modules load on first use (PEP 562): `nerkit eval`'s fast path
 # (nerkit.io.scan) needs none of them.
@@ -51,9 +57,24 @@ _WHERE = {
     "write_csv": "csv",
     "read_jsonl": "jsonl",
     "write_jsonl": "jsonl",
+    "read_parquet": "table",
+    "read_arrow": "table",
+    "write_parquet": "table",
+    "write_arrow": "table",
 }
-_READERS = {"conll": "read_conll", "csv": "read_csv", "jsonl": "read_jsonl"}
-_WRITERS = {"conll": "write_conll", "csv": "write_csv", "jsonl": "write_jsonl"}
+_READERS = {f: f"read_{f}" for f in FORMATS}
+_WRITERS = {f: f"write_{f}" for f in FORMATS}
+# Suffixes of the formats other than CoNLL, which is the rest.
+SUFFIXES = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+}
+_TABLES = ("parquet", "arrow")
 
 
 def __getattr__(name: str) -> Any:
@@ -64,13 +85,24 @@ def __getattr__(name: str) -> Any:
 
 def detect_format(path: PathLike) -> str:
     """The format a file name implies: ``.csv`` -> csv, ``.jsonl``/``.json`` -> jsonl,
-    anything else -> conll."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".jsonl", ".json"):
-        return "jsonl"
-    return "conll"
+    ``.parquet`` -> parquet, ``.arrow``/``.feather``/``.ipc`` -> arrow, anything else
+    -> conll. A folder is a table's shards: parquet or arrow, as its data files say."""
+    path = Path(path)
+    if path.is_dir():
+        found = {
+            SUFFIXES.get(f.suffix.lower())
+            for f in path.iterdir()
+            if f.is_file() and not f.name.startswith(".")
+        }
+        tables = found & set(_TABLES)
+        if len(tables) == 1:
+            return tables.pop()
+        raise ConfigError(
+            f"{path} is a folder: a folder is read as the shards of one Parquet or Arrow "
+            "table, and it holds "
+            + ("both .parquet and .arrow files" if tables else "no .parquet or .arrow files")
+        )
+    return SUFFIXES.get(path.suffix.lower(), "conll")
 
 
 def _pick(format: str | None, path: PathLike, table: dict[str, str]) -> Callable[..., Any]:

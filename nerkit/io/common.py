@@ -60,6 +60,7 @@ class ReadResult:
     scheme: str
     invalid: tuple[TransitionReport, ...]
     path: str
+    unit: str = "line"  # what TransitionReport.line counts: "row index" in tables
 
     def summary(self) -> str:
         """A short text, e.g. ``3 invalid transitions in 2 sentences (first: line 17,
@@ -74,7 +75,7 @@ class ReadResult:
         n_tags = len(sentence.tags)
         current = "sentence end" if t.position >= n_tags else t.current
         previous = "sentence start" if t.position == 0 else t.previous
-        where = f"line {first.line}, " if first.line is not None else ""
+        where = f"{self.unit} {first.line}, " if first.line is not None else ""
         layer = " (inner column)" if first.inner else ""
         return (
             f"{count} invalid transition{'s' if count != 1 else ''} in {n_sents} "
@@ -150,16 +151,28 @@ def write_text(path: PathLike, text: str) -> None:
     except UnicodeEncodeError as exc:
         bad = text[exc.start : exc.end]
         raise NerkitError(f"cannot write {target}: {bad!r} cannot be encoded as UTF-8") from None
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
+    with replaced_atomically(target) as tmp:
         # os.open with 0o666 lets the umask decide the permissions, as open() would.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+
+
+@contextmanager
+def replaced_atomically(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` to write to; renamed onto ``target`` when
+    the block ends without an error, removed when it raises. OSError becomes a
+    NerkitError naming ``target``."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        yield tmp
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise NerkitError(f"cannot write {target}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def sentence_name(sentence: Sentence, index: int) -> str:
@@ -180,8 +193,11 @@ class TagTable:
     has inferred the scheme from all tags.
     """
 
-    def __init__(self, path: PathLike, scheme: str, rename: Mapping[str, str] | None) -> None:
+    def __init__(
+        self, path: PathLike, scheme: str, rename: Mapping[str, str] | None, unit: str = "line"
+    ) -> None:
         self.path = path
+        self.unit = unit
         self.auto = scheme.lower() == "auto"
         self.scheme = ANY_SCHEME if self.auto else get_scheme(scheme)
         self.rename = dict(rename or {})
@@ -193,7 +209,7 @@ class TagTable:
         try:
             check_tag(raw, self.scheme)
         except SchemeError as exc:
-            raise InputError(str(exc), path=self.path, line=line) from None
+            raise InputError(str(exc), path=self.path, line=line, unit=self.unit) from None
         tag = raw
         if raw != OUTSIDE and self.rename:
             tag = f"{raw[0]}-{self.rename.get(raw[2:], raw[2:])}"
@@ -201,7 +217,7 @@ class TagTable:
                 check_tag(tag, self.scheme)
             except SchemeError as exc:
                 raise InputError(
-                    f"after renaming {raw!r}: {exc}", path=self.path, line=line
+                    f"after renaming {raw!r}: {exc}", path=self.path, line=line, unit=self.unit
                 ) from None
         self.mapped[raw] = tag
         self.first_line[raw] = line
@@ -216,6 +232,7 @@ class TagTable:
                 path=self.path,
                 line=line,
                 text=raw,
+                unit=self.unit,
             )
         return label
 
@@ -234,7 +251,9 @@ class TagTable:
             try:
                 check_tag(tag, scheme)
             except SchemeError as exc:
-                raise InputError(str(exc), path=self.path, line=self.first_line[raw]) from None
+                raise InputError(
+                    str(exc), path=self.path, line=self.first_line[raw], unit=self.unit
+                ) from None
         return scheme
 
 

@@ -52,14 +52,16 @@ class RowReader:
         scheme: str,
         rename: Mapping[str, str] | None,
         token_transform: TokenTransform | None,
+        unit: str = "line",
     ) -> None:
         self.path = path
-        self.table = TagTable(path, scheme, rename)
+        self.unit = unit
+        self.table = TagTable(path, scheme, rename, unit)
         self.transform = token_transform
         self.rows: list[_Row] = []
 
     def _fail(self, message: str, line: int, text: str | None) -> InputError:
-        return InputError(message, path=self.path, line=line, text=text)
+        return InputError(message, path=self.path, line=line, text=text, unit=self.unit)
 
     def add(
         self,
@@ -109,6 +111,7 @@ class RowReader:
         untagged would drop without a word."""
         if not isinstance(tokens, list | tuple) or not tokens:
             return
+        others = list(others)
         names = [
             name
             for name, value in others
@@ -119,11 +122,22 @@ class RowReader:
         ]
         if names:
             found = ", ".join(map(repr, names))
+            ids = any(
+                isinstance(value, list | tuple) and value and type(value[0]) is int
+                for name, value in others
+                if name in names
+            )
+            hint = (
+                "; integer ids are what Hugging Face's to_json writes, without the names "
+                "they stand for: Dataset.to_parquet keeps the names, and nerkit reads it"
+                if ids
+                else ""
+            )
             raise self._fail(
                 f"tags are read from 'tags' or 'spans'; this row has neither, but has {found}, "
                 f"{'a list' if len(names) == 1 else 'lists'} as long as its tokens (name its "
                 "tags 'tags', as strings such as 'B-PER', or leave out the other lists to "
-                "read the row untagged)",
+                f"read the row untagged){hint}",
                 line,
                 text,
             )
@@ -180,4 +194,4 @@ class RowReader:
             TransitionReport(index, sentences[index].sentence_id, self.rows[index][5], transition)
             for index, transition in find_invalid([s.tags for s in sentences], scheme)
         )
-        return ReadResult(tuple(sentences), scheme.name, reports, str(self.path))
+        return ReadResult(tuple(sentences), scheme.name, reports, str(self.path), self.unit)
