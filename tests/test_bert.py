@@ -26,7 +26,7 @@ from nerkit.metrics import scores
 from nerkit.plugin import PluginHost
 from nerkit.testing import TaggerContract, TrainedTagger, parse_bracketed, toy_corpus
 from nerkit.types import Sentence
-from nerkit_bert.tagger import BertTagger, resolve_model
+from nerkit_bert.tagger import BertTagger, head_scheme, resolve_model
 from nerkit_hf import training
 
 SMALL = {"batch_size": 8, "max_length": 32}
@@ -95,6 +95,97 @@ class TestBertContract(TaggerContract):
         # U+3000 tokens are words without subwords
         assert tagger.stats["unk_rate"] == {"train": 0.0, "dev": 0.0}
         assert tagger.stats["empty_words"] == {"train": 2, "dev": 0}
+
+    # ---- a fine-tuned model used as it is (train=false)
+
+    @staticmethod
+    def checkpoint(tagger: Tagger, folder: Path) -> Path:
+        """The trained model as run_ner.py leaves one: save_pretrained, nothing else."""
+        assert isinstance(tagger, BertTagger)
+        tagger.model.save_pretrained(folder)
+        tagger.tokenizer.save_pretrained(folder)
+        return folder
+
+    def test_a_fine_tuned_model_used_as_it_is_predicts_as_it_did(
+        self, trained_tagger: TrainedTagger, tmp_path: Path
+    ) -> None:
+        model = self.checkpoint(trained_tagger.tagger, tmp_path / "ckpt")
+        used = BertTagger({**SMALL, "train": False, "model": str(model)})
+        used.fit(trained_tagger.train, context=RunContext(seed=99))
+        assert used.scheme == "IOB2"
+        assert used.labels == trained_tagger.tagger.labels  # type: ignore[attr-defined]
+        assert used.unmapped_labels == []
+        for ours, theirs in zip(
+            used.predict(trained_tagger.test), trained_tagger.predictions, strict=True
+        ):
+            assert ours.tags == theirs.tags
+            np.testing.assert_allclose(ours.probabilities, theirs.probabilities, atol=1e-4)
+
+    def test_a_label_map_renames_types_and_types_the_data_lacks_become_o(
+        self, trained_tagger: TrainedTagger, tmp_path: Path
+    ) -> None:
+        model = self.checkpoint(trained_tagger.tagger, tmp_path / "ckpt")
+        label_map = tmp_path / "map.tsv"
+        label_map.write_text("\ufeff# model -> data\nPER\tperson\n", encoding="utf-8")
+
+        def as_data(tag: str) -> str:  # the data names PER "person" and has no LOC
+            return "O" if tag.endswith("LOC") else tag.replace("PER", "person")
+
+        train = [Sentence(s.tokens, tuple(map(as_data, s.tags))) for s in trained_tagger.train]
+        used = BertTagger(
+            {**SMALL, "train": False, "model": str(model), "label_map": str(label_map)}
+        )
+        with pytest.warns(UserWarning, match="map to none of the dataset's types: LOC; predicted"):
+            used.fit(train)
+        assert used.unmapped_labels == ["LOC"]
+        assert used.labels == ("O", "B-ORG", "B-person", "I-ORG", "I-person")
+        head = trained_tagger.tagger.labels  # type: ignore[attr-defined]
+        column = {tag: used.labels.index(as_data(tag)) for tag in head}
+        predictions = used.predict(trained_tagger.test)
+        for ours, theirs in zip(predictions, trained_tagger.predictions, strict=True):
+            merged = np.zeros_like(ours.probabilities)
+            for j, tag in enumerate(head):
+                merged[:, column[tag]] += theirs.probabilities[:, j]
+            np.testing.assert_allclose(ours.probabilities, merged, atol=1e-4)
+            assert ours.tags == tuple(used.labels[i] for i in merged.argmax(axis=1))
+        # saved and loaded, it predicts the same
+        used.save(tmp_path / "saved")
+        loaded = BertTagger.load(tmp_path / "saved")
+        assert [p.tags for p in loaded.predict(trained_tagger.test)] == [
+            p.tags for p in predictions
+        ]
+
+    def test_nerkit_run_with_a_fine_tuned_model_as_it_is(
+        self, trained_tagger: TrainedTagger, tmp_path: Path
+    ) -> None:
+        model = self.checkpoint(trained_tagger.tagger, tmp_path / "ckpt")
+        folder = tmp_path / "toy"
+        folder.mkdir()
+        for split in ("train", "test"):
+            write(toy_corpus()[split], folder / f"{split}.conll")
+        out = tmp_path / "runs"
+        result = CliRunner().invoke(
+            app,
+            ["run", "--tagger", "bert", "--dataset", str(folder), "--out", str(out),
+             "-T", "train=false", "-T", f"model={model}", "-T", "batch_size=8",
+             "-T", "max_length=32"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        (run,) = [p for p in out.iterdir() if p.is_dir()]
+        metrics = store.read_table(run, "metrics").to_pylist()
+        (f1,) = [
+            m["value"]
+            for m in metrics
+            if (m["split"], m["mode"], m["metric"], m["label"])
+            == ("test", "lenient", "f1", "micro")
+        ]
+        expected = scores(
+            [s.tags for s in trained_tagger.test],
+            [p.tags for p in trained_tagger.predictions],
+            "IOB2",
+            "lenient",
+        ).f1
+        assert f1 == pytest.approx(expected)
 
 
 class TestBertContractBIOESAllSubwords(TaggerContract):
@@ -408,3 +499,39 @@ def test_nerkit_run_stores_curves_and_plots(tmp_path: Path) -> None:
     # the run itself records the tagger's statistics (windowed sentences among them)
     extra = json.loads(store.read_table(run, "run").to_pylist()[0]["extra"])
     assert extra["tagger"]["windowed_sentences"]["train"] == 0
+
+
+# ------------------------------------------------------------ train=false
+
+
+@pytest.mark.parametrize(
+    ("labels", "scheme"),
+    [
+        (["O", "B-PER", "I-PER"], "IOB2"),
+        (["O", "I-PER"], "IOB2"),
+        (["O", "B-X", "I-X", "E-X", "S-X"], "BIOES"),
+        (["O", "B-X", "I-X", "L-X", "U-X"], "BILOU"),
+    ],
+)
+def test_the_scheme_of_a_head_is_read_from_its_tags(labels: list[str], scheme: str) -> None:
+    assert head_scheme(labels, "m") == scheme
+
+
+def test_a_head_without_tag_names_or_of_no_scheme_is_refused() -> None:
+    with pytest.raises(NerkitError, match=r"names no tags \(id2label: LABEL_0, LABEL_1\)"):
+        head_scheme(["LABEL_0", "LABEL_1"], "m")
+    with pytest.raises(NerkitError, match="mix the prefixes SU of no one scheme"):
+        head_scheme(["O", "S-X", "U-Y"], "m")
+
+
+def test_an_encoder_without_a_fine_tuned_head_cannot_be_used_as_it_is() -> None:
+    tagger = BertTagger({**SMALL, "train": False})  # the bundled MiniLM: no NER head
+    with pytest.raises(NerkitError, match="train=false needs a model fine-tuned for NER"):
+        tagger.fit(toy("train"))
+
+
+def test_options_of_a_model_used_as_it_is_are_checked() -> None:
+    with pytest.raises(ConfigError, match="label_map is for a model used as it is"):
+        BertTagger({"label_map": "map.tsv"})
+    with pytest.raises(ConfigError, match="extend_vocab adds untrained tokens"):
+        BertTagger({"train": False, "extend_vocab": True})

@@ -13,7 +13,10 @@ _AVERAGES = ("micro", "macro", "weighted")
 
 def eval_command(
     gold: Annotated[
-        Path, typer.Argument(help="Gold file (CoNLL, CSV, JSON lines, Parquet or Arrow).", show_default=False)
+        Path,
+        typer.Argument(
+            help="Gold file (CoNLL, CSV, JSON lines, Parquet or Arrow).", show_default=False
+        ),
     ],
     pred: Annotated[
         Path | None,

@@ -110,8 +110,7 @@ def find_split_files(folder: Path) -> dict[str, Path]:
         if len(paths) > 1:
             names = ", ".join(p.name for p in paths)
             shards = (
-                "; the shards of one split are read from a folder named after it "
-                f"(e.g. {split}/)"
+                f"; the shards of one split are read from a folder named after it (e.g. {split}/)"
                 if all(p.is_file() for p in paths)
                 else ""
             )

