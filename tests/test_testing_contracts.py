@@ -320,6 +320,13 @@ class StaleSchemeTagger(UnigramTagger):
         return Prediction(tags=tuple(self.table.get(t, schemes.OUTSIDE) for t in sentence.tokens))
 
 
+class AlwaysOutside(UnigramTagger):
+    """Fits, saves and loads like a tagger, and predicts O everywhere."""
+
+    def _tag(self, sentence: Sentence) -> Prediction:
+        return Prediction(tags=(schemes.OUTSIDE,) * len(sentence.tokens))
+
+
 class ForeignLabels(WithProbabilities):
     """A probability column ``S-PER``: no IOB2 tag."""
 
@@ -350,6 +357,7 @@ class DeniesProbabilities(WithProbabilities):
         (ClaimsProbabilities, "test_probabilities_as_declared", "is True, yet .* has none"),
         (DeniesProbabilities, "test_probabilities_as_declared", "is False, yet .* has a prob"),
         (PeekingTagger, "test_raw_text_gets_the_same_tags", "the tagger reads them"),
+        (AlwaysOutside, "test_learns_the_training_data", "finds no entity of its own training"),
         (SortingTagger, "test_fit_and_predict_leave_their_inputs_unchanged", "predict changed"),
         (UnseededTagger, "test_same_seed_predicts_the_same", "two fits with seed 13"),
         (
