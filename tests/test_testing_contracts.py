@@ -384,6 +384,27 @@ def test_tagger_contract_catches(
         getattr(contract, contract_test)(**arguments)
 
 
+class LoadsFromWhereItSaved(UnigramTagger):
+    """Saves the folder's absolute path and loads from there, wherever it is asked to:
+    after a run renames ID.partial/ to ID/, the model cannot be loaded."""
+
+    def save(self, directory: Path) -> None:
+        super().save(directory)
+        (directory / "where").write_text(str(directory.resolve()))
+
+    @classmethod
+    def load(cls, directory: Path) -> UnigramTagger:
+        return super().load(Path((directory / "where").read_text()))
+
+
+def test_tagger_contract_loads_what_was_saved_from_another_place(tmp_path: Path) -> None:
+    contract = type("Contract", (BrokenTagger,), {"broken": LoadsFromWhereItSaved})()
+    trained = contract.prepare(tmp_path / "fit")
+    (tmp_path / "save").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"save/model/table\.json"):
+        contract.test_save_then_load_predicts_the_same(trained, tmp_path / "save")
+
+
 def test_tagger_contract_catches_a_tagger_that_does_not_record_its_scheme(
     tmp_path: Path,
 ) -> None:

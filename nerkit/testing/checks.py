@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -192,3 +193,12 @@ def assert_probabilities_as_declared(
             raise AssertionError(
                 f"sentence {i}: gives_probabilities is {declared}, yet its prediction {has}"
             )
+
+
+def moved_folder(directory: Path, target: Path) -> Path:
+    """``directory`` moved to ``target`` (a copy, then the original removed)."""
+    import shutil
+
+    shutil.copytree(directory, target, symlinks=True)
+    shutil.rmtree(directory)
+    return target

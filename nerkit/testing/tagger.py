@@ -182,7 +182,10 @@ class TaggerContract:
         directory.mkdir()
         tagger.save(directory)
         assert any(directory.iterdir()), "save wrote nothing"
-        loaded = type(tagger).load(directory)
+        # a run saves into ID.partial/ and renames it to ID/ when done, and reused folds
+        # are copied: what was saved must load from another place
+        moved = checks.moved_folder(directory, tmp_path / "moved")
+        loaded = type(tagger).load(moved)
         assert isinstance(loaded, type(tagger))
         assert loaded.scheme == tagger.scheme
         checks.assert_same_predictions(
