@@ -204,6 +204,7 @@ def out_of_fold(
     cache: Path | None = None,
     dev: Sequence[Sentence] | None = None,
     on_fold: Callable[[int, bool], None] = lambda i, reused: None,
+    check: Callable[[list[Prediction], int], None] = lambda predictions, i: None,
 ) -> list[Prediction]:
     """One prediction per sentence, each made by a tagger that did not train on it.
 
@@ -211,6 +212,8 @@ def out_of_fold(
     run reads them instead of training again); with ``cache``, a complete set is read
     from and written to that folder. ``on_fold(i, reused)`` reports progress;
     ``reused``: taken from the cache (in this sitting or an earlier one of the run).
+    ``check(predictions, i)`` sees each fold's predictions once they are stored, and
+    may raise to stop the run there.
     """
     from nerkit.store import write_raw_predictions
 
@@ -231,6 +234,7 @@ def out_of_fold(
             )
             write_raw_predictions(path, predictions)
             on_fold(f.index, False)
+        check(list(predictions), f.index)
         for j, p in zip(f.held_out, predictions, strict=True):
             out[j] = p
     if cache is not None:

@@ -650,8 +650,24 @@ class Run:
         )
 
         timing.lap("load")
+
+        def decodable(predictions: Sequence[Prediction], who: str, where: str) -> None:
+            # a component that does not declare gives_probabilities is found out by its
+            # first predictions, not after all the training (at decoding)
+            if decoder.needs_probabilities:
+                _require_probabilities(decoder_name, predictions, who, where)
+
         oof = (
-            self._out_of_fold(loaded, tagger_name, context, reporter, set(trained_folds))
+            self._out_of_fold(
+                loaded,
+                tagger_name,
+                context,
+                reporter,
+                set(trained_folds),
+                check=lambda predictions, i: decodable(
+                    predictions, f"tagger {tagger_name!r}", f"out-of-fold predictions, fold {i}"
+                ),
+            )
             if cfg.corrector
             else None
         )
@@ -700,6 +716,7 @@ class Run:
                 component=f"tagger {tagger_name!r}",
                 scheme=tagger.scheme,
             )
+            decodable(raw[STAGE_BASE][split], f"tagger {tagger_name!r}", f"{split}, base stage")
         timing.lap("predict")
         corrector_name = None
         base_input = raw[STAGE_BASE]
@@ -935,6 +952,7 @@ class Run:
         context: RunContext,
         reporter: StepReporter,
         trained: set[int],
+        check: Callable[[list[Prediction], int], None],
     ) -> list[Prediction]:
         from nerkit.folds import out_of_fold
 
@@ -971,6 +989,7 @@ class Run:
             cache=setup.cache if self.use_fold_cache else None,
             dev=corpus.splits.get("dev"),
             on_fold=report,
+            check=check,
         )
 
     def _corrector(
@@ -1170,6 +1189,19 @@ def _check_predictions(
                 f"scheme is {declared.name}, gave a tag outside it: {exc}"
             ) from None
     return preds
+
+
+def _require_probabilities(
+    decoder_name: str, predictions: Sequence[Prediction], who: str, where: str
+) -> None:
+    for i, p in enumerate(predictions):
+        if p.probabilities is None and len(p.tags):
+            raise NerkitError(
+                f"{where}: decoder {decoder_name!r} reads probabilities, which {who} does "
+                f"not give (its prediction of sentence {i} has none): use --decoder "
+                "conlleval or discard (a component that declares gives_probabilities = "
+                "False is refused before any training)"
+            )
 
 
 def _predictions_in_scheme(

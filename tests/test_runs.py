@@ -709,12 +709,13 @@ def test_tags_of_no_scheme_stop_the_run_naming_the_tagger_and_the_tag(
     assert all(p.name.endswith(".partial") for p in (tmp_path / "runs").iterdir())
 
 
-def test_a_decoder_that_needs_probabilities_is_refused_up_front_or_named_at_decoding(
+def test_a_decoder_that_needs_probabilities_is_refused_up_front_or_at_the_first_predictions(
     toy: Path, tmp_path: Path
 ) -> None:
     """The viterbi decoder reads probabilities. The lexicon says it gives none: the run
     is refused before anything is written. A tagger that does not say (here one that
-    gives none) fails at decoding, naming the split, stage and component."""
+    gives none) is found out by its first predictions: dev's, or, with a corrector, the
+    first fold's, before the other folds, the base tagger and the corrector train."""
     from nerkit.pipeline import Run, RunConfig
 
     out = tmp_path / "declared"
@@ -725,10 +726,27 @@ def test_a_decoder_that_needs_probabilities_is_refused_up_front_or_named_at_deco
     assert "reads probabilities, which tagger 'lexicon.tagger.v1' does not give" in output
     assert not out.exists()
 
+    undeclared = "which tagger 'bioesunigram.tagger.v1' does not give (its prediction of"
     config = RunConfig(tagger="bioesunigram", dataset=str(toy), decoder="viterbi", cache=False)
     run = Run.create(tmp_path / "undeclared", config, scheme_test_host())
     with pytest.raises(NerkitError) as error:
         run.execute()
     message = str(error.value)
-    assert "dev, base stage (tagger 'bioesunigram.tagger.v1'), decoder 'viterbi" in message
-    assert "use the conlleval or discard decoder" in message
+    assert message.startswith("dev, base stage: decoder 'viterbi.decoder.v1' reads probabilities")
+    assert undeclared in message and "use --decoder conlleval or discard" in message
+    assert not (run.dir / "raw-test.arrow").exists()  # stopped at dev
+
+    config = RunConfig(
+        tagger="bioesunigram",
+        dataset=str(toy),
+        decoder="viterbi",
+        corrector="majority",
+        folds=3,
+        cache=False,
+    )
+    run = Run.create(tmp_path / "folds", config, scheme_test_host())
+    with pytest.raises(NerkitError, match="out-of-fold predictions, fold 0: decoder") as error:
+        run.execute()
+    assert undeclared in str(error.value)
+    assert sorted(p.name for p in (run.dir / "folds").iterdir()) == ["fold-0.arrow"]
+    assert not (run.dir / "tagger").exists()
