@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -301,6 +302,67 @@ def test_jsonl_writer_output(tmp_path: Path) -> None:
     result = read_jsonl(path)
     assert result.sentences[0].sentence_id == "s-1"  # filled in on reading
     assert result.sentences[1:] == (sentences[1], Sentence(("raw",), (), "s-3"))
+
+
+# --------------------------------------------------------- Prodigy tasks
+
+
+def prodigy_task(spans: list[dict], **extra: object) -> dict:
+    """A ner.manual task as Prodigy's db-out writes it."""
+    words = ["Apple", "updates", "its", "analytics", "service"]
+    tokens, start = [], 0
+    for i, word in enumerate(words):
+        tokens.append({"text": word, "start": start, "end": start + len(word), "id": i})
+        start += len(word) + 1
+    return {"text": " ".join(words), "tokens": tokens, "spans": spans, "answer": "accept"} | extra
+
+
+def test_prodigy_tasks_read_by_token_or_character_offsets(tmp_path: Path) -> None:
+    path = jsonl(
+        tmp_path,
+        prodigy_task(
+            [
+                {"start": 0, "end": 5, "token_start": 0, "token_end": 0, "label": "ORG"},
+                {"start": 18, "end": 35, "label": "PRODUCT"},  # characters only
+            ],
+            _view_id="ner_manual",
+            _task_hash=1,
+        ),
+        prodigy_task([]),  # accepted with no entity: all O
+        {"tokens": ["a", "b", "c"], "spans": [{"token_start": 0, "token_end": 2, "label": "X"},
+                                              {"token_start": 1, "token_end": 1, "label": "Y"}]},
+    )  # fmt: skip
+    first, empty, nested = read(path).sentences
+    assert first.tokens == ("Apple", "updates", "its", "analytics", "service")
+    assert first.tags == ("B-ORG", "O", "O", "B-PRODUCT", "I-PRODUCT")
+    assert empty.tags == ("O",) * 5
+    assert nested.tags == ("B-X", "I-X", "I-X")
+    assert nested.spans == (Span(0, 3, "X"), Span(1, 2, "Y"))
+
+
+@pytest.mark.parametrize(
+    ("task", "message"),
+    [
+        (prodigy_task([], answer="reject"), "a task answered 'reject': only accepted tasks"),
+        (prodigy_task([], answer="ignore"), "a task answered 'ignore'"),
+        (prodigy_task([], _view_id="ner"), "binary 'ner' task"),
+        (
+            prodigy_task([{"start": 1, "end": 5, "label": "ORG"}]),
+            "do not fall on the boundaries of its tokens",
+        ),
+        (prodigy_task([{"start": 0, "end": 5}]), "is not an object with a label"),
+        (
+            prodigy_task([{"token_start": 0, "token_end": 5, "label": "ORG"}]),
+            r"need 0 <= token_start <= token_end < 5 \(token_end is the span's last token\)",
+        ),
+        ({"tokens": [{"text": "a"}, {"id": 1}]}, "token 1 is not an object with a text"),
+    ],
+)
+def test_prodigy_tasks_that_are_no_annotations_are_errors(
+    tmp_path: Path, task: dict, message: str
+) -> None:
+    path = jsonl(tmp_path, task)
+    assert re.search(message, error(path)), error(path)
 
 
 # --------------------------------------------------------------- dispatch

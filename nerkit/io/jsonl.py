@@ -1,6 +1,12 @@
 """JSON lines: one sentence per line, ``{"tokens": [...], "tags": [...]}`` and/or
 ``"spans": [[start, end, label], ...]``, with optional ``"id"`` and ``"document_id"``.
-How rows with spans become tags: see ``nerkit.io.rows``."""
+How rows with spans become tags: see ``nerkit.io.rows``.
+
+Prodigy's and spaCy's task format is read too: ``tokens`` as objects with a
+``"text"`` (and character ``"start"`` / ``"end"``), ``spans`` as objects with a
+``"label"`` and ``"token_start"`` / ``"token_end"`` (the end inclusive) or character
+offsets that fall on token boundaries. A task answered other than ``"accept"``, or a
+binary ``ner`` task (``ner.teach``), is an error, not an annotation."""
 
 from __future__ import annotations
 
@@ -53,6 +59,8 @@ def read_jsonl(
             )
         if "tokens" not in obj:
             raise InputError('the object has no "tokens"', path=path, line=lineno, text=line)
+        if _task_form(obj):
+            obj = _from_task(obj, path, lineno, line)
         tags, spans = obj.get("tags"), obj.get("spans")
         if tags is None and spans is None:
             rows.check_untagged(lineno, obj["tokens"], obj.items(), line)
@@ -66,6 +74,76 @@ def read_jsonl(
             line,
         )
     return rows.finish()
+
+
+def _task_form(obj: dict[str, Any]) -> bool:
+    """Whether a row is in Prodigy's task form (token or span objects, an answer)."""
+    tokens, spans = obj.get("tokens"), obj.get("spans")
+    return (
+        "answer" in obj
+        or (isinstance(tokens, list) and any(isinstance(t, dict) for t in tokens))
+        or (isinstance(spans, list) and any(isinstance(s, dict) for s in spans))
+    )
+
+
+def _from_task(obj: dict[str, Any], path: Path, lineno: int, line: str) -> dict[str, Any]:
+    """The row a Prodigy task stands for: token texts, and spans as ``[start, end,
+    label]`` token positions (end exclusive)."""
+
+    def fail(message: str) -> InputError:
+        return InputError(message, path=path, line=lineno, text=line)
+
+    answer = obj.get("answer", "accept")
+    if answer != "accept":
+        raise fail(
+            f"a task answered {answer!r}: only accepted tasks are annotations (keep the "
+            "rows whose answer is 'accept')"
+        )
+    if obj.get("_view_id") == "ner":
+        raise fail(
+            "a binary 'ner' task (ner.teach) accepts or rejects one suggested entity and "
+            "leaves the rest of the sentence unannotated: it is no gold annotation (use "
+            "the tasks of ner.manual or ner.correct)"
+        )
+    row = dict(obj)
+    tokens = obj["tokens"]
+    starts: dict[Any, int] = {}
+    ends: dict[Any, int] = {}
+    if isinstance(tokens, list) and any(isinstance(t, dict) for t in tokens):
+        texts = []
+        for i, token in enumerate(tokens):
+            if not isinstance(token, dict) or not isinstance(token.get("text"), str):
+                raise fail(f"token {i} is not an object with a text")
+            texts.append(token["text"])
+            starts.setdefault(token.get("start"), i)
+            ends[token.get("end")] = i
+        row["tokens"] = texts
+    spans = obj.get("spans")
+    if isinstance(spans, list) and any(isinstance(s, dict) for s in spans):
+        converted = []
+        for span in spans:
+            if not isinstance(span, dict) or not isinstance(span.get("label"), str):
+                raise fail(f"span {span!r} is not an object with a label")
+            if "token_start" in span and "token_end" in span:
+                first, last = span["token_start"], span["token_end"]
+            elif starts and span.get("start") in starts and span.get("end") in ends:
+                first, last = starts[span["start"]], ends[span["end"]]
+            else:
+                raise fail(
+                    f"span {span!r} has no token_start / token_end, and its character "
+                    "offsets do not fall on the boundaries of its tokens"
+                )
+            if type(first) is not int or type(last) is not int:
+                raise fail(f"span {span!r}: token_start and token_end must be integers")
+            n = len(row["tokens"]) if isinstance(row["tokens"], list) else 0
+            if not 0 <= first <= last < n:
+                raise fail(
+                    f"span {span!r}: need 0 <= token_start <= token_end < {n} (token_end "
+                    "is the span's last token)"
+                )
+            converted.append([first, last + 1, span["label"]])
+        row["spans"] = converted
+    return row
 
 
 def sentence_row(sentence: Sentence, index: int) -> dict[str, Any]:
