@@ -148,6 +148,38 @@ def test_predict_tags_plain_text(toy: Path, tmp_path: Path) -> None:
     assert len(blocks) == 2 and all(len(line.split("\t")) == 2 for b in blocks for line in b)
 
 
+@pytest.mark.parametrize(
+    ("tokenizer", "tokens"),
+    [
+        ("whitespace", ["Merkel", "visited", "Paris."]),
+        ("words", ["Merkel", "visited", "Paris", "."]),
+        (
+            "chars",
+            ["M", "e", "r", "k", "e", "l", "v", "i", "s", "i", "t", "e", "d"] + list("Paris."),
+        ),
+    ],
+)
+def test_predict_splits_plain_text_with_the_tokenizer_asked_for(
+    toy: Path, tmp_path: Path, tokenizer: str, tokens: list[str]
+) -> None:
+    out = tmp_path / "runs"
+    assert cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out))[0] == 0
+    text = tmp_path / "input.txt"
+    text.write_text("Merkel visited Paris.\n")
+    code, output = cli("predict", "--run", str(only_run(out)), str(text), "--tokenizer", tokenizer)
+    assert code == 0, output
+    lines = output.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines] == tokens
+    if tokenizer == "words":  # split off its full stop, Paris is found
+        assert lines[2] == "Paris\tB-LOC"
+    code, output = cli("predict", "--run", str(only_run(out)), str(text), "--tokenizer", "spacy")
+    assert code == 2 and "one of whitespace, words, chars" in output
+    code, output = cli(
+        "predict", "--run", str(only_run(out)), str(toy / "test.conll"), "--tokenizer", tokenizer
+    )
+    assert code == 2 and "--tokenizer is for plain text" in output
+
+
 def test_wrong_option_is_an_error_naming_the_valid_keys(toy: Path, tmp_path: Path) -> None:
     code, output = cli(
         "run", "-t", "lexicon", "-d", str(toy), "-o", str(tmp_path / "r"), "-T", "max_len=3"
