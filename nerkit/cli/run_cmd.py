@@ -50,8 +50,9 @@ def run(
         typer.Option(
             "--dataset",
             "-d",
-            help="Dataset name (see `nerkit datasets`) or a folder of split files (a Hugging "
-            "Face save_to_disk folder too).",
+            help="Dataset name (see `nerkit datasets`), a Hugging Face Hub data set "
+            "(hf:OWNER/NAME[:CONFIG]) or a folder of split files (a save_to_disk folder "
+            "too).",
             show_default=False,
         ),
     ] = None,

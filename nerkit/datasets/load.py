@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from nerkit import schemes
+from nerkit.datasets import hub
 from nerkit.datasets.download import DEFAULT_TIMEOUT, DownloadFailed, download_files
 from nerkit.datasets.locate import find_split_files, locate, resolve_data_dir
 from nerkit.datasets.spec import DataFile, DatasetSpec, get_dataset_spec, registered_datasets
@@ -120,8 +121,10 @@ def load_dataset(
 ) -> Corpus:
     """Load ``source`` as a Corpus whose tags are in ``scheme``.
 
-    ``source`` is a registered dataset name (``"wnut17"``), a ``DatasetSpec``, a folder
-    whose files are named after their splits, or a ``{split: path}`` mapping. See
+    ``source`` is a registered dataset name (``"wnut17"``), a Hugging Face Hub data set
+    (``"hf:OWNER/NAME"`` or ``"hf:OWNER/NAME:CONFIG"``, see ``nerkit.datasets.hub``), a
+    ``DatasetSpec``, a folder whose files are named after their splits, or a
+    ``{split: path}`` mapping. See
     ``open_dataset`` for the options and for reports on invalid transitions.
     """
     return open_dataset(
@@ -160,6 +163,9 @@ def open_dataset(
     if isinstance(source, Mapping):
         files = {str(split): Path(path) for split, path in source.items()}
         return _open_own_files(files, "", target, from_scheme, options)
+    if isinstance(source, str) and source.startswith(hub.PREFIX):
+        folder = hub.fetch(source, download=download)
+        return _open_own_files(find_split_files(folder), source, target, from_scheme, options)
     if isinstance(source, str) and source in registered_datasets():
         spec = get_dataset_spec(source)
         return _open_spec(spec, data_dir, download, target, from_scheme, progress, timeout, options)
