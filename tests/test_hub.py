@@ -125,6 +125,16 @@ def test_offline_the_cached_conversion_is_read(
     assert [c[0] for c in fake.calls] == ["snapshot"]
 
 
+def test_offline_a_config_the_cache_lacks_is_not_called_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    FakeHub(conversion(tmp_path / "conv", ("en",)), online=False).install(monkeypatch)
+    with pytest.raises(DatasetError, match="cannot be had"):
+        open_dataset("hf:someone/toy:de")
+    with pytest.raises(DatasetError, match="hf:someone/toy:de is not in the local"):
+        open_dataset("hf:someone/toy:de", download=False)
+
+
 def test_offline_and_not_cached_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

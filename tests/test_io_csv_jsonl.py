@@ -356,6 +356,14 @@ def test_prodigy_tasks_read_by_token_or_character_offsets(tmp_path: Path) -> Non
             r"need 0 <= token_start <= token_end < 5 \(token_end is the span's last token\)",
         ),
         ({"tokens": [{"text": "a"}, {"id": 1}]}, "token 1 is not an object with a text"),
+        (
+            {"tokens": [{"text": "a"}, {"text": "b"}], "spans": [{"token_start": 1, "label": "P"}]},
+            "has no token_start / token_end, and its character offsets",
+        ),
+        (
+            prodigy_task([{"start": {"x": 0}, "end": 5, "label": "ORG"}]),
+            "has no token_start / token_end, and its character offsets",
+        ),
     ],
 )
 def test_prodigy_tasks_that_are_no_annotations_are_errors(

@@ -13,7 +13,7 @@ import pytest
 from conftest import SHARED_DATA, requires_shared_data
 
 from nerkit.datasets import open_dataset
-from nerkit.errors import ConfigError, DatasetError, InputError
+from nerkit.errors import ConfigError, DatasetError, InputError, NerkitError
 from nerkit.io import detect_format, read, read_arrow, read_parquet, write, write_parquet
 from nerkit.io.table import class_label_names
 from nerkit.types import Sentence, Span
@@ -200,13 +200,25 @@ def test_round_trip_keeps_ids_spans_and_untagged_sentences(tmp_path: Path) -> No
         assert read(tmp_path / name).sentences == sentences
 
 
-def test_written_tags_are_a_class_label_column(tmp_path: Path) -> None:
+def test_written_tags_are_strings_the_same_in_every_file(tmp_path: Path) -> None:
+    # ClassLabel ids of each file's own tags would differ between a data set's files
+    # (test lacks a tag of train), and datasets reads all splits with train's names
     path = tmp_path / "out.parquet"
     write_parquet(EXPECTED, path)
     schema = pq.read_schema(path)
-    assert schema.field("ner_tags").type == pa.list_(pa.int64())
-    assert class_label_names(schema, "ner_tags") == ["O", "B-LOC", "I-LOC", "B-PER"]
-    assert pq.read_table(path).column("ner_tags").to_pylist() == [[3, 0, 0, 1, 2], [0]]
+    assert schema.field("ner_tags").type == pa.list_(pa.string())
+    assert class_label_names(schema, "ner_tags") is None
+    assert pq.read_table(path).column("ner_tags").to_pylist() == [
+        ["B-PER", "O", "O", "B-LOC", "I-LOC"],
+        ["O"],
+    ]
+
+
+def test_unwritable_text_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "out.parquet"
+    with pytest.raises(NerkitError, match="cannot write .*out.parquet"):
+        write([Sentence(("a\udc80",), ("O",), "s")], path)
+    assert not any(tmp_path.iterdir())
 
 
 def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
@@ -237,6 +249,65 @@ def test_folder_of_shards_reads_in_name_order(tmp_path: Path) -> None:
     other = pa.table({"tokens": [["c"]]})
     arrow_stream(folder / "data-00002-of-00002.arrow", other)
     assert "differ from those of data-00000-of-00002.arrow" in error(folder)
+
+
+def test_each_shard_is_read_with_its_own_tag_names(tmp_path: Path) -> None:
+    folder = tmp_path / "train"
+    folder.mkdir()
+    parquet(
+        folder,
+        hf_table(tokens=[["Paris"]], tags=[[1]], metadata=hf_metadata(["O", "B-LOC"])),
+        "0000.parquet",
+    )
+    parquet(
+        folder,
+        hf_table(tokens=[["Bob"]], tags=[[1]], metadata=hf_metadata(["O", "B-PER"])),
+        "0001.parquet",
+    )
+    assert [s.tags for s in read(folder).sentences] == [("B-LOC",), ("B-PER",)]
+    # a row error names the shard and the row's index over the whole folder
+    parquet(
+        folder, hf_table(tokens=[["x"]], tags=[[5]], metadata=hf_metadata(["O"])), "0002.parquet"
+    )
+    message = error(folder / "0002.parquet")
+    assert "row index 0" in message
+    with pytest.raises(InputError, match=r"0002.parquet, row index 2: ner_tags\[0\] is 5"):
+        read(folder)
+
+
+def test_a_saved_folder_reads_the_files_its_state_lists(tmp_path: Path) -> None:
+    # datasets' map() leaves cache-*.arrow files in a folder loaded with load_from_disk
+    folder = tmp_path / "train"
+    folder.mkdir()
+    arrow_stream(folder / "data-00000-of-00001.arrow", hf_table())
+    arrow_stream(folder / "cache-5d2e.arrow", hf_table())
+    state = {"_data_files": [{"filename": "data-00000-of-00001.arrow"}], "_split": "train"}
+    (folder / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    assert read(folder).sentences == EXPECTED
+    state["_data_files"].append({"filename": "data-00001-of-00002.arrow"})
+    (folder / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    assert "state.json lists data files that are not there" in error(folder)
+
+
+def test_another_tool_s_spans_column_is_left_alone(tmp_path: Path) -> None:
+    # WikiANN: spans as strings that the tags say in full
+    path = parquet(tmp_path, hf_table(spans=[["PER: John", "LOC: New York"], []]))
+    assert read(path).sentences == EXPECTED
+
+
+def test_large_and_fixed_size_lists_are_lists(tmp_path: Path) -> None:
+    big = pa.large_list(pa.large_string())
+    table = pa.table(
+        {"tokens": pa.array([["a", "b"]], big), "labels": pa.array([["B-X", "O"]], big)}
+    )
+    assert "pass tag_col='labels'" in error(parquet(tmp_path, table, "large.parquet"))
+    fixed = pa.table(
+        {
+            "tokens": pa.array([["a", "b"]], pa.list_(pa.string(), 2)),
+            "ner_tags": pa.array([[1, 0]], pa.list_(pa.int64(), 2)),
+        }
+    ).replace_schema_metadata(hf_metadata(["O", "B-X"]))
+    assert read(parquet(tmp_path, fixed, "fixed.parquet")).sentences[0].tags == ("B-X", "O")
 
 
 def test_folder_format_must_be_one_table_format(tmp_path: Path) -> None:

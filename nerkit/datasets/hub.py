@@ -104,7 +104,9 @@ def _cached_conversion(repo_id: str, config: str | None) -> Path | None:
     except Exception:  # not in the cache
         return None
     configs = [p.name for p in sorted(root.iterdir()) if p.is_dir()]
-    return root / _pick(repo_id, config, configs) if configs else None
+    if not configs or (config is not None and config not in configs):
+        return None  # what the cache lacks may still be on the Hub
+    return root / _pick(repo_id, config, configs)
 
 
 def _from_cache(repo_id: str, config: str | None, online_error: Exception | None) -> Path:

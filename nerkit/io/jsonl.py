@@ -107,16 +107,18 @@ def _from_task(obj: dict[str, Any], path: Path, lineno: int, line: str) -> dict[
         )
     row = dict(obj)
     tokens = obj["tokens"]
-    starts: dict[Any, int] = {}
-    ends: dict[Any, int] = {}
+    starts: dict[int, int] = {}  # character offset -> token, for spans given by offsets
+    ends: dict[int, int] = {}
     if isinstance(tokens, list) and any(isinstance(t, dict) for t in tokens):
         texts = []
         for i, token in enumerate(tokens):
             if not isinstance(token, dict) or not isinstance(token.get("text"), str):
                 raise fail(f"token {i} is not an object with a text")
             texts.append(token["text"])
-            starts.setdefault(token.get("start"), i)
-            ends[token.get("end")] = i
+            start, end = token.get("start"), token.get("end")
+            if type(start) is int and type(end) is int:
+                starts.setdefault(start, i)
+                ends[end] = i
         row["tokens"] = texts
     spans = obj.get("spans")
     if isinstance(spans, list) and any(isinstance(s, dict) for s in spans):
@@ -126,7 +128,12 @@ def _from_task(obj: dict[str, Any], path: Path, lineno: int, line: str) -> dict[
                 raise fail(f"span {span!r} is not an object with a label")
             if "token_start" in span and "token_end" in span:
                 first, last = span["token_start"], span["token_end"]
-            elif starts and span.get("start") in starts and span.get("end") in ends:
+            elif (
+                type(span.get("start")) is int
+                and type(span.get("end")) is int
+                and span["start"] in starts
+                and span["end"] in ends
+            ):
                 first, last = starts[span["start"]], ends[span["end"]]
             else:
                 raise fail(

@@ -9,11 +9,14 @@ entry of the schema metadata, which ``Dataset.to_parquet``, ``save_to_disk`` and
 Hub's Parquet files carry, or from ``tag_names``. Reading a folder reads its data
 files (``data-00000-of-00002.arrow``, ``0000.parquet``, ...) as the shards of one
 table, in name order. Errors name the file and the row index (counted from 0, as
-``dataset[i]`` counts).
+``dataset[i]`` counts; in a folder, over all its shards). A folder written by
+``save_to_disk`` is read as its ``state.json`` lists its files (``map`` leaves cache
+files beside them). A ``spans`` column that is not a list of ``{start, end, label}``
+(WikiANN's strings such as ``"PER: Bob Smith"``) is another tool's and is left alone.
 
-The writers write ``tags`` as ``ner_tags`` integers with their names in the
-``huggingface`` metadata, so that ``datasets.load_dataset("parquet", ...)`` gives a
-``ClassLabel`` column, as ``run_ner.py`` expects.
+The writers write the tags as strings under ``ner_tags`` (see ``sentences_table``):
+``datasets.load_dataset("parquet", ...)`` reads them as they are, the same in every
+split, and ``run_ner.py`` maps string labels to ids itself.
 """
 
 from __future__ import annotations
@@ -45,7 +48,23 @@ _TAG_COLUMNS = ("tags", "ner_tags")
 
 
 def shard_files(folder: Path, format: str) -> list[Path]:
-    """The data files of ``folder`` in ``format``, in name order, hidden ones left out."""
+    """The data files of ``folder`` in ``format``, in name order, hidden ones left out;
+    where a ``state.json`` of ``save_to_disk`` lists its data files, those, in its
+    order (``datasets`` also keeps ``cache-*.arrow`` files of ``map`` there)."""
+    state = folder / "state.json"
+    if state.is_file():
+        try:
+            listed = [entry["filename"] for entry in json.loads(state.read_text())["_data_files"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            listed = None
+        if listed and all(isinstance(name, str) for name in listed):
+            missing = [name for name in listed if not (folder / name).is_file()]
+            if missing:
+                raise InputError(
+                    f"state.json lists data files that are not there: {', '.join(missing)}",
+                    path=folder,
+                )
+            return [folder / name for name in listed]
     return sorted(
         f
         for f in folder.iterdir()
@@ -103,25 +122,33 @@ def _load_one(path: Path, format: str) -> pa.Table:
         raise InputError(f"not a readable {what} file ({exc})", path=path) from None
 
 
-def _load(path: Path, format: str) -> pa.Table:
-    import pyarrow as pa
-
+def _load(path: Path, format: str) -> list[tuple[Path, pa.Table]]:
+    """The table of ``path``, or the shards of folder ``path``, each with its file (a
+    shard's tag names are its own: each is decoded with them)."""
     if not path.is_dir():
-        return _load_one(path, format)
+        return [(path, _load_one(path, format))]
     files = shard_files(path, format)
     if not files:
         ends = " or ".join(s for s, f in SUFFIXES.items() if f == format)
         raise InputError(f"a folder with no {ends} files", path=path)
-    tables = [_load_one(f, format) for f in files]
-    first = tables[0].schema
-    for f, table in zip(files[1:], tables[1:], strict=True):
+    tables = [(f, _load_one(f, format)) for f in files]
+    first = tables[0][1].schema
+    for f, table in tables[1:]:
         if not table.schema.equals(first, check_metadata=False):
             raise InputError(
                 f"its columns ({table.schema.to_string(show_schema_metadata=False)}) differ "
                 f"from those of {files[0].name}, the first shard",
                 path=f,
             )
-    return pa.concat_tables(tables).replace_schema_metadata(first.metadata)
+    return tables
+
+
+def _is_list(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)
+    )
 
 
 def class_label_names(schema: pa.Schema, column: str) -> list[str] | None:
@@ -171,15 +198,13 @@ def _tag_column(table: pa.Table, tag_col: str | None, path: Path) -> str | None:
         )
     if found:
         return found[0]
-    if "spans" not in names:
-        import pyarrow as pa
-
+    if not _has_spans(table):
         tag_like = [
             c
             for c in names
             if c not in ("id", "document_id", "tokens")
             and _TAG_LIKE.search(c)
-            and pa.types.is_list(table.schema.field(c).type)
+            and _is_list(table.schema.field(c).type)
         ]
         if tag_like:
             raise InputError(
@@ -198,7 +223,7 @@ def _names(
     import pyarrow as pa
 
     kind = table.schema.field(column).type
-    value = kind.value_type if pa.types.is_list(kind) or pa.types.is_large_list(kind) else None
+    value = kind.value_type if _is_list(kind) else None
     if value is None:
         raise InputError(f"column {column!r} is {kind}, not a list of tags", path=path)
     if pa.types.is_dictionary(value):
@@ -244,6 +269,21 @@ def _decode(ids: list[Any], names: list[str], index: int, path: Path, column: st
     return out
 
 
+def _has_spans(table: pa.Table) -> bool:
+    """Whether the table has nerkit's ``spans``: a list of ``{start, end, label}``
+    structs. A ``spans`` column of another form is another tool's (WikiANN's holds
+    strings such as ``"PER: Bob Smith"`` that its tags say in full) and is left alone."""
+    import pyarrow as pa
+
+    if "spans" not in table.column_names:
+        return False
+    kind = table.schema.field("spans").type
+    if not _is_list(kind) or not pa.types.is_struct(kind.value_type):
+        return False
+    fields = {kind.value_type.field(i).name for i in range(kind.value_type.num_fields)}
+    return {"start", "end", "label"} <= fields
+
+
 def _spans(value: Any) -> Any:
     # {start, end, label} structs as the writer writes them; anything else goes to the
     # row checks as it is, which name what is wrong.
@@ -274,58 +314,57 @@ def _read(
         isinstance(tag_names, str) or not all(isinstance(n, str) for n in tag_names)
     ):
         raise ConfigError("tag_names must be a list of tag strings, in id order")
-    table = _load(path, format)
-    if "tokens" not in table.column_names:
-        raise InputError(
-            f"no 'tokens' column (columns: {', '.join(table.column_names) or 'none'})", path=path
-        )
-    column = _tag_column(table, tag_col, path)
-    names = _names(table, column, tag_names, path) if column is not None else None
-    if names is not None and OUTSIDE not in names:
-        raise InputError(f"the tag names of {column!r} have no {OUTSIDE!r}: {names}", path=path)
-
-    def values(name: str | None) -> list[Any]:
-        if name is None or name not in table.column_names:
-            return [None] * table.num_rows
-        return table.column(name).to_pylist()
-
     rows = RowReader(path, scheme, rename, token_transform, unit=ROW)
-    for index, (tokens, tags, spans, sentence_id, document_id) in enumerate(
-        zip(
+    index = 0  # over the shards, as dataset[i] of the whole split counts
+    for source, table in _load(path, format):
+        if "tokens" not in table.column_names:
+            columns = ", ".join(table.column_names) or "none"
+            raise InputError(f"no 'tokens' column (columns: {columns})", path=source)
+        column = _tag_column(table, tag_col, source)
+        names = _names(table, column, tag_names, source) if column is not None else None
+        if names is not None and OUTSIDE not in names:
+            raise InputError(
+                f"the tag names of {column!r} have no {OUTSIDE!r}: {names}", path=source
+            )
+        spans_column = "spans" if _has_spans(table) else None
+
+        def values(name: str | None, table: pa.Table = table) -> list[Any]:
+            if name is None or name not in table.column_names:
+                return [None] * table.num_rows
+            return table.column(name).to_pylist()
+
+        for tokens, tags, spans, sentence_id, document_id in zip(
             values("tokens"),
             values(column),
-            values("spans"),
+            values(spans_column),
             values("id"),
             values("document_id"),
             strict=True,
-        )
-    ):
-        if tags is not None and names is not None:
-            tags = _decode(tags, names, index, path, column or "")
-        try:
-            rows.add(index, tokens, tags, _spans(spans), sentence_id, document_id, "")
-        except InputError as exc:
-            raise InputError(
-                exc.reason, path=path, line=index, text=_shown(tokens, tags), unit=ROW
-            ) from None
+        ):
+            if tags is not None and names is not None:
+                tags = _decode(tags, names, index, source, column or "")
+            try:
+                rows.add(index, tokens, tags, _spans(spans), sentence_id, document_id, "")
+            except InputError as exc:
+                raise InputError(
+                    exc.reason, path=source, line=index, text=_shown(tokens, tags), unit=ROW
+                ) from None
+            index += 1
     return rows.finish()
 
 
 # ----------------------------------------------------------------- writing
 
 
-def _tag_order(sentences: Sequence[Sentence]) -> list[str]:
-    """``O`` first, then each entity type's tags together, types in sorted order (the
-    order of a ``ClassLabel`` such as CoNLL-2003's, up to the order of the types)."""
-    found = {tag for s in sentences for tag in s.tags} | {OUTSIDE}
-    prefix_order = {p: i for i, p in enumerate("BIESLU")}
-    return sorted(found, key=lambda t: (t != OUTSIDE, t[2:], prefix_order.get(t[0], 9), t))
+def sentences_table(sentences: Iterable[Sentence], path: Path) -> pa.Table:
+    """The table the writers write to ``path``: ``id``, ``document_id`` (when a
+    sentence has one), ``tokens``, ``ner_tags`` as strings (when a sentence is tagged;
+    null for untagged ones) and ``spans`` (when a sentence has spans).
 
-
-def sentences_table(sentences: Iterable[Sentence]) -> pa.Table:
-    """The table the writers write: ``id``, ``document_id`` (when a sentence has one),
-    ``tokens``, ``ner_tags`` (when a sentence is tagged; null for untagged ones) and
-    ``spans`` (when a sentence has spans), with the tag names in the metadata."""
+    Tags are written as strings, not as ``ClassLabel`` ids: the ids of a file's own
+    names would differ between the files of one data set (a test split without some
+    tag), and ``load_dataset("parquet", data_files=...)`` reads every split with the
+    first file's names; strings mean the same in every file."""
     import pyarrow as pa
 
     sentences = list(sentences)
@@ -333,48 +372,39 @@ def sentences_table(sentences: Iterable[Sentence]) -> pa.Table:
         if "" in sentence.tokens:
             at = sentence.tokens.index("")
             raise NerkitError(f"{sentence_name(sentence, index)}, token {at}: empty token")
-    names = _tag_order(sentences)
-    ids = {tag: i for i, tag in enumerate(names)}
-    columns: dict[str, pa.Array] = {"id": pa.array([s.sentence_id for s in sentences], pa.string())}
-    if any(s.document_id is not None for s in sentences):
-        columns["document_id"] = pa.array([s.document_id for s in sentences], pa.string())
-    columns["tokens"] = pa.array([list(s.tokens) for s in sentences], pa.list_(pa.string()))
-    features: dict[str, Any] = {
-        "id": {"dtype": "string", "_type": "Value"},
-        "tokens": {"feature": {"dtype": "string", "_type": "Value"}, "_type": "List"},
-    }
-    if "document_id" in columns:
-        features["document_id"] = {"dtype": "string", "_type": "Value"}
-    if any(s.tags for s in sentences):
-        columns["ner_tags"] = pa.array(
-            [[ids[t] for t in s.tags] if s.tags else None for s in sentences],
-            pa.list_(pa.int64()),
-        )
-        features["ner_tags"] = {
-            "feature": {"names": names, "_type": "ClassLabel"},
-            "_type": "List",
+    strings = pa.list_(pa.string())
+    try:
+        columns: dict[str, pa.Array] = {
+            "id": pa.array([s.sentence_id for s in sentences], pa.string())
         }
-    if any(s.spans for s in sentences):
-        span = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())])
-        columns["spans"] = pa.array(
-            [
-                [{"start": x.start, "end": x.end, "label": x.label} for x in s.spans]
-                if s.spans
-                else None
-                for s in sentences
-            ],
-            pa.list_(span),
-        )
-    table = pa.table(columns)
-    metadata = {"huggingface": json.dumps({"info": {"features": features}})}
-    return table.replace_schema_metadata(metadata)
+        if any(s.document_id is not None for s in sentences):
+            columns["document_id"] = pa.array([s.document_id for s in sentences], pa.string())
+        columns["tokens"] = pa.array([list(s.tokens) for s in sentences], strings)
+        if any(s.tags for s in sentences):
+            columns["ner_tags"] = pa.array(
+                [list(s.tags) if s.tags else None for s in sentences], strings
+            )
+        if any(s.spans for s in sentences):
+            span = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())])
+            columns["spans"] = pa.array(
+                [
+                    [{"start": x.start, "end": x.end, "label": x.label} for x in s.spans]
+                    if s.spans
+                    else None
+                    for s in sentences
+                ],
+                pa.list_(span),
+            )
+    except (UnicodeEncodeError, pa.ArrowException) as exc:
+        raise NerkitError(f"cannot write {path}: {exc}") from None
+    return pa.table(columns)
 
 
 def write_parquet(sentences: Iterable[Sentence], path: PathLike) -> None:
     """Write a Parquet file (see ``sentences_table``), through a temporary file."""
     import pyarrow.parquet as pq
 
-    table = sentences_table(sentences)
+    table = sentences_table(sentences, Path(path))
     with replaced_atomically(Path(path)) as tmp:
         pq.write_table(table, tmp)
 
@@ -384,7 +414,7 @@ def write_arrow(sentences: Iterable[Sentence], path: PathLike) -> None:
     through a temporary file."""
     import pyarrow as pa
 
-    table = sentences_table(sentences)
+    table = sentences_table(sentences, Path(path))
     with (
         replaced_atomically(Path(path)) as tmp,
         pa.OSFile(str(tmp), "wb") as sink,
