@@ -2,7 +2,10 @@
 tables (as Hugging Face ``datasets`` stores them).
 
 Every reader returns a :class:`ReadResult`; ``read(write(sentences))`` gives the
-sentences back. ``read`` and ``write`` pick the format from the file extension.
+sentences back, as readers normalise them: a sentence without an id gets ``s-N`` (an
+empty document id is none), spans come back sorted and without duplicates, and a
+sentence given only spans gets the tags they encode. ``read`` and ``write`` pick the
+format from the file extension.
 """
 
 from __future__ import annotations
