@@ -21,6 +21,7 @@ in ``extra``): the base stage of both runs is then the same by construction.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import numbers
 import os
@@ -335,15 +336,49 @@ def _tagger_versions(
 
 def training_provenance(host: PluginHost, tagger_name: str, config: RunConfig) -> dict[str, Any]:
     """What decides how tagger ``tagger_name`` trains besides its options, the data and
-    the seed: threads, device, commit, and the versions of the libraries and of its
-    plugin. A trained base tagger (``Run._trained_base``) or cached out-of-fold
-    predictions (``fold_setup``) made with others are never reused."""
+    the seed: threads, device, commit, the versions of the libraries and of its
+    plugin, and the contents of the files and folders its options name (a label map,
+    a model used as it is: ``option_files``, only when there are any). A trained base
+    tagger (``Run._trained_base``) or cached out-of-fold predictions (``fold_setup``)
+    made with others are never reused."""
+    files = option_files(config.tagger_options)
     return {
         "threads": config.threads,
         "device": config.device,
         "versions": _tagger_versions(_versions(host), host, tagger_name),
         "git_hash": _git_hash(),
-    }
+    } | ({"option_files": files} if files else {})
+
+
+def option_files(options: Mapping[str, Any]) -> dict[str, str]:
+    """``{option: sha256}`` for the options whose value names an existing local file or
+    folder (a folder: over its files' relative paths and contents): an option names a
+    path, not what is in it, and a changed file must not pass for the same."""
+    out = {}
+    for key, value in sorted(options.items()):
+        if not isinstance(value, str | os.PathLike) or not os.fspath(value).strip():
+            continue
+        path = Path(os.fspath(value)).expanduser()
+        try:
+            if path.is_file():
+                out[key] = _sha256_files([(path.name, path)])
+            elif path.is_dir():
+                found = sorted(p for p in path.rglob("*") if p.is_file())
+                out[key] = _sha256_files([(p.relative_to(path).as_posix(), p) for p in found])
+        except OSError as exc:
+            raise NerkitError(f"option {key}={value}: cannot read {path}: {exc}") from None
+    return out
+
+
+def _sha256_files(files: Sequence[tuple[str, Path]]) -> str:
+    total = hashlib.sha256()
+    for name, path in files:
+        one = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                one.update(block)
+        total.update(f"{name}\0{one.hexdigest()}\n".encode())
+    return total.hexdigest()
 
 
 def build_tagger(
@@ -640,6 +675,10 @@ class Run:
         corpus = loaded.corpus
         tagger_name, tagger_cls, tagger = build_tagger(self.host, cfg.tagger, cfg.tagger_options)
         decoder_name, decoder = build_decoder(self.host, cfg.decoder, cfg.decoder_options)
+        # the files the tagger's options name, as they were: what a later run may
+        # reuse this run's trained tagger for (``_trained_base``)
+        if files := option_files(cfg.tagger_options):
+            self.extra_info["option_files"] = files
         context = RunContext(
             seed=cfg.seed,
             device=cfg.device,
@@ -909,6 +948,9 @@ class Run:
                     ),
                     "git_hash": row["git_hash"],
                 }
+                stored_files = json.loads(row["extra"] or "{}").get("option_files")
+                if stored_files:
+                    found["option_files"] = stored_files
             except (NerkitError, KeyError, TypeError, ValueError):
                 continue  # a run from another version or a damaged one: never reused
             if found == wanted:

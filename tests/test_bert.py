@@ -26,7 +26,7 @@ from nerkit.metrics import scores
 from nerkit.plugin import PluginHost
 from nerkit.testing import TaggerContract, TrainedTagger, parse_bracketed, toy_corpus
 from nerkit.types import Sentence
-from nerkit_bert.tagger import BertTagger, head_scheme, resolve_model
+from nerkit_bert.tagger import BertTagger, head_tags, resolve_model
 from nerkit_hf import training
 
 SMALL = {"batch_size": 8, "max_length": 32}
@@ -148,12 +148,29 @@ class TestBertContract(TaggerContract):
                 merged[:, column[tag]] += theirs.probabilities[:, j]
             np.testing.assert_allclose(ours.probabilities, merged, atol=1e-4)
             assert ours.tags == tuple(used.labels[i] for i in merged.argmax(axis=1))
-        # saved and loaded, it predicts the same
+        # saved and loaded, it predicts the same; and so does the saved folder used as
+        # a model as it is (a run's tagger/ keeps its renaming)
         used.save(tmp_path / "saved")
         loaded = BertTagger.load(tmp_path / "saved")
-        assert [p.tags for p in loaded.predict(trained_tagger.test)] == [
-            p.tags for p in predictions
+        expected = [p.tags for p in predictions]
+        assert [p.tags for p in loaded.predict(trained_tagger.test)] == expected
+        again = BertTagger({**SMALL, "train": False, "model": str(tmp_path / "saved")})
+        again.fit(train)
+        assert again.labels == used.labels
+        assert [p.tags for p in again.predict(trained_tagger.test)] == expected
+
+    def test_types_of_dev_count_as_the_data_s(
+        self, trained_tagger: TrainedTagger, tmp_path: Path
+    ) -> None:
+        model = self.checkpoint(trained_tagger.tagger, tmp_path / "ckpt")
+        no_org = [
+            Sentence(s.tokens, tuple("O" if "ORG" in t else t for t in s.tags))
+            for s in trained_tagger.train
         ]
+        dev = [s for s in trained_tagger.train if any("ORG" in t for t in s.tags)][:1]
+        used = BertTagger({**SMALL, "train": False, "model": str(model)})
+        used.fit(no_org, dev)  # ORG only in dev: kept
+        assert used.unmapped_labels == [] and "B-ORG" in used.labels
 
     def test_nerkit_run_with_a_fine_tuned_model_as_it_is(
         self, trained_tagger: TrainedTagger, tmp_path: Path
@@ -508,20 +525,30 @@ def test_nerkit_run_stores_curves_and_plots(tmp_path: Path) -> None:
     ("labels", "scheme"),
     [
         (["O", "B-PER", "I-PER"], "IOB2"),
-        (["O", "I-PER"], "IOB2"),
+        (["O", "I-PER"], "IO"),  # read as IOB2, viterbi would turn every entity into O
+        (["O", "I-X", "E-X"], "IOE2"),
         (["O", "B-X", "I-X", "E-X", "S-X"], "BIOES"),
         (["O", "B-X", "I-X", "L-X", "U-X"], "BILOU"),
     ],
 )
 def test_the_scheme_of_a_head_is_read_from_its_tags(labels: list[str], scheme: str) -> None:
-    assert head_scheme(labels, "m") == scheme
+    assert head_tags(labels, "m") == (scheme, labels)
+
+
+def test_bare_types_are_io_tags_and_a_scheme_can_be_named() -> None:
+    assert head_tags(["O", "PER", "LOC"], "m") == ("IO", ["O", "I-PER", "I-LOC"])
+    assert head_tags(["O", "B-X", "I-X"], "m", "IOB1") == ("IOB1", ["O", "B-X", "I-X"])
+    with pytest.raises(NerkitError, match="head_scheme=IO, but the head of 'm' has a tag"):
+        head_tags(["O", "B-X", "I-X"], "m", "IO")
 
 
 def test_a_head_without_tag_names_or_of_no_scheme_is_refused() -> None:
     with pytest.raises(NerkitError, match=r"names no tags \(id2label: LABEL_0, LABEL_1\)"):
-        head_scheme(["LABEL_0", "LABEL_1"], "m")
+        head_tags(["LABEL_0", "LABEL_1"], "m")
     with pytest.raises(NerkitError, match="mix the prefixes SU of no one scheme"):
-        head_scheme(["O", "S-X", "U-Y"], "m")
+        head_tags(["O", "S-X", "U-Y"], "m")
+    with pytest.raises(NerkitError, match=r"mixes tags \(B-X\) and bare entity types \(Y\)"):
+        head_tags(["O", "B-X", "Y"], "m")
 
 
 def test_an_encoder_without_a_fine_tuned_head_cannot_be_used_as_it_is() -> None:
@@ -535,3 +562,5 @@ def test_options_of_a_model_used_as_it_is_are_checked() -> None:
         BertTagger({"label_map": "map.tsv"})
     with pytest.raises(ConfigError, match="extend_vocab adds untrained tokens"):
         BertTagger({"train": False, "extend_vocab": True})
+    with pytest.raises(ConfigError, match="head_scheme is for a model used as it is"):
+        BertTagger({"head_scheme": "IOB1"})

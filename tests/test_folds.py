@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,11 @@ from nerkit.errors import ConfigError
 from nerkit.folds import make_folds, out_of_fold, surface_forms
 from nerkit.interfaces import RunContext
 from nerkit.io import read
+from nerkit.options import option
 from nerkit.plugin import get_host, hookimpl
 from nerkit.testing import toy_corpus
 from nerkit.types import Prediction, Sentence
-from nerkit_lexicon.tagger import LexiconTagger
+from nerkit_lexicon.tagger import LexiconOptions, LexiconTagger
 
 TRAIN = list(toy_corpus()["train"])
 
@@ -300,6 +301,56 @@ def test_a_correction_run_reuses_the_base_tagger_a_finished_run_trained(
         assert "base_predictions" not in json.loads(other["extra"]), args
         assert CountingTagger.fits == fits + 3 + 1, args  # its folds and its base
         assert evaluated <= set(ReportingTagger.tagged), args  # and it tags dev and test
+
+
+@dataclass(frozen=True, slots=True)
+class NotesOptions(LexiconOptions):
+    notes: Path | None = option(None, "a file the tagger reads (a label map, a model)")
+
+
+class NotesTagger(CountingTagger):
+    """A tagger one of whose options names a file (as a label map or a model used as
+    it is does): the file's contents decide what it predicts, its name does not."""
+
+    options_class = NotesOptions
+
+
+class NotesPlugin:
+    @hookimpl
+    def register_taggers(self, register):  # type: ignore[no-untyped-def]
+        register("notes.tagger.v1", NotesTagger)
+
+
+def test_a_changed_file_an_option_names_is_never_taken_for_the_same(
+    toy: Path, tmp_path: Path, majority: None
+) -> None:
+    host = get_host()
+    if "notes" not in host.registry("tagger"):
+        host.add(NotesPlugin(), name="test-notes")
+    notes = tmp_path / "notes.tsv"
+    notes.write_text("PER\tperson\n", encoding="utf-8")
+    out = tmp_path / "runs"
+    base = ["run", "-t", "notes", "-d", str(toy), "-o", str(out), "-T", f"notes={notes}"]
+    corrected = [*base, "-c", "majority", "--folds", "2"]
+
+    def invoke(args: list[str]) -> dict:  # type: ignore[type-arg]
+        before = {p.name for p in out.iterdir()} if out.is_dir() else set()
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        (run,) = [p for p in out.iterdir() if p.name not in before]
+        return json.loads(store.read_table(run, "run").to_pylist()[0]["extra"])
+
+    alone = invoke(base)
+    assert set(alone["option_files"]) == {"notes"}
+    first = invoke(corrected)
+    assert "base_from" in first and first["folds"]["reused"] == 0
+    again = invoke(corrected)
+    assert "base_from" in again and again["folds"]["reused"] == 2
+    # the same name, other contents: neither the trained base nor the folds are reused
+    notes.write_text("PER\tpeople\n", encoding="utf-8")
+    changed = invoke(corrected)
+    assert "base_from" not in changed and changed["folds"]["reused"] == 0
+    assert changed["option_files"] != alone["option_files"]
 
 
 def test_a_correction_run_on_other_test_data_tags_test_itself(

@@ -65,7 +65,9 @@ def predict(
     run_path = find_run(run, runs_dir)
     models = load_run_models(run_path)
     if plain:
-        raw = sys.stdin.read() if str(source) == "-" else source.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark is no part of the first word
+        raw = sys.stdin.read() if str(source) == "-" else source.read_text(encoding="utf-8-sig")
+        raw = raw.removeprefix("\ufeff")
         sentences = [
             Sentence(tokens=tuple(split(line)), sentence_id=f"s-{i}")
             for i, line in enumerate(raw.splitlines(), 1)

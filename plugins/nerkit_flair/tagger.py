@@ -188,7 +188,8 @@ class FlairTagger(Tagger):
             schemes.check_tag(tag, self.scheme)
         _setup_torch(context)
         if not self.options.train:
-            self._use_existing(train)
+            # the types of the data it is given: train's and dev's (test is never seen)
+            self._use_existing([*train, *(dev or ())])
             return
         if not train:
             raise NerkitError("flair tagger: no training sentences (fit needs tagged sentences)")
@@ -369,7 +370,7 @@ class FlairTagger(Tagger):
                 f"{meta_path}: saved by a nerkit_flair that turned tokens into flair text "
                 f"differently (version {meta.get('text_version')}, this one {convert.TEXT_VERSION})"
             )
-        tagger = cls(load_options(FlairOptions, directory))
+        tagger = cls(load_options(cls.options_class, directory))
         tagger.scheme = schemes.get_scheme(meta["scheme"]).name
         tagger.type_map = dict(meta.get("type_map", {}))
         tagger.known_types = list(meta.get("known_types", []))

@@ -567,7 +567,7 @@ class LearTagger(Tagger):
         from safetensors.torch import load_file
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-        tagger = cls(load_options(LearOptions, directory))
+        tagger = cls(load_options(cls.options_class, directory))
         tagger.scheme = schemes.get_scheme(payload["scheme"]).name
         tagger.labels = tuple(payload["labels"])
         tagger.descriptions = Descriptions(

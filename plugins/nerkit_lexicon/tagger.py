@@ -234,7 +234,7 @@ class LexiconTagger(Tagger):
         directory = Path(directory)
         path = directory / FILE
         payload = read_manifest(directory, FILE, FORMAT, FORMAT_VERSION, "lexicon tagger")
-        tagger = cls(load_options(LexiconOptions, directory))
+        tagger = cls(load_options(cls.options_class, directory))
         tagger.scheme = schemes.get_scheme(payload.get("scheme", "")).name
         try:
             stats = LexiconStatistics(

@@ -426,7 +426,7 @@ class OpenNERCorrector(Corrector):
         directory = Path(directory)
         if not (directory / "corrector.json").is_file():
             raise NerkitError(f"{directory}: no saved openner corrector (corrector.json missing)")
-        corrector = cls(load_options(OpenNEROptions, directory))
+        corrector = cls(load_options(cls.options_class, directory))
         meta = json.loads((directory / "corrector.json").read_text())
         corrector.labels, corrector.scheme = meta["labels"], meta["scheme"]
         corrector.threshold, corrector.majority_table = meta["threshold"], meta["majority"]
