@@ -79,6 +79,9 @@ class RunConfig:
     tagger: str
     dataset: str
     tagger_options: dict[str, Any] = field(default_factory=dict)
+    # how a folder's or a Hub data set's files are read (``nerkit run -D``; see
+    # ``nerkit.datasets.load.DATASET_OPTIONS``)
+    dataset_options: dict[str, Any] = field(default_factory=dict)
     decoder: str = "conlleval"
     decoder_options: dict[str, Any] = field(default_factory=dict)
     corrector: str | None = None
@@ -106,6 +109,10 @@ class RunConfig:
         # a setting of another type fails here, not as a traceback deep in the run
         for name in self.__dataclass_fields__:
             object.__setattr__(self, name, typed_setting(name, getattr(self, name)))
+        if self.dataset_options:
+            from nerkit.datasets.load import dataset_options
+
+            object.__setattr__(self, "dataset_options", dataset_options(self.dataset_options))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RunConfig:
@@ -126,6 +133,7 @@ _SETTING_TYPES: dict[str, tuple[type, bool]] = {
     "tagger": (str, False),
     "dataset": (str, False),
     "tagger_options": (dict, False),
+    "dataset_options": (dict, False),
     "decoder": (str, False),
     "decoder_options": (dict, False),
     "corrector": (str, True),
@@ -431,9 +439,16 @@ def build_decoder(host: PluginHost, name: str, options: dict[str, Any]) -> tuple
 
 def load_dataset(config: RunConfig) -> Any:
     """The dataset of a run (``nerkit.datasets.LoadedDataset``), before any cut."""
-    from nerkit.datasets import open_dataset
+    from nerkit.datasets import open_dataset, registered_datasets
 
-    return open_dataset(config.dataset, data_dir=config.data_dir, scheme=None)
+    if config.dataset_options and config.dataset in registered_datasets():
+        raise ConfigError(
+            f"dataset options ({', '.join(config.dataset_options)}) are for a folder or a "
+            f"Hub data set; {config.dataset!r} is read as it is registered"
+        )
+    return open_dataset(
+        config.dataset, data_dir=config.data_dir, scheme=None, **config.dataset_options
+    )
 
 
 def check_data(loaded: Any, config: RunConfig) -> None:

@@ -217,6 +217,58 @@ def test_toml_config_gives_the_same_settings(toy: Path, tmp_path: Path) -> None:
     assert code == 2 and "unknown setting 'epochs'" in output
 
 
+def test_dataset_options_say_how_a_folder_is_read(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nerkit.datasets.load import dataset_options
+
+    # integer tags without names, as some Hub data sets keep them
+    folder = tmp_path / "ids"
+    folder.mkdir()
+    table = pa.table({"tokens": [["John", "lives", "in", "Paris"]], "tags": [[1, 0, 0, 2]]})
+    for split in ("train", "test"):
+        pq.write_table(table, folder / f"{split}.parquet")
+    out = tmp_path / "runs"
+    code, output = cli("run", "-t", "lexicon", "-d", str(folder), "-o", str(out))
+    assert code == 2 and "-D tag_names=O,B-PER,I-PER" in output
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(folder), "-o", str(out), "-D", "tag_names=O, B-PER,B-LOC"
+    )
+    assert code == 0, output
+    run = only_run(out)
+    config = json.loads(store.read_table(run, "run").to_pylist()[0]["config"])
+    assert config["dataset_options"] == {"tag_names": ["O", "B-PER", "B-LOC"]}  # typed
+    assert sentences_of(store.read_table(run, "predictions"), "test", "gold") == [
+        ["B-PER", "O", "O", "B-LOC"]
+    ]
+    # the same from a TOML config
+    toml = tmp_path / "run.toml"
+    toml.write_text(
+        f'dataset = "{folder.as_posix()}"\ndataset_options = {{ tag_names = ["O", "B-PER", '
+        '"B-LOC"] }\n[tagger]\nname = "lexicon"\n'
+    )
+    assert cli("run", "--config", str(toml), "-o", str(out))[0] == 0
+    # refused before a run folder is made: a named dataset, an unknown key, a resume
+    before = sorted(p.name for p in out.iterdir())
+    code, output = cli("run", "-t", "lexicon", "-d", "wnut17", "-o", str(out), "-D", "tag_col=1")
+    assert code == 2 and "'wnut17' is read as it is registered" in output
+    code, output = cli("run", "-t", "lexicon", "-d", str(folder), "-o", str(out), "-D", "tags=O")
+    assert code == 2 and "unknown dataset option 'tags'" in output
+    code, output = cli("run", "--resume", run.name, "-o", str(out), "-D", "tag_col=1")
+    assert code == 2 and "leave out --dataset-opt" in output
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert dataset_options({"tag_col": "-2", "token_col": 0, "format": "CSV"}) == {
+        "tag_col": -2,
+        "token_col": 0,
+        "format": "csv",
+    }
+    assert dataset_options({"tag_col": "ner_tags", "from_scheme": "bioes"}) == {
+        "tag_col": "ner_tags",
+        "from_scheme": "BIOES",
+    }
+
+
 def test_max_train_sentences_trains_on_the_first_sentences(toy: Path, tmp_path: Path) -> None:
     from nerkit.datasets import fingerprint
 

@@ -56,6 +56,17 @@ def run(
             show_default=False,
         ),
     ] = None,
+    dataset_opt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset-opt",
+            "-D",
+            help="How a folder's or a Hub data set's files are read, KEY=VALUE "
+            "(repeatable): from_scheme, format, tag_col, token_col, tag_names "
+            "(e.g. -D tag_names=O,B-PER,I-PER for integer tags without names).",
+            show_default=False,
+        ),
+    ] = None,
     decoder: Annotated[
         str | None,
         typer.Option(
@@ -155,6 +166,7 @@ def run(
     """
     from rich.console import Console
 
+    from nerkit.options import parse_pairs
     from nerkit.pipeline import Run, RunConfig
 
     console = Console(stderr=True)
@@ -172,6 +184,7 @@ def run(
                 "--corrector": corrector,
                 "--corrector-opt": corrector_opt,
                 "--dataset": dataset,
+                "--dataset-opt": dataset_opt,
                 "--decoder": decoder,
                 "--config": config,
                 "--seed": seed,
@@ -201,6 +214,10 @@ def run(
             device,
             data_dir,
         )
+        if dataset_opt:
+            settings["dataset_options"] = dict(settings.get("dataset_options", {})) | parse_pairs(
+                dataset_opt, flag="-D"
+            )
         if folds is not None:
             settings["folds"] = folds
         if fold_mode is not None:
@@ -337,6 +354,7 @@ def _read_config(path: Path) -> dict[str, Any]:
 
     dataset = "wnut17"
     seed = 13
+    dataset_options = { tag_names = ["O", "B-PER", "I-PER"] }   # folders, hf: sets
     [tagger]
     name = "lexicon"
     [tagger.options]
@@ -385,6 +403,7 @@ def _read_config(path: Path) -> dict[str, Any]:
         out[f"{role}_options"] = options
     allowed = {
         "dataset",
+        "dataset_options",
         "seed",
         "threads",
         "device",
@@ -408,6 +427,13 @@ def _read_config(path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: {problem}")
         if key == "device" and value not in DEVICES:
             raise ConfigError(f"{path}: device must be cpu, cuda or auto, not {value!r}")
+        if key == "dataset_options":
+            from nerkit.datasets.load import dataset_options
+
+            try:
+                value = dataset_options(value)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: {exc}") from None
         out[key] = value
     return out
 

@@ -181,6 +181,64 @@ def open_dataset(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+# What ``nerkit run -D KEY=VALUE`` may set: how a folder's or a Hub data set's files
+# are read (``open_dataset``'s ``from_scheme`` and the readers' options).
+DATASET_OPTIONS = {
+    "from_scheme": "the scheme the files' tags are in (auto: infer it)",
+    "format": "conll, csv, jsonl, parquet or arrow, whatever the file names say",
+    "tag_col": "where the tags are: a column index in CoNLL files (-1: the last), a "
+    "column name in tables",
+    "token_col": "the token column of CoNLL files (an index)",
+    "tag_names": "the tags that integer tag ids stand for, in id order (comma-separated)",
+}
+
+
+def dataset_options(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw`` (strings from the command line, or values from TOML or Python) typed and
+    checked; an unknown key or a bad value is a ConfigError naming it."""
+    from nerkit.io import FORMATS
+
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in DATASET_OPTIONS:
+            raise ConfigError(
+                f"unknown dataset option {key!r}; valid: {', '.join(DATASET_OPTIONS)}"
+            )
+        text = value.strip() if isinstance(value, str) else value
+        if key in ("tag_col", "token_col"):
+            if isinstance(text, str) and text.lstrip("-").isdigit():
+                text = int(text)
+            ok = (type(text) is int) or (key == "tag_col" and isinstance(text, str) and text)
+            if not ok:
+                what = "an integer or a column name" if key == "tag_col" else "an integer"
+                raise ConfigError(f"dataset option {key}: expected {what}, got {value!r}")
+        elif key == "tag_names":
+            if isinstance(text, str):
+                text = [name.strip() for name in text.split(",")]
+            if (
+                not isinstance(text, list | tuple)
+                or not text
+                or not all(isinstance(n, str) and n for n in text)
+            ):
+                raise ConfigError(
+                    f"dataset option tag_names: expected tags such as O,B-PER,I-PER, got {value!r}"
+                )
+            text = list(text)
+        elif key == "format":
+            if not isinstance(text, str) or text.lower() not in FORMATS:
+                raise ConfigError(
+                    f"dataset option format: one of {', '.join(FORMATS)}, not {value!r}"
+                )
+            text = text.lower()
+        elif key == "from_scheme":
+            if not isinstance(text, str) or not text:
+                raise ConfigError(f"dataset option from_scheme: a scheme name, not {value!r}")
+            if text.lower() != "auto":
+                text = schemes.get_scheme(text).name
+        out[key] = text
+    return out
+
+
 def _open_spec(
     spec: DatasetSpec,
     data_dir: str | Path | None,

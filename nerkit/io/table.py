@@ -242,8 +242,8 @@ def _names(
         if names is None:
             raise InputError(
                 f"column {column!r} holds integer tag ids and the file does not name them "
-                "(no ClassLabel in its 'huggingface' metadata); pass tag_names=[...] in "
-                "id order",
+                "(no ClassLabel in its 'huggingface' metadata); name them in id order with "
+                "tag_names (nerkit run -D tag_names=O,B-PER,I-PER,...)",
                 path=path,
             )
     if len(set(names)) != len(names):
