@@ -16,6 +16,7 @@ from nerkit.datasets import open_dataset
 from nerkit.errors import ConfigError, DatasetError, InputError, NerkitError
 from nerkit.io import detect_format, read, read_arrow, read_parquet, write, write_parquet
 from nerkit.io.table import class_label_names
+from nerkit.testing import toy_corpus
 from nerkit.types import Sentence, Span
 
 NAMES = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
@@ -342,10 +343,22 @@ def test_hub_layout_reads_the_data_folder(tmp_path: Path) -> None:
     assert {s: len(v) for s, v in loaded.corpus.splits.items()} == {"train": 2, "dev": 2}
 
 
-def test_flat_shards_of_one_split_say_how_to_read_them(tmp_path: Path) -> None:
-    parquet(tmp_path, hf_table(), "train-00000-of-00002.parquet")
-    parquet(tmp_path, hf_table(), "train-00001-of-00002.parquet")
-    with pytest.raises(DatasetError, match=r"read from a folder named after it \(e.g. train/\)"):
+def test_flat_shards_of_one_split_are_read_as_push_to_hub_names_them(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    corpus = toy_corpus()
+    write_parquet(corpus["train"][:20], data / "train-00000-of-00002.parquet")
+    write_parquet(corpus["train"][20:], data / "train-00001-of-00002.parquet")
+    write_parquet(corpus["test"], data / "test-00000-of-00001.parquet")
+    loaded = open_dataset(tmp_path)
+    assert loaded.files["train"] == data / "train-*-of-00002.parquet"
+    assert loaded.corpus["train"] == tuple(corpus["train"])
+    # a pattern is read as the shards it names, in name order
+    assert read(data / "train-0000[01]-of-00002.parquet").sentences == tuple(corpus["train"])
+    assert "no file matches this pattern" in error(data / "dev-*.parquet")
+    # a shard missing: not one table; said as before
+    (data / "train-00001-of-00002.parquet").rename(data / "train-00001-of-00003.parquet")
+    with pytest.raises(DatasetError, match="several files look like the train split"):
         open_dataset(tmp_path)
 
 

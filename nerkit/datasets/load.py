@@ -373,7 +373,7 @@ def _open_files(
     reads: dict[str, ReadResult] = {}
     splits: dict[str, tuple[Sentence, ...]] = {}
     for split, path in files.items():
-        if not path.exists():
+        if not path.exists() and not any(path.parent.glob(path.name)):
             raise DatasetError(f"{split} file {path} does not exist")
         result = _read(path, source_scheme, reader_options)
         # Without a target scheme, later splits follow the first one's (as read).

@@ -88,11 +88,36 @@ def _table_folder(path: Path) -> bool:
     )
 
 
+_SHARD = re.compile(r"(?P<stem>.+)-(?P<i>\d{5})-of-(?P<n>\d{5})(?P<suffix>\.\w+)")
+
+
+def shard_group(paths: list[Path]) -> Path | None:
+    """The pattern that names ``paths`` when they are every shard of one Parquet or
+    Arrow table, as ``push_to_hub`` names them (``train-00000-of-00002.parquet``,
+    ``train-00001-of-00002.parquet`` -> ``train-*-of-00002.parquet``); else None."""
+    from nerkit.io import SUFFIXES
+
+    matches = [_SHARD.fullmatch(p.name) for p in paths]
+    if not all(matches) or len({p.parent for p in paths}) != 1:
+        return None
+    keys = {(m["stem"], m["n"], m["suffix"]) for m in matches if m}
+    if len(keys) != 1:
+        return None
+    ((stem, n, suffix),) = keys
+    if SUFFIXES.get(suffix.lower()) not in ("parquet", "arrow"):
+        return None
+    if sorted(int(m["i"]) for m in matches if m) != list(range(int(n))):
+        return None
+    return paths[0].parent / f"{stem}-*-of-{n}{suffix}"
+
+
 def find_split_files(folder: Path) -> dict[str, Path]:
     """``{split: file}`` for the data files of ``folder``. A split may also be a
     subfolder named after it that holds Parquet or Arrow shards (as Hugging Face's
-    ``save_to_disk`` writes a ``DatasetDict``); a folder with no split files of its own
-    but a ``data`` subfolder (a Hub data set's layout) is read from there.
+    ``save_to_disk`` writes a ``DatasetDict``); every shard of one split, named as
+    ``push_to_hub`` names them, is the pattern that names them all (``shard_group``);
+    a folder with no split files of its own but a ``data`` subfolder (a Hub data set's
+    layout) is read from there.
 
     A split matched by several files, or no train file, is an error that lists what
     was found and says how to name the files explicitly.
@@ -107,7 +132,9 @@ def find_split_files(folder: Path) -> dict[str, Path]:
         return find_split_files(folder / "data")
     hint = "pass the files explicitly, e.g. {'train': ..., 'dev': ..., 'test': ...}"
     for split, paths in found.items():
-        if len(paths) > 1:
+        if len(paths) > 1 and (group := shard_group(paths)) is not None:
+            found[split] = [group]
+        elif len(paths) > 1:
             names = ", ".join(p.name for p in paths)
             shards = (
                 f"; the shards of one split are read from a folder named after it (e.g. {split}/)"

@@ -8,7 +8,8 @@ tags the way a ``datasets.ClassLabel`` does: the names come from the ``huggingfa
 entry of the schema metadata, which ``Dataset.to_parquet``, ``save_to_disk`` and the
 Hub's Parquet files carry, or from ``tag_names``. Reading a folder reads its data
 files (``data-00000-of-00002.arrow``, ``0000.parquet``, ...) as the shards of one
-table, in name order. Errors name the file and the row index (counted from 0, as
+table, in name order, and so are the files a pattern names (``train-*.parquet``).
+Errors name the file and the row index (counted from 0, as
 ``dataset[i]`` counts; in a folder, over all its shards). A folder written by
 ``save_to_disk`` is read as its ``state.json`` lists its files (``map`` leaves cache
 files beside them). A ``spans`` column that is not a list of ``{start, end, label}``
@@ -125,9 +126,14 @@ def _load_one(path: Path, format: str) -> pa.Table:
 def _load(path: Path, format: str) -> list[tuple[Path, pa.Table]]:
     """The table of ``path``, or the shards of folder ``path``, each with its file (a
     shard's tag names are its own: each is decoded with them)."""
-    if not path.is_dir():
+    if is_pattern(path) and not path.exists():
+        files = sorted(path.parent.glob(path.name))
+        if not files:
+            raise InputError("no file matches this pattern", path=path)
+    elif not path.is_dir():
         return [(path, _load_one(path, format))]
-    files = shard_files(path, format)
+    else:
+        files = shard_files(path, format)
     if not files:
         ends = " or ".join(s for s, f in SUFFIXES.items() if f == format)
         raise InputError(f"a folder with no {ends} files", path=path)
@@ -141,6 +147,12 @@ def _load(path: Path, format: str) -> list[tuple[Path, pa.Table]]:
                 path=f,
             )
     return tables
+
+
+def is_pattern(path: Path) -> bool:
+    """Whether ``path``'s name is a glob pattern (``train-*-of-00002.parquet``): the
+    files it matches are the shards of one table."""
+    return any(c in path.name for c in "*?[")
 
 
 def _is_list(kind: pa.DataType) -> bool:
