@@ -361,20 +361,34 @@ def training_provenance(host: PluginHost, tagger_name: str, config: RunConfig) -
 def option_files(options: Mapping[str, Any]) -> dict[str, str]:
     """``{option: sha256}`` for the options whose value names an existing local file or
     folder (a folder: over its files' relative paths and contents): an option names a
-    path, not what is in it, and a changed file must not pass for the same."""
+    path, not what is in it, and a changed file must not pass for the same. A path may
+    also be an item of a comma-separated list or of a list, after a ``kind:`` prefix
+    (flair's ``embeddings=word:vectors.txt,char``): keyed ``option[item]``."""
     out = {}
     for key, value in sorted(options.items()):
-        if not isinstance(value, str | os.PathLike) or not os.fspath(value).strip():
-            continue
-        path = Path(os.fspath(value)).expanduser()
-        try:
-            if path.is_file():
-                out[key] = _sha256_files([(path.name, path)])
-            elif path.is_dir():
-                found = sorted(p for p in path.rglob("*") if p.is_file())
-                out[key] = _sha256_files([(p.relative_to(path).as_posix(), p) for p in found])
-        except OSError as exc:
-            raise NerkitError(f"option {key}={value}: cannot read {path}: {exc}") from None
+        listed = isinstance(value, list | tuple)
+        texts = [
+            os.fspath(v) for v in (value if listed else [value]) if isinstance(v, str | os.PathLike)
+        ]
+        candidates = []
+        for text in texts:
+            if not listed and Path(text).expanduser().exists():
+                candidates.append((key, text))
+                continue
+            for item in (part.strip() for part in text.split(",")):
+                _, colon, after = item.partition(":")
+                path = after if colon and not Path(item).expanduser().exists() else item
+                candidates.append((f"{key}[{item}]", path))
+        for name, text in candidates:
+            path = Path(text).expanduser()
+            try:
+                if text.strip() and path.is_file():
+                    out[name] = _sha256_files([(path.name, path)])
+                elif text.strip() and path.is_dir():
+                    found = sorted(p for p in path.rglob("*") if p.is_file())
+                    out[name] = _sha256_files([(p.relative_to(path).as_posix(), p) for p in found])
+            except OSError as exc:
+                raise NerkitError(f"option {key}={value}: cannot read {path}: {exc}") from None
     return out
 
 

@@ -515,6 +515,43 @@ def test_flair_embeddings_offline_are_a_clear_error(no_network: None) -> None:
         tagger.fit(toy_corpus()["train"][:3], scheme="IOB2")
 
 
+def word_vectors(path: Path) -> Path:
+    """A word2vec text file over some words of the toy corpus."""
+    words = ["Angela", "Merkel", "Paris", "Berlin", "visited", "in", "the", "John"]
+    lines = [f"{len(words)} 4"]
+    for i, word in enumerate(words):
+        lines.append(" ".join([word, *(f"{((i * 7 + j) % 5) / 5:.2f}" for j in range(4))]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_word_vectors_from_a_local_file_train_and_the_model_keeps_them(
+    no_network: None, tmp_path: Path
+) -> None:
+    corpus = toy_corpus()
+    vectors = word_vectors(tmp_path / "vectors.txt")
+    tagger = tiny(embeddings=f"word:{vectors},char", max_epochs=2)
+    tagger.fit(corpus["train"], corpus["dev"], scheme="IOB2", context=RunContext(seed=1))
+    predictions = tagger.predict(corpus["test"])
+    (tmp_path / "model").mkdir()
+    tagger.save(tmp_path / "model")
+    vectors.unlink()  # the saved model holds the vectors, not the file's name
+    assert FlairTagger.load(tmp_path / "model").predict(corpus["test"]) == predictions
+
+
+def test_word_vectors_need_gensim_and_a_readable_source(
+    no_network: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    train = toy_corpus()["train"][:3]
+    with pytest.raises(NerkitError, match="from flair's downloads"):
+        tiny(embeddings="word:xx-no-such-vectors").fit(train, scheme="IOB2")
+    monkeypatch.setitem(sys.modules, "gensim", None)  # as if not installed
+    with pytest.raises(NerkitError, match=r"read with gensim, which is not installed"):
+        tiny(embeddings="word:glove").fit(train, scheme="IOB2")
+    with pytest.raises(ConfigError, match="unknown embedding 'word:'"):
+        tiny(embeddings="word:")
+
+
 def test_char_and_transformer_train_and_reload_without_a_network(
     no_network: None, tmp_path: Path
 ) -> None:

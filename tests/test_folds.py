@@ -353,6 +353,28 @@ def test_a_changed_file_an_option_names_is_never_taken_for_the_same(
     assert changed["option_files"] != alone["option_files"]
 
 
+def test_option_files_finds_paths_in_lists_and_after_a_kind(tmp_path: Path) -> None:
+    from nerkit.pipeline import option_files
+
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("1 1\na 0.5\n", encoding="utf-8")
+    model = tmp_path / "model"
+    (model / "sub").mkdir(parents=True)
+    (model / "sub" / "w.bin").write_bytes(b"1")
+    found = option_files(
+        {
+            "embeddings": f"word:{vectors},char",
+            "model": str(model),
+            "stack": [f"word:{vectors}", "onehot"],
+            "lr": "0.1",
+            "name": "",
+        }
+    )
+    assert set(found) == {f"embeddings[word:{vectors}]", "model", f"stack[word:{vectors}]"}
+    (model / "sub" / "w.bin").write_bytes(b"2")
+    assert option_files({"model": str(model)})["model"] != found["model"]
+
+
 def test_a_correction_run_on_other_test_data_tags_test_itself(
     toy: Path, tmp_path: Path, majority: None
 ) -> None:

@@ -4,7 +4,11 @@
                  (flair's default character dictionary is a download);
 ``onehot``       flair ``OneHotEmbeddings`` over the training corpus's words;
 ``transformer``  flair ``TransformerWordEmbeddings`` over a local folder or hub name;
-``flair:NAME``   flair ``FlairEmbeddings(NAME)`` (a download on first use).
+``flair:NAME``   flair ``FlairEmbeddings(NAME)`` (a download on first use);
+``word:NAME``    flair ``WordEmbeddings(NAME)``: classic word vectors, by flair's name
+                 (``glove``, ``crawl``, a language code: a download on first use) or a
+                 local file (word2vec ``.txt`` / ``.bin``, or gensim ``KeyedVectors``);
+                 they need gensim (``pip install gensim``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ if TYPE_CHECKING:
     import flair.data
     from flair.embeddings import TokenEmbeddings
 
-NAMES = ("char", "onehot", "transformer", "flair:NAME")
+NAMES = ("char", "onehot", "transformer", "flair:NAME", "word:NAME")
+_PREFIXED = ("flair:", "word:")
 
 
 def default_transformer() -> str:
@@ -34,8 +39,8 @@ def check_names(names: Sequence[str]) -> None:
     if not names:
         raise ConfigError(f"flair option 'embeddings' is empty; choose from {', '.join(NAMES)}")
     for name in names:
-        if name not in ("char", "onehot", "transformer") and not (
-            name.startswith("flair:") and len(name) > len("flair:")
+        if name not in ("char", "onehot", "transformer") and not any(
+            name.startswith(prefix) and len(name) > len(prefix) for prefix in _PREFIXED
         ):
             raise ConfigError(
                 f"flair option 'embeddings': unknown embedding {name!r}; "
@@ -47,7 +52,7 @@ def is_frozen(names: Sequence[str], fine_tune: bool) -> bool:
     """Whether no embedding in the stack learns: only then may flair store embeddings
     between epochs (``embeddings_storage_mode="cpu"``); a trainable one (``char``,
     ``onehot``, a fine-tuned transformer) would give stale vectors to later epochs."""
-    return all(n.startswith("flair:") or (n == "transformer" and not fine_tune) for n in names)
+    return all(n.startswith(_PREFIXED) or (n == "transformer" and not fine_tune) for n in names)
 
 
 def build(
@@ -86,7 +91,34 @@ def _one(name: str, options: Any, train: Sequence[flair.data.Sentence]) -> Token
         return OneHotEmbeddings(words, embedding_length=options.onehot_dim)
     if name == "transformer":
         return transformer(options)
+    if name.startswith("word:"):
+        return _word_embeddings(name.removeprefix("word:"))
     return _flair_embeddings(name.removeprefix("flair:"))
+
+
+def _word_embeddings(name: str) -> TokenEmbeddings:
+    from flair.embeddings import WordEmbeddings
+
+    path = Path(name).expanduser()
+    try:
+        import gensim  # noqa: F401  (flair loads the vectors with it)
+    except ImportError:
+        raise NerkitError(
+            f"flair: word embeddings {name!r} are read with gensim, which is not installed "
+            "(pip install gensim)"
+        ) from None
+    try:
+        return WordEmbeddings(str(path) if path.is_file() else name)
+    except Exception as exc:  # flair raises whatever its downloader or gensim raised
+        where = (
+            "the file"
+            if path.is_file()
+            else "flair's downloads (a network connection, or a copy in ~/.flair)"
+        )
+        raise NerkitError(
+            f"flair: cannot load the word embeddings {name!r} from {where} "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def transformer(options: Any) -> TokenEmbeddings:
