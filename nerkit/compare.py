@@ -130,6 +130,10 @@ class StoredRun:
         cfg = self.config
         words = [str(cfg.get("tagger") or self.tagger)]
         words += [f"{k}={_option(v)}" for k, v in sorted((cfg.get("tagger_options") or {}).items())]
+        # how the data was read (-D): runs on one folder read two ways are two rows
+        words += [
+            f"data:{k}={_option(v)}" for k, v in sorted((cfg.get("dataset_options") or {}).items())
+        ]
         if cfg.get("corrector"):
             words.append(f"+ {cfg['corrector']}")
             opts = cfg.get("corrector_options") or {}

@@ -21,6 +21,7 @@ in ``extra``): the base stage of both runs is then the same by construction.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import numbers
@@ -30,9 +31,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from glob import escape as glob_escape
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -349,21 +351,39 @@ def training_provenance(host: PluginHost, tagger_name: str, config: RunConfig) -
     a model used as it is: ``option_files``, only when there are any). A trained base
     tagger (``Run._trained_base``) or cached out-of-fold predictions (``fold_setup``)
     made with others are never reused."""
-    files = option_files(config.tagger_options)
-    return {
-        "threads": config.threads,
-        "device": config.device,
-        "versions": _tagger_versions(_versions(host), host, tagger_name),
-        "git_hash": _git_hash(),
-    } | ({"option_files": files} if files else {})
+    files = tagger_option_files(host, config)
+    return (
+        {
+            "threads": config.threads,
+            "device": config.device,
+            "versions": _tagger_versions(_versions(host), host, tagger_name),
+            "git_hash": _git_hash(),
+        }
+        | ({"option_files": files} if files else {})
+        # how the files were read: -D from_scheme=IO gives the same tags (so the same
+        # fingerprints) in another scheme
+        | ({"dataset_options": config.dataset_options} if config.dataset_options else {})
+    )
 
 
-def option_files(options: Mapping[str, Any]) -> dict[str, str]:
+def tagger_option_files(host: PluginHost, config: RunConfig) -> dict[str, str]:
+    """``option_files`` of the run's tagger options; its ``Path`` options always
+    count as paths."""
+    _, cls = options_class(host, "tagger", config.tagger)
+    paths = {f.name for f in dataclasses.fields(cls) if "Path" in str(f.type)}
+    return option_files(config.tagger_options, paths)
+
+
+def option_files(options: Mapping[str, Any], path_options: Collection[str] = ()) -> dict[str, str]:
     """``{option: sha256}`` for the options whose value names an existing local file or
-    folder (a folder: over its files' relative paths and contents): an option names a
-    path, not what is in it, and a changed file must not pass for the same. A path may
-    also be an item of a comma-separated list or of a list, after a ``kind:`` prefix
-    (flair's ``embeddings=word:vectors.txt,char``): keyed ``option[item]``."""
+    folder (a folder: over its files' relative paths and contents; a file: with the
+    files beside it whose names continue its name, as gensim's ``x.kv.vectors.npy``):
+    an option names a path, not what is in it, and a changed file must not pass for
+    the same. A value counts as a path when its option is one of ``path_options`` or
+    when it looks like one (a ``/``, a leading ``~``, a file suffix); also an item of a
+    comma-separated list or of a list, after a ``kind:`` prefix (flair's
+    ``embeddings=word:vectors.txt,char``), keyed ``option[item]``. A plain word that
+    happens to name something in the current folder does not count."""
     out = {}
     for key, value in sorted(options.items()):
         listed = isinstance(value, list | tuple)
@@ -372,24 +392,57 @@ def option_files(options: Mapping[str, Any]) -> dict[str, str]:
         ]
         candidates = []
         for text in texts:
-            if not listed and Path(text).expanduser().exists():
+            if not listed and (
+                key in path_options or (_looks_like_path(text) and Path(text).expanduser().exists())
+            ):
                 candidates.append((key, text))
                 continue
             for item in (part.strip() for part in text.split(",")):
                 _, colon, after = item.partition(":")
                 path = after if colon and not Path(item).expanduser().exists() else item
-                candidates.append((f"{key}[{item}]", path))
+                if _looks_like_path(path):
+                    candidates.append((f"{key}[{item}]", path))
         for name, text in candidates:
-            path = Path(text).expanduser()
-            try:
-                if text.strip() and path.is_file():
-                    out[name] = _sha256_files([(path.name, path)])
-                elif text.strip() and path.is_dir():
-                    found = sorted(p for p in path.rglob("*") if p.is_file())
-                    out[name] = _sha256_files([(p.relative_to(path).as_posix(), p) for p in found])
-            except OSError as exc:
-                raise NerkitError(f"option {key}={value}: cannot read {path}: {exc}") from None
+            if text.strip():
+                path = Path(text).expanduser()
+                try:
+                    if path.exists():
+                        out[name] = _digest(path)
+                except OSError as exc:
+                    raise NerkitError(f"option {key}={value}: cannot read {path}: {exc}") from None
     return out
+
+
+def _looks_like_path(text: str) -> bool:
+    text = text.strip()
+    if not text or text in (".", ".."):
+        return False
+    if "/" in text or os.sep in text or text.startswith("~"):
+        return True
+    try:
+        float(text)
+        return False  # 0.1 has a "suffix" but is a number
+    except ValueError:
+        return bool(Path(text).suffix)
+
+
+# digests of this process by path and (size, mtime) of every file: a run asks for the
+# same files' digests up to four times
+_DIGESTS: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
+
+
+def _digest(path: Path) -> str:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        named = [(p.relative_to(path).as_posix(), p) for p in files]
+    else:
+        siblings = sorted(p for p in path.parent.glob(glob_escape(path.name) + ".*") if p.is_file())
+        named = [(path.name, path)] + [(p.name, p) for p in siblings]
+    signature = tuple((name, p.stat().st_size, p.stat().st_mtime_ns) for name, p in named)
+    key = (str(path.resolve()), signature)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = _sha256_files(named)
+    return _DIGESTS[key]
 
 
 def _sha256_files(files: Sequence[tuple[str, Path]]) -> str:
@@ -629,7 +682,10 @@ class Run:
         check_data(limited, config)
         out.mkdir(parents=True, exist_ok=True)
         directory = _new_run_dir(out, config)
-        store.write_json(directory / DATA_RECORD, {"fingerprints": dict(limited.fingerprints)})
+        record: dict[str, Any] = {"fingerprints": dict(limited.fingerprints)}
+        if files := tagger_option_files(host, config):
+            record["option_files"] = files  # what the tagger options' files held then
+        store.write_json(directory / DATA_RECORD, record)
         store.write_json(directory / "config.json", asdict(config))
         return cls(directory, config, host)
 
@@ -657,11 +713,28 @@ class Run:
         if not path.is_file():
             return
         try:
-            recorded = json.loads(path.read_text())["fingerprints"]
-        except (OSError, ValueError, KeyError, TypeError):
+            record = json.loads(path.read_text())
+            recorded = record["fingerprints"]
+            recorded_files = record.get("option_files") or {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             raise NerkitError(
                 f"{path}: unreadable record of the data run {self.run_id} began on"
             ) from None
+        now_files = tagger_option_files(self.host, self.config)
+        changed = sorted(
+            k
+            for k in set(recorded_files) | set(now_files)
+            if recorded_files.get(k) != now_files.get(k)
+        )
+        if changed:
+            raise NerkitError(
+                f"run {self.run_id}: what tagger option {', '.join(changed)} names changed "
+                "since the run began; its stored steps were made with the old file: "
+                "restore it to finish the run, or start a new run"
+            )
+        self.extra_info.pop("option_files", None)
+        if recorded_files:
+            self.extra_info["option_files"] = recorded_files
         now = dict(loaded.fingerprints)
 
         def shown(fingerprint: str | None) -> str:
@@ -704,9 +777,11 @@ class Run:
         corpus = loaded.corpus
         tagger_name, tagger_cls, tagger = build_tagger(self.host, cfg.tagger, cfg.tagger_options)
         decoder_name, decoder = build_decoder(self.host, cfg.decoder, cfg.decoder_options)
-        # the files the tagger's options name, as they were: what a later run may
-        # reuse this run's trained tagger for (``_trained_base``)
-        if files := option_files(cfg.tagger_options):
+        # the files the tagger's options name, as they were when the run began (see
+        # check_same_data): what a later run may reuse its trained tagger for
+        if not (self.dir / DATA_RECORD).is_file() and (
+            files := tagger_option_files(self.host, cfg)
+        ):
             self.extra_info["option_files"] = files
         context = RunContext(
             seed=cfg.seed,
@@ -980,6 +1055,8 @@ class Run:
                 stored_files = json.loads(row["extra"] or "{}").get("option_files")
                 if stored_files:
                     found["option_files"] = stored_files
+                if stored.get("dataset_options"):
+                    found["dataset_options"] = stored["dataset_options"]
             except (NerkitError, KeyError, TypeError, ValueError):
                 continue  # a run from another version or a damaged one: never reused
             if found == wanted:

@@ -515,10 +515,11 @@ def test_flair_embeddings_offline_are_a_clear_error(no_network: None) -> None:
         tagger.fit(toy_corpus()["train"][:3], scheme="IOB2")
 
 
-def word_vectors(path: Path) -> Path:
-    """A word2vec text file over some words of the toy corpus."""
+def word_vectors(path: Path, header: bool = True) -> Path:
+    """A word2vec text file over some words of the toy corpus (without its count line,
+    as GloVe's files are)."""
     words = ["Angela", "Merkel", "Paris", "Berlin", "visited", "in", "the", "John"]
-    lines = [f"{len(words)} 4"]
+    lines = [f"{len(words)} 4"] if header else []
     for i, word in enumerate(words):
         lines.append(" ".join([word, *(f"{((i * 7 + j) % 5) / 5:.2f}" for j in range(4))]))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -550,6 +551,19 @@ def test_word_vectors_need_gensim_and_a_readable_source(
         tiny(embeddings="word:glove").fit(train, scheme="IOB2")
     with pytest.raises(ConfigError, match="unknown embedding 'word:'"):
         tiny(embeddings="word:")
+    # a saved model holds its vectors and loads without the file: checked when it trains
+    with pytest.raises(NerkitError, match="'missing/vectors.txt': no such file"):
+        tiny(embeddings="word:missing/vectors.txt").fit(train, scheme="IOB2")
+
+
+@pytest.mark.parametrize("name", ["glove.6B.4d.txt", "cc.xx.4.vec"])
+def test_glove_and_fasttext_text_files_are_read(
+    no_network: None, tmp_path: Path, name: str
+) -> None:
+    vectors = word_vectors(tmp_path / name, header=name.endswith(".vec"))
+    tagger = tiny(embeddings=f"word:{vectors}", max_epochs=1)
+    tagger.fit(toy_corpus()["train"][:5], scheme="IOB2")
+    assert len(tagger.predict(toy_corpus()["test"][:2])) == 2
 
 
 def test_char_and_transformer_train_and_reload_without_a_network(

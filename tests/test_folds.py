@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -373,6 +374,45 @@ def test_option_files_finds_paths_in_lists_and_after_a_kind(tmp_path: Path) -> N
     assert set(found) == {f"embeddings[word:{vectors}]", "model", f"stack[word:{vectors}]"}
     (model / "sub" / "w.bin").write_bytes(b"2")
     assert option_files({"model": str(model)})["model"] != found["model"]
+    # gensim keeps a file's vectors beside it: they count with it
+    kv = tmp_path / "v.kv"
+    kv.write_bytes(b"header")
+    (tmp_path / "v.kv.vectors.npy").write_bytes(b"1")
+    before = option_files({"embeddings": f"word:{kv}"})
+    (tmp_path / "v.kv.vectors.npy").write_bytes(b"2")
+    assert option_files({"embeddings": f"word:{kv}"}) != before
+    # a plain word or "." that names something in the current folder is no path
+    monkey = tmp_path / "cwd"
+    (monkey / "transformer").mkdir(parents=True)
+    os.chdir(monkey)
+    try:
+        assert option_files({"embeddings": "transformer,char", "x": ".", "lr": "0.1"}) == {}
+        # unless the option is declared a path
+        assert set(option_files({"label_map": "transformer"}, {"label_map"})) == {"label_map"}
+    finally:
+        os.chdir(tmp_path)
+
+
+def test_a_resume_after_an_option_s_file_changed_is_refused(
+    toy: Path, tmp_path: Path, majority: None
+) -> None:
+    from nerkit.errors import NerkitError
+    from nerkit.pipeline import Run, RunConfig
+
+    host = get_host()
+    if "notes" not in host.registry("tagger"):
+        host.add(NotesPlugin(), name="test-notes")
+    notes = tmp_path / "notes.tsv"
+    notes.write_text("a\n", encoding="utf-8")
+    config = RunConfig(tagger="notes", dataset=str(toy), tagger_options={"notes": str(notes)})
+    run = Run.create(tmp_path / "runs", config)
+    notes.write_text("b\n", encoding="utf-8")
+    with pytest.raises(NerkitError, match="what tagger option notes names changed"):
+        Run.resume(tmp_path / "runs", run.run_id).execute()
+    notes.write_text("a\n", encoding="utf-8")  # restored: it finishes
+    done = Run.resume(tmp_path / "runs", run.run_id).execute()
+    extra = json.loads(store.read_table(done, "run").to_pylist()[0]["extra"])
+    assert set(extra["option_files"]) == {"notes"}
 
 
 def test_a_correction_run_on_other_test_data_tags_test_itself(

@@ -356,10 +356,24 @@ def test_flat_shards_of_one_split_are_read_as_push_to_hub_names_them(tmp_path: P
     # a pattern is read as the shards it names, in name order
     assert read(data / "train-0000[01]-of-00002.parquet").sentences == tuple(corpus["train"])
     assert "no file matches this pattern" in error(data / "dev-*.parquet")
-    # a shard missing: not one table; said as before
+    # shards of two sets, or one missing: not one table, and never half a split
     (data / "train-00001-of-00002.parquet").rename(data / "train-00001-of-00003.parquet")
-    with pytest.raises(DatasetError, match="several files look like the train split"):
+    with pytest.raises(DatasetError, match="not one table's complete set of shards"):
         open_dataset(tmp_path)
+    (data / "train-00001-of-00003.parquet").unlink()
+    (data / "train-00000-of-00002.parquet").rename(data / "train-00001-of-00002.parquet")
+    with pytest.raises(DatasetError, match=r"shards missing: train-00000-of-00002\)"):
+        open_dataset(tmp_path)
+
+
+def test_shards_named_with_a_hash_as_older_datasets_named_them(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    corpus = toy_corpus()
+    write_parquet(corpus["train"][:20], data / "train-00000-of-00002-3f2a9c.parquet")
+    write_parquet(corpus["train"][20:], data / "train-00001-of-00002-3f2a9c.parquet")
+    loaded = open_dataset(tmp_path)
+    assert loaded.corpus["train"] == tuple(corpus["train"])
 
 
 def test_jsonl_with_integer_ids_points_to_parquet(tmp_path: Path) -> None:
@@ -384,6 +398,10 @@ def test_convert_and_eval_take_tables_and_shard_folders(tmp_path: Path) -> None:
     out = tmp_path / "train.conll"
     result = runner.invoke(app, ["convert", str(folder), str(out)])
     assert result.exit_code == 0, result.output
+    pattern = tmp_path / "pattern.conll"
+    result = runner.invoke(app, ["convert", str(folder / "data-*.arrow"), str(pattern)])
+    assert result.exit_code == 0, result.output
+    assert pattern.read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
     assert out.read_text(encoding="utf-8").startswith("John\tB-PER\nlives\tO\n")
     pred = tmp_path / "pred.parquet"
     write([EXPECTED[0], Sentence(("Hi",), ("B-PER",), "1")], pred)

@@ -267,6 +267,21 @@ def test_dataset_options_say_how_a_folder_is_read(tmp_path: Path) -> None:
         "tag_col": "ner_tags",
         "from_scheme": "BIOES",
     }
+    assert dataset_options({"from_scheme": "AUTO"}) == {"from_scheme": "auto"}
+    # a column name for CoNLL files names what is wrong
+    conll = tmp_path / "conll"
+    conll.mkdir()
+    for split in ("train", "test"):
+        (conll / f"{split}.conll").write_text("John B-PER\n", encoding="utf-8")
+    code, output = cli(
+        "run", "-t", "lexicon", "-d", str(conll), "-o", str(out), "-D", "tag_col=ner"
+    )
+    assert code == 2 and "a column name is for Parquet and Arrow tables" in output
+    # runs that read one folder two ways are two rows of compare
+    for extra in ([], ["-D", "from_scheme=IOB2"]):
+        assert cli("run", "-t", "lexicon", "-d", str(conll), "-o", str(out / "c"), *extra)[0] == 0
+    code, output = cli("compare", str(out / "c"), "--format", "csv")
+    assert code == 0 and "data:from_scheme=IOB2" in output
 
 
 def test_max_train_sentences_trains_on_the_first_sentences(toy: Path, tmp_path: Path) -> None:

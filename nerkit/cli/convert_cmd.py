@@ -166,8 +166,9 @@ class _Source:
 
 def _read_file(path: Path, from_format: str | None, from_scheme: str | None) -> _Source:
     from nerkit.io import read
+    from nerkit.io.table import is_pattern
 
-    if not path.is_file() and not path.is_dir():
+    if not path.is_file() and not path.is_dir() and not is_pattern(path):
         raise typer.BadParameter(f"{path} is not a file", param_hint="IN")
     result = read(path, format=from_format, scheme=from_scheme or "IOB2")
     return _Source(str(path), result.sentences, result.scheme, result.invalid, result.unit)

@@ -233,8 +233,7 @@ def dataset_options(raw: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "from_scheme":
             if not isinstance(text, str) or not text:
                 raise ConfigError(f"dataset option from_scheme: a scheme name, not {value!r}")
-            if text.lower() != "auto":
-                text = schemes.get_scheme(text).name
+            text = "auto" if text.lower() == "auto" else schemes.get_scheme(text).name
         out[key] = text
     return out
 

@@ -88,27 +88,59 @@ def _table_folder(path: Path) -> bool:
     )
 
 
-_SHARD = re.compile(r"(?P<stem>.+)-(?P<i>\d{5})-of-(?P<n>\d{5})(?P<suffix>\.\w+)")
+# push_to_hub's shard names; older versions of datasets add a hash after the count
+_SHARD = re.compile(
+    r"(?P<stem>.+)-(?P<i>\d{5})-of-(?P<n>\d{5})(?P<tail>-[0-9a-f]+)?(?P<suffix>\.\w+)"
+)
+
+
+def _missing_shards(paths: list[Path]) -> str | None:
+    """What keeps table shards from being one complete set (``paths``: a split's
+    files), or None when they are one, or no shards of a table at all."""
+    from nerkit.io import SUFFIXES
+
+    matches = [_SHARD.fullmatch(p.name) for p in paths]
+    if not any(m and int(m["n"]) > 1 for m in matches):
+        return None
+    if not all(matches) or len({p.parent for p in paths}) != 1:
+        return "shards mixed with other files"
+    keys = {(m["stem"], m["n"], m["suffix"]) for m in matches if m}
+    if len(keys) != 1:
+        return "shards of more than one set"
+    ((stem, n, suffix),) = keys
+    if SUFFIXES.get(suffix.lower()) not in ("parquet", "arrow"):
+        return None  # not a table's shards: the files are read as they are
+    present = sorted(int(m["i"]) for m in matches if m)
+    missing = sorted(set(range(int(n))) - set(present))
+    if missing:
+        shown = ", ".join(f"{stem}-{i:05d}-of-{n}" for i in missing[:5])
+        return f"shards missing: {shown}" + (", ..." if len(missing) > 5 else "")
+    if len(present) != len(set(present)):
+        return "a shard number twice"
+    return None
 
 
 def shard_group(paths: list[Path]) -> Path | None:
     """The pattern that names ``paths`` when they are every shard of one Parquet or
     Arrow table, as ``push_to_hub`` names them (``train-00000-of-00002.parquet``,
     ``train-00001-of-00002.parquet`` -> ``train-*-of-00002.parquet``); else None."""
+    from glob import escape
+
     from nerkit.io import SUFFIXES
 
     matches = [_SHARD.fullmatch(p.name) for p in paths]
-    if not all(matches) or len({p.parent for p in paths}) != 1:
+    if len(paths) < 2 or not all(matches) or _missing_shards(paths) is not None:
         return None
-    keys = {(m["stem"], m["n"], m["suffix"]) for m in matches if m}
-    if len(keys) != 1:
-        return None
-    ((stem, n, suffix),) = keys
+    (stem,) = {m["stem"] for m in matches if m}
+    (n,) = {m["n"] for m in matches if m}
+    (suffix,) = {m["suffix"] for m in matches if m}
     if SUFFIXES.get(suffix.lower()) not in ("parquet", "arrow"):
         return None
-    if sorted(int(m["i"]) for m in matches if m) != list(range(int(n))):
-        return None
-    return paths[0].parent / f"{stem}-*-of-{n}{suffix}"
+    tails = {m["tail"] or "" for m in matches if m}
+    tail = tails.pop() if len(tails) == 1 else "*"
+    return (
+        paths[0].parent / f"{escape(stem)}-*-of-{n}{escape(tail) if tail != '*' else tail}{suffix}"
+    )
 
 
 def find_split_files(folder: Path) -> dict[str, Path]:
@@ -132,6 +164,12 @@ def find_split_files(folder: Path) -> dict[str, Path]:
         return find_split_files(folder / "data")
     hint = "pass the files explicitly, e.g. {'train': ..., 'dev': ..., 'test': ...}"
     for split, paths in found.items():
+        if (problem := _missing_shards(paths)) is not None:
+            names = ", ".join(p.name for p in paths)
+            raise DatasetError(
+                f"{folder}: the {split} split's files ({names}) are not one table's "
+                f"complete set of shards ({problem}); {hint}"
+            )
         if len(paths) > 1 and (group := shard_group(paths)) is not None:
             found[split] = [group]
         elif len(paths) > 1:

@@ -66,7 +66,10 @@ def _columns_ok(cols: Sequence[int], n: int) -> bool:
 def _check_columns(token_col: int, tag_col: int | None, inner_tag_col: int | None) -> list[int]:
     cols = [token_col] + [c for c in (tag_col, inner_tag_col) if c is not None]
     if any(not isinstance(c, int) or isinstance(c, bool) for c in cols):
-        raise ConfigError(f"column indexes must be integers, got {cols}")
+        raise ConfigError(
+            f"CoNLL columns are indexes (0: the first, -1: the last), got {cols} (token_col, "
+            "tag_col, inner_tag_col); a column name is for Parquet and Arrow tables"
+        )
     if inner_tag_col is not None and tag_col is None:
         raise ConfigError("inner_tag_col needs tag_col")
     if len(set(cols)) != len(cols):

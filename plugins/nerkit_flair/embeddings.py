@@ -96,10 +96,28 @@ def _one(name: str, options: Any, train: Sequence[flair.data.Sentence]) -> Token
     return _flair_embeddings(name.removeprefix("flair:"))
 
 
+def _local_vectors(name: str) -> bool:
+    """Whether ``word:NAME`` names a local file (a path, or a name with a suffix),
+    not one of flair's downloadable vectors (``glove``, ``crawl``, ``de``)."""
+    return "/" in name or "\\" in name or name.startswith("~") or bool(Path(name).suffix)
+
+
+def _has_header(path: Path) -> bool:
+    """Whether a word2vec text file starts with its ``count dimensions`` line (GloVe's
+    files do not)."""
+    with path.open("rb") as fh:
+        first = fh.readline().split()
+    return len(first) == 2 and all(part.isdigit() for part in first)
+
+
 def _word_embeddings(name: str) -> TokenEmbeddings:
+    import tempfile
+
     from flair.embeddings import WordEmbeddings
 
     path = Path(name).expanduser()
+    if _local_vectors(name) and not path.is_file():
+        raise NerkitError(f"flair: word embeddings {name!r}: no such file")
     try:
         import gensim  # noqa: F401  (flair loads the vectors with it)
     except ImportError:
@@ -108,7 +126,17 @@ def _word_embeddings(name: str) -> TokenEmbeddings:
             "(pip install gensim)"
         ) from None
     try:
-        return WordEmbeddings(str(path) if path.is_file() else name)
+        if not path.is_file():
+            return WordEmbeddings(name)
+        suffix = path.suffix.lower()
+        if suffix not in (".txt", ".vec"):
+            return WordEmbeddings(str(path))  # .bin, or gensim's own format
+        # word2vec text: flair reads it by the suffix .txt, and needs to be told when
+        # the count line is missing (GloVe); fastText's .vec is the same format
+        with tempfile.TemporaryDirectory(prefix="nerkit-vectors-") as tmp:
+            link = Path(tmp) / "vectors.txt"
+            link.symlink_to(path.resolve())
+            return WordEmbeddings(str(link), no_header=not _has_header(path), name=name)
     except Exception as exc:  # flair raises whatever its downloader or gensim raised
         where = (
             "the file"
