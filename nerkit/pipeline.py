@@ -518,14 +518,25 @@ def load_dataset(config: RunConfig) -> Any:
     )
 
 
-def check_data(loaded: Any, config: RunConfig) -> None:
+def check_data(loaded: Any, config: RunConfig, trains: bool = True) -> None:
     """What a run needs of its dataset (``loaded``, cut to the run's sizes): a train
-    split, and with a corrector at least one held-out sentence per fold and, in each
-    fold, sentences its tagger trains on (the folds are made as the run makes them:
-    entity-disjoint ones can leave a fold none)."""
+    split (not for a tagger that ``trains`` not, without a corrector), and with a
+    corrector at least one held-out sentence per fold and, in each fold, sentences its
+    tagger trains on (the folds are made as the run makes them: entity-disjoint ones
+    can leave a fold none)."""
     corpus = loaded.corpus
     if "train" not in corpus:
-        raise NerkitError(f"dataset {config.dataset} has no train split; a run needs one")
+        if not trains and not config.corrector:
+            return  # a model used as it is, scored on the splits there are
+        found = ""
+        if Path(config.dataset).is_dir():
+            names = sorted(p.name for p in Path(config.dataset).iterdir())
+            found = f" (its folder holds: {', '.join(names) or 'no files'})"
+        raise NerkitError(
+            f"dataset {config.dataset} has no train split{found}; a run needs one (a "
+            "training file's name starts with 'train' or has a part like '.train'), "
+            "unless its tagger is used as it is, without a corrector"
+        )
     n = len(corpus["train"])
     if n == 0:
         raise NerkitError(f"dataset {config.dataset}: its train split holds no sentences")
@@ -651,7 +662,7 @@ class Run:
             if problem := setting_problem(name, getattr(config, name)):
                 raise ConfigError(problem)
         # fail on a bad tagger / decoder / option before anything is written
-        tagger_name, tagger_cls, _ = build_tagger(host, config.tagger, config.tagger_options)
+        tagger_name, tagger_cls, built = build_tagger(host, config.tagger, config.tagger_options)
         decoder_name, decoder = build_decoder(host, config.decoder, config.decoder_options)
         makers = [(f"tagger {tagger_name!r}", tagger_cls)]
         if config.corrector:
@@ -679,7 +690,7 @@ class Run:
         if loaded is None:
             loaded = load_dataset(config)
         limited = limit_splits(loaded, config)
-        check_data(limited, config)
+        check_data(limited, config, trains=built.trains)
         out.mkdir(parents=True, exist_ok=True)
         directory = _new_run_dir(out, config)
         record: dict[str, Any] = {"fingerprints": dict(limited.fingerprints)}
@@ -773,9 +784,9 @@ class Run:
             loaded = load_dataset(cfg)
         loaded = limit_splits(loaded, cfg)
         self.check_same_data(loaded)
-        check_data(loaded, cfg)
-        corpus = loaded.corpus
         tagger_name, tagger_cls, tagger = build_tagger(self.host, cfg.tagger, cfg.tagger_options)
+        check_data(loaded, cfg, trains=tagger.trains)
+        corpus = loaded.corpus
         decoder_name, decoder = build_decoder(self.host, cfg.decoder, cfg.decoder_options)
         # the files the tagger's options name, as they were when the run began (see
         # check_same_data): what a later run may reuse its trained tagger for
@@ -827,12 +838,17 @@ class Run:
             reporter.step("tagger trained already (resumed)")
             tagger = tagger_cls.load(model_dir)
         else:
-            reporter.step(f"training {tagger_name} on {len(corpus['train'])} sentences")
+            train = corpus.splits.get("train", ())  # none for a tagger that does not train
+            reporter.step(
+                f"training {tagger_name} on {len(train)} sentences"
+                if tagger.trains
+                else f"loading {tagger_name} (used as it is)"
+            )
             context.seed_everything()
             # the points of a fit that was killed are not the curve of this one
             (self.dir / CURVE_RECORDS[STAGE_BASE]).unlink(missing_ok=True)
             dev = corpus.splits.get("dev")
-            tagger.fit(corpus["train"], dev, scheme=corpus.scheme, context=context)
+            tagger.fit(train, dev, scheme=corpus.scheme, context=context)
             self._save_atomically(tagger, model_dir)
         # what a tagger reports about its training (e.g. windowed sentences): stored with the run
         self.tagger_stats = dict(getattr(tagger, "stats", {}) or {})

@@ -178,8 +178,8 @@ class TestBertContract(TaggerContract):
         model = self.checkpoint(trained_tagger.tagger, tmp_path / "ckpt")
         folder = tmp_path / "toy"
         folder.mkdir()
-        for split in ("train", "test"):
-            write(toy_corpus()[split], folder / f"{split}.conll")
+        # a test set alone: a model used as it is needs no training data
+        write(toy_corpus()["test"], folder / "test.conll")
         out = tmp_path / "runs"
         result = CliRunner().invoke(
             app,

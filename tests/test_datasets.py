@@ -313,10 +313,13 @@ def test_folder_with_two_train_files_is_ambiguous(tmp_path: Path) -> None:
         load_dataset(tmp_path)
 
 
-def test_folder_without_train_file_is_an_error(tmp_path: Path) -> None:
-    (tmp_path / "test.conll").write_text(TINY, encoding="utf-8")
-    with pytest.raises(DatasetError, match=r"no train file .*found: test.conll"):
+def test_folder_without_split_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.conll").write_text(TINY, encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"no split files .*found: notes.conll"):
         load_dataset(tmp_path)
+    # a test file alone is a dataset to score a trained model on
+    (tmp_path / "test.conll").write_text(TINY, encoding="utf-8")
+    assert list(load_dataset(tmp_path).splits) == ["test"]
 
 
 def test_explicit_split_files(tmp_path: Path) -> None:

@@ -503,9 +503,9 @@ def _folder(tmp_path: Path, toy: Path, drop: str | None = None, train: str | Non
     ("dataset", "args", "message"),
     [
         ("nosuch", [], "unknown dataset"),
-        ("no-train", [], "no train file"),
+        ("no-train", [], "has no train split (its folder holds: dev.conll, test.conll)"),
         ("bad-tag", [], "train.conll, line 1: tag 'X-LOC'"),
-        ("empty", [], "no train file"),
+        ("empty", [], "no split files"),
         ("toy", ["--seed", str(2**64)], f"seed: {2**64} is out of range"),
         ("toy", ["--seed", str(-(2**63) - 1)], "is out of range"),
         ("toy", ["--folds", "1"], "folds must be at least 2, not 1"),  # no corrector
@@ -740,11 +740,36 @@ class BareTypes(BIOESUnigram):
         ]
 
 
+class AsItIs(Tagger):
+    """A trained model used as it is: its fit reads no data (trains = False)."""
+
+    trains = False
+    table = {"Paris": "B-LOC", "Merkel": "B-PER"}
+    seen: list[int] = []
+
+    def fit(self, train, dev=None, *, scheme="IOB2", context=None):  # type: ignore[no-untyped-def]
+        AsItIs.seen.append(len(train))
+        self.scheme = schemes.get_scheme(scheme).name
+
+    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
+        return [Prediction(tuple(self.table.get(t, "O") for t in s.tokens)) for s in sentences]
+
+    def save(self, directory: Path) -> None:
+        (directory / "scheme").write_text(self.scheme)
+
+    @classmethod
+    def load(cls, directory: Path) -> AsItIs:
+        tagger = cls()
+        tagger.scheme = (directory / "scheme").read_text()
+        return tagger
+
+
 class SchemeTestPlugin:
     @hookimpl
     def register_taggers(self, register):  # type: ignore[no-untyped-def]
         register("bioesunigram.tagger.v1", BIOESUnigram)
         register("baretypes.tagger.v1", BareTypes)
+        register("asitis.tagger.v1", AsItIs)
 
     @hookimpl
     def register_correctors(self, register):  # type: ignore[no-untyped-def]
@@ -849,3 +874,23 @@ def test_a_decoder_that_needs_probabilities_is_refused_up_front_or_at_the_first_
     assert undeclared in str(error.value)
     assert sorted(p.name for p in (run.dir / "folds").iterdir()) == ["fold-0.arrow"]
     assert not (run.dir / "tagger").exists()
+
+
+def test_a_tagger_used_as_it_is_is_scored_on_data_without_train(toy: Path, tmp_path: Path) -> None:
+    """Evaluating a trained model on a test set: no train split is needed (and fit is
+    given none), unless a corrector needs folds of it."""
+    from nerkit.pipeline import Run, RunConfig
+
+    folder = _folder(tmp_path, toy, drop="train")
+    AsItIs.seen = []
+    config = RunConfig(tagger="asitis", dataset=str(folder), cache=False)
+    run = Run.create(tmp_path / "runs", config, scheme_test_host()).execute()
+    assert AsItIs.seen == [0]
+    metrics = store.read_table(run, "metrics").to_pylist()
+    assert {m["split"] for m in metrics} == {"dev", "test"}
+    with pytest.raises(NerkitError, match="has no train split"):
+        Run.create(
+            tmp_path / "runs",
+            RunConfig(tagger="asitis", dataset=str(folder), corrector="majority", folds=2),
+            scheme_test_host(),
+        )

@@ -151,8 +151,9 @@ def find_split_files(folder: Path) -> dict[str, Path]:
     a folder with no split files of its own but a ``data`` subfolder (a Hub data set's
     layout) is read from there.
 
-    A split matched by several files, or no train file, is an error that lists what
-    was found and says how to name the files explicitly.
+    A split matched by several files, or no split file at all, is an error that lists
+    what was found and says how to name the files explicitly (a folder without a train
+    file is a dataset to score a trained model on; a run that trains refuses it).
     """
     found: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
@@ -182,11 +183,11 @@ def find_split_files(folder: Path) -> dict[str, Path]:
             raise DatasetError(
                 f"{folder}: several files look like the {split} split ({names}); {hint}{shards}"
             )
-    if "train" not in found:
+    if not found:
         seen = ", ".join(sorted(p.name for p in folder.iterdir())) or "no files"
         raise DatasetError(
-            f"{folder}: no train file (expected a name starting with 'train', "
-            f"or a part like '.train'; found: {seen}); {hint}"
+            f"{folder}: no split files (expected names starting with 'train', 'dev', "
+            f"'valid' or 'test', or parts like '.train'; found: {seen}); {hint}"
         )
     order = ("train", "dev", "test")
     return {split: found[split][0] for split in order if split in found}

@@ -107,6 +107,7 @@ class BertTagger(Tagger):
         )
         if o.extend_vocab and o.freeze_embeddings:
             raise ConfigError("bert: extend_vocab needs trainable embeddings for the new tokens")
+        self.trains = o.train
         if o.label_map is not None and o.train:
             raise ConfigError("bert option label_map is for a model used as it is: add train=false")
         if o.head_scheme != "auto":

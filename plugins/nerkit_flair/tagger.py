@@ -161,6 +161,7 @@ class FlairTagger(Tagger):
                 raise ConfigError(
                     f"flair option {name!r} must be {allowed}, got {getattr(opts, name)!r}"
                 )
+        self.trains = opts.train
         if not opts.train and not opts.model:
             raise ConfigError("flair option train=false needs model=PATH_OR_HUB_NAME")
         if opts.model and opts.train:
