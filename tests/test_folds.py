@@ -322,12 +322,17 @@ class NotesPlugin:
         register("notes.tagger.v1", NotesTagger)
 
 
-def test_a_changed_file_an_option_names_is_never_taken_for_the_same(
-    toy: Path, tmp_path: Path, majority: None
-) -> None:
+@pytest.fixture
+def notes_tagger(majority: None) -> None:
+    """The ``notes`` test tagger registered (and the ``majority`` corrector)."""
     host = get_host()
     if "notes" not in host.registry("tagger"):
         host.add(NotesPlugin(), name="test-notes")
+
+
+def test_a_changed_file_an_option_names_is_never_taken_for_the_same(
+    toy: Path, tmp_path: Path, notes_tagger: None
+) -> None:
     notes = tmp_path / "notes.tsv"
     notes.write_text("PER\tperson\n", encoding="utf-8")
     out = tmp_path / "runs"
@@ -394,14 +399,11 @@ def test_option_files_finds_paths_in_lists_and_after_a_kind(tmp_path: Path) -> N
 
 
 def test_a_resume_after_an_option_s_file_changed_is_refused(
-    toy: Path, tmp_path: Path, majority: None
+    toy: Path, tmp_path: Path, notes_tagger: None
 ) -> None:
     from nerkit.errors import NerkitError
     from nerkit.pipeline import Run, RunConfig
 
-    host = get_host()
-    if "notes" not in host.registry("tagger"):
-        host.add(NotesPlugin(), name="test-notes")
     notes = tmp_path / "notes.tsv"
     notes.write_text("a\n", encoding="utf-8")
     config = RunConfig(tagger="notes", dataset=str(toy), tagger_options={"notes": str(notes)})
