@@ -76,9 +76,10 @@ class Tagger(Component, ABC):
     #: (not declared, or it depends on the options); a run with a decoder that needs
     #: one is refused up front when a component says False
     gives_probabilities: bool | None = None
-    #: False for a tagger that reads no training data (a trained model used as it is,
-    #: loaded by ``fit``; an instance may say so from its options): a run without a
-    #: corrector needs no train split for it, and calls ``fit`` with none
+    #: False for a tagger that learns nothing from training data (a trained model used
+    #: as it is, loaded by ``fit``, which may still read the data's entity types; an
+    #: instance may say so from its options): a run without a corrector needs no train
+    #: split for it, and calls ``fit`` with no sentences where there is none
     trains: bool = True
 
     @abstractmethod

@@ -21,13 +21,15 @@ from typing import Any, Literal, Union, get_args, get_origin
 from nerkit.errors import ConfigError
 
 
-def option(default: Any, help: str) -> Any:  # noqa: A002 - mirrors Typer's naming
-    """A dataclass field with a default and a help text."""
+def option(default: Any, help: str, *, path: bool = False) -> Any:  # noqa: A002 - as Typer
+    """A dataclass field with a default and a help text. ``path``: a string option
+    whose value may name a local file or folder (a model folder beside hub names):
+    what it holds decides what a run reuses (``nerkit.pipeline.option_files``), as for
+    options typed ``Path``."""
+    metadata = {"help": help, "path": path}
     if isinstance(default, list | dict | set):
-        return dataclasses.field(
-            default_factory=lambda: type(default)(default), metadata={"help": help}
-        )
-    return dataclasses.field(default=default, metadata={"help": help})
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True, slots=True)

@@ -370,7 +370,9 @@ def tagger_option_files(host: PluginHost, config: RunConfig) -> dict[str, str]:
     """``option_files`` of the run's tagger options; its ``Path`` options always
     count as paths."""
     _, cls = options_class(host, "tagger", config.tagger)
-    paths = {f.name for f in dataclasses.fields(cls) if "Path" in str(f.type)}
+    paths = {
+        f.name for f in dataclasses.fields(cls) if "Path" in str(f.type) or f.metadata.get("path")
+    }
     return option_files(config.tagger_options, paths)
 
 

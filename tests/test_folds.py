@@ -392,8 +392,12 @@ def test_option_files_finds_paths_in_lists_and_after_a_kind(tmp_path: Path) -> N
     os.chdir(monkey)
     try:
         assert option_files({"embeddings": "transformer,char", "x": ".", "lr": "0.1"}) == {}
-        # unless the option is declared a path
+        # unless the option is declared a path: typed Path, or option(..., path=True)
         assert set(option_files({"label_map": "transformer"}, {"label_map"})) == {"label_map"}
+        from nerkit.pipeline import RunConfig, tagger_option_files
+
+        config = RunConfig(tagger="bert", dataset="x", tagger_options={"model": "transformer"})
+        assert set(tagger_option_files(get_host(), config)) == {"model"}
     finally:
         os.chdir(tmp_path)
 

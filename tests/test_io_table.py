@@ -201,6 +201,15 @@ def test_round_trip_keeps_ids_spans_and_untagged_sentences(tmp_path: Path) -> No
         assert read(tmp_path / name).sentences == sentences
 
 
+def test_feather_is_written_as_feather_readers_read_it(tmp_path: Path) -> None:
+    import pyarrow.feather as feather
+
+    path = tmp_path / "out.feather"
+    write(EXPECTED, path)
+    assert feather.read_table(path).column("tokens").to_pylist()[1] == ["Hi"]
+    assert read(path).sentences == EXPECTED
+
+
 def test_written_tags_are_strings_the_same_in_every_file(tmp_path: Path) -> None:
     # ClassLabel ids of each file's own tags would differ between a data set's files
     # (test lacks a tag of train), and datasets reads all splits with train's names
@@ -398,6 +407,15 @@ def test_convert_and_eval_take_tables_and_shard_folders(tmp_path: Path) -> None:
     out = tmp_path / "train.conll"
     result = runner.invoke(app, ["convert", str(folder), str(out)])
     assert result.exit_code == 0, result.output
+    ids = tmp_path / "ids"
+    ids.mkdir()
+    pq.write_table(pa.table({"tokens": [["John"]], "tags": [[1]]}), ids / "train.parquet")
+    named = tmp_path / "named.conll"
+    result = runner.invoke(
+        app, ["convert", "--dataset", str(ids), "-D", "tag_names=O,B-PER", str(named)]
+    )
+    assert result.exit_code == 0, result.output
+    assert named.read_text(encoding="utf-8") == "John\tB-PER\n\n"
     pattern = tmp_path / "pattern.conll"
     result = runner.invoke(app, ["convert", str(folder / "data-*.arrow"), str(pattern)])
     assert result.exit_code == 0, result.output

@@ -62,7 +62,18 @@ def convert(
         str | None,
         typer.Option(
             "--dataset",
-            help="Read a split of a named dataset (see `nerkit datasets`) instead of IN.",
+            help="Read a split of a dataset instead of IN: a name (see `nerkit datasets`), "
+            "a folder of split files (Hugging Face layouts too) or hf:OWNER/NAME[:CONFIG].",
+            show_default=False,
+        ),
+    ] = None,
+    dataset_opt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset-opt",
+            "-D",
+            help="With --dataset: how its files are read, KEY=VALUE (repeatable), as for "
+            "`nerkit run -D` (tag_names, tag_col, token_col, format).",
             show_default=False,
         ),
     ] = None,
@@ -116,8 +127,10 @@ def convert(
     if dataset is not None:
         if len(paths) != 1:
             raise typer.BadParameter("with --dataset, give only OUT", param_hint="[IN] OUT")
-        source = _read_dataset_split(dataset, split, from_scheme, data_dir)
+        source = _read_dataset_split(dataset, split, from_scheme, data_dir, dataset_opt)
     else:
+        if dataset_opt:
+            raise typer.BadParameter("-D goes with --dataset", param_hint="--dataset-opt")
         if len(paths) != 2:
             raise typer.BadParameter(
                 "give IN and OUT (or --dataset NAME and OUT)", param_hint="[IN] OUT"
@@ -175,12 +188,29 @@ def _read_file(path: Path, from_format: str | None, from_scheme: str | None) -> 
 
 
 def _read_dataset_split(
-    name: str, split: str | None, from_scheme: str | None, data_dir: Path | None
+    name: str,
+    split: str | None,
+    from_scheme: str | None,
+    data_dir: Path | None,
+    dataset_opt: list[str] | None,
 ) -> _Source:
-    from nerkit.datasets import open_dataset
+    from nerkit.datasets import open_dataset, registered_datasets
+    from nerkit.datasets.load import dataset_options
+    from nerkit.errors import ConfigError
+    from nerkit.options import parse_pairs
 
+    options = dataset_options(parse_pairs(dataset_opt, flag="-D"))
+    if "from_scheme" in options:
+        if from_scheme is not None:
+            raise ConfigError("give the input's scheme once: --from-scheme or -D from_scheme")
+        from_scheme = options.pop("from_scheme")
+    if options and name in registered_datasets():
+        raise ConfigError(
+            f"dataset options ({', '.join(options)}) are for a folder or a Hub data set; "
+            f"{name!r} is read as it is registered"
+        )
     # scheme=None: keep the tags as read, so that this command reports and repairs them.
-    loaded = open_dataset(name, data_dir=data_dir, scheme=None, from_scheme=from_scheme)
+    loaded = open_dataset(name, data_dir=data_dir, scheme=None, from_scheme=from_scheme, **options)
     corpus = loaded.corpus
     if split is None:
         if len(corpus.splits) != 1:

@@ -128,7 +128,8 @@ def _fetch_otherwise(repo_id: str, config: str | None, online_error: Exception |
     if config is not None:
         raise DatasetError(
             f"hf:{repo_id}:{config}: a config is read from the Hub's Parquet conversion, "
-            f"which cannot be had ({_reason(online_error)})"
+            f"which cannot be fetched ({_reason(online_error)}) and is not in the local "
+            "Hugging Face cache"
         )
     try:
         root = _snapshot(repo_id, "main", ["*.parquet", "**/*.parquet"])

@@ -422,14 +422,17 @@ def write_parquet(sentences: Iterable[Sentence], path: PathLike) -> None:
 
 
 def write_arrow(sentences: Iterable[Sentence], path: PathLike) -> None:
-    """Write an Arrow IPC stream, as ``save_to_disk`` does (see ``sentences_table``),
-    through a temporary file."""
+    """Write an Arrow IPC stream, as ``save_to_disk`` does, to ``.arrow``; an Arrow IPC
+    file (Feather version 2, which ``pyarrow.feather`` and pandas read) to ``.feather``
+    and ``.ipc`` (see ``sentences_table``); through a temporary file."""
     import pyarrow as pa
 
-    table = sentences_table(sentences, Path(path))
+    target = Path(path)
+    table = sentences_table(sentences, target)
+    new = pa.ipc.new_file if target.suffix.lower() in (".feather", ".ipc") else pa.ipc.new_stream
     with (
-        replaced_atomically(Path(path)) as tmp,
+        replaced_atomically(target) as tmp,
         pa.OSFile(str(tmp), "wb") as sink,
-        pa.ipc.new_stream(sink, table.schema) as writer,
+        new(sink, table.schema) as writer,
     ):
         writer.write_table(table)

@@ -77,7 +77,8 @@ class BertOptions(EncoderTrainingOptions):
     label_map: Path | None = option(
         None,
         "with train=false: TSV file model_label<TAB>dataset_label, renaming the model's "
-        "entity types (types that map to none of train's and dev's are predicted as O)",
+        "entity types (types that map to none of train's and dev's are predicted as O; "
+        "without train and dev, every type is kept)",
     )
     head_scheme: str = option(
         "auto",

@@ -73,10 +73,14 @@ META_FILE = "flair.json"
 @dataclass(frozen=True, slots=True)
 class FlairOptions:
     embeddings: tuple[str, ...] = option(
-        ("transformer",), "stacked embeddings: char, onehot, transformer, flair:NAME"
+        ("transformer",),
+        "stacked embeddings: char, onehot, transformer, flair:NAME, word:NAME (GloVe and "
+        "the like: a flair name or a word2vec / fastText / gensim file; needs gensim)",
     )
     transformer_model: str = option(
-        "", "local folder or hub name for 'transformer' (empty: the offline all-MiniLM-L6-v2)"
+        "",
+        "local folder or hub name for 'transformer' (empty: the offline all-MiniLM-L6-v2)",
+        path=True,
     )
     fine_tune: bool = option(False, "train the transformer's weights too (flair's fine_tune)")
     subtoken_pooling: Literal["first", "last", "first_last", "mean"] = option(
@@ -111,7 +115,9 @@ class FlairOptions:
         "auto", "keep embeddings between epochs (auto: cpu only when every embedding is frozen)"
     )
     model: str = option(
-        "", "a saved flair model (.pt path or hub name) to use as it is (with train=false)"
+        "",
+        "a saved flair model (.pt path or hub name) to use as it is (with train=false)",
+        path=True,
     )
     train: bool = option(True, "false: use 'model' as it is, without training")
     label_map: Path | None = option(

@@ -29,7 +29,9 @@ if TYPE_CHECKING:  # torch loads on use: describing or checking options needs no
 @dataclass(frozen=True, slots=True)
 class EncoderTrainingOptions:
     model: str = option(
-        "", "HF model name or local folder; empty: the bundled all-MiniLM-L6-v2 (offline)"
+        "",
+        "HF model name or local folder; empty: the bundled all-MiniLM-L6-v2 (offline)",
+        path=True,
     )
     max_length: int = option(128, "subwords per window, special tokens included")
     stride: int = option(
