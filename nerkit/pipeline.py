@@ -508,13 +508,10 @@ def build_decoder(host: PluginHost, name: str, options: dict[str, Any]) -> tuple
 
 def load_dataset(config: RunConfig) -> Any:
     """The dataset of a run (``nerkit.datasets.LoadedDataset``), before any cut."""
-    from nerkit.datasets import open_dataset, registered_datasets
+    from nerkit.datasets import open_dataset
+    from nerkit.datasets.load import refuse_options_for_named
 
-    if config.dataset_options and config.dataset in registered_datasets():
-        raise ConfigError(
-            f"dataset options ({', '.join(config.dataset_options)}) are for a folder or a "
-            f"Hub data set; {config.dataset!r} is read as it is registered"
-        )
+    refuse_options_for_named(config.dataset, config.dataset_options)
     return open_dataset(
         config.dataset, data_dir=config.data_dir, scheme=None, **config.dataset_options
     )

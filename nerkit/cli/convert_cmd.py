@@ -194,8 +194,8 @@ def _read_dataset_split(
     data_dir: Path | None,
     dataset_opt: list[str] | None,
 ) -> _Source:
-    from nerkit.datasets import open_dataset, registered_datasets
-    from nerkit.datasets.load import dataset_options
+    from nerkit.datasets import open_dataset
+    from nerkit.datasets.load import dataset_options, refuse_options_for_named
     from nerkit.errors import ConfigError
     from nerkit.options import parse_pairs
 
@@ -204,11 +204,7 @@ def _read_dataset_split(
         if from_scheme is not None:
             raise ConfigError("give the input's scheme once: --from-scheme or -D from_scheme")
         from_scheme = options.pop("from_scheme")
-    if options and name in registered_datasets():
-        raise ConfigError(
-            f"dataset options ({', '.join(options)}) are for a folder or a Hub data set; "
-            f"{name!r} is read as it is registered"
-        )
+    refuse_options_for_named(name, options)
     # scheme=None: keep the tags as read, so that this command reports and repairs them.
     loaded = open_dataset(name, data_dir=data_dir, scheme=None, from_scheme=from_scheme, **options)
     corpus = loaded.corpus

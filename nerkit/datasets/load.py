@@ -193,6 +193,16 @@ DATASET_OPTIONS = {
 }
 
 
+def refuse_options_for_named(name: str, options: Mapping[str, Any]) -> None:
+    """Dataset options are for folders and Hub data sets: a registered dataset is read
+    as it is registered."""
+    if options and name in registered_datasets():
+        raise ConfigError(
+            f"dataset options ({', '.join(options)}) are for a folder or a Hub data set; "
+            f"{name!r} is read as it is registered"
+        )
+
+
 def dataset_options(raw: Mapping[str, Any]) -> dict[str, Any]:
     """``raw`` (strings from the command line, or values from TOML or Python) typed and
     checked; an unknown key or a bad value is a ConfigError naming it."""
