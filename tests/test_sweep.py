@@ -221,6 +221,45 @@ def test_sweep_stores_normal_runs_and_a_second_sweep_skips_them(toy: Path, tmp_p
     assert all(r.name in listing for r in runs)
 
 
+def test_dataset_options_say_how_a_sweep_reads_a_dataset(toy: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "ids"
+    folder.mkdir()
+    table = pa.table({"tokens": [["John", "in", "Paris"]], "tags": [[1, 0, 2]]})
+    for split in ("train", "test"):
+        pq.write_table(table, folder / f"{split}.parquet")
+    spec = tmp_path / "spec.toml"
+    entry = f'{{ name = "{folder.as_posix()}", dataset_options = {{ tag_names = '
+    spec.write_text(
+        f'name = "ids"\ndatasets = [{entry}["O", "B-PER", "B-LOC"] }} }},\n'
+        f'  {entry}"O,B-LOC,B-PER" }} }}]\n[[tagger]]\nname = "lexicon"\n'
+    )
+    out = tmp_path / "runs"
+    code, output = cli("sweep", str(spec), "--out", str(out))
+    assert code == 0, output
+    runs = finished(out)
+    gold = {
+        tuple(
+            json.loads(store.read_table(r, "run").to_pylist()[0]["config"])["dataset_options"][
+                "tag_names"
+            ]
+        )
+        for r in runs
+    }
+    assert gold == {("O", "B-PER", "B-LOC"), ("O", "B-LOC", "B-PER")}  # two readings, two runs
+    code, output = cli("sweep", str(spec), "--out", str(out))
+    assert code == 0 and "2 stored already" in output
+    # two entries that read the folder the same way are one run
+    spec.write_text(spec.read_text().replace('"O,B-LOC,B-PER"', '"O,B-PER,B-LOC"'))
+    code, listing = cli("sweep", str(spec), "--out", str(out), "--dry-run")
+    assert code == 0 and "1 planned: 1 stored already" in listing
+    spec.write_text(spec.read_text().replace("tag_names", "tagnames"))
+    code, output = cli("sweep", str(spec), "--out", str(out), "--dry-run")
+    assert code == 2 and "datasets[1].dataset_options" in output
+
+
 def test_a_run_made_by_nerkit_run_with_the_same_config_is_skipped(
     toy: Path, tmp_path: Path
 ) -> None:

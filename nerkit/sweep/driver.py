@@ -27,7 +27,17 @@ from nerkit.errors import ConfigError, NerkitError
 from nerkit.export import export_run
 from nerkit.pipeline import Run, RunConfig
 from nerkit.plugin.host import PluginHost, get_host
-from nerkit.sweep.plan import DONE, FAILED, MARKER, NEW, RESUME, Plan, PlannedRun, plan_sweep
+from nerkit.sweep.plan import (
+    DONE,
+    FAILED,
+    MARKER,
+    NEW,
+    RESUME,
+    Plan,
+    PlannedRun,
+    data_key,
+    plan_sweep,
+)
 from nerkit.sweep.spec import SweepSpec
 
 EXECUTORS = ("local", "ray")
@@ -81,7 +91,7 @@ class SweepDriver:
         return self.plan.out
 
     def dataset(self, run: PlannedRun) -> Any:
-        return self.plan.datasets[run.config.dataset]
+        return self.plan.datasets[data_key(run.config)]
 
     def extra(self, run: PlannedRun) -> dict[str, Any]:
         """Stored with the run (``extra.sweep``): where and with what it ran."""

@@ -64,7 +64,8 @@ class Plan:
     spec: SweepSpec
     out: Path
     runs: list[PlannedRun]
-    datasets: dict[str, Any] = field(default_factory=dict)  # name -> LoadedDataset
+    # data_key(config) -> LoadedDataset: a dataset and how its files are read
+    datasets: dict[tuple[str, str], Any] = field(default_factory=dict)
     duplicates: int = 0  # planned runs dropped because an earlier one has the same key
     export: Path | None = None  # results-only copies: done there is done here
     # stored runs that cannot be read and whose key is unknown (run id -> why): any
@@ -254,6 +255,7 @@ def _planned(
     config = RunConfig(
         tagger=tagger.name,
         dataset=entry.name,
+        dataset_options=dict(entry.dataset_options),
         tagger_options=tagger_options,
         decoder=spec.decoder,
         decoder_options=dict(spec.decoder_options),
@@ -281,22 +283,36 @@ def _planned(
     )
 
 
+def data_key(config: RunConfig) -> tuple[str, str]:
+    """Which loaded dataset a run reads: its name, and how its files are read."""
+    return config.dataset, json.dumps(config.dataset_options, sort_keys=True)
+
+
 def load_datasets(
-    names: Iterable[str], data_dir: str | None, *, download: bool
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Each dataset loaded once (the driver ships it to the runs); and why the others
-    could not be loaded."""
+    configs: Iterable[RunConfig], data_dir: str | None, *, download: bool
+) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], str]]:
+    """Each dataset loaded once per way of reading it (the driver ships it to the
+    runs), keyed by ``data_key``; and why the others could not be loaded."""
     from nerkit.datasets import open_dataset
 
-    loaded: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    for name in dict.fromkeys(names):
+    loaded: dict[tuple[str, str], Any] = {}
+    problems: dict[tuple[str, str], str] = {}
+    for config in configs:
+        key = data_key(config)
+        if key in loaded or key in problems:
+            continue
+        name = config.dataset
         try:
-            loaded[name] = open_dataset(
-                name, data_dir=data_dir, scheme=None, download=download, progress=False
+            loaded[key] = open_dataset(
+                name,
+                data_dir=data_dir,
+                scheme=None,
+                download=download,
+                progress=False,
+                **config.dataset_options,
             )
         except NerkitError as exc:
-            problems[name] = f"dataset {name!r} not available: {exc}"
+            problems[key] = f"dataset {name!r} not available: {exc}"
     return loaded, problems
 
 
@@ -326,7 +342,7 @@ def plan_sweep(
             raise ConfigError(f"{spec.path}: no dataset {unknown[0]!r} in the spec (has: {known})")
     runs = expand(spec, datasets)
     loaded, dataset_problems = load_datasets(
-        (r.config.dataset for r in runs), spec.data_dir, download=download
+        (r.config for r in runs), spec.data_dir, download=download
     )
     index = index_runs(out, host)
     if export is not None:
@@ -339,7 +355,7 @@ def plan_sweep(
     duplicates = 0
     for run in runs:
         cfg = run.config
-        run.problem = dataset_problems.get(cfg.dataset)
+        run.problem = dataset_problems.get(data_key(cfg))
         if run.problem is None:
             try:
                 normalised = normalise(asdict(cfg), host)
@@ -349,9 +365,9 @@ def plan_sweep(
             run.status = UNAVAILABLE
             kept.append(run)
             continue
-        limited = (cfg.dataset, *(getattr(cfg, name) for _, name in SPLIT_LIMITS))
+        limited = (*data_key(cfg), *(getattr(cfg, name) for _, name in SPLIT_LIMITS))
         if limited not in fingerprints:
-            fingerprints[limited] = limit_splits(loaded[cfg.dataset], cfg).fingerprints
+            fingerprints[limited] = limit_splits(loaded[data_key(cfg)], cfg).fingerprints
         run.key = run_key(normalised, fingerprints[limited])
         if run.key in seen:
             duplicates += 1
@@ -375,7 +391,7 @@ def plan_sweep(
             # now, rather than at every sitting of the sweep
             checked = (*limited, cfg.corrector is not None, cfg.folds, cfg.fold_mode, cfg.seed)
             if checked not in data_problems:
-                data_problems[checked] = _data_problem(loaded[cfg.dataset], cfg)
+                data_problems[checked] = _data_problem(loaded[data_key(cfg)], cfg)
             if data_problems[checked] is not None:
                 run.problem, run.status = data_problems[checked], UNAVAILABLE
         kept.append(run)

@@ -3,7 +3,8 @@ and folds. Every mistake is a ``ConfigError`` naming the file, the key and, wher
 can be found, the line::
 
     name = "small"
-    datasets = ["wnut17", { name = "conll2002-nl", max_train_sentences = 1500 }]
+    datasets = ["wnut17", { name = "conll2002-nl", max_train_sentences = 1500 },
+                { name = "my/folder", dataset_options = { tag_names = ["O", "B-X"] } }]
     max_dev_sentences = 500          # every dataset's (a dataset's table may set its own)
     seeds = [13, 14, 15]
     folds = 2                        # out-of-fold predictions of correction runs
@@ -45,7 +46,7 @@ TOP_KEYS = {
     "each finished run is copied there (--export wins)",
     "data_dir": "where named datasets are looked up",
     "datasets": "dataset names or folders, or {name, max_train_sentences, max_dev_sentences, "
-    "max_test_sentences} tables",
+    "max_test_sentences, dataset_options} tables",
     "seeds": "a seed or a list of seeds",
     "folds": "folds of the out-of-fold predictions of correction runs",
     "fold_mode": "random or entity-disjoint",
@@ -60,7 +61,7 @@ TOP_KEYS = {
 }
 COMPONENT_KEYS = ("name", "options", "grid", "cpus", "gpus", "datasets")
 LIMITS = ("max_train_sentences", "max_dev_sentences", "max_test_sentences")
-DATASET_KEYS = ("name", *LIMITS)
+DATASET_KEYS = ("name", *LIMITS, "dataset_options")
 # a run stores its seed in an int64 column (and hands it to 64-bit seeding)
 INT64_MAX = 2**63 - 1
 # a table's header line, ``[name]`` or ``[[name]]`` (not a line of an array, ``[1, 2],``)
@@ -97,6 +98,8 @@ class DatasetEntry:
     max_train_sentences: int | None = None
     max_dev_sentences: int | None = None
     max_test_sentences: int | None = None
+    # how the files are read (``nerkit run -D``): see nerkit.datasets.load
+    dataset_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -246,7 +249,18 @@ class _Reader:
         for key in LIMITS:
             if key in raw:
                 limits[key] = self.integer(raw[key], f"{where}.{key}", 1)
-        return DatasetEntry(self.string(raw["name"], f"{where}.name"), **limits)
+        name = self.string(raw["name"], f"{where}.name")
+        options: dict[str, Any] = {}
+        if "dataset_options" in raw:
+            from nerkit.datasets.load import dataset_options, refuse_options_for_named
+
+            table = self.table(raw["dataset_options"], f"{where}.dataset_options")
+            try:
+                options = dataset_options(table)
+                refuse_options_for_named(name, options)
+            except ConfigError as exc:
+                raise self.fail(f"{where}.dataset_options", str(exc)) from None
+        return DatasetEntry(name, **limits, dataset_options=options)
 
 
 _EXAMPLES = {"tagger": "lexicon", "corrector": "openner"}
