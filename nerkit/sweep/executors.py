@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from nerkit import store
 from nerkit.errors import NerkitError
-from nerkit.sweep.plan import MARKER
+from nerkit.sweep.plan import MARKER, data_key
 from nerkit.sweep.tasks import (
     ShippedDataset,
     TaskResult,
@@ -107,7 +107,8 @@ class _RayDriver:
         self.driver = driver
         self.fold_remote = ray.remote(max_retries=MAX_RETRIES)(fold_task)
         self.run_remote = ray.remote(max_retries=MAX_RETRIES)(run_task)
-        self.datasets: dict[str, Any] = {}  # dataset -> object ref of its ShippedDataset
+        # data_key (a dataset, how it is read) -> object ref of its ShippedDataset
+        self.datasets: dict[tuple[str, str], Any] = {}
         self.pending: dict[Any, tuple[_RunState, int | None]] = {}  # ref -> (run, fold)
         # runs without a corrector: by what their tagger's training depends on; the
         # ones whose task is out; correction runs waiting for one of them to finish
@@ -116,10 +117,10 @@ class _RayDriver:
         self.deferred: dict[int, list[_RunState]] = {}
 
     def _dataset(self, run: PlannedRun) -> Any:
-        name = run.config.dataset
-        if name not in self.datasets:
-            self.datasets[name] = self.ray.put(ShippedDataset.of(self.driver.dataset(run)))
-        return self.datasets[name]
+        key = data_key(run.config)
+        if key not in self.datasets:
+            self.datasets[key] = self.ray.put(ShippedDataset.of(self.driver.dataset(run)))
+        return self.datasets[key]
 
     def _resources(self, run: PlannedRun) -> dict[str, Any]:
         return {"num_cpus": run.cpus, "num_gpus": run.gpus}
@@ -263,7 +264,7 @@ def base_key(config: RunConfig) -> tuple[Any, ...]:
     return (
         config.tagger,
         options,
-        config.dataset,
+        *data_key(config),  # the dataset and how its files are read
         config.data_dir,
         config.max_train_sentences,
         config.max_dev_sentences,
