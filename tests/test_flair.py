@@ -564,6 +564,12 @@ def test_glove_and_fasttext_text_files_are_read(
     tagger = tiny(embeddings=f"word:{vectors}", max_epochs=1)
     tagger.fit(toy_corpus()["train"][:5], scheme="IOB2")
     assert len(tagger.predict(toy_corpus()["test"][:2])) == 2
+    # every word of the file, the first one too (a count line read as a word, or a
+    # first word read as the count line, would lose or add one), four numbers each
+    embeddings = tagger.model.embeddings  # type: ignore[union-attr]
+    assert embeddings.embedding_length == 4
+    assert set(embeddings.vocab) >= {"Angela", "Merkel", "John"}
+    assert len(embeddings.vocab) <= 9  # the eight words, and at most flair's unknown
 
 
 def test_char_and_transformer_train_and_reload_without_a_network(

@@ -94,9 +94,14 @@ _SHARD = re.compile(
 )
 
 
-def _missing_shards(paths: list[Path]) -> str | None:
-    """What keeps table shards from being one complete set (``paths``: a split's
-    files), or None when they are one, or no shards of a table at all."""
+def shard_set(paths: list[Path]) -> Path | str | None:
+    """For a split's files: the pattern that names them when they are every shard of
+    one Parquet or Arrow table, as ``push_to_hub`` names them
+    (``train-00000-of-00002.parquet``, ``train-00001-of-00002.parquet`` ->
+    ``train-*-of-00002.parquet``); what is wrong when they are shards of a table but
+    not one complete set; None when they are no table's shards."""
+    from glob import escape
+
     from nerkit.io import SUFFIXES
 
     matches = [_SHARD.fullmatch(p.name) for p in paths]
@@ -117,37 +122,16 @@ def _missing_shards(paths: list[Path]) -> str | None:
         return f"shards missing: {shown}" + (", ..." if len(missing) > 5 else "")
     if len(present) != len(set(present)):
         return "a shard number twice"
-    return None
-
-
-def shard_group(paths: list[Path]) -> Path | None:
-    """The pattern that names ``paths`` when they are every shard of one Parquet or
-    Arrow table, as ``push_to_hub`` names them (``train-00000-of-00002.parquet``,
-    ``train-00001-of-00002.parquet`` -> ``train-*-of-00002.parquet``); else None."""
-    from glob import escape
-
-    from nerkit.io import SUFFIXES
-
-    matches = [_SHARD.fullmatch(p.name) for p in paths]
-    if len(paths) < 2 or not all(matches) or _missing_shards(paths) is not None:
-        return None
-    (stem,) = {m["stem"] for m in matches if m}
-    (n,) = {m["n"] for m in matches if m}
-    (suffix,) = {m["suffix"] for m in matches if m}
-    if SUFFIXES.get(suffix.lower()) not in ("parquet", "arrow"):
-        return None
     tails = {m["tail"] or "" for m in matches if m}
-    tail = tails.pop() if len(tails) == 1 else "*"
-    return (
-        paths[0].parent / f"{escape(stem)}-*-of-{n}{escape(tail) if tail != '*' else tail}{suffix}"
-    )
+    tail = escape(tails.pop()) if len(tails) == 1 else "*"
+    return paths[0].parent / f"{escape(stem)}-*-of-{n}{tail}{suffix}"
 
 
 def find_split_files(folder: Path) -> dict[str, Path]:
     """``{split: file}`` for the data files of ``folder``. A split may also be a
     subfolder named after it that holds Parquet or Arrow shards (as Hugging Face's
     ``save_to_disk`` writes a ``DatasetDict``); every shard of one split, named as
-    ``push_to_hub`` names them, is the pattern that names them all (``shard_group``);
+    ``push_to_hub`` names them, is the pattern that names them all (``shard_set``);
     a folder with no split files of its own but a ``data`` subfolder (a Hub data set's
     layout) is read from there.
 
@@ -165,14 +149,15 @@ def find_split_files(folder: Path) -> dict[str, Path]:
         return find_split_files(folder / "data")
     hint = "pass the files explicitly, e.g. {'train': ..., 'dev': ..., 'test': ...}"
     for split, paths in found.items():
-        if (problem := _missing_shards(paths)) is not None:
+        shards = shard_set(paths)
+        if isinstance(shards, str):
             names = ", ".join(p.name for p in paths)
             raise DatasetError(
                 f"{folder}: the {split} split's files ({names}) are not one table's "
-                f"complete set of shards ({problem}); {hint}"
+                f"complete set of shards ({shards}); {hint}"
             )
-        if len(paths) > 1 and (group := shard_group(paths)) is not None:
-            found[split] = [group]
+        if shards is not None:
+            found[split] = [shards]
         elif len(paths) > 1:
             names = ", ".join(p.name for p in paths)
             shards = (

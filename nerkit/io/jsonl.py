@@ -122,6 +122,7 @@ def _from_task(obj: dict[str, Any], path: Path, lineno: int, line: str) -> dict[
         row["tokens"] = texts
     spans = obj.get("spans")
     if isinstance(spans, list) and any(isinstance(s, dict) for s in spans):
+        n = len(row["tokens"]) if isinstance(row["tokens"], list) else 0
         converted = []
         for span in spans:
             if not isinstance(span, dict) or not isinstance(span.get("label"), str):
@@ -142,7 +143,6 @@ def _from_task(obj: dict[str, Any], path: Path, lineno: int, line: str) -> dict[
                 )
             if type(first) is not int or type(last) is not int:
                 raise fail(f"span {span!r}: token_start and token_end must be integers")
-            n = len(row["tokens"]) if isinstance(row["tokens"], list) else 0
             if not 0 <= first <= last < n:
                 raise fail(
                     f"span {span!r}: need 0 <= token_start <= token_end < {n} (token_end "

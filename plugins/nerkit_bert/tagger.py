@@ -160,10 +160,7 @@ class BertTagger(Tagger):
         self.scheme = schemes.get_scheme(scheme).name
         for tag in {t for s in train for t in s.tags}:
             schemes.check_tag(tag, self.scheme)
-        self.device = training.resolve_device(context.device)
-        training.autocast(o.precision, self.device)  # refuse fp16 on CPU before any work
-        if context.threads:
-            torch.set_num_threads(context.threads)
+        self._use_device(context)
         training.seed_all(context.seed)
         labels = sorted({t for s in train for t in s.tags}, key=lambda t: (t != "O", t))
         if o.label_all_subwords:
@@ -280,10 +277,7 @@ class BertTagger(Tagger):
         out = [renamed(t) for t in head]
         self.labels = tuple(sorted(set(out), key=lambda t: (t != schemes.OUTSIDE, t)))
         self.head_to_label = [self.labels.index(t) for t in out]
-        self.device = training.resolve_device(context.device)
-        training.autocast(o.precision, self.device)
-        if context.threads:
-            torch.set_num_threads(context.threads)
+        self._use_device(context)
         encoder = self._encoder()
         self.stats = {"unk_rate": {}, "empty_words": {}, "windowed_sentences": {}}
         splits = {"train": train, **({"dev": dev} if dev else {})}
@@ -291,6 +285,13 @@ class BertTagger(Tagger):
         self.stats["used_as_is"] = {"model": o.model, "unmapped_labels": self.unmapped_labels}
         self.model.to(self.device)
         self.model.eval()
+
+    def _use_device(self, context: RunContext) -> None:
+        """The context's device and threads; fp16 on a CPU is refused before any work."""
+        self.device = training.resolve_device(context.device)
+        training.autocast(self.options.precision, self.device)
+        if context.threads:
+            torch.set_num_threads(context.threads)
 
     def _load_pretrained(self, source: str) -> None:
         from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
