@@ -540,6 +540,104 @@ def test_word_vectors_from_a_local_file_train_and_the_model_keeps_them(
     assert FlairTagger.load(tmp_path / "model").predict(corpus["test"]) == predictions
 
 
+def test_a_stack_that_partly_learns_keeps_its_frozen_vectors_and_trains_as_without(
+    no_network: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frozen part (word vectors) is stored between epochs (auto storage: cpu) while
+    the character vectors are computed afresh: the same curve and model as storing
+    nothing. flair's storage alone would evaluate dev on the first evaluation's
+    character vectors ever after (they need no gradient there)."""
+    from flair.trainers import ModelTrainer
+
+    corpus = toy_corpus()
+    vectors = word_vectors(tmp_path / "vectors.txt")
+    modes: list[str] = []
+    left_on_dev: list[set[str]] = []
+    train = ModelTrainer.train
+
+    def recording(trainer: Any, *args: Any, **kwargs: Any) -> Any:
+        modes.append(kwargs["embeddings_storage_mode"])
+        dev = trainer.corpus.dev.datapoints
+
+        class Watch(TrainerPlugin):
+            @TrainerPlugin.hook
+            def after_evaluation(self, **kw: Any) -> None:  # runs after nerkit's
+                left_on_dev.append({n for s in dev for t in s for n in t._embeddings})
+
+        kwargs["plugins"] = [*kwargs["plugins"], Watch()]
+        return train(trainer, *args, **kwargs)
+
+    from flair.trainers.plugins.base import TrainerPlugin
+
+    monkeypatch.setattr(ModelTrainer, "train", recording)
+    results, results_model = [], []
+    for storage in ("auto", "none"):
+        points: list[tuple[Any, ...]] = []
+        tagger = tiny(embeddings=f"word:{vectors},char", max_epochs=3, embeddings_storage=storage)
+        context = RunContext(seed=4, curve=lambda *p, points=points: points.append(p))
+        tagger.fit(corpus["train"], corpus["dev"], scheme="IOB2", context=context)
+        results.append((points, tagger.predict(corpus["test"])))
+        results_model.append(tagger.model)
+    assert modes == ["cpu", "none"]
+    assert results[0] == results[1]
+    stored, fresh = left_on_dev[:3], left_on_dev[3:]
+    from nerkit_flair.embeddings import parts
+
+    kept = parts(results_model[0].embeddings)
+    assert [type(e).__name__ for e in kept] == ["WordEmbeddings", "CharacterEmbeddings"]
+    assert stored == [{kept[0].name}] * 3  # the word vectors only, never the characters'
+    assert fresh == [set()] * 3
+
+
+@pytest.mark.parametrize(
+    ("options", "storage", "stored_dev", "learning"),
+    [
+        ({}, "cpu", True, 1),  # word vectors kept, char vectors dropped after each pass
+        ({"train_with_dev": "true"}, "cpu", False, 1),
+        ({"embeddings_storage": "none"}, "none", False, 0),
+        ({"embeddings": "char,onehot"}, "none", False, 0),  # nothing worth keeping
+    ],
+)
+def test_what_the_dev_pass_may_reuse(
+    no_network: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    options: dict[str, str],
+    storage: str,
+    stored_dev: bool,
+    learning: int,
+) -> None:
+    """The curve's own dev pass reuses dev's stored vectors only when an evaluation
+    stored them: with train_with_dev dev is trained on, and flair runs even a frozen
+    transformer with dropout in training, so a training step's vectors would be kept."""
+    from flair.trainers import ModelTrainer
+
+    from nerkit_flair import tagger as tagger_module
+
+    seen: dict[str, Any] = {}
+    plugin = tagger_module.curve_plugin
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return plugin(*args, **kwargs)
+
+    def training(trainer: Any, *args: Any, **kwargs: Any) -> None:
+        seen["storage"] = kwargs["embeddings_storage_mode"]
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(tagger_module, "curve_plugin", recording)
+    monkeypatch.setattr(ModelTrainer, "train", training)
+    vectors = word_vectors(tmp_path / "vectors.txt")
+    tagger = tiny(**({"embeddings": f"word:{vectors},char"} | options))
+    corpus = toy_corpus()
+    with pytest.raises(RuntimeError, match="stop here"):
+        tagger.fit(corpus["train"], corpus["dev"], scheme="IOB2")
+    assert seen["storage"] == storage
+    assert seen["stored_dev"] is stored_dev
+    assert seen["reuse_evaluation"] is ("train_with_dev" not in options)
+    assert len(seen["learning"]) == learning
+
+
 def test_word_vectors_need_gensim_and_a_readable_source(
     no_network: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,12 +12,20 @@ the tags it decodes for the dev Sentences. That is the case when
 - flair evaluates dev at all (not with ``train_with_dev``), and
 - the embeddings it evaluates on are what a fresh pass computes: not stored between
   epochs (``embeddings_storage="none"``, recomputed with the current weights), or
-  stored but from a frozen stack.
+  stored from the frozen part of the stack only, by an earlier evaluation (dev is not
+  trained on).
 
-Otherwise (``train_with_dev``, or stored embeddings of a stack that learns, which flair
-would reuse stale) a separate pass predicts dev afresh. Either way flair's training
-itself runs as it would without nerkit: the tap changes no number, and the separate
-pass leaves torch's random generator as it found it.
+flair's storage keeps every vector that needs no gradient, and in an evaluation none
+does: the vectors of a part that learns (``char``, ``onehot``) would be read stale by
+every later evaluation, and by the training steps of ``train_with_dev``, where dev
+sentences are trained on. So the plugin drops them (``learning``: their names) from
+flair's dev Sentences after every evaluation and every pass of its own.
+
+Otherwise (``train_with_dev``) a separate pass predicts dev on freshly converted
+Sentences: dev's stored vectors then come from training steps, where flair runs even a
+frozen transformer with dropout. Either way flair's training itself runs as it would
+without nerkit: the tap changes no number, and the separate pass leaves torch's random
+generator as it found it.
 """
 
 from __future__ import annotations
@@ -84,6 +92,7 @@ def curve_plugin(
     flair_dev: Sequence[flair.data.Sentence] | None = None,
     reuse_evaluation: bool = False,
     stored_dev: bool = False,
+    learning: Sequence[str] = (),
 ) -> Any:
     """A flair TrainerPlugin that reports the train loss and nerkit's dev scores per
     epoch and, with ``select``, keeps a copy of the weights of the epoch with the best
@@ -94,9 +103,11 @@ def curve_plugin(
     ``flair_dev`` are the Sentences of flair's corpus for ``dev`` (one per sentence).
     ``reuse_evaluation``: flair's evaluation of them is a fresh prediction of the
     current model (see the module's docstring), so its tags are scored. ``stored_dev``:
-    a separate pass may reuse the embeddings stored on them (a frozen stack). Else a
-    separate pass predicts freshly converted Sentences, so no stale embedding is read.
-    ``last_dev_tags`` holds the tags scored last."""
+    a separate pass may reuse the embeddings stored on them. Else a separate pass
+    predicts freshly converted Sentences. ``learning``: the names of the embeddings
+    that learn, whose vectors are dropped from ``flair_dev`` after every evaluation
+    and pass (with storage ``cpu``; nothing is kept otherwise). ``last_dev_tags``
+    holds the tags scored last."""
     from flair.trainers.plugins.base import TrainerPlugin
 
     from nerkit.metrics import scores
@@ -138,8 +149,10 @@ def curve_plugin(
         @TrainerPlugin.hook
         def after_evaluation(self, epoch: int, **kw: Any) -> None:
             tap = self.detach_tap()
+            self.forget()
             if dev:
                 predicted = self.dev_tags(tap)
+                self.forget()
                 self.last_dev_tags = predicted
                 result = scores([s.tags for s in dev], predicted, scheme)
                 for metric in ("precision", "recall", "f1"):
@@ -183,6 +196,12 @@ def curve_plugin(
                 storage=storage,  # type: ignore[arg-type]
                 known_types=known_types,
             )
+
+        def forget(self) -> None:
+            """Drop the learning embeddings' vectors from flair's dev Sentences."""
+            if learning:
+                for sentence in flair_dev or ():
+                    sentence.clear_embeddings(list(learning))
 
         def attach_tap(self, tap: _Tap) -> None:
             self.detach_tap()

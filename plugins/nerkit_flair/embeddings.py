@@ -48,11 +48,24 @@ def check_names(names: Sequence[str]) -> None:
             )
 
 
-def is_frozen(names: Sequence[str], fine_tune: bool) -> bool:
-    """Whether no embedding in the stack learns: only then may flair store embeddings
-    between epochs (``embeddings_storage_mode="cpu"``); a trainable one (``char``,
-    ``onehot``, a fine-tuned transformer) would give stale vectors to later epochs."""
-    return all(n.startswith(_PREFIXED) or (n == "transformer" and not fine_tune) for n in names)
+def learning_names(stack: TokenEmbeddings) -> list[str]:
+    """The names under which the embeddings of ``stack`` that learn (flair's
+    ``static_embeddings`` false) put their vectors on tokens.
+
+    flair's embedding storage keeps every vector it does not find to need a gradient,
+    and an embedding reuses a vector it finds: in flair's dev evaluation (no gradients)
+    the vectors of a learning embedding are kept, and every later evaluation reads them
+    stale. A frozen part of the stack is worth storing (a transformer is computed once);
+    the vectors under these names are what must be dropped after every pass that is
+    not a training step (``nerkit_flair.curves``)."""
+    return [part.name for part in parts(stack) if not part.static_embeddings]
+
+
+def parts(stack: TokenEmbeddings) -> list[TokenEmbeddings]:
+    """The embeddings of a stack (one embedding: itself)."""
+    from flair.embeddings import StackedEmbeddings
+
+    return list(stack.embeddings) if isinstance(stack, StackedEmbeddings) else [stack]
 
 
 def build(

@@ -271,7 +271,9 @@ def predict_tags(
     confidences or probabilities, leaving the Sentences' labels as they were.
 
     With ``storage="cpu"`` embeddings already stored on the Sentences are reused and new
-    ones kept, as flair's own evaluation does: right only for a frozen stack.
+    ones kept, as flair's own evaluation does: right only where the stored vectors are
+    what a fresh pass computes (those of the stack's frozen part, stored by an
+    evaluation; the caller drops the learning part's, ``nerkit_flair.curves``).
     ``known_types``: the entity types kept (any other is predicted as ``O``; None or
     empty: every type of the model), as in :func:`predict_with`."""
     import torch

@@ -12,8 +12,12 @@ predicting dev twice (:mod:`nerkit_flair.curves`), so training costs what flair'
 The defaults are the configuration with the best WNUT-17 dev F1 found within 30
 CPU-minutes of training (``benchmarks/RESULTS.md``): frozen all-MiniLM-L6-v2, every
 layer, sub-token vectors averaged, its vectors computed once and kept by flair's
-embedding storage (safe because nothing in the stack learns), under a BiLSTM-CRF
-trained by SGD for up to 40 epochs.
+embedding storage (flair runs a frozen transformer in training mode, so a training
+sentence keeps the vectors of one dropout draw, as with flair's own storage), under a
+BiLSTM-CRF trained by SGD for up to 40 epochs. In a stack
+with parts that learn (``char``, ``onehot``), the frozen parts' vectors are kept and the
+others' computed afresh for every batch and every dev evaluation (flair itself would
+evaluate dev on the first evaluation's character vectors ever after).
 
 Prediction runs flair's model and decodes its score tensors directly
 (:mod:`nerkit_flair.predict`): the same tags as flair's ``predict``.
@@ -112,7 +116,9 @@ class FlairOptions:
     min_learning_rate: float = option(1e-4, "training stops once the learning rate falls below")
     train_with_dev: bool = option(False, "add dev to train (no dev-based model selection)")
     embeddings_storage: Literal["auto", "none", "cpu"] = option(
-        "auto", "keep embeddings between epochs (auto: cpu only when every embedding is frozen)"
+        "auto",
+        "keep embeddings between epochs (auto: cpu when part of the stack is frozen; "
+        "the vectors of the parts that learn are always computed afresh)",
     )
     model: str = option(
         "",
@@ -251,10 +257,12 @@ class FlairTagger(Tagger):
             locked_dropout=opts.locked_dropout,
             word_dropout=opts.word_dropout,
         )
-        frozen = embedding_names.is_frozen(opts.embeddings, opts.fine_tune)
+        learning = embedding_names.learning_names(stack)
         storage = opts.embeddings_storage
         if storage == "auto":
-            storage = "cpu" if frozen else "none"
+            # keep what does not learn (a frozen transformer is then computed once);
+            # a stack that learns throughout has nothing worth keeping
+            storage = "cpu" if len(learning) < len(embedding_names.parts(stack)) else "none"
         # with train_with_dev the dev scores are still reported, but choose nothing
         select = bool(dev_kept) and not opts.train_with_dev
         curves = curve_plugin(
@@ -268,11 +276,15 @@ class FlairTagger(Tagger):
             known_types=set(known_types),
             flair_dev=flair_dev,
             # flair's dev evaluation predicts with the current weights on embeddings
-            # computed afresh (not stored) or stored from a frozen stack: nerkit scores
-            # its tags instead of predicting dev a second time
-            reuse_evaluation=not opts.train_with_dev and (storage == "none" or frozen),
-            # flair's dev Sentences hold the embeddings of a frozen stack flair stored
-            stored_dev=frozen and storage == "cpu",
+            # computed afresh or stored from the stack's frozen part (the plugin drops
+            # the learning part's after every evaluation): nerkit scores its tags
+            # instead of predicting dev a second time
+            reuse_evaluation=not opts.train_with_dev,
+            # dev's stored vectors are an evaluation's, unless dev is trained on: a
+            # frozen transformer runs with dropout in training (flair leaves it in
+            # training mode), and the vectors of that pass would be kept
+            stored_dev=storage == "cpu" and not opts.train_with_dev,
+            learning=learning if storage == "cpu" else (),
         )
         trainer = ModelTrainer(model, corpus)
         with _work_folder(context) as folder:
