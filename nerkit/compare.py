@@ -6,22 +6,31 @@ The choices a reader of the table needs to know:
   grouped by the fingerprint of their test split (of their dev split when a run has
   no test split). Deltas and paired tests are computed only within a group. Runs of
   one group whose dev splits differ get a note: their dev columns are not comparable.
-* **Seeds.** Runs whose configs are equal once ``seed``, ``command`` and ``data_dir``
-  are left out (where a corpus was read from is not part of what was run; its
-  fingerprint is, through the group; a setting stored as nothing equals one not
-  stored) form one row: the mean of their scores, the sample standard deviation
-  (``ddof=1``; 0 for one run) and ``n``. A seed counts once: of several runs of one
-  config with the same seed (a rerun) the newest is counted and a note names the
-  others, which would otherwise weigh that seed twice and shrink the spread.
+* **Seeds.** Runs whose configs are equal once ``seed``, ``command``, ``data_dir`` and
+  ``cache`` are left out (where a corpus was read from is not part of what was run;
+  its fingerprint is, through the group; whether stored work was reused does not
+  change what was computed; a setting stored as nothing equals one not stored) form
+  one row: the mean of their scores, the sample standard deviation (``ddof=1``; none
+  for one run) and ``n``. A seed counts once: of several runs of one config with the
+  same seed (a rerun) the newest is counted and a note names the others, which would
+  otherwise weigh that seed twice and shrink the spread.
+* **Labels.** A row is labelled by ``StoredRun.describe`` and, when the rows of its
+  group differ in config keys that it leaves out (``max_train_sentences``, ``folds``,
+  ``decoder_options``, ...), by those keys with the row's values
+  (``max_train_sentences=300``, named in the rows that set them), so no two rows of a
+  group look the same.
 * **Baseline.** With a baseline every other row gets ``delta = row mean - baseline``
   on the test split, each run at its last stage (``corrected`` when it has one, else
   ``base``), and a paired test on the stored test predictions of that stage. The
   baseline is one run, so it gets a row of its own even when it has siblings that
   differ only in seed. A row of several seeds is tested run by run against the
-  baseline and shows the **largest** of their p-values: the difference is called
-  significant at level alpha only when it is for every seed (conservative; every
-  member's p-value is in the JSON output). A baseline scored on other test data than
-  some of the runs is an error that names them.
+  baseline and shows the **largest** of their p-values, where a run whose delta has
+  not the sign of the row's delta counts as 1: one seed much better and one much
+  worse than the baseline do not make a significant row (and a row of delta 0 gets
+  1). The difference is called significant at level alpha only when it is, in the
+  row's direction, for every seed (conservative; every member's own p-value is in
+  the JSON output). A baseline scored on other test data than some of the runs is an
+  error that names them.
 * **Tests** are those of ``nerkit.evaluation.significance`` on per-sentence entity
   counts, for the statistics f1, precision and recall (micro); other metrics get a
   delta without a p-value.
@@ -58,8 +67,15 @@ SPLITS = ("dev", "test")
 STAGES = ("base", "corrected")  # the order of a run's stages; unknown ones sort after
 MODES = ("lenient", "strict")
 TESTS = ("bootstrap", "ar", "none")
-# Config keys that do not change what a run computes.
-IGNORED_CONFIG_KEYS = frozenset({"seed", "command", "data_dir"})
+# Config keys that do not change what a run computes (``cache``: whether stored work
+# is reused, set by --no-cache).
+IGNORED_CONFIG_KEYS = frozenset({"seed", "command", "data_dir", "cache"})
+# Config keys that ``StoredRun.describe`` shows (the decoder and device only when not
+# the defaults): a row's label names other keys that set it apart from other rows.
+DESCRIBED_CONFIG_KEYS = frozenset(
+    {"tagger", "tagger_options", "dataset_options", "corrector", "corrector_options"}
+    | {"decoder", "device"}
+)
 # Metrics stored as counts rather than shares (shown as numbers, not percentages).
 COUNT_METRICS = frozenset({"repairs", "predicted", "correct"})
 
@@ -113,16 +129,20 @@ class StoredRun:
         return None
 
     @property
-    def config_key(self) -> str:
+    def kept_config(self) -> dict[str, Any]:
         """The config with the keys that only name a repetition left out, and those
         set to nothing or to no options (a run stored before a setting existed has no
         key for it)."""
-        kept = {
+        return {
             k: v
             for k, v in self.config.items()
             if k not in IGNORED_CONFIG_KEYS and v is not None and v != {}
         }
-        return json.dumps(kept, sort_keys=True, default=str)
+
+    @property
+    def config_key(self) -> str:
+        """``kept_config`` as text: runs with equal keys differ only in seed."""
+        return json.dumps(self.kept_config, sort_keys=True, default=str)
 
     def describe(self) -> str:
         """The config in a few words: tagger and its options, decoder and device when
@@ -285,8 +305,10 @@ class Cell:
         return float(np.mean(self.values))
 
     @property
-    def std(self) -> float:
-        return float(np.std(self.values, ddof=1)) if self.n > 1 else 0.0
+    def std(self) -> float | None:
+        """The sample standard deviation; None for one value (it has no spread to
+        estimate, and 0.0 would claim one)."""
+        return float(np.std(self.values, ddof=1)) if self.n > 1 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,10 +321,13 @@ class Row:
     delta: float | None = None
     p_value: float | None = None
     tests: tuple[PairedTest, ...] = ()  # one per run, in the order of ``runs``
+    # config keys (as ``key=value``) that set this row apart from others of its group
+    # and that ``describe`` leaves out
+    extra: tuple[str, ...] = ()
 
     @property
     def config(self) -> str:
-        return self.runs[0].describe()
+        return " ".join([self.runs[0].describe(), *self.extra])
 
     @property
     def seeds(self) -> tuple[int | None, ...]:
@@ -451,7 +476,7 @@ def compare_runs(
         base_run = runs[key] if key in runs else runs.setdefault(key, load_run(Path(baseline)))
     if not runs:
         raise NerkitError("no runs to compare")
-    _check_metric(list(runs.values()), metric)
+    _check_metric(list(runs.values()), metric, mode)
 
     by_group: dict[tuple[str, str], list[StoredRun]] = {}
     for run in runs.values():
@@ -486,10 +511,16 @@ def compare_runs(
     )
 
 
-def _check_metric(runs: Sequence[StoredRun], metric: str) -> None:
+def _check_metric(runs: Sequence[StoredRun], metric: str, mode: str) -> None:
     known = sorted({key[3] for run in runs for key in run.metrics})
     if metric not in known:
         raise ConfigError(f"no metric {metric!r} in these runs (stored: {', '.join(known)})")
+    modes = sorted({key[2] for run in runs for key in run.metrics if key[3] == metric})
+    if mode not in modes:
+        raise ConfigError(
+            f"no metric {metric!r} in mode {mode} in these runs: it is stored in mode "
+            f"{', '.join(modes)} only (use --mode {modes[0]})"
+        )
 
 
 def _check_baseline(
@@ -561,23 +592,26 @@ def _group(
     ordered = sorted(configs.items(), key=lambda item: item[0] != "baseline")
 
     base_value = _final(base, mode, metric) if base is not None else None
+    extras = _extra_words([runs[0] for _, runs in ordered])
     rows = []
-    for key, runs in ordered:
+    for (key, runs), extra in zip(ordered, extras, strict=True):
         cells = {
             c: Cell(tuple(v for r in runs if (v := r.value(c[0], c[1], mode, metric)) is not None))
             for c in columns
         }
         cells = {c: cell for c, cell in cells.items() if cell.n}
         if base is None or key == "baseline":
-            rows.append(Row(tuple(runs), MappingProxyType(cells), baseline=key == "baseline"))
+            rows.append(
+                Row(tuple(runs), MappingProxyType(cells), baseline=key == "baseline", extra=extra)
+            )
             continue
         finals = [v for r in runs if (v := _final(r, mode, metric)) is not None]
         delta = float(np.mean(finals)) - base_value if finals and base_value is not None else None
         tests: tuple[PairedTest, ...] = ()
         if test != "none" and metric in STATISTICS:
             tests = tuple(_paired(counts, base, r, test, iterations, seed, metric) for r in runs)
-        p_value = max(t.p_value for t in tests) if tests else None
-        rows.append(Row(tuple(runs), MappingProxyType(cells), False, delta, p_value, tests))
+        p_value = _row_p(tests, delta) if tests else None
+        rows.append(Row(tuple(runs), MappingProxyType(cells), False, delta, p_value, tests, extra))
 
     dev = {r.fingerprints.get("dev") for r in members}
     if split == "test" and len(dev) > 1:
@@ -590,6 +624,40 @@ def _group(
         rows=tuple(rows),
         notes=tuple(notes),
     )
+
+
+def _row_p(tests: Sequence[PairedTest], delta: float | None) -> float:
+    """The largest p-value of a row's runs, a run whose delta has not the sign of the
+    row's delta counted as 1: a seed much worse than the baseline does not support a
+    row that is better on average (nor is a row of delta 0 better or worse)."""
+    if delta is None:
+        delta = float(np.mean([t.delta for t in tests]))
+    direction = np.sign(delta)
+    return max(t.p_value if np.sign(t.delta) == direction else 1.0 for t in tests)
+
+
+def _extra_words(runs: Sequence[StoredRun]) -> list[tuple[str, ...]]:
+    """For one run of each row of a group, the ``key=value`` words its label needs
+    besides ``describe``: the config keys whose values differ between the rows, each
+    named in the rows that set it. Keys that ``describe`` shows (the decoder and the
+    device only when not the defaults, without a version) are named too only when
+    the labels of different configs would still be equal."""
+    configs = [run.kept_config for run in runs]
+    keys = sorted({k for c in configs for k in c})
+    differ = [
+        k
+        for k in keys
+        if len({json.dumps(c.get(k), sort_keys=True, default=str) for c in configs}) > 1
+    ]
+
+    def words(keys: Sequence[str]) -> list[tuple[str, ...]]:
+        return [tuple(f"{k}={_option(c[k])}" for k in keys if k in c) for c in configs]
+
+    extras = words([k for k in differ if k not in DESCRIBED_CONFIG_KEYS])
+    labels = {" ".join([r.describe(), *e]) for r, e in zip(runs, extras, strict=True)}
+    if len(labels) < len({run.config_key for run in runs}):
+        extras = words(differ)
+    return extras
 
 
 def _one_per_seed(

@@ -424,3 +424,146 @@ def test_a_paired_test_counts_empty_sentences_at_the_end_of_the_split(tmp_path: 
     assert len(stored_counts(load_run(run))) == size
     copy = export_run(run, tmp_path / "exported").path
     assert len(stored_counts(load_run(copy))) == size
+
+
+def with_test_predictions(run: Path, folder: Path, suffix: str, alter, **changes: object) -> Path:
+    """A ``stored_copy`` whose test predictions are ``alter(gold, predicted)`` per
+    sentence, with its test metrics scored again on them."""
+    from nerkit.metrics import scores
+
+    copy = stored_copy(run, folder, suffix, **changes)
+    rows = store.read_table(copy, "predictions").to_pylist()
+    test_rows: dict[int, list[dict]] = {}
+    for row in rows:
+        if (row["split"], row["stage"]) == ("test", "base"):
+            test_rows.setdefault(row["sentence"], []).append(row)
+    gold, predicted = [], []
+    for sentence in sorted(test_rows):
+        tokens = test_rows[sentence]
+        new = alter([t["gold"] for t in tokens], [t["predicted"] for t in tokens])
+        for token, tag in zip(tokens, new, strict=True):
+            token["predicted"] = tag
+        gold.append([t["gold"] for t in tokens])
+        predicted.append(list(new))
+    table = store.read_table(copy, "predictions")
+    store.write_table(copy, "predictions", table.from_pylist(rows, schema=table.schema))
+    metrics = store.read_table(copy, "metrics")
+    kept = [r for r in metrics.to_pylist() if (r["split"], r["stage"]) != ("test", "base")]
+    for mode in ("lenient", "strict"):
+        kept += [
+            {"split": "test", "stage": "base", "mode": mode, "metric": m, "label": label}
+            | {"value": value, "support": support}
+            for m, label, value, support in scores(gold, predicted, "IOB2", mode).rows()
+        ]
+    store.write_table(copy, "metrics", metrics.from_pylist(kept, schema=metrics.schema))
+    return copy
+
+
+def test_a_seed_on_the_other_side_of_the_baseline_does_not_support_the_row(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """One seed perfect, one predicting nothing: each differs from the baseline, in
+    opposite directions, so the row's difference is not significant (p = 1), though
+    the largest p of the two is small; each run's own test stays in the JSON."""
+    short, seed1 = runs["short"], runs["seed1"]
+    better = with_test_predictions(
+        seed1, tmp_path, "b3tr", lambda g, p: g, seed=5, config={"seed": 5}
+    )
+    worse = with_test_predictions(
+        seed1, tmp_path, "w0rs", lambda g, p: ["O"] * len(p), seed=6, config={"seed": 6}
+    )
+    result = invoke("compare", str(short), str(better), str(worse), "-b", str(short), "-f", "json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)["groups"][0]["rows"][1]
+    assert row["runs"] == [better.name, worse.name]
+    # 0 - F1(short) outweighs 1 - F1(short): the row is worse than the baseline
+    assert row["delta"] == pytest.approx(0.5 - stored_f1(short), abs=1e-15)
+    assert row["delta"] < 0
+    (up, down) = row["tests"]
+    assert up["delta"] > 0 > down["delta"]
+    assert up["p_value"] == expected_p(short, better)
+    assert down["p_value"] == expected_p(short, worse)
+    assert max(up["p_value"], down["p_value"]) < 0.5  # what the row showed before
+    assert row["p_value"] == 1.0
+    table = invoke(
+        "compare", str(short), str(better), str(worse), "-b", str(short), "-f", "markdown"
+    )
+    assert f"| {100 * row['delta']:+.2f} | 1.000 |" in table.output
+    assert (
+        "seed 13, two-sided; for several seeds the largest p of their runs, a run whose Δ "
+        "has the other sign than the row's counted as 1." in table.output
+    )
+
+    # both seeds on the row's side: the largest p, as before
+    (group,) = compare_runs([short, better, seed1], baseline=short).groups
+    assert group.rows[1].p_value == max(t.p_value for t in group.rows[1].tests) < 1.0
+
+
+def test_a_rerun_without_the_cache_shares_the_row(runs: dict[str, Path], tmp_path: Path) -> None:
+    """--no-cache changes whether stored work is reused, not what is computed."""
+    seed1 = runs["seed1"]
+    assert load_run(seed1).config["cache"] is True
+    uncached = stored_copy(seed1, tmp_path, "n0ch", seed=3, config={"seed": 3, "cache": False})
+    (group,) = compare_runs([seed1, uncached], test="none").groups
+    (row,) = group.rows
+    assert row.seeds == (1, 3) and row.config == "lexicon.tagger.v1"
+
+
+def test_rows_that_differ_in_keys_describe_leaves_out_are_labelled_by_them(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    seed1 = runs["seed1"]
+    train = stored_copy(seed1, tmp_path, "tr30", config={"max_train_sentences": 300})
+    dev = stored_copy(seed1, tmp_path, "dv10", config={"max_dev_sentences": 10, "threads": 2})
+    folds = stored_copy(seed1, tmp_path, "fd10", config={"folds": 10})
+    (group,) = compare_runs([seed1, train, dev, folds], test="none").groups
+    assert [r.config for r in group.rows] == [
+        "lexicon.tagger.v1 folds=5",
+        "lexicon.tagger.v1 folds=5 max_train_sentences=300",
+        "lexicon.tagger.v1 folds=5 max_dev_sentences=10 threads=2",
+        "lexicon.tagger.v1 folds=10",
+    ]
+    result = invoke("compare", str(seed1), str(train), "-f", "markdown", "--no-run-ids")
+    assert result.exit_code == 0, result.output
+    assert "| lexicon.tagger.v1 | 1 |" in result.output
+    assert "| lexicon.tagger.v1 max_train_sentences=300 | 1 |" in result.output
+
+    # keys that describe shows only in part: named when the labels would be equal
+    v2 = stored_copy(seed1, tmp_path, "dcv2", config={"decoder": "conlleval.decoder.v2"})
+    unset = stored_copy(seed1, tmp_path, "dvnn", config={"device": None})
+    rows = compare_runs([seed1, v2, unset], test="none").groups[0].rows
+    assert [r.config for r in rows] == [
+        "lexicon.tagger.v1 decoder=conlleval.decoder.v1 device=cpu",
+        "lexicon.tagger.v1 decoder=conlleval.decoder.v2 device=cpu",
+        "lexicon.tagger.v1 decoder=conlleval.decoder.v1",
+    ]
+
+
+def test_a_metric_not_stored_in_the_mode_is_an_error(runs: dict[str, Path]) -> None:
+    out = str(runs["seed1"].parent)
+    result = invoke("compare", out, "--metric", "repairs", "--mode", "strict")
+    assert result.exit_code == 2, result.output
+    assert (
+        "no metric 'repairs' in mode strict in these runs: it is stored in mode lenient only"
+        in result.stderr
+    )
+    result = invoke("compare", out, "--metric", "repairs", "-f", "csv")
+    assert result.exit_code == 0, result.output
+    assert {r["test base"] for r in csv.DictReader(io.StringIO(result.output))} == {"0.0"}
+
+
+def test_a_single_run_has_no_std(runs: dict[str, Path]) -> None:
+    """One run has no spread to estimate: its std is null, not 0."""
+    args = ("compare", str(runs["seed1"].parent))
+    data = json.loads(invoke(*args, "-f", "json").output)
+    single, seeds = sorted(data["groups"][0]["rows"], key=lambda r: r["n"])
+    assert single["values"]["test base"]["std"] is None
+    assert seeds["values"]["test base"]["std"] == statistics.stdev(
+        seeds["values"]["test base"]["values"]
+    )
+    records = list(csv.DictReader(io.StringIO(invoke(*args, "-f", "csv").output)))
+    assert [r["test base std"] for r in records if r["n"] == "1"] == [""]
+    table = invoke(*args)
+    assert table.exit_code == 0, table.output
+    shown = row_of(table.output, runs["short"].name)
+    assert f"{100 * stored_f1(runs['short']):.2f} │" in shown and "±" not in shown

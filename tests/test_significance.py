@@ -193,3 +193,59 @@ def test_the_interval_holds_the_score(
     assert ci.low <= ci.f1 <= ci.high
     assert 0.0 <= ci.low <= ci.high <= 1.0
     assert ci.f1 == pytest.approx(scores(g, p, "IOB2", mode).f1, abs=1e-12)
+
+
+def exact_bootstrap_p(a: SentenceCounts, b: SentenceCounts, resamples: int, seed: int) -> float:
+    """The two-sided paired-bootstrap p-value in exact rational arithmetic, on the
+    draws the generator gives (one matrix: the chunk size does not change them)."""
+    from fractions import Fraction
+
+    def f1(weights: np.ndarray, counts: SentenceCounts) -> Fraction:
+        c, p, g = (int(weights @ x) for x in (counts.correct, counts.predicted, counts.gold))
+        return Fraction(2 * c, p + g) if p + g else Fraction(0)
+
+    n = len(a)
+    ones = np.ones(n, dtype=np.int64)
+    delta = f1(ones, b) - f1(ones, a)
+    draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n), dtype=np.int64)
+    hits = 0
+    for row in draws:
+        weights = np.bincount(row, minlength=n)
+        hits += abs(f1(weights, b) - f1(weights, a) - delta) >= abs(delta)
+    return float(Fraction(hits + 1, resamples + 1))
+
+
+def test_the_paired_bootstrap_is_two_sided_and_counts_exact_ties() -> None:
+    """p = (1 + #{|delta_i - delta| >= |delta|}) / (1 + resamples), checked against
+    exact arithmetic on small corpora, where a resample often lands exactly on the
+    bound (and, in floats, a rounding error below it)."""
+    for case in range(120):
+        rng = np.random.default_rng(case)
+        gold_counts = rng.integers(1, 3, 6)
+        predicted = [rng.integers(0, 3, 6) for _ in "ab"]
+        a, b = (
+            SentenceCounts(
+                np.minimum(rng.integers(0, 3, 6), np.minimum(gold_counts, p)), p, gold_counts
+            )
+            for p in predicted
+        )
+        result = paired_bootstrap_counts(a, b, resamples=200, seed=case)
+        assert result.p_value == exact_bootstrap_p(a, b, 200, case), case
+
+
+@pytest.mark.parametrize(
+    ("test", "iterations"),
+    [(paired_bootstrap_counts, "resamples"), (approximate_randomization_counts, "trials")],
+    ids=["bootstrap", "ar"],
+)
+def test_equal_systems_are_called_different_at_about_the_nominal_rate(test, iterations) -> None:
+    """Two systems right on each sentence with the same probability: p <= 0.05 should
+    come out about 5% of the time (the one-sided bootstrap, its direction chosen after
+    seeing the data, came out 8.5% here)."""
+    rng = np.random.default_rng(0)
+    n, trials, rejected = 100, 400, 0
+    ones = np.ones(n, dtype=np.int64)
+    for i in range(trials):
+        a, b = (SentenceCounts((rng.random(n) < 0.7).astype(np.int64), ones, ones) for _ in "ab")
+        rejected += test(a, b, seed=i, **{iterations: 200}).p_value <= 0.05
+    assert 0.02 <= rejected / trials <= 0.07

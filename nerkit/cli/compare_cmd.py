@@ -50,7 +50,7 @@ def compare(
         typer.Option(
             "--test",
             help="Paired test against --baseline: bootstrap (paired bootstrap), "
-            "ar (approximate randomisation) or none.",
+            "ar (approximate randomisation), both two-sided, or none.",
         ),
     ] = "bootstrap",
     resamples: Annotated[
@@ -76,7 +76,9 @@ def compare(
 
     Runs are grouped by the fingerprint of their test split; runs that differ only in
     seed share a row. With --baseline every row gets its delta on test and the p-value
-    of a paired test over sentences (for a row of several seeds: the largest p-value).
+    of a two-sided paired test over sentences (for a row of several seeds: the largest
+    p-value of its runs, a run whose delta has the other sign than the row's counted
+    as 1).
 
     Example: `nerkit compare runs --baseline RUN_ID`
     """
@@ -186,7 +188,8 @@ def _legend(result: "Comparison") -> list[str]:
         what = "resamples" if result.test == "paired-bootstrap" else "trials"
         lines.append(
             f"p: {result.test} over sentences, {result.iterations} {what}, seed "
-            f"{result.seed}; for several seeds the largest p of their runs."
+            f"{result.seed}, two-sided; for several seeds the largest p of their runs, "
+            "a run whose Δ has the other sign than the row's counted as 1."
         )
     return lines + list(result.notes)
 
