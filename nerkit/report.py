@@ -1,4 +1,5 @@
-"""Rich tables of a run's scores."""
+"""Rich tables of a run's scores (print them with ``nerkit.cli.output.print_whole``,
+which keeps every number whole whatever the width of the output)."""
 
 from __future__ import annotations
 
@@ -23,14 +24,16 @@ def scores_table(run_dir: Path, *, split: str = "test", mode: str = "lenient") -
         {r["label"] for r in rows if r["metric"] == "f1" and r["label"] not in _AVERAGES}
     )
     table = Table(title=f"{run_dir.name}: {split} ({mode})", title_justify="left")
-    table.add_column("type")
+    # Numbers never wrap or shrink to "60…"; a type name folds instead.
+    table.add_column("type", overflow="fold")
     for stage in stages:
         for metric in ("P", "R", "F1"):
-            table.add_column(f"{stage} {metric}" if len(stages) > 1 else metric, justify="right")
+            name = f"{stage} {metric}" if len(stages) > 1 else metric
+            table.add_column(name, justify="right", no_wrap=True)
     delta = len(stages) == 2  # base and corrected: show what correction changed
     if delta:
-        table.add_column("Δ F1", justify="right")
-    table.add_column("support", justify="right")
+        table.add_column("Δ F1", justify="right", no_wrap=True)
+    table.add_column("support", justify="right", no_wrap=True)
     for label in [*labels, *_AVERAGES]:
         cells = []
         support = 0

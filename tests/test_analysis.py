@@ -19,6 +19,7 @@ from nerkit.evaluation import (
     analysis_tables,
     analysis_to_dict,
     analyze_errors,
+    analyze_span_errors,
     confusion_matrix,
     frequent_errors,
     scores_by_entity_length,
@@ -308,3 +309,50 @@ def test_counts_agree_with_the_metric_engine(scheme: str, mode: str, data: st.Da
         assert totals == [engine.micro.support, engine.micro.predicted, engine.micro.correct]
     # Nothing was seen in an empty training set.
     assert analysis.by_seen.scores["unseen"].f1 == engine.micro.f1
+
+
+@pytest.mark.parametrize("scheme", ["IOB2", "BIOES"])
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_span_analysis_of_flat_entities_equals_the_tag_analysis(
+    scheme: str, data: st.DataObject
+) -> None:
+    gold, pred = data.draw(tag_batches(scheme))
+    tokens = [[f"w{i % 3}" for i in range(len(tags))] for tags in gold]
+    train = [Sentence(("w0", "w1"), spans=(Span(0, 1, "PER"),))]
+    from_tags = analyze_errors(tokens, gold, pred, scheme, train=train)
+    from_spans = analyze_span_errors(
+        tokens, metrics.batch_spans(gold, scheme), metrics.batch_spans(pred, scheme), scheme,
+        train=train,
+    )  # fmt: skip
+    assert analysis_to_dict(from_spans) == analysis_to_dict(from_tags)
+
+
+def test_span_analysis_counts_nested_entities() -> None:
+    """Gold ORG "Bank of China" holds LOC "China"; the predictions find the LOC (twice,
+    counted once) but not the ORG: a missed ORG and a correct LOC (not a type error)."""
+    tokens = [["The", "Bank", "of", "China", "rose"], ["Maria", "lives", "in", "Berlin"]]
+    gold = [[Span(1, 4, "ORG"), Span(3, 4, "LOC")], [Span(0, 1, "PER"), Span(3, 4, "LOC")]]
+    pred = [
+        [Span(3, 4, "LOC"), Span(3, 4, "LOC")],
+        [Span(0, 1, "PER"), Span(0, 2, "PER"), Span(3, 4, "LOC")],
+    ]
+    analysis = analyze_span_errors(tokens, gold, pred)
+    assert (analysis.n_gold, analysis.n_pred, analysis.correct) == (4, 4, 3)  # LOC repeated once
+    assert sorted(analysis.confusion.rows()) == sorted(
+        [
+            ("LOC", "LOC", "correct", 2),
+            ("ORG", "", "missed", 1),
+            ("PER", "PER", "correct", 1),
+            ("", "PER", "spurious", 1),
+        ]
+    )
+    assert analysis.false_negatives == (SurfaceCount("Bank of China", "ORG", 1),)
+    assert analysis.false_positives == (SurfaceCount("Maria lives", "PER", 1),)
+    lengths = {
+        k: (s.support, s.predicted, s.correct) for k, s in analysis.by_entity_length.scores.items()
+    }
+    assert lengths["1"] == (3, 3, 3)
+    assert lengths["3"] == (1, 0, 0) and lengths["2"] == (0, 1, 0)
+    with pytest.raises(InputError, match="beyond"):
+        analyze_span_errors([["a"]], [[Span(0, 2, "PER")]], [[]])

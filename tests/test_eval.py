@@ -288,3 +288,187 @@ def test_json_has_null_where_a_score_is_not_a_number(tmp_path: Path) -> None:
     assert code == 0, output
     assert "NaN" not in output
     assert json.loads(output)["macro"]["f1"] is None
+
+
+# ------------------------------------------------------------------ nested entities
+
+NESTED_GOLD = [
+    {
+        "tokens": ["The", "Bank", "of", "China", "raised", "rates"],
+        "spans": [[1, 4, "ORG"], [3, 4, "LOC"]],
+    },
+    {"tokens": ["Maria", "lives", "in", "Berlin"], "spans": [[0, 1, "PER"], [3, 4, "LOC"]]},
+]
+
+
+def micro_counts(out: dict) -> tuple[int, int, int]:
+    """Gold, correct and predicted entities of ``nerkit eval --json`` output."""
+    return out["micro"]["support"], out["micro"]["correct"], out["micro"]["predicted"]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_nested_gold_spans_are_all_scored_in_every_section(tmp_path: Path) -> None:
+    """Gold ORG [1, 4) holds LOC [3, 4); the predictions find the LOC only. All four
+    gold entities count: the LOC is correct, the ORG missed (not a type error)."""
+    gold = write_jsonl(tmp_path / "gold.jsonl", NESTED_GOLD)
+    pred_rows = [dict(r, spans=[s for s in r["spans"] if s[2] != "ORG"]) for r in NESTED_GOLD]
+    pred = write_jsonl(tmp_path / "pred.jsonl", pred_rows)
+    code, output = invoke(
+        "eval", str(gold), str(pred), "--json", "--partial", "--errors", "--ci",
+        "--against", str(gold), "--resamples", "200",
+    )  # fmt: skip
+    assert code == 0, output
+    out = json.loads(output)
+    assert out["nested_sentences"] == {"gold": 1, "pred": 0}
+    assert out["micro"] == {
+        "precision": 1.0, "recall": 0.75, "f1": pytest.approx(6 / 7), "support": 4,
+        "predicted": 3, "correct": 3,
+    }  # fmt: skip
+    assert out["per_type"]["LOC"]["support"] == out["per_type"]["LOC"]["correct"] == 2
+    assert out["per_type"]["ORG"].items() >= {"support": 1, "predicted": 0, "correct": 0}.items()
+    strict = out["partial"]["overall"]["strict"]
+    assert (strict["correct"], strict["incorrect"], strict["missed"]) == (3, 0, 1)
+    assert strict["possible"] == 4 and strict["actual"] == 3
+    errors = out["errors"]
+    assert (errors["n_gold"], errors["n_pred"], errors["correct"]) == (4, 3, 3)
+    kinds = {
+        (r["gold"], r["predicted"], r["kind"]): r["count"] for r in errors["confusion"]["rows"]
+    }
+    assert kinds == {
+        ("LOC", "LOC", "correct"): 2,
+        ("PER", "PER", "correct"): 1,
+        ("ORG", "", "missed"): 1,
+    }
+    assert errors["false_negatives"] == [{"surface": "Bank of China", "label": "ORG", "count": 1}]
+    assert out["ci"]["f1"] == pytest.approx(6 / 7)
+    # against the gold itself: B is perfect on all four entities
+    assert [(t["f1_a"], t["f1_b"]) for t in out["against"]["tests"]] == [
+        (pytest.approx(6 / 7), 1.0)
+    ] * 2
+
+    code, text = invoke("eval", str(gold), str(pred))
+    assert code == 0, text
+    assert "nested entities" in text and "1 gold and 0 predicted sentences" in text
+    assert any(
+        line.split()[:1] == ["micro"] and line.split()[-1] == "4" for line in text.splitlines()
+    )
+    code, rows = invoke("eval", str(gold), str(pred), "--csv")
+    assert "precision,micro,1.0,4" in rows and "nested_sentences,gold,1," in rows
+
+
+def test_nested_conll_columns_are_read_with_the_inner_column_options(tmp_path: Path) -> None:
+    """A gold file as `nerkit convert --nested` writes it (token, outer, inner), and
+    one file holding gold (outer, inner) and predictions (outer, inner)."""
+    rows = [
+        [
+            ("The", "O", "O"),
+            ("Bank", "B-ORG", "O"),
+            ("of", "I-ORG", "O"),
+            ("China", "I-ORG", "B-LOC"),
+        ],
+        [("Maria", "B-PER", "O"), ("lives", "O", "O"), ("in", "O", "O"), ("Berlin", "B-LOC", "O")],
+    ]
+    gold = write(tmp_path / "gold.conll", rows)
+    outer = write(tmp_path / "outer.conll", [[r[:2] for r in s] for s in rows])
+    code, output = invoke(
+        "eval", str(gold), str(outer), "--gold-col", "-2", "--gold-inner-col", "-1", "--json"
+    )
+    assert code == 0, output
+    out = json.loads(output)
+    assert micro_counts(out) == (4, 3, 3)
+    assert out["per_type"]["LOC"]["recall"] == 0.5 and out["nested_sentences"]["gold"] == 1
+    # without the option only the outer layer is scored (as before)
+    plain = json.loads(invoke("eval", str(gold), str(outer), "--gold-col", "-2", "--json")[1])
+    assert plain["micro"]["support"] == 3
+
+    # token, gold outer, gold inner, predicted outer, predicted inner: LOC found, ORG not
+    both = write(
+        tmp_path / "both.conll",
+        [[(*r, "O" if r[1].endswith("-ORG") else r[1], r[2]) for r in s] for s in rows],
+    )
+    code, output = invoke(
+        "eval", str(both), "--gold-col", "1", "--gold-inner-col", "2", "--pred-col", "3",
+        "--pred-inner-col", "4", "--json", "--partial",
+    )  # fmt: skip
+    assert code == 0, output
+    out = json.loads(output)
+    assert micro_counts(out) == (4, 3, 3)
+    assert out["partial"]["overall"]["strict"]["missed"] == 1
+    assert out["nested_sentences"] == {"gold": 1, "pred": 1}
+
+    # --repair cannot re-encode nested predictions; an inner column needs its outer one
+    code, output = invoke(
+        "eval", str(both), "--gold-col", "1", "--gold-inner-col", "2", "--pred-col", "3",
+        "--pred-inner-col", "4", "--repair", "conlleval",
+    )  # fmt: skip
+    assert code == 2 and "--repair" in output and "nested" in output
+    code, output = invoke("eval", str(gold), str(outer), "--gold-inner-col", "-1")
+    assert code == 2 and "--gold-inner-col needs --gold-col" in output
+
+
+def test_json_holds_the_counts_that_csv_and_table_show(tmp_path: Path) -> None:
+    tokens, gold, pred = random_data(random.Random(21), 50)
+    g = write(
+        tmp_path / "g.conll",
+        [list(zip(t, x, strict=True)) for t, x in zip(tokens, gold, strict=True)],
+    )
+    p = write(
+        tmp_path / "p.conll",
+        [list(zip(t, x, strict=True)) for t, x in zip(tokens, pred, strict=True)],
+    )
+    out = json.loads(invoke("eval", str(g), str(p), "--json")[1])
+    code, csv_text = invoke("eval", str(g), str(p), "--csv")
+    assert code == 0
+    rows = [line.split(",") for line in csv_text.splitlines()[1:]]
+    counted = 0
+    for metric, label, value, support in rows:
+        if metric in ("predicted", "correct"):
+            where = out["micro"] if label == "micro" else out["per_type"][label]
+            assert where[metric] == float(value) and where["support"] == int(support)
+            counted += 1
+        if metric == "accuracy_without_o":
+            assert out["tokens_without_o"] == int(support)
+    assert counted == 2 * (len(out["per_type"]) + 1)
+    assert "predicted" not in out["macro"]
+
+
+def test_misaligned_tokens_name_the_line_of_the_prediction_file(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.conll"
+    gold.write_text("-DOCSTART-\tO\n\na\tB-PER\nb\tO\n\n\nc\tO\nd\tB-LOC\ne\tO\n", encoding="utf-8")
+    pred = tmp_path / "pred.conll"
+    pred.write_text(
+        "-DOCSTART-\tO\n\na\tB-PER\nb\tO\n\n\nc\tO\nzz\tB-LOC\ne\tO\n", encoding="utf-8"
+    )
+    code, output = invoke("eval", str(gold), str(pred))
+    assert code == 2 and "pred.conll, line 8: sentence 2, token 2: 'zz'" in output, output
+    pred.write_text("-DOCSTART-\tO\n\na\tB-PER\nb\tO\n\nc\tO\nd\tB-LOC\n", encoding="utf-8")
+    code, output = invoke("eval", str(gold), str(pred))
+    assert code == 2 and "pred.conll, line 7: sentence 2 has 2 tokens" in output, output
+
+    gold_rows = [{"tokens": ["a", "b"], "tags": ["B-PER", "O"]}, {"tokens": ["c"], "tags": ["O"]}]
+    g = write_jsonl(tmp_path / "gold.jsonl", gold_rows)
+    p = tmp_path / "pred.jsonl"
+    p.write_text(
+        json.dumps(gold_rows[0]) + "\n\n" + json.dumps({"tokens": ["x"], "tags": ["O"]}) + "\n",
+        encoding="utf-8",
+    )
+    code, output = invoke("eval", str(g), str(p))
+    assert code == 2 and "pred.jsonl, line 3: sentence 2, token 1: 'x'" in output, output
+
+
+def test_tokens_that_print_alike_are_shown_escaped(tmp_path: Path) -> None:
+    """NFC "Café" against NFD "Café": the message must show the difference."""
+    gold = tmp_path / "gold.conll"
+    gold.write_text("Caf\u00e9\tB-ORG\n", encoding="utf-8")
+    pred = tmp_path / "pred.conll"
+    pred.write_text("Cafe\u0301\tB-ORG\n", encoding="utf-8")
+    code, output = invoke("eval", str(gold), str(pred))
+    assert code == 2
+    assert "'Cafe\\u0301' where" in output and "has 'Caf\\xe9'" in output, output
+    assert "normalisation" in output
+    pred.write_text("Cafe\tB-ORG\n", encoding="utf-8")  # different text: shown as it is
+    assert "'Cafe' where" in invoke("eval", str(gold), str(pred))[1]

@@ -163,3 +163,17 @@ def test_raw_predictions_written_before_spans_are_still_read(tmp_path: Path) -> 
     with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, old) as writer:
         writer.write_table(table)
     assert store.read_raw_predictions(path) == [Prediction(("B-PER",), (0.5,))]
+
+
+def test_sentence_counts_of_nested_spans_sum_to_the_span_scores() -> None:
+    from nerkit.evaluation.significance import bootstrap_ci_counts, span_sentence_counts
+    from nerkit.metrics import span_scores
+
+    gold = [[Span(s, e, label) for s, e, label in spans] for _, spans in NESTED]
+    pred = [[sp for sp in sent if sp.label != "ORG"] + sent[:1] for sent in gold]
+    counts = span_sentence_counts(gold, pred)
+    micro = span_scores(gold, pred).micro
+    assert counts.gold.tolist() == [2, 3, 2, 0]  # every nested span counts
+    sums = [int(a.sum()) for a in (counts.correct, counts.predicted, counts.gold)]
+    assert sums == [micro.correct, micro.predicted, micro.support]
+    assert bootstrap_ci_counts(counts, resamples=50).f1 == pytest.approx(micro.f1)

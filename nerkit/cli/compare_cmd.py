@@ -195,25 +195,25 @@ def _legend(result: "Comparison") -> list[str]:
 
 
 def _print_tables(result: "Comparison", run_ids: bool = True) -> None:
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console()
+    from nerkit.cli.output import print_whole
+
+    items: list[Table | Text] = []
     texts = _text_columns(run_ids)
     for group in result.groups:
         table = Table(title=_title(group), title_justify="left")
         for i, name in enumerate(_header(result, group, run_ids)):
-            # In a narrow terminal "mean ± std (n=k)" wraps at its spaces and a run id
-            # folds, rather than either being cut off.
+            # A run id folds in a narrow terminal; numbers are never cut (print_whole).
             table.add_column(name, justify="right" if i >= texts else "left", overflow="fold")
         for row in group.rows:
             cells = _cells(result, group, row, "\n", run_ids)
             table.add_row(*cells, style="bold" if row.baseline else None)
-        console.print(table)
-        for note in group.notes:
-            console.print(f"note: {note}", style="yellow")
-    for line in _legend(result):
-        console.print(line, style="dim", highlight=False)
+        items.append(table)
+        items += [Text(f"note: {note}", style="yellow") for note in group.notes]
+    items += [Text(line, style="dim") for line in _legend(result)]
+    print_whole(*items)
 
 
 def _markdown(result: "Comparison", run_ids: bool = True) -> str:

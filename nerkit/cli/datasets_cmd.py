@@ -85,9 +85,10 @@ def _as_json(
 
 
 def _print_table(root: Path, summaries: "list[tuple[DatasetSpec, list[SplitSummary]]]") -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+
+    from nerkit.cli.output import print_whole
 
     table = Table(
         title="Named datasets",
@@ -113,7 +114,7 @@ def _print_table(root: Path, summaries: "list[tuple[DatasetSpec, list[SplitSumma
                 notes.append(_missing_status(s))
             table.add_row(name, s.split, *counts, "\n".join(notes))
         table.add_section()
-    Console().print(table)
+    print_whole(table)
 
 
 def _missing_status(s: "SplitSummary") -> str:

@@ -7,6 +7,7 @@ import typer
 
 if TYPE_CHECKING:
     from nerkit.evaluation.files import EvalPair, EvalResult
+    from nerkit.evaluation.significance import SentenceCounts
 
 _AVERAGES = ("micro", "macro", "weighted")
 
@@ -38,6 +39,23 @@ def eval_command(
         typer.Option(
             "--pred-col",
             help="Predicted tag column, for one CoNLL file holding both.",
+            show_default=False,
+        ),
+    ] = None,
+    gold_inner_col: Annotated[
+        int | None,
+        typer.Option(
+            "--gold-inner-col",
+            help="Inner tag column of a CoNLL GOLD file with nested entities, with --gold-col "
+            "for the outer one (`nerkit convert --nested` output: --gold-col -2 --gold-inner-col -1).",
+            show_default=False,
+        ),
+    ] = None,
+    pred_inner_col: Annotated[
+        int | None,
+        typer.Option(
+            "--pred-inner-col",
+            help="Inner tag column of CoNLL predictions with nested entities, with --pred-col.",
             show_default=False,
         ),
     ] = None,
@@ -102,6 +120,10 @@ def eval_command(
 ) -> None:
     """Score PRED against GOLD: per-type and averaged P / R / F1, token accuracy, invalid transitions.
 
+    Where either side holds nested entities (JSON lines `spans`, or a CoNLL inner tag
+    column named by --gold-inner-col / --pred-inner-col), every entity is scored, in
+    every section; token accuracy and invalid transitions are of the outer tags.
+
     Example: `nerkit eval gold.conll pred.conll`, or `nerkit eval both.conll --gold-col 1 --pred-col 2`.
     """
     from nerkit.errors import ConfigError
@@ -122,32 +144,35 @@ def eval_command(
         import threading
 
         threading.Thread(target=_import_rich, daemon=True).start()
+    columns = {"gold_col": gold_col, "gold_inner_col": gold_inner_col}
     pair = load_pair(
-        gold, pred, scheme=scheme, gold_col=gold_col, pred_col=pred_col, need_tokens=errors
-    )
+        gold, pred, scheme=scheme, pred_col=pred_col, pred_inner_col=pred_inner_col,
+        need_tokens=errors, **columns,
+    )  # fmt: skip
     result = evaluate(pair, mode=mode, repair=repair)
+    if pred is not None:  # --against reads its file as PRED's; else it holds no gold column
+        columns |= {"pred_col": pred_col, "pred_inner_col": pred_inner_col}
     extras = _extras(
-        pair, result, mode, partial, errors, train, ci, against, gold_col, resamples, seed
+        pair, result, mode, partial, errors, train, ci, against, columns, resamples, seed
     )
     if as_json:
         from nerkit.jsontext import json_text
 
         typer.echo(json_text(result_to_dict(pair, result) | {k: v[0] for k, v in extras.items()}))
     elif as_csv:
-        _print_csv(result)
+        _print_csv(pair, result)
         if extras:
             typer.echo(
                 "# --partial, --errors, --ci and --against are shown with --json or as tables",
                 err=True,
             )
     elif fancy or extras:
-        _print_table(pair, result)
-        from rich.console import Console
+        from nerkit.cli.output import print_whole
 
-        console = Console()
-        for _, renderables in extras.values():
-            for item in renderables:
-                console.print(item)
+        print_whole(
+            *_table_items(pair, result),
+            *(item for _, renderables in extras.values() for item in renderables),
+        )
     else:
         # into a pipe or a file: the same table as plain text (no rich to import)
         typer.echo(_plain_table(pair, result))
@@ -162,75 +187,121 @@ def _extras(
     train: Path | None,
     ci: bool,
     against: Path | None,
-    gold_col: int | None,
+    columns: dict[str, int | None],
     resamples: int,
     seed: int,
 ) -> dict[str, tuple[Any, list[Any]]]:
-    """The optional sections: name -> (JSON form, things to print)."""
+    """The optional sections: name -> (JSON form, things to print). ``columns`` are
+    the column options with which --against's file is read."""
     out: dict[str, tuple[Any, list[Any]]] = {}
     if not (partial or errors or ci or against):
         return out  # the plain report needs no tag strings: skip making a million
-    gold_tags, pred_tags = pair.tags("gold"), result_tags(pair, result)
     scheme = pair.scheme.name
     if partial:
-        from nerkit.evaluation.partial import partial_scores_from_tags
+        from nerkit.evaluation.partial import partial_scores, partial_scores_from_tags
         from nerkit.evaluation.render import partial_table, partial_to_dict, partial_type_table
 
-        scored = partial_scores_from_tags(gold_tags, pred_tags, scheme, mode)
+        if result.entities is not None:
+            scored = partial_scores(*result.entities)
+        else:
+            scored = partial_scores_from_tags(
+                pair.tags("gold"), result_tags(pair, result), scheme, mode
+            )
         out["partial"] = (
             partial_to_dict(scored),
             [partial_table(scored), partial_type_table(scored)],
         )
     if errors:
-        from nerkit.evaluation.analysis import analyze_errors
+        from nerkit.evaluation.analysis import analyze_errors, analyze_span_errors
         from nerkit.evaluation.render import analysis_tables, analysis_to_dict
         from nerkit.io import read
 
         train_sentences = read(train, scheme=scheme).sentences if train is not None else None
-        analysis = analyze_errors(
-            pair.tokens or [], gold_tags, pred_tags, scheme, mode, train=train_sentences
-        )
+        if result.entities is not None:
+            analysis = analyze_span_errors(
+                pair.tokens or [], *result.entities, pair.scheme, mode, train=train_sentences
+            )
+        else:
+            analysis = analyze_errors(
+                pair.tokens or [],
+                pair.tags("gold"),
+                result_tags(pair, result),
+                scheme,
+                mode,
+                train=train_sentences,
+            )
         out["errors"] = (analysis_to_dict(analysis), analysis_tables(analysis))
     if ci:
-        from nerkit.evaluation.significance import bootstrap_ci
+        from nerkit.evaluation.significance import bootstrap_ci_counts
 
-        interval = bootstrap_ci(gold_tags, pred_tags, scheme, mode, resamples=resamples, seed=seed)
+        interval = bootstrap_ci_counts(
+            _sentence_counts(pair, result, mode), resamples=resamples, seed=seed
+        )
         text = (
             f"micro F1 {100 * interval.f1:.2f}, {100 * interval.confidence:.0f}% bootstrap interval "
             f"[{100 * interval.low:.2f}, {100 * interval.high:.2f}] ({interval.resamples} resamples, seed {interval.seed})"
         )
         out["ci"] = (_asdict(interval), [text])
     if against is not None:
-        from nerkit.evaluation.files import load_pair, repaired
-        from nerkit.evaluation.significance import approximate_randomization, paired_bootstrap
-
-        # the gold tags are read as for PRED (from --gold-col of a one-file GOLD), and
-        # the second system gets the repair the first one got
-        other = load_pair(pair.gold_path, against, scheme=scheme, gold_col=gold_col)
-        if other.tags("gold") != gold_tags:
-            from nerkit.errors import InputError
-
-            raise InputError(
-                "its sentences do not line up with the other prediction file", path=against
-            )
-        b_tags = other.tags("pred")
-        if result.repair != "none":
-            b_tags = [list(f.tags) for f in repaired(b_tags, pair.scheme, result.repair)]
-        tests = [
-            paired_bootstrap(
-                gold_tags, pred_tags, b_tags, scheme, mode, resamples=resamples, seed=seed
-            ),
-            approximate_randomization(
-                gold_tags, pred_tags, b_tags, scheme, mode, trials=resamples, seed=seed
-            ),
-        ]
-        lines = [
-            f"{t.method}: F1 {100 * t.f1_a:.2f} ({pair.pred_path}) vs {100 * t.f1_b:.2f} ({against}), "
-            f"delta {100 * t.delta:+.2f}, p = {t.p_value:.4f} ({t.iterations} iterations, seed {t.seed})"
-            for t in tests
-        ]
-        out["against"] = ({"file": str(against), "tests": [_asdict(t) for t in tests]}, lines)
+        out["against"] = _paired_tests(pair, result, mode, against, columns, resamples, seed)
     return out
+
+
+def _sentence_counts(
+    pair: "EvalPair", result: "EvalResult", mode: str, *, spans: bool = False
+) -> "SentenceCounts":
+    """Per-sentence entity counts of an evaluation: of its spans where it has nested
+    entities (or ``spans`` asks for them), else of its tags."""
+    from nerkit.evaluation.files import entity_lists
+    from nerkit.evaluation.significance import sentence_counts, span_sentence_counts
+
+    if result.entities is not None:
+        return span_sentence_counts(*result.entities)
+    if spans:
+        return span_sentence_counts(
+            entity_lists(pair.tags("gold"), None, pair.scheme, mode),
+            entity_lists(result_tags(pair, result), None, pair.scheme, mode),
+        )
+    return sentence_counts(pair.tags("gold"), result_tags(pair, result), pair.scheme.name, mode)
+
+
+def _paired_tests(
+    pair: "EvalPair",
+    result: "EvalResult",
+    mode: str,
+    against: Path,
+    columns: dict[str, int | None],
+    resamples: int,
+    seed: int,
+) -> tuple[Any, list[str]]:
+    from nerkit.errors import InputError
+    from nerkit.evaluation.files import evaluate, load_pair
+    from nerkit.evaluation.significance import (
+        approximate_randomization_counts,
+        paired_bootstrap_counts,
+    )
+
+    # The gold tags are read as for PRED (from --gold-col of a one-file GOLD), and the
+    # second system gets the repair the first one got.
+    other = load_pair(pair.gold_path, against, scheme=pair.scheme.name, **columns)
+    if other.tags("gold") != pair.tags("gold") or other.gold_spans != pair.gold_spans:
+        raise InputError(
+            "its sentences do not line up with the other prediction file", path=against
+        )
+    other_result = evaluate(other, mode=mode, repair=result.repair)
+    spans = pair.nested or other.nested
+    a = _sentence_counts(pair, result, mode, spans=spans)
+    b = _sentence_counts(other, other_result, mode, spans=spans)
+    tests = [
+        paired_bootstrap_counts(a, b, resamples=resamples, seed=seed),
+        approximate_randomization_counts(a, b, trials=resamples, seed=seed),
+    ]
+    lines = [
+        f"{t.method}: F1 {100 * t.f1_a:.2f} ({pair.pred_path}) vs {100 * t.f1_b:.2f} ({against}), "
+        f"delta {100 * t.delta:+.2f}, p = {t.p_value:.4f} ({t.iterations} iterations, seed {t.seed})"
+        for t in tests
+    ]
+    return {"file": str(against), "tests": [_asdict(t) for t in tests]}, lines
 
 
 def result_tags(pair: "EvalPair", result: "EvalResult") -> list[list[str]]:
@@ -244,6 +315,11 @@ def _asdict(value: Any) -> dict[str, Any]:
     return asdict(value)
 
 
+def _score_dict(t: Any, counts: bool) -> dict[str, Any]:
+    out = {"precision": t.precision, "recall": t.recall, "f1": t.f1, "support": t.support}
+    return out | {"predicted": t.predicted, "correct": t.correct} if counts else out
+
+
 def result_to_dict(pair: "EvalPair", result: "EvalResult") -> dict[str, Any]:
     s = result.scores
     return {
@@ -251,17 +327,21 @@ def result_to_dict(pair: "EvalPair", result: "EvalResult") -> dict[str, Any]:
         "pred": pair.pred_path,
         "scheme": s.scheme,
         "mode": s.mode,
-        "per_type": {
-            label: {"precision": t.precision, "recall": t.recall, "f1": t.f1, "support": t.support}
-            for label, t in s.per_type.items()
+        # entities scored as spans where a side holds nested ones (0 and 0: tags only)
+        "nested_sentences": {
+            "gold": pair.nested_sentences("gold"),
+            "pred": pair.nested_sentences("pred"),
         },
+        "per_type": {label: _score_dict(t, True) for label, t in s.per_type.items()},
         **{
-            avg: {"precision": t.precision, "recall": t.recall, "f1": t.f1, "support": t.support}
+            # macro and weighted averages have no counts of their own (as in the CSV)
+            avg: _score_dict(t, avg == "micro")
             for avg, t in zip(_AVERAGES, (s.micro, s.macro, s.weighted), strict=True)
         },
         "accuracy": s.accuracy,
         "accuracy_without_o": s.accuracy_without_o,
         "tokens": s.tokens,
+        "tokens_without_o": s.tokens_without_o,
         "sentences": int(pair.prepared.lengths.size),
         "invalid_transitions": {"gold": result.invalid_gold, "pred": result.invalid_pred},
         "repair": result.repair,
@@ -269,7 +349,7 @@ def result_to_dict(pair: "EvalPair", result: "EvalResult") -> dict[str, Any]:
     }
 
 
-def _print_csv(result: "EvalResult") -> None:
+def _print_csv(pair: "EvalPair", result: "EvalResult") -> None:
     import csv
     import sys
 
@@ -279,17 +359,31 @@ def _print_csv(result: "EvalResult") -> None:
     writer.writerow(["invalid_transitions", "gold", result.invalid_gold, ""])
     writer.writerow(["invalid_transitions", "pred", result.invalid_pred, ""])
     writer.writerow(["repaired_tokens", result.repair, result.repaired_tokens, ""])
+    if pair.nested:
+        for which in ("gold", "pred"):
+            writer.writerow(["nested_sentences", which, pair.nested_sentences(which), ""])
 
 
-def _print_table(pair: "EvalPair", result: "EvalResult") -> None:
-    from rich.console import Console
+def _title(pair: "EvalPair", result: "EvalResult") -> str:
+    s = result.scores
+    nested = ", nested entities" if pair.nested else ""
+    return f"{pair.pred_path} against {pair.gold_path} ({s.scheme}, {s.mode}{nested})"
+
+
+def _nested_note(pair: "EvalPair") -> str:
+    return (
+        f"nested entities: {pair.nested_sentences('gold')} gold and "
+        f"{pair.nested_sentences('pred')} predicted sentences hold spans of their own; every "
+        "entity is scored, token accuracy and invalid transitions are of the outer tags"
+    )
+
+
+def _table_items(pair: "EvalPair", result: "EvalResult") -> list[Any]:
+    """The report as a rich table and the lines under it."""
     from rich.table import Table
 
     s = result.scores
-    table = Table(
-        title=f"{pair.pred_path} against {pair.gold_path} ({s.scheme}, {s.mode})",
-        title_justify="left",
-    )
+    table = Table(title=_title(pair, result), title_justify="left")
     for column in ("type", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="left" if column == "type" else "right")
     labels = list(s.per_type)
@@ -308,19 +402,16 @@ def _print_table(pair: "EvalPair", result: "EvalResult") -> None:
             str(t.support),
             style="bold" if avg == "micro" else None,
         )
-    console = Console()
-    console.print(table)
-    console.print(
+    lines = [
         f"token accuracy {100 * s.accuracy:.2f} ({s.tokens} tokens), "
-        f"without O {100 * s.accuracy_without_o:.2f} ({s.tokens_without_o} tokens)"
-    )
-    console.print(
-        f"invalid transitions: gold {result.invalid_gold}, predictions {result.invalid_pred}"
-    )
+        f"without O {100 * s.accuracy_without_o:.2f} ({s.tokens_without_o} tokens)",
+        f"invalid transitions: gold {result.invalid_gold}, predictions {result.invalid_pred}",
+    ]
     if result.repair != "none":
-        console.print(
-            f"repaired ({result.repair}): {result.repaired_tokens} predicted tags changed"
-        )
+        lines.append(f"repaired ({result.repair}): {result.repaired_tokens} predicted tags changed")
+    if pair.nested:
+        lines.append(_nested_note(pair))
+    return [table, *lines]
 
 
 def _plain_table(pair: "EvalPair", result: "EvalResult") -> str:
@@ -329,7 +420,7 @@ def _plain_table(pair: "EvalPair", result: "EvalResult") -> str:
     rows += list(zip(_AVERAGES, (s.micro, s.macro, s.weighted), strict=True))
     width = max([len("weighted"), *(len(label) for label, _ in rows)])
     lines = [
-        f"{pair.pred_path} against {pair.gold_path} ({s.scheme}, {s.mode})",
+        _title(pair, result),
         f"{'type':<{width}}  {'precision':>9}  {'recall':>7}  {'F1':>7}  {'support':>8}",
     ]
     for i, (label, t) in enumerate(rows):
@@ -345,6 +436,8 @@ def _plain_table(pair: "EvalPair", result: "EvalResult") -> str:
     ]
     if result.repair != "none":
         lines.append(f"repaired ({result.repair}): {result.repaired_tokens} predicted tags changed")
+    if pair.nested:
+        lines.append(_nested_note(pair))
     return "\n".join(lines)
 
 

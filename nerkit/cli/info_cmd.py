@@ -27,6 +27,7 @@ def info(
     from rich.console import Console
     from rich.table import Table
 
+    from nerkit.cli.output import print_whole
     from nerkit.errors import ConfigError
     from nerkit.options import describe
     from nerkit.plugin import get_host
@@ -61,7 +62,7 @@ def info(
             table.add_column(column)
         for opt in options:
             table.add_row(opt.name, opt.type, repr(opt.default), opt.help)
-        console.print(table)
+        print_whole(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,9 +20,9 @@ def plugins(
     import json
     from dataclasses import asdict
 
-    from rich.console import Console
     from rich.table import Table
 
+    from nerkit.cli.output import print_whole
     from nerkit.errors import ConfigError
     from nerkit.plugin import get_host
     from nerkit.plugin.spec import NerkitSpec
@@ -52,7 +52,7 @@ def plugins(
             registers = f"[red]{info.error}[/]" + (f"\n{registers}" if registers else "")
         version = f"{info.distribution} {info.version}".strip()
         table.add_row(info.name, version, status, registers)
-    Console().print(table)
+    print_whole(table)
 
 
 def register(app: typer.Typer) -> None:

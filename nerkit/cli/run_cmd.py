@@ -494,11 +494,10 @@ class _Reporter:
 
 
 def _print_scores(run_dir: Path) -> None:
-    from rich.console import Console
-
+    from nerkit.cli.output import print_whole
     from nerkit.report import scores_table
 
-    Console().print(scores_table(run_dir, split="test"))
+    print_whole(scores_table(run_dir, split="test"))
 
 
 def register(app: typer.Typer) -> None:

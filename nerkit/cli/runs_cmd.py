@@ -18,10 +18,10 @@ def runs(
     with the reason."""
     import json
 
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
+    from nerkit.cli.output import print_whole
     from nerkit.report import duration
     from nerkit.store import list_runs
 
@@ -83,7 +83,7 @@ def runs(
             f"{len(timed)} timed {runs_word}: {duration(wall)} wall-clock, {duration(cpu)} CPU"
         )
         table.caption_justify = "left"
-    Console().print(table)
+    print_whole(table)
     if not found:
         typer.echo(f"no runs in {folder}", err=True)
 

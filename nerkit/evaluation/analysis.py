@@ -2,7 +2,8 @@
 
 Entities are read from the tags by the metric engine (``nerkit.metrics``), in the
 given scheme and mode, and "correct" means seqeval's exact match: same sentence,
-boundaries and type.
+boundaries and type. ``analyze_span_errors`` takes the entities as spans instead,
+which may nest (every part below works on nested spans as on flat ones).
 
 * **Confusion matrix.** Gold and predicted entities are paired one-to-one by
   ``nerkit.evaluation.partial.pair_entities`` (exact boundaries first, then the largest
@@ -49,8 +50,8 @@ from nerkit.metrics import (
     scores_from_counts,
 )
 from nerkit.metrics.encoding import TagSequences, resolve
-from nerkit.schemes import Scheme
-from nerkit.types import Sentence
+from nerkit.schemes import Scheme, get_scheme
+from nerkit.types import Sentence, Span
 
 ENTITY_LENGTH_EDGES = (1, 2, 3, 4)  # buckets 1, 2, 3, 4, 5+
 SENTENCE_LENGTH_EDGES = (10, 20, 40)  # buckets 1-10, 11-20, 21-40, 41+
@@ -407,6 +408,93 @@ def analyze_errors(
     ``SchemeError`` for a tag outside the scheme.
     """
     batch = _prepare(tokens, gold, pred, scheme, mode)
+    return _analyze(batch, train, top_k, entity_length_edges, sentence_length_edges)
+
+
+def analyze_span_errors(
+    tokens: Sequence[Sequence[str]],
+    gold: Sequence[Sequence[Span]],
+    pred: Sequence[Sequence[Span]],
+    scheme: str | Scheme = "IOB2",
+    mode: str = "lenient",
+    *,
+    train: Sequence[Sentence] | None = None,
+    top_k: int = 10,
+    entity_length_edges: Sequence[int] = ENTITY_LENGTH_EDGES,
+    sentence_length_edges: Sequence[int] = SENTENCE_LENGTH_EDGES,
+) -> ErrorAnalysis:
+    """``analyze_errors`` of gold and predicted spans, one list per sentence, which may
+    nest or overlap (a span repeated within a sentence counts once, as in
+    ``nerkit.metrics.span_scores``). ``scheme`` and ``mode`` only read ``train``'s tags.
+    """
+    batch = _prepare_spans(tokens, gold, pred, scheme, mode)
+    return _analyze(batch, train, top_k, entity_length_edges, sentence_length_edges)
+
+
+def _prepare_spans(
+    tokens: Sequence[Sequence[str]],
+    gold: Sequence[Sequence[Span]],
+    pred: Sequence[Sequence[Span]],
+    scheme: str | Scheme,
+    mode: str,
+) -> _Batch:
+    if not len(tokens) == len(gold) == len(pred):
+        raise InputError(
+            f"{len(tokens)} token sentences, {len(gold)} gold and {len(pred)} predicted span lists"
+        )
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    for what, side in (("gold", gold), ("predicted", pred)):
+        for i, (spans, n) in enumerate(zip(side, lengths.tolist(), strict=True)):
+            if any(sp.end > n for sp in spans):
+                raise InputError(f"sentence {i}: a {what} span ends beyond its {n} tokens")
+    labels = tuple(sorted({sp.label for side in (gold, pred) for sent in side for sp in sent}))
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    gold_entities = _span_arrays(gold, labels, offsets)
+    pred_entities = _span_arrays(pred, labels, offsets)
+    return _Batch(
+        tokens=tokens,
+        lengths=lengths,
+        gold=gold_entities,
+        pred=pred_entities,
+        gold_hit=_equal_in(gold_entities, pred_entities),
+        pred_hit=_equal_in(pred_entities, gold_entities),
+        scheme=get_scheme(scheme) if isinstance(scheme, str) else scheme,
+        mode=mode,
+    )
+
+
+def _span_arrays(
+    spans: Sequence[Sequence[Span]], labels: tuple[str, ...], offsets: np.ndarray
+) -> EntityArrays:
+    """Spans as the engine's arrays, by sentence, start, end and type, without repeats
+    (``flat_start`` is not unique when spans nest: ``exact_matches`` must not see them)."""
+    index = {label: k for k, label in enumerate(labels)}
+    rows = sorted(
+        {(i, sp.start, sp.end, index[sp.label]) for i, sent in enumerate(spans) for sp in sent}
+    )
+    sentence, start, end, label = np.array(rows, dtype=np.int64).reshape(len(rows), 4).T
+    return EntityArrays(sentence, start, end, label, offsets[sentence] + start, labels, len(spans))
+
+
+def _equal_in(entities: EntityArrays, other: EntityArrays) -> np.ndarray:
+    """For each of ``entities``, whether ``other`` holds one with its sentence, start,
+    end and type."""
+
+    def keys(e: EntityArrays) -> list[tuple[int, int, int, int]]:
+        columns = (e.sentence, e.start, e.end, e.label)
+        return list(zip(*(c.tolist() for c in columns), strict=True))
+
+    found = set(keys(other))
+    return np.array([k in found for k in keys(entities)], dtype=bool)
+
+
+def _analyze(
+    batch: _Batch,
+    train: Sequence[Sentence] | None,
+    top_k: int,
+    entity_length_edges: Sequence[int],
+    sentence_length_edges: Sequence[int],
+) -> ErrorAnalysis:
     return ErrorAnalysis(
         confusion=_confusion(batch),
         false_positives=_top(batch, batch.pred, ~batch.pred_hit, top_k),
@@ -418,5 +506,5 @@ def analyze_errors(
         n_pred=len(batch.pred),
         correct=int(np.count_nonzero(batch.pred_hit)),
         scheme=batch.scheme.name,
-        mode=mode,
+        mode=batch.mode,
     )

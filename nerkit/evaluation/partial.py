@@ -46,8 +46,20 @@ entity's type, the prediction-side outcomes (``pred_correct``, ``pred_incorrect`
 the number of gold entities of that type and ``actual`` the number of predictions of
 that type, and precision is computed over the type's predictions, recall over its
 gold entities (so ``strict`` per type equals seqeval's per-type report on flat data).
-Unlike nervaluate, a spurious prediction is charged to its own type only. Over all
-types the two sides agree and ``pred_* == *``.
+Over all types the two sides agree and ``pred_* == *``.
+
+Where nervaluate differs
+------------------------
+* A spurious prediction is charged to its own type only.
+* Ties: where predictions of different types overlap one gold entity by as many
+  tokens (neither exactly), nerkit pairs it with the one of the gold entity's type
+  (rule 3 above), in whatever order they come. nervaluate (1.2) lets predictions
+  claim gold entities in the order of the list, so the first of them takes it and the
+  other, even of the right type, is spurious. Gold ``LOC [0, 2)`` with predictions
+  ``PER [0, 1)`` then ``LOC [1, 2)``: nerkit's ``type`` scores count COR 1, SPU 1,
+  nervaluate's INC 1, SPU 1 (with the predictions the other way round, both count
+  COR 1, SPU 1); the other schemes' overall counts agree (nervaluate 1.2.1). Per-type
+  counts can differ too, since the pair decides which types are charged.
 
 In code
 -------

@@ -35,7 +35,11 @@ def _table(title: str, columns: list[str], *, first_left: int = 1) -> Table:
 
     table = Table(title=title, title_justify="left")
     for k, name in enumerate(columns):
-        table.add_column(name, justify="left" if k < first_left else "right")
+        # Numbers never wrap or shrink to "60…"; a type name or surface folds instead.
+        if k < first_left:
+            table.add_column(name, justify="left", overflow="fold")
+        else:
+            table.add_column(name, justify="right", no_wrap=True)
     return table
 
 

@@ -42,7 +42,7 @@ size, so the numbers depend only on the inputs and the seed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +50,7 @@ import numpy as np
 from nerkit.errors import ConfigError, InputError
 from nerkit.metrics import exact_matches, extract_entity_pair
 from nerkit.metrics.encoding import TagSequences
+from nerkit.types import Span
 
 STATISTICS = ("f1", "precision", "recall")
 BOOTSTRAP = "paired-bootstrap"
@@ -143,6 +144,22 @@ def sentence_counts(
         correct=np.bincount(pred_entities.sentence[hit], minlength=n),
         predicted=np.bincount(pred_entities.sentence, minlength=n),
         gold=np.bincount(gold_entities.sentence, minlength=n),
+    )
+
+
+def span_sentence_counts(
+    gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]
+) -> SentenceCounts:
+    """Per-sentence entity counts of gold and predicted spans (which may nest), counted
+    as ``nerkit.metrics.span_scores`` counts them: a span repeated within a sentence
+    counts once."""
+    if len(gold) != len(pred):
+        raise InputError(f"{len(gold)} gold sentences but {len(pred)} predicted ones")
+    sets = [(set(g), set(p)) for g, p in zip(gold, pred, strict=True)]
+    return SentenceCounts(
+        correct=np.array([len(g & p) for g, p in sets], dtype=np.int64),
+        predicted=np.array([len(p) for _, p in sets], dtype=np.int64),
+        gold=np.array([len(g) for g, _ in sets], dtype=np.int64),
     )
 
 
@@ -429,4 +446,5 @@ __all__ = [
     "paired_bootstrap",
     "paired_bootstrap_counts",
     "sentence_counts",
+    "span_sentence_counts",
 ]
