@@ -177,3 +177,36 @@ def test_no_width_cuts_a_number_or_a_word(terminal: bool) -> None:
             parts = [w for c in cells for w in c.split()] if terminal else cells
             missing = [p for p in parts if p not in text]
             assert not missing and "…" not in text, (available, width, missing, text)
+
+
+def test_titles_and_paths_print_whole_and_as_they_are(tmp_path: Path) -> None:
+    """A title is not wrapped at the table's width in a pipe, and a path with brackets
+    is not taken for rich's style markup."""
+    folder = tmp_path / ("predictions-of-a-system-with-a-long-name[v2]" * 2)
+    folder.mkdir()
+    gold = write_conll(tmp_path / "gold.conll", [("Anna saw Paris", ["B-PER", "O", "B-LOC"])])
+    pred = write_conll(folder / "pred.conll", [("Anna saw Paris", ["B-PER", "O", "O"])])
+    other = write_conll(folder / "other[bold].conll", [("Anna saw Paris", ["O", "O", "B-LOC"])])
+    output = invoke("eval", str(gold), str(pred), "--against", str(other), tmp_path=tmp_path)
+    flat = output.replace("\n", "")
+    assert f"{pred} against {gold} (IOB2, lenient)" in output  # on one line
+    assert f"({other})" in flat  # the --against lines keep their brackets
+
+
+def test_a_wider_console_keeps_the_terminal_s_height(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich ignores a width given without a height where it guesses the terminal's
+    size (TERM=dumb), and would print at 80 columns again."""
+    import rich.console
+
+    from nerkit.cli.output import whole_console
+
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
+    table = Table()
+    for k in range(12):
+        table.add_column(f"column {k}", justify="right")
+    table.add_row(*(f"{1000 + k}.00 ± 0.00 (n=2)" for k in range(12)))
+    console = whole_console([table])
+    assert console.size.width > 80
+    assert console.size.width == fit_width(console, [table], terminal=True)

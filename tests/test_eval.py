@@ -472,3 +472,37 @@ def test_tokens_that_print_alike_are_shown_escaped(tmp_path: Path) -> None:
     assert "normalisation" in output
     pred.write_text("Cafe\tB-ORG\n", encoding="utf-8")  # different text: shown as it is
     assert "'Cafe' where" in invoke("eval", str(gold), str(pred))[1]
+
+
+def test_nested_conll_columns_refuse_strict_mode_and_an_unnamed_against_file(
+    tmp_path: Path,
+) -> None:
+    """Entities of two CoNLL tag columns are read leniently, so strict mode is refused;
+    in one file with --pred-inner-col, an --against file's columns cannot be named (its
+    last, inner column would be read as the tags)."""
+    both = tmp_path / "both.conll"
+    both.write_text(
+        "Bank B-ORG O B-ORG O\nof I-ORG O I-ORG O\nChina I-ORG B-LOC I-ORG B-LOC\n\n",
+        encoding="utf-8",
+    )
+    other = tmp_path / "other.conll"
+    other.write_text("Bank B-ORG O\nof I-ORG O\nChina I-ORG B-LOC\n\n", encoding="utf-8")
+    columns = ["--gold-col", "1", "--gold-inner-col", "2", "--pred-col", "3"]
+    columns += ["--pred-inner-col", "4"]
+    ok = CliRunner().invoke(app, ["eval", str(both), *columns, "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["micro"]["f1"] == 1.0
+    strict = CliRunner().invoke(app, ["eval", str(both), *columns, "--mode", "strict"])
+    assert strict.exit_code == 2 and "strict mode with an inner tag column" in strict.output
+    against = CliRunner().invoke(app, ["eval", str(both), *columns, "--against", str(other)])
+    assert against.exit_code == 2 and "cannot be named" in against.output
+
+
+def test_a_prediction_file_with_a_sentence_too_many_names_its_line(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.conll"
+    gold.write_text("Anna B-PER\n\n", encoding="utf-8")
+    pred = tmp_path / "pred.conll"
+    pred.write_text("Anna B-PER\n\nBob B-PER\n\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", str(gold), str(pred)])
+    assert result.exit_code != 0
+    assert "line 3" in result.output and "first one too many" in result.output

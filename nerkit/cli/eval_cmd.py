@@ -152,6 +152,14 @@ def eval_command(
     result = evaluate(pair, mode=mode, repair=repair)
     if pred is not None:  # --against reads its file as PRED's; else it holds no gold column
         columns |= {"pred_col": pred_col, "pred_inner_col": pred_inner_col}
+    elif against is not None and pred_inner_col is not None:
+        # its last column would be read as the tags: the inner ones of a nested file
+        raise ConfigError(
+            "--against with one file of gold and predicted columns and --pred-inner-col: "
+            "the --against file's columns cannot be named; give the two prediction "
+            "files on their own (nerkit eval GOLD PRED --against PRED_B with "
+            "--pred-col / --pred-inner-col)"
+        )
     extras = _extras(
         pair, result, mode, partial, errors, train, ci, against, columns, resamples, seed
     )
@@ -383,14 +391,17 @@ def _table_items(pair: "EvalPair", result: "EvalResult") -> list[Any]:
     from rich.table import Table
 
     s = result.scores
-    table = Table(title=_title(pair, result), title_justify="left")
+    from rich.text import Text
+
+    # paths are data: "[v2]" in a file name is no style tag
+    table = Table(title=Text(_title(pair, result)), title_justify="left")
     for column in ("type", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="left" if column == "type" else "right")
     labels = list(s.per_type)
     for label in labels:
         t = s.per_type[label]
         table.add_row(
-            label,
+            Text(label),
             *_pct(t.precision, t.recall, t.f1),
             str(t.support),
             end_section=label == labels[-1],

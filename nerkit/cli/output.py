@@ -31,7 +31,8 @@ def print_whole(*renderables: Any, stderr: bool = False) -> None:
     """Print ``renderables`` (tables, strings, ...) with a console wide enough for them."""
     console = whole_console(renderables, stderr=stderr)
     for item in renderables:
-        console.print(item)
+        # plain strings are data (file names, notes): "[v2]" in a path is no style tag
+        console.print(item, markup=not isinstance(item, str))
 
 
 def whole_console(renderables: Sequence[Any], *, stderr: bool = False) -> Console:
@@ -41,7 +42,11 @@ def whole_console(renderables: Sequence[Any], *, stderr: bool = False) -> Consol
 
     probe = Console(stderr=stderr)
     width = fit_width(probe, renderables, terminal=probe.is_terminal)
-    return probe if width == probe.width else Console(stderr=stderr, width=width)
+    if width == probe.width:
+        return probe
+    # a width without a height is ignored where rich guesses the terminal's size (a
+    # terminal with TERM=dumb: it would print at 80 columns and cut cells again)
+    return Console(stderr=stderr, width=width, height=probe.height)
 
 
 def fit_width(console: Console, renderables: Sequence[Any], *, terminal: bool) -> int:
@@ -79,6 +84,12 @@ def _measure(console: Console, options: ConsoleOptions, renderable: Any) -> tupl
 def _table_width(console: Console, options: ConsoleOptions, table: Table, terminal: bool) -> int:
     natural = _measure(console, options, table)[1]
     if not terminal:
+        # rich wraps a title to its table's width: make the table as wide as its title
+        if table.title:
+            title = table.title
+            text = console.render_str(title) if isinstance(title, str) else title
+            table.min_width = max(table.min_width or 0, text.cell_len)
+            natural = max(natural, table.min_width)
         return natural
     # Rich narrows the widest wrappable columns first, all of them to one level; no
     # word is folded as long as that level is at least the longest word of every

@@ -50,6 +50,9 @@ class EvalPair:
     # file holds nested entities; None for a side without any.
     gold_spans: tuple[tuple[Span, ...], ...] | None = None
     pred_spans: tuple[tuple[Span, ...], ...] | None = None
+    # Whether spans came from a CoNLL inner tag column: the reader builds them from the
+    # two tag columns leniently, so they cannot be scored in strict mode.
+    inner_columns: bool = False
 
     @property
     def nested(self) -> bool:
@@ -250,6 +253,7 @@ def _full_pair(
     pair = EvalPair(prepared, tuple(vocab), s, str(gold), str(pred))
     pair.tokens = [sent.tokens for sent in g.sentences]
     pair._strings = {"gold": [list(t) for t in gold_tags], "pred": [list(t) for t in pred_tags]}
+    pair.inner_columns = gold_cols[1] is not None or pred_cols[1] is not None
     if any(sent.spans for sent in g.sentences):
         pair.gold_spans = tuple(sent.spans for sent in g.sentences)
     if any(sent.spans for sent in p.sentences):
@@ -280,9 +284,17 @@ def _check_aligned(gold: Sequence, read_pred: ReadResult, gold_path: str) -> Non
             line=token_line(pred_path, i - 1, max(position, 0)),
         )
     if len(gold) != len(pred):
+        first = min(len(gold), len(pred)) + 1
+        if len(pred) > len(gold):
+            raise InputError(
+                f"{len(pred)} sentences where {gold_path} has {len(gold)} (sentence "
+                f"{first} is the first one too many)",
+                path=pred_path,
+                line=token_line(pred_path, first - 1, 0),
+            )
         raise InputError(
             f"{len(pred)} sentences where {gold_path} has {len(gold)}"
-            f" (sentence {min(len(gold), len(pred)) + 1} is the first one missing)",
+            f" (sentence {first} is the first one missing)",
             path=pred_path,
         )
 
@@ -342,6 +354,12 @@ def evaluate(pair: EvalPair, *, mode: str = "lenient", repair: str = "none") -> 
     """Scores of ``pair``; ``repair`` first re-encodes invalid predicted sequences."""
     if repair not in REPAIRS:
         raise InputError(f"unknown repair {repair!r} (known: {', '.join(REPAIRS)})")
+    if mode == "strict" and pair.inner_columns:
+        raise ConfigError(
+            "strict mode with an inner tag column: the entities of a CoNLL file's two tag "
+            "columns are read leniently (an I- without its B- starts an entity); score "
+            "them in lenient mode, or give the entities as JSON lines spans"
+        )
     invalid_gold, invalid_pred = pair.invalid("gold"), pair.invalid("pred")
     if repair == "none":
         result = EvalResult(
