@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from io_utils import read_error
 
 from nerkit.errors import ConfigError, InputError, NerkitError
 from nerkit.io import read, read_conll, write, write_conll
@@ -241,11 +242,7 @@ def test_summary_without_problems(tmp_path: Path) -> None:
 
 
 def error(path: Path, **options: object) -> str:
-    with pytest.raises(InputError) as info:
-        read_conll(path, **options)  # type: ignore[arg-type]
-    message = str(info.value)
-    assert str(path) in message
-    return message
+    return read_error(read_conll, path, **options)
 
 
 def test_missing_tag_column_names_file_line_and_text(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
+from io_utils import read_error
 
-from nerkit.errors import ConfigError, InputError
+from nerkit.errors import ConfigError
 from nerkit.io import (
     FORMATS,
     ReadResult,
@@ -36,11 +37,7 @@ def jsonl(tmp_path: Path, *rows: object, name: str = "data.jsonl") -> Path:
 
 
 def error(path: Path, **options: object) -> str:
-    with pytest.raises(InputError) as info:
-        read(path, **options)  # type: ignore[arg-type]
-    message = str(info.value)
-    assert str(path) in message
-    return message
+    return read_error(read, path, **options)
 
 
 # --------------------------------------------------------------------- CSV

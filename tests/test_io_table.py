@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import SHARED_DATA, requires_shared_data
+from io_utils import read_error
 
 from nerkit.datasets import open_dataset
 from nerkit.errors import ConfigError, DatasetError, InputError, NerkitError
@@ -71,11 +72,7 @@ def arrow_stream(path: Path, table: pa.Table) -> Path:
 
 
 def error(path: Path, **options: object) -> str:
-    with pytest.raises(InputError) as info:
-        read(path, **options)  # type: ignore[arg-type]
-    message = str(info.value)
-    assert str(path) in message
-    return message
+    return read_error(read, path, **options)
 
 
 # ------------------------------------------------------------ Hugging Face files

@@ -389,10 +389,9 @@ def _nested_note(pair: "EvalPair") -> str:
 def _table_items(pair: "EvalPair", result: "EvalResult") -> list[Any]:
     """The report as a rich table and the lines under it."""
     from rich.table import Table
-
-    s = result.scores
     from rich.text import Text
 
+    s = result.scores
     # paths are data: "[v2]" in a file name is no style tag
     table = Table(title=Text(_title(pair, result)), title_justify="left")
     for column in ("type", "precision", "recall", "F1", "support"):
