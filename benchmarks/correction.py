@@ -223,37 +223,50 @@ def split_f1(run: Path, split: str, stage: str) -> float:
 
 def execute(item: Planned, threads: int | None) -> None:
     """Run (or resume) ``item``; its group must be held by this process."""
-    from nerkit.pipeline import Run, RunConfig
+    from nerkit.pipeline import CodeChangedError, Run
 
     with locked(INDEX):
         run_id = read_index(INDEX).get(item.key)
     if run_id is not None and (RUNS / run_id).is_dir():
         return  # finished, to be exported
+    start = time.perf_counter()
     if run_id is not None and (RUNS / f"{run_id}.partial").is_dir():
         print(f"{item.key}: resuming {run_id}", flush=True)
-        runner = Run.resume(RUNS, run_id)
+        try:
+            Run.resume(RUNS, run_id).execute()
+        except CodeChangedError as exc:
+            # steps of other code are not mixed with this code's: the unfinished run
+            # stays where it is, and the item starts again as a new run
+            print(f"{item.key}: {exc}; started anew", flush=True)
+            start_new(item, threads).execute()
     else:
-        config = RunConfig(
-            tagger=item.tagger,
-            tagger_options=item.tagger_options,
-            corrector=item.corrector,
-            corrector_options=item.corrector_options,
-            dataset="wnut17",
-            data_dir=None,  # $NERKIT_DATA_DIR (set in main): no local path in the record
-            folds=FOLDS,
-            seed=item.seed,
-            threads=threads,
-            command=f"benchmarks/correction.py ({item.key})",
-        )
-        runner = Run.create(RUNS, config)
-        with locked(INDEX):
-            index = read_index(INDEX)
-            index[item.key] = runner.run_id
-            write_index(INDEX, index)
-        print(f"{item.key}: started {runner.run_id}", flush=True)
-    start = time.perf_counter()
-    runner.execute()
+        start_new(item, threads).execute()
     print(f"{item.key}: done in {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def start_new(item: Planned, threads: int | None) -> Any:
+    """A new run of ``item``, recorded in the index (a ``nerkit.pipeline.Run``)."""
+    from nerkit.pipeline import Run, RunConfig
+
+    config = RunConfig(
+        tagger=item.tagger,
+        tagger_options=item.tagger_options,
+        corrector=item.corrector,
+        corrector_options=item.corrector_options,
+        dataset="wnut17",
+        data_dir=None,  # $NERKIT_DATA_DIR (set in main): no local path in the record
+        folds=FOLDS,
+        seed=item.seed,
+        threads=threads,
+        command=f"benchmarks/correction.py ({item.key})",
+    )
+    runner = Run.create(RUNS, config)
+    with locked(INDEX):
+        index = read_index(INDEX)
+        index[item.key] = runner.run_id
+        write_index(INDEX, index)
+    print(f"{item.key}: started {runner.run_id}", flush=True)
+    return runner
 
 
 def p_value(run: Path) -> float:

@@ -4,7 +4,12 @@ Every finished step leaves its output inside ``ID.partial/`` (the saved tagger, 
 raw predictions per split, the training curve), so ``--resume ID`` skips what is done
 and a killed run loses at most the step it was in. Only the last step renames the
 folder to ``ID/``. Those steps came from the data the run began on, whose fingerprints
-it records (``data.json``): a resume on changed data is refused rather than mixing the two.
+it records (``data.json``): a resume on changed data is refused rather than mixing the two,
+and so is a resume by other code (another commit, other versions of the libraries or of
+the tagger's plugin: ``training_provenance``) once a step is stored. One process at a
+time works on an unfinished run: it holds a lock on ``ID.partial/run.lock`` while it
+runs, and a second ``--resume`` is refused. The records a resume needs leave the run
+only after the final rename.
 
 A correction run does not retrain a base tagger that a finished run beside it (same
 folder, no corrector) trained already with the same tagger, options, training and dev
@@ -25,13 +30,14 @@ import dataclasses
 import hashlib
 import json
 import numbers
+import operator
 import os
 import secrets
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from glob import escape as glob_escape
@@ -45,6 +51,11 @@ from nerkit.interfaces import Corrector, Decoder, RunContext, Tagger
 from nerkit.options import as_dict, build_options, given
 from nerkit.plugin.host import PluginHost, get_host
 from nerkit.types import Prediction, Sentence
+
+try:
+    import fcntl
+except ImportError:  # Windows: runs are not locked there
+    fcntl = None  # type: ignore[assignment]
 
 STAGE_BASE = "base"
 STAGE_CORRECTED = "corrected"
@@ -72,6 +83,17 @@ CURVE_RECORDS = {STAGE_BASE: "curves.jsonl", STAGE_CORRECTED: "curves-corrector.
 #: sizes); every step it stores was made from that data, so a resume on other data is
 #: refused (the finished run has them in the run table's ``fingerprints``)
 DATA_RECORD = "data.json"
+#: in an unfinished run: the file whose lock (``fcntl.flock``) the process running it
+#: holds, so that a second process never works on the same steps
+RUN_LOCK = "run.lock"
+#: in an unfinished run: its bookkeeping, removed once the run is finished (not before:
+#: a run killed before its rename is resumed, and needs them)
+BOOKKEEPING = (BASE_RECORD, TIMING_RECORD, DATA_RECORD, *CURVE_RECORDS.values())
+
+
+class CodeChangedError(NerkitError):
+    """An unfinished run whose stored steps other code made is not finished by this
+    code (``Run.check_same_code``)."""
 
 
 @dataclass(frozen=True)
@@ -364,6 +386,40 @@ def training_provenance(host: PluginHost, tagger_name: str, config: RunConfig) -
         # fingerprints) in another scheme
         | ({"dataset_options": config.dataset_options} if config.dataset_options else {})
     )
+
+
+def code_provenance(host: PluginHost, config: RunConfig) -> dict[str, Any]:
+    """The code an unfinished run's steps are made with, as ``training_provenance``
+    tells it: the commit, and the versions of the libraries and of its tagger's plugin.
+    Recorded when the run is created: a resume by other code would mix the outputs of
+    both (``Run.check_same_code``), and put folds of the old code into the fold cache
+    under the new code's key. (The threads, device and options it holds too are the
+    run's settings, which a resume keeps, and the files the options name are checked
+    on their own.)"""
+    tagger_name = host.registry("tagger").resolve(config.tagger)
+    return {
+        "versions": _tagger_versions(_versions(host), host, tagger_name),
+        "git_hash": _git_hash(),
+    }
+
+
+def _code_changes(then: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """What differs between two ``code_provenance`` records, e.g. ``nerkit 0.3.10 ->
+    0.3.11``."""
+
+    def shown(value: Any) -> str:
+        return "none" if value is None else str(value)
+
+    changes = []
+    if then.get("git_hash") != now.get("git_hash"):
+        old, new = (shown(r.get("git_hash"))[:12] for r in (then, now))
+        changes.append(f"git commit {old} -> {new}")
+    old_versions, new_versions = then.get("versions") or {}, now.get("versions") or {}
+    for name in sorted(set(old_versions) | set(new_versions)):
+        if old_versions.get(name) != new_versions.get(name):
+            old, new = shown(old_versions.get(name)), shown(new_versions.get(name))
+            changes.append(f"{name.removeprefix('plugin:')} {old} -> {new}")
+    return changes
 
 
 def tagger_option_files(host: PluginHost, config: RunConfig) -> dict[str, str]:
@@ -692,15 +748,22 @@ class Run:
         check_data(limited, config, trains=built.trains)
         out.mkdir(parents=True, exist_ok=True)
         directory = _new_run_dir(out, config)
-        record: dict[str, Any] = {"fingerprints": dict(limited.fingerprints)}
+        record: dict[str, Any] = {
+            "fingerprints": dict(limited.fingerprints),
+            "code": code_provenance(host, config),
+        }
         if files := tagger_option_files(host, config):
             record["option_files"] = files  # what the tagger options' files held then
+        (directory / RUN_LOCK).touch()  # there from the start: locking it changes nothing
         store.write_json(directory / DATA_RECORD, record)
         store.write_json(directory / "config.json", asdict(config))
         return cls(directory, config, host)
 
     @classmethod
     def resume(cls, out: Path, run_id: str, host: PluginHost | None = None) -> Run:
+        """The unfinished run ``run_id`` in ``out`` (its folder's name, ``ID.partial``,
+        is taken too). ``execute`` refuses it while another process runs it."""
+        run_id = run_id.removesuffix(store.PARTIAL)
         directory = store.run_dir(out, run_id, partial=True)
         if store.run_dir(out, run_id).is_dir():
             raise NerkitError(f"run {run_id} in {out} is finished already; nothing to resume")
@@ -758,6 +821,46 @@ class Run:
                     f"{shown(now.get(split))} now); its stored steps were made from the old "
                     "data: restore that data to finish the run, or start a new run"
                 )
+        self.check_same_code(record)
+
+    def check_same_code(self, record: dict[str, Any]) -> None:
+        """Refuse to go on, with code other than the code the run began with
+        (``record["code"]``, ``code_provenance``), a run that stored a step: its folds,
+        tagger and predictions would be mixed with those of the new code, stored under
+        the new code's versions, and its folds put in the fold cache under the new code's
+        key, where later runs would take them for the new code's. A run with no step
+        stored yet goes on with the new code, which it records. A run created before
+        runs recorded their code has no record and goes on as before."""
+        then = record.get("code")
+        if not isinstance(then, dict):
+            return
+        now = code_provenance(self.host, self.config)
+        changes = _code_changes(then, now)
+        if not changes:
+            return
+        stored = self._stored_steps()
+        if not stored:
+            store.write_json(self.dir / DATA_RECORD, record | {"code": now})
+            return
+        raise CodeChangedError(
+            f"run {self.run_id}: the code changed since the run began ({'; '.join(changes)}), "
+            f"and its stored steps ({', '.join(stored)}) were made with the old code: go "
+            "back to that code to finish the run, or start a new run (a sweep starts it "
+            f"anew once {self.dir.name} is moved out of {self.dir.parent})"
+        )
+
+    def _stored_steps(self) -> list[str]:
+        """The steps whose output the unfinished run holds (for a message)."""
+        steps = []
+        if any((self.dir / "folds").glob("fold-*.arrow")):
+            steps.append("out-of-fold predictions")
+        for name, step in (("tagger", "tagger"), ("corrector", "corrector")):
+            if (self.dir / name).is_dir():
+                steps.append(f"trained {step}")
+        for prefix, what in (("raw", "predictions"), ("corrected", "corrected predictions")):
+            if any(self.dir.glob(f"{prefix}-*.arrow")):
+                steps.append(what)
+        return steps
 
     # --------------------------------------------------------------- steps
 
@@ -768,13 +871,62 @@ class Run:
         loaded: Any = None,
         trained_folds: Sequence[int] = (),
     ) -> Path:
-        """Do (or finish) every step; returns the finished run's folder.
+        """Do (or finish) every step; returns the finished run's folder. The run is
+        locked meanwhile: one that another process runs is refused (``NerkitError``).
 
         ``loaded``: the dataset, loaded already (a sweep's driver ships it to its
         tasks, which need not see the files). ``trained_folds``: folds whose files a
         sweep put into ``folds/`` after training them for this run; they are not
         counted as reused.
         """
+        with self._locked():
+            self._remove_leftovers()
+            return self._execute(reporter, loaded, trained_folds)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the lock of the unfinished run (``RUN_LOCK``) while the block runs: no
+        other process works on its steps meanwhile. The lock goes with the process (a
+        killed run leaves none behind), and none is taken where ``fcntl`` is missing."""
+        path = self.dir / RUN_LOCK
+        try:
+            handle = path.open("a")
+        except FileNotFoundError:  # the folder is gone: finished (or removed) meanwhile
+            raise NerkitError(
+                f"no unfinished run {self.run_id} in {self.dir.parent} (looked for {self.dir})"
+            ) from None
+        with handle:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise NerkitError(
+                        f"run {self.run_id} is being run by another process (it holds "
+                        f"{path}); wait for it to end, or stop it, then --resume"
+                    ) from None
+            # the process that held the lock may have finished the run before letting go
+            if not (self.dir / "config.json").is_file():
+                raise NerkitError(
+                    f"no unfinished run {self.run_id} in {self.dir.parent} (another "
+                    "process finished or removed it)"
+                )
+            yield
+
+    def _remove_leftovers(self) -> None:
+        """Files and folders a killed sitting was writing under a temporary name (none
+        of them is another process's: the run is locked)."""
+        for path in self.dir.glob("*.tmp"):  # hidden names too (``store.temp_path``)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+    def _execute(
+        self,
+        reporter: StepReporter | None,
+        loaded: Any,
+        trained_folds: Sequence[int],
+    ) -> Path:
         reporter = reporter or StepReporter()
         cfg = self.config
         timing = self.timing = Timing(self.dir / TIMING_RECORD)
@@ -978,7 +1130,22 @@ class Run:
             corrector_name,
         )
         reporter.step("storing the run")
-        return store.finish(self.dir)
+        final = store.finish(self.dir)
+        self._tidy(final)
+        return final
+
+    def _tidy(self, final: Path) -> None:
+        """Remove the unfinished run's bookkeeping from the finished run ``final``: not
+        before its rename, so that a run killed before it resumes with every record
+        (its data's fingerprints above all: without them a resume on changed data would
+        go on)."""
+        for split in EVAL_SPLITS:
+            if self.config.corrector:  # a run without one keeps them for correction runs
+                (final / f"raw-{split}.arrow").unlink(missing_ok=True)
+            (final / f"corrected-{split}.arrow").unlink(missing_ok=True)
+        for name in BOOKKEEPING:
+            (final / name).unlink(missing_ok=True)
+        (final / RUN_LOCK).unlink(missing_ok=True)  # still held: it goes with the process
 
     # ------------------------------------------------------------- helpers
 
@@ -1096,13 +1263,12 @@ class Run:
                 for point in store.read_table(source, "curves").to_pylist():
                     fields = ("epoch", "step", "split", "metric", "value")
                     fh.write(json.dumps([point[f] for f in fields]) + "\n")
-        tmp = model_dir.with_name(model_dir.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = store.temp_path(model_dir)
         shutil.copytree(source / "tagger", tmp)
         os.replace(tmp, model_dir)
         for split in splits:
             target = self.dir / f"raw-{split}.arrow"
-            part = target.with_name(target.name + ".tmp")
+            part = store.temp_path(target)
             shutil.copyfile(source / target.name, part)
             os.replace(part, target)
         if splits:  # recorded once every file is in place
@@ -1194,15 +1360,26 @@ class Run:
         path = self.dir / CURVE_RECORDS[stage]
 
         def write(epoch: int, step: int, split: str, metric: str, value: float) -> None:
+            # the curves table holds no nulls: a bad point fails the fit that gave it,
+            # not the storing of the run (and of every resume after it)
+            try:
+                point = [operator.index(epoch), operator.index(step), split, metric, float(value)]
+            except (TypeError, ValueError):
+                point = []
+            if not point or not isinstance(split, str) or not isinstance(metric, str):
+                raise NerkitError(
+                    f"{stage} stage: a training-curve point (epoch, step, split, metric, "
+                    f"value) of the wrong kind: {[epoch, step, split, metric, value]!r} "
+                    "(epoch and step are integers, split and metric strings, value a number)"
+                )
             with path.open("a") as fh:
-                fh.write(json.dumps([epoch, step, split, metric, float(value)]) + "\n")
+                fh.write(json.dumps(point) + "\n")
 
         return write
 
     @staticmethod
     def _save_atomically(component: Tagger | Corrector, model_dir: Path) -> None:
-        tmp = model_dir.with_name(model_dir.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = store.temp_path(model_dir)  # of this process: see Run._remove_leftovers
         tmp.mkdir()
         component.save(tmp)
         os.replace(tmp, model_dir)
@@ -1284,15 +1461,6 @@ class Run:
             store.write_table(
                 self.dir, "curves", {n: list(c) for n, c in zip(names, cols, strict=True)}
             )
-            for path in records:
-                path.unlink(missing_ok=True)
-        for split in EVAL_SPLITS:
-            if self.config.corrector:  # a run without one keeps them for correction runs
-                (self.dir / f"raw-{split}.arrow").unlink(missing_ok=True)
-            (self.dir / f"corrected-{split}.arrow").unlink(missing_ok=True)
-        (self.dir / BASE_RECORD).unlink(missing_ok=True)
-        (self.dir / TIMING_RECORD).unlink(missing_ok=True)
-        (self.dir / DATA_RECORD).unlink(missing_ok=True)  # in the run table now
 
 
 def _span_rows(

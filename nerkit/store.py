@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,13 @@ SCHEMAS = {
 }
 
 
+def temp_path(path: Path) -> Path:
+    """A name beside ``path`` for writing it before the rename that makes it appear
+    whole: hidden, ending in ``.tmp``, and of this process only (its id and a random
+    part), so that two writers never share one."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
 def _with_metadata(name: str) -> pa.Schema:
     return SCHEMAS[name].with_metadata(
         {"nerkit.table": name, "nerkit.schema_version": SCHEMA_VERSION}
@@ -119,19 +127,45 @@ def write_table(
 ) -> Path:
     """Write table ``name`` (``run``, ``predictions``, ...) into ``directory`` atomically,
     its buffers compressed with ``compression`` (``zstd``, ``lz4``) when given; readers
-    of Arrow IPC files decompress them by themselves."""
+    of Arrow IPC files decompress them by themselves. A null in a column the schema
+    says is never null is a ``NerkitError`` naming the table and the column, and
+    nothing is written (pyarrow would store it, under a schema that denies it)."""
     schema = _with_metadata(name)
     if isinstance(columns, pa.Table):
-        table = columns.cast(schema)
+        try:
+            table = columns.cast(schema)
+        except ValueError:
+            _refuse_nulls(name, columns, schema)  # pyarrow's message names neither
+            raise
     else:
         table = pa.Table.from_pydict(dict(columns), schema=schema)
+    _refuse_nulls(name, table, schema)
     path = directory / f"{name}.arrow"
-    tmp = path.with_suffix(".arrow.tmp")
+    tmp = temp_path(path)
     options = ipc.IpcWriteOptions(compression=compression)
-    with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, schema, options=options) as writer:
-        writer.write_table(table)
-    os.replace(tmp, path)
+    try:
+        with (
+            pa.OSFile(str(tmp), "wb") as sink,
+            ipc.new_file(sink, schema, options=options) as writer,
+        ):
+            writer.write_table(table)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def _refuse_nulls(name: str, table: pa.Table, schema: pa.Schema) -> None:
+    for field in schema:
+        if field.nullable or field.name not in table.column_names:
+            continue
+        column = table.column(field.name)
+        if column.null_count:
+            row = next(i for i, value in enumerate(column.is_null().to_pylist()) if value)
+            raise NerkitError(
+                f"{name} table: column {field.name!r} must not be null, but {column.null_count} "
+                f"of its {len(column)} values are (the first in row {row}); nothing was written"
+            )
 
 
 def read_table(directory: Path, name: str) -> pa.Table:
@@ -244,18 +278,31 @@ def finish(partial_dir: Path) -> Path:
     return final
 
 
+def unfinished_error(run_id: str, path: Path) -> NerkitError:
+    """What is said of the unfinished run ``run_id`` (its folder ``path``) where a
+    finished one is needed."""
+    return NerkitError(
+        f"run {run_id} is unfinished ({path}); finish it with nerkit run --resume {run_id}"
+    )
+
+
 def find_run(ref: str | Path, out: Path | None = None) -> Path:
-    """A run folder from a path or an id (looked up in ``out``)."""
+    """A run folder from a path or an id (looked up in ``out``). An unfinished run
+    (``ID.partial``) is refused, even one that holds a run table already (a run killed
+    while storing it): only the final rename makes a run."""
     path = Path(ref)
+    where = f" in {out}" if out is not None else ""
+    if path.name.endswith(PARTIAL):
+        for folder in (path, *([Path(out) / str(ref)] if out is not None else [])):
+            if folder.exists():
+                raise unfinished_error(path.name[: -len(PARTIAL)], folder)
+        raise NerkitError(f"no run {ref!r}{where}")
     if (path / "run.arrow").exists():
         return path
     if out is not None and (Path(out) / str(ref) / "run.arrow").exists():
         return Path(out) / str(ref)
     if out is not None and (Path(out) / (str(ref) + PARTIAL)).exists():
-        raise NerkitError(
-            f"run {ref} is unfinished ({Path(out) / (str(ref) + PARTIAL)}); finish it with --resume {ref}"
-        )
-    where = f" in {out}" if out is not None else ""
+        raise unfinished_error(str(ref), Path(out) / (str(ref) + PARTIAL))
     raise NerkitError(f"no run {ref!r}{where} (a run folder holds run.arrow)")
 
 
@@ -361,9 +408,12 @@ def read_failures(directory: Path) -> list[dict[str, Any]]:
 
 
 def write_json(path: Path, value: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+    tmp = temp_path(path)
+    try:
+        tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 # ------------------------------------------------ a tagger's own output
@@ -408,10 +458,13 @@ def write_raw_predictions(path: Path, preds: Sequence[Prediction]) -> None:
         },
         schema=_RAW_SCHEMA,
     )
-    tmp = path.with_suffix(".tmp")
-    with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, _RAW_SCHEMA) as writer:
-        writer.write_table(table)
-    os.replace(tmp, path)
+    tmp = temp_path(path)
+    try:
+        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, _RAW_SCHEMA) as writer:
+            writer.write_table(table)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def read_raw_predictions(path: Path) -> list[Prediction]:

@@ -105,3 +105,31 @@ def test_a_plan_is_named_by_its_corrector_epochs_and_states_them(bench) -> None:
     assert by_key["e10/flair-alone/s1"].corrector is None
     assert bench.label(by_key["e10/flair+add/s1"].config) == "flair+add"
     assert [item.key for item in bench.plan(results, 3)][1] == "e3/flair+onehot/s1"
+
+
+def test_an_unfinished_run_of_other_code_is_left_and_its_item_started_anew(
+    bench, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sitting at a later commit cannot finish a run whose folds older code made
+    (the pipeline refuses to mix them): the item starts again as a new run."""
+    from nerkit import pipeline
+
+    item = bench.Planned("e3/flair-alone/s1", "flair", 1)
+    (bench.RUNS / "old.partial").mkdir(parents=True)
+    bench.write_index(bench.INDEX, {item.key: "old"})
+    executed: list[str] = []
+
+    class Stale:
+        def execute(self) -> None:
+            raise pipeline.CodeChangedError("run old: the code changed since the run began")
+
+    class Fresh:
+        def execute(self) -> None:
+            executed.append("new")
+
+    monkeypatch.setattr(pipeline.Run, "resume", classmethod(lambda cls, out, run_id: Stale()))
+    monkeypatch.setattr(bench, "start_new", lambda item, threads: Fresh())
+    bench.execute(item, threads=1)
+    assert executed == ["new"]
+    assert (bench.RUNS / "old.partial").is_dir()  # left where it was
+    assert "the code changed since the run began; started anew" in capsys.readouterr().out

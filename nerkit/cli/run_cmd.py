@@ -1,6 +1,7 @@
 """``nerkit run``: train a tagger on a dataset, predict, decode, score and store the run."""
 
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -222,6 +223,9 @@ def run(
             settings["folds"] = folds
         if fold_mode is not None:
             settings["fold_mode"] = fold_mode
+        _refuse_folds_without_corrector(
+            settings, config, {"--folds": folds, "--fold-mode": fold_mode}
+        )
         if max_train_sentences is not None:
             settings["max_train_sentences"] = max_train_sentences
         if max_dev_sentences is not None:
@@ -232,7 +236,8 @@ def run(
         # them could let them see different stored state, so it is not used.
         if no_cache or processes > 1:
             settings["cache"] = False
-        run_config = RunConfig(**settings, command=" ".join(["nerkit", *sys.argv[1:]]))
+        # quoted as a shell reads it: the stored command runs the same run again
+        run_config = RunConfig(**settings, command=shlex.join(["nerkit", *sys.argv[1:]]))
         if rank != 0:
             # Processes other than rank 0 train with it and store nothing that stays.
             with tempfile.TemporaryDirectory(prefix=f"nerkit-rank{rank}-") as scratch:
@@ -265,6 +270,38 @@ def _refuse_settings_on_resume(run_id: str, flags: dict[str, Any]) -> None:
         raise ConfigError(
             f"--resume {run_id} finishes the run with the settings it was started with; "
             f"leave out {', '.join(given)} (or start a new run with them)"
+        )
+
+
+def _refuse_folds_without_corrector(
+    settings: dict[str, Any], config: Path | None, flags: dict[str, Any]
+) -> None:
+    """Folds are those of a corrector's out-of-fold predictions: without a corrector a
+    run makes none, and a fold setting would only be stored in its config, where it
+    tells it apart from the same run without it (``nerkit compare``). Given by a flag
+    or set in the ``config`` file, it is refused, as ``-C`` is; a wrong value is said
+    first."""
+    from nerkit.errors import ConfigError
+    from nerkit.pipeline import setting_problem
+
+    if settings.get("corrector"):
+        return
+    for key in ("folds", "fold_mode"):
+        if key in settings and (problem := setting_problem(key, settings[key])):
+            raise ConfigError(problem)
+    given = [flag for flag, value in flags.items() if value is not None]
+    if given:
+        raise ConfigError(
+            f"{'/'.join(given)} given without --corrector: folds are made only for a "
+            "corrector's out-of-fold predictions (add --corrector NAME, or leave "
+            f"{'them' if len(given) > 1 else 'it'} out)"
+        )
+    in_file = [key for key in ("folds", "fold_mode") if key in settings]
+    if in_file:
+        raise ConfigError(
+            f"{config}: {' and '.join(in_file)} set without a corrector: folds are made "
+            "only for a corrector's out-of-fold predictions (name a corrector, or leave "
+            f"{'them' if len(in_file) > 1 else 'it'} out)"
         )
 
 
