@@ -44,9 +44,36 @@ def write_conll(
     ``scheme`` encodes that inner column ("auto": the scheme of the tags).
     Tokens the reader could not give back exactly raise NerkitError.
     """
+    text = conll_text(
+        sentences,
+        sep=sep,
+        nested=nested,
+        docstart=docstart,
+        scheme=scheme,
+        comment_prefix=comment_prefix,
+    )
+    write_text(path, text)
+
+
+def conll_text(
+    sentences: Iterable[Sentence],
+    *,
+    sep: str = "\t",
+    nested: bool = False,
+    docstart: bool = True,
+    scheme: str = "auto",
+    comment_prefix: str | None = None,
+) -> str:
+    """The text :func:`write_conll` writes, for a stream such as stdout; the same
+    options, and the same errors for what a CoNLL file cannot hold."""
     if sep not in SEPARATORS:
         raise ConfigError(f"sep must be a tab or a single space, got {sep!r}")
     sentences = list(sentences)
+    # Before the tag check: an empty sentence has no tags either, and would be
+    # blamed for "some sentences have tags and some do not".
+    for index, sentence in enumerate(sentences):
+        if not sentence.tokens:
+            raise _no_tokens(sentence, index)
     tagged = [bool(s.tags or s.spans) for s in sentences]
     if any(tagged) and not all(tagged):
         index = tagged.index(False) if tagged[0] else tagged.index(True)
@@ -63,8 +90,6 @@ def write_conll(
     out: list[str] = []
     document: str | None = None
     for index, sentence in enumerate(sentences):
-        if not sentence.tokens:
-            raise NerkitError(f"{sentence_name(sentence, index)} has no tokens")
         if docstart and sentence.document_id is not None and sentence.document_id != document:
             out.append(DOCSTART + (sep + OUTSIDE) * (1 + nested) if has_tags else DOCSTART)
             out.append("")
@@ -82,7 +107,31 @@ def write_conll(
         else:
             out.extend(map(sep.join, zip(*columns, strict=True)))
         out.append("")
-    write_text(path, "\n".join(out) + "\n" if out else "")
+    return "\n".join(out) + "\n" if out else ""
+
+
+def check_conll_tokens(
+    sentences: Iterable[Sentence],
+    *,
+    sep: str = "\t",
+    tagged: bool = True,
+    comment_prefix: str | None = None,
+) -> None:
+    """Raise NerkitError, naming the sentence and token, at the first sentence that
+    a CoNLL file (``tagged``: with a tag column) cannot hold as it is: one without
+    tokens, or with a token that would not read back as itself. For a check before
+    slow work whose result is to be written as CoNLL."""
+    for index, sentence in enumerate(sentences):
+        if not sentence.tokens:
+            raise _no_tokens(sentence, index)
+        _check_tokens(sentence, index, sep, tagged, comment_prefix)
+
+
+def _no_tokens(sentence: Sentence, index: int) -> NerkitError:
+    return NerkitError(
+        f"{sentence_name(sentence, index)} has no tokens: a CoNLL file cannot hold an "
+        "empty sentence (JSON lines, CSV, Parquet and Arrow can)"
+    )
 
 
 def _check_written_tag(
