@@ -134,6 +134,75 @@ def test_gate_at_threshold_one_returns_the_base_tags() -> None:
     assert [p.tags for p in corrector.correct(sentences, base)] == [p.tags for p in base]
 
 
+@pytest.mark.parametrize(
+    ("scheme", "base", "taken"),
+    [
+        ("BIOES", ("B-PER", "O", "O", "O"), ("O", "O", "O", "B-LOC")),
+        ("IOB1", ("B-PER", "O", "O", "O"), ("O", "O", "O", "B-LOC")),
+        ("BIOES", ("I-PER", "I-PER", "O", "O"), ("O", "O", "O", "B-LOC")),
+    ],
+)
+def test_the_gate_rewrites_no_base_tag_it_does_not_replace(
+    scheme: str, base: tuple[str, ...], taken: tuple[str, ...]
+) -> None:
+    """Only the token the corrector is sure of changes, even where the base tags are
+    an invalid sequence that a conversion of the whole sentence would repair."""
+    corrector = OpenNERCorrector(dict(SMALL))
+    corrector.scheme = scheme
+    confidence = np.array([0.1, 0.1, 0.1, 0.9])
+    out = corrector._gate(base, list(taken), confidence, 0.5)
+    assert out[:3] == base[:3]
+    assert out[3] == schemes.convert(["O", "O", "O", "B-LOC"], "IOB2", scheme)[3]
+
+
+def test_without_dev_the_gate_is_off_and_says_so() -> None:
+    corrector = OpenNERCorrector(dict(SMALL))
+    with pytest.warns(UserWarning, match="no dev split.*every correction is applied"):
+        corrector.fit(TRAIN, noisy(TRAIN, 0.3, 1), context=RunContext(seed=3, threads=1))
+    assert corrector.threshold == 0.0
+    assert corrector.stats["gate"].startswith("off: no dev split")
+
+
+def test_base_tags_no_training_sentence_has_are_counted_and_warned_of() -> None:
+    base = noisy(TRAIN, 0.3, 1)
+    base[0] = Prediction(tags=("B-WEAPON",) + base[0].tags[1:])
+    corrector = OpenNERCorrector(dict(SMALL, gate=False))
+    with pytest.warns(UserWarning, match=r"train predictions .* read as O: B-WEAPON \(1\)"):
+        corrector.fit(TRAIN, base, context=RunContext(seed=3, threads=1))
+    assert corrector.stats["unknown_base_tags"] == {"train": {"B-WEAPON": 1}}
+    with pytest.warns(UserWarning, match=r"input predictions .* I-WEAPON \(1\)"):
+        corrector.correct(TEST[:1], [Prediction(tags=("I-WEAPON",) + TEST[0].tags[1:])])
+
+
+def test_add_mode_tells_the_base_tag_from_the_majority_tag() -> None:
+    """One embedding table for both would make their sum symmetric: base PER with
+    majority O would read as base O with majority PER."""
+    import torch
+
+    corrector = OpenNERCorrector(dict(SMALL, features="add", token_majority=True, gate=False))
+    corrector.fit(TRAIN[:4], noisy(TRAIN[:4], 0.3, 1), context=RunContext(seed=3, threads=1))
+    _, (item, *_) = corrector._items(TEST[:1], [Prediction(tags=TEST[0].tags)], with_gold=False)
+    batch = corrector._collate([item])
+    swapped = dict(batch, base_tags=batch["majority_tags"], majority_tags=batch["base_tags"])
+    assert not torch.equal(batch["base_tags"], batch["majority_tags"])
+    corrector.model.eval()
+    with torch.no_grad():
+        # (the sums of one shared table differ only by float rounding, about 1e-6)
+        assert (corrector.model(batch) - corrector.model(swapped)).abs().max() > 1e-3
+
+
+def test_a_head_that_lacks_a_weight_of_the_model_is_refused(tmp_path: Path) -> None:
+    import torch
+
+    corrector = OpenNERCorrector(dict(SMALL, features="add", token_majority=True, gate=False))
+    corrector.fit(TRAIN[:4], noisy(TRAIN[:4], 0.3, 1), context=RunContext(seed=3, threads=1))
+    corrector.save(tmp_path)
+    head = torch.load(tmp_path / "head.pt")
+    torch.save({k: v for k, v in head.items() if "majority" not in k}, tmp_path / "head.pt")
+    with pytest.raises(NerkitError, match=r"head.pt does not fit the model .*majority_embedding"):
+        OpenNERCorrector.load(tmp_path)
+
+
 def test_gate_threshold_is_picked_on_dev_and_stored(tmp_path) -> None:  # type: ignore[no-untyped-def]
     corrector = OpenNERCorrector(dict(SMALL))
     corrector.fit(TRAIN, noisy(TRAIN, 0.3, 1), DEV, noisy(DEV, 0.3, 2), context=RunContext(seed=3))
@@ -220,11 +289,15 @@ def test_any_scheme_trains_on_dev_and_corrects_in_that_scheme(
 ) -> None:
     """Inside, the corrector works in IOB2: fitted on the same data in another scheme
     it learns the same, scores dev the same, picks the same threshold and returns the
-    same entities, in the dataset's scheme (IOE2 dev scoring used to fail on B- tags)."""
+    same entities, in the dataset's scheme (IOE2 dev scoring used to fail on B- tags).
+    The tags themselves may differ: base tags the gate does not replace stay as they
+    are, and a mix of base and corrected tags is repaired by the run's decoder."""
     threshold, dev_f1, out = fit_in_scheme(scheme)
     reference_threshold, reference_f1, reference = iob2_reference
     assert (threshold, dev_f1) == (reference_threshold, reference_f1)
-    assert out == [tuple(schemes.convert(tags, "IOB2", scheme)) for tags in reference]
+    assert [schemes.spans(tags, scheme) for tags in out] == [
+        schemes.spans(tags, "IOB2") for tags in reference
+    ]
     for tags in out:
         for tag in tags:
             schemes.check_tag(tag, scheme)

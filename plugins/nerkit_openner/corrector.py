@@ -15,6 +15,7 @@ higher threshold, which changes less). At threshold 1.0 nothing is changed.
 from __future__ import annotations
 
 import json
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,6 +177,22 @@ class OpenNERCorrector(Corrector):
             items.append(item)
         return windows, items
 
+    def _unknown_base_tags(self, predictions: Sequence[Prediction], split: str) -> dict[str, int]:
+        """Base tags that are no tag of the training data, counted (and warned of): the
+        corrector reads them as ``O``, as a tagger with other types than the data's
+        would be read."""
+        known = set(self.labels)
+        unknown = Counter(t for p in predictions for t in self._iob2(p.tags) if t not in known)
+        if unknown:
+            listed = ", ".join(f"{t} ({n})" for t, n in sorted(unknown.items()))
+            warnings.warn(
+                f"openner: base tags of the {split} predictions that no training sentence "
+                f"has are read as O: {listed}",
+                UserWarning,
+                stacklevel=3,
+            )
+        return dict(sorted(unknown.items()))
+
     def _collate(self, items: Sequence[dict[str, list[int]]]) -> dict[str, Any]:
         import torch
 
@@ -251,6 +268,11 @@ class OpenNERCorrector(Corrector):
         # its base tags come from a tagger that did not see it: a token met only there is
         # as unseen ("O") as a new token of the test data
         held_out = _held_out_majority(train, self.scheme) if o.token_majority else None
+        self.stats["unknown_base_tags"] = {
+            split: self._unknown_base_tags(predictions, split)
+            for split, predictions in (("train", train_predictions), ("dev", dev_predictions))
+            if predictions is not None
+        }
         _, items = self._items(train, train_predictions, with_gold=True, majority=held_out)
         lengths = [len(i["input_ids"]) for i in items]
 
@@ -302,6 +324,15 @@ class OpenNERCorrector(Corrector):
         if o.gate and has_dev:
             assert dev is not None and dev_predictions is not None
             self.threshold = self._pick_threshold(dev, dev_predictions)
+        elif o.gate:
+            self.stats["gate"] = "off: no dev split to pick the threshold on"
+            warnings.warn(
+                "openner: no dev split, so the gate cannot pick its threshold on dev: "
+                "every correction is applied (give the dataset a dev split, or -C "
+                "gate=false to say so)",
+                UserWarning,
+                stacklevel=2,
+            )
         self.stats |= {
             "threshold": self.threshold,
             "evaluations": result.evaluations,
@@ -333,13 +364,16 @@ class OpenNERCorrector(Corrector):
         confidence: np.ndarray,
         threshold: float,
     ) -> tuple[str, ...]:
-        """Corrected tags where the corrector is surer than ``threshold``, else base tags."""
+        """Corrected tags where the corrector is surer than ``threshold``, else the base
+        tags as they are. A taken correction is written in the dataset's scheme as it
+        reads among its neighbours; a base tag not taken is never rewritten, even where
+        the mix is an invalid sequence (the run's decoder repairs and counts that)."""
         take = confidence > threshold
         if not take.any():
             return tuple(base)
-        base_iob2 = self._iob2(base)
-        mixed = [c if t else b for b, c, t in zip(base_iob2, corrected, take, strict=True)]
-        return tuple(self._from_iob2(mixed))
+        mixed = [c if t else b for b, c, t in zip(self._iob2(base), corrected, take, strict=True)]
+        written = self._from_iob2(mixed)
+        return tuple(w if t else b for b, w, t in zip(base, written, take, strict=True))
 
     # -------------------------------------------------------------- predict
 
@@ -385,6 +419,7 @@ class OpenNERCorrector(Corrector):
         _check(sentences, predictions, "input")
         if not sentences:
             return []
+        self._unknown_base_tags(predictions, "input")
         corrected, confidence = self._raw(sentences, predictions)
         out = []
         for base, c, p in zip(predictions, corrected, confidence, strict=True):
@@ -432,11 +467,13 @@ class OpenNERCorrector(Corrector):
         corrector.threshold, corrector.majority_table = meta["threshold"], meta["majority"]
         corrector.stats = meta.get("stats", {})
         corrector._build(str(directory / "encoder"))
-        missing = corrector.model.load_state_dict(torch.load(directory / "head.pt"), strict=False)
-        if missing.unexpected_keys:
-            raise NerkitError(
-                f"{directory}: head.pt does not fit the model ({missing.unexpected_keys[:3]})"
-            )
+        keys = corrector.model.load_state_dict(torch.load(directory / "head.pt"), strict=False)
+        # the encoder's weights come from encoder/, so only its keys may be absent
+        wrong = keys.unexpected_keys + [
+            k for k in keys.missing_keys if not k.startswith("encoder.")
+        ]
+        if wrong:
+            raise NerkitError(f"{directory}: head.pt does not fit the model ({wrong[:3]})")
         corrector.model.eval()
         return corrector
 

@@ -5,7 +5,9 @@ training data gives the token string most often) enters:
 
 * ``onehot``: one-hot vectors concatenated after the encoder's last hidden state (the
   paper's form);
-* ``add``: trainable tag embeddings added to the encoder's input token embeddings;
+* ``add``: trainable tag embeddings added to the encoder's input token embeddings (the
+  majority tag has a table of its own: one shared table would make a sum in which the
+  base tag and the majority tag could not be told apart);
 * ``concat``: trainable, zero-initialised tag embeddings concatenated after the last
   hidden state.
 
@@ -47,6 +49,11 @@ class CorrectionModel(nn.Module):
             nn.init.normal_(self.tag_embedding.weight, std=0.02)
             with torch.no_grad():
                 self.tag_embedding.weight[n_tags].zero_()
+            if majority:
+                self.majority_embedding = nn.Embedding(n_tags + 1, hidden, padding_idx=n_tags)
+                nn.init.normal_(self.majority_embedding.weight, std=0.02)
+                with torch.no_grad():
+                    self.majority_embedding.weight[n_tags].zero_()
             extra = 0
         elif features == "concat":
             self.tag_embedding = nn.Embedding(n_tags + 1, CONCAT_DIM, padding_idx=n_tags)
@@ -64,8 +71,9 @@ class CorrectionModel(nn.Module):
         tag_inputs = [batch["base_tags"]] + ([batch["majority_tags"]] if self.majority else [])
         if self.features == "add":
             embeds = self.encoder.get_input_embeddings()(batch["input_ids"])
-            for tags in tag_inputs:
-                embeds = embeds + self.tag_embedding(tags)
+            embeds = embeds + self.tag_embedding(batch["base_tags"])
+            if self.majority:
+                embeds = embeds + self.majority_embedding(batch["majority_tags"])
             out = self.encoder(inputs_embeds=embeds, attention_mask=batch["attention_mask"])
             states = self.dropout(out.last_hidden_state)
             return self.classifier(states)
@@ -83,4 +91,4 @@ class CorrectionModel(nn.Module):
 
     def is_head(self, name: str) -> bool:
         """Parameters that get the task-layer learning rate."""
-        return name.startswith(("classifier", "tag_embedding"))
+        return name.startswith(("classifier", "tag_embedding", "majority_embedding"))
