@@ -121,6 +121,22 @@ class TestBertContract(TaggerContract):
             assert ours.tags == theirs.tags
             np.testing.assert_allclose(ours.probabilities, theirs.probabilities, atol=1e-4)
 
+    def test_a_model_trained_in_fp16_on_a_gpu_predicts_after_loading_on_a_cpu(
+        self, trained_tagger: TrainedTagger, tmp_path: Path
+    ) -> None:
+        """A saved model keeps its precision option; where the device it is loaded on
+        cannot compute in it (fp16 on a CPU) it predicts in fp32, not fails."""
+        trained_tagger.tagger.save(tmp_path)
+        options = tmp_path / "options.json"
+        predictions = {}
+        for precision in ("fp32", "fp16"):
+            saved = json.loads(options.read_text())
+            options.write_text(json.dumps({**saved, "precision": precision}))
+            predictions[precision] = BertTagger.load(tmp_path).predict(trained_tagger.test)
+        for fp16, fp32 in zip(predictions["fp16"], predictions["fp32"], strict=True):
+            assert fp16.tags == fp32.tags
+            np.testing.assert_array_equal(fp16.probabilities, fp32.probabilities)
+
     def test_a_label_map_renames_types_and_types_the_data_lacks_become_o(
         self, trained_tagger: TrainedTagger, tmp_path: Path
     ) -> None:

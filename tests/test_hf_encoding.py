@@ -115,6 +115,26 @@ def test_special_tokens_and_later_subwords_are_never_labelled(tokenizer) -> None
     assert labelled == len(words)  # each word labelled once, in its owning window
 
 
+def test_windows_carry_the_special_tokens_the_tokenizer_s_own_call_adds(
+    tokenizer, tokenizer_source: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The generic fast tokenizer class (the tokenizer of some models) adds [CLS] and
+    [SEP] in its post-processor only: windows built from it read as a BERT tokenizer's."""
+    from transformers import PreTrainedTokenizerFast
+
+    generic = PreTrainedTokenizerFast(
+        tokenizer_file=str(Path(tokenizer_source) / "tokenizer.json"),
+        **{f"{k}_token": f"[{k.upper()}]" for k in ("unk", "pad", "cls", "sep", "mask")},
+    )
+    words = ["Paris", "is", "nice"] * 20
+    expected = SubwordEncoder(tokenizer, max_length=16, stride=4).encode(0, words)
+    windows = SubwordEncoder(generic, max_length=16, stride=4).encode(0, words)
+    assert windows == expected
+    assert windows[0].input_ids[0] == tokenizer.cls_token_id
+    assert windows[0].input_ids[-1] == tokenizer.sep_token_id
+    assert generic("Paris is nice")["input_ids"] == tokenizer("Paris is nice")["input_ids"]
+
+
 def test_label_all_subwords_labels_continuations_with_their_i_tag(tokenizer) -> None:  # type: ignore[no-untyped-def]
     encoder = SubwordEncoder(tokenizer, max_length=32, stride=8)
     words = ["Unbelievably", "good"]

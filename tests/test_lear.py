@@ -413,6 +413,21 @@ def test_save_then_load_gives_identical_spans(
     assert flat_after == pytest.approx([c for p in before for c in p.confidences], abs=1e-6)
 
 
+def test_a_model_trained_in_fp16_predicts_after_loading_on_a_cpu(
+    nested_tagger: tuple[LearTagger, list[Sentence]], tmp_path: Path
+) -> None:
+    """fp16, which only a GPU computes, falls back to fp32 for prediction on a CPU."""
+    tagger, train = nested_tagger
+    tagger.save(tmp_path)
+    options = tmp_path / "options.json"
+    spans = {}
+    for precision in ("fp32", "fp16"):
+        options.write_text(json.dumps({**json.loads(options.read_text()), "precision": precision}))
+        predictions = LearTagger.load(tmp_path).predict(train)
+        spans[precision] = [(p.spans, p.confidences) for p in predictions]
+    assert spans["fp16"] == spans["fp32"]
+
+
 def test_loading_a_folder_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(NerkitError, match="holds no saved lear tagger"):
         LearTagger.load(tmp_path)

@@ -361,7 +361,7 @@ class BertTagger(Tagger):
         with torch.inference_mode():
             for batch_index in order:
                 batch = collate([(windows[i].input_ids, ()) for i in batch_index])
-                with training.autocast(self.options.precision, self.device):
+                with training.predict_autocast(self.options.precision, self.device):
                     logits = self.model(
                         input_ids=batch["input_ids"].to(self.device),
                         attention_mask=batch["attention_mask"].to(self.device),

@@ -121,12 +121,12 @@ class SubwordEncoder:
     """Encodes sentences (word lists) for one tokenizer into :class:`Window` values."""
 
     def __init__(self, tokenizer: Any, max_length: int, stride: int) -> None:
-        prefix, suffix = special_layout(tokenizer)
-        budget = max_length - prefix - suffix
+        self.before, self.after = special_ids(tokenizer)
+        budget = max_length - len(self.before) - len(self.after)
         if budget < 1:
             raise ConfigError(
                 f"max_length {max_length} leaves no room for words next to "
-                f"{prefix + suffix} special tokens"
+                f"{len(self.before) + len(self.after)} special tokens"
             )
         if stride < 0:
             raise ConfigError(f"stride must be at least 0, got {stride}")
@@ -135,7 +135,6 @@ class SubwordEncoder:
         # an overlap above half a window would make windows advance by a few words
         self.stride = min(stride, budget // 2)
         self.budget = budget
-        self.prefix = prefix
         self.unk_id: int = tokenizer.unk_token_id
         self._cache: dict[str, tuple[int, ...]] = {}
 
@@ -170,8 +169,8 @@ class SubwordEncoder:
                 starts.append(len(body))
                 body.extend(p)
                 stops.append(len(body))
-            ids = self.tokenizer.build_inputs_with_special_tokens(body)
-            shift = self.prefix
+            ids = [*self.before, *body, *self.after]
+            shift = len(self.before)
             windows.append(
                 Window(
                     sentence=index,
@@ -219,13 +218,22 @@ def window_length(max_length: int, model: Any, component: str) -> int:
     return limit
 
 
-def special_layout(tokenizer: Any) -> tuple[int, int]:
-    """How many special tokens the tokenizer puts before and after a sequence."""
-    # a sentinel id no vocabulary uses shows where the sequence lands between specials
-    sentinel = -7
-    ids = tokenizer.build_inputs_with_special_tokens([sentinel])
-    prefix = ids.index(sentinel)
-    return prefix, len(ids) - prefix - 1
+def special_ids(tokenizer: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The special tokens the tokenizer's own call puts before and after a sequence
+    (``[CLS]`` and ``[SEP]`` for BERT). Read from a call rather than from
+    ``build_inputs_with_special_tokens``: the generic ``PreTrainedTokenizerFast`` (the
+    tokenizer of some models) adds its specials in the Rust post-processor, which that
+    method does not know, and would give windows without them."""
+    text = "a"
+    plain = list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    full = list(tokenizer(text, add_special_tokens=True)["input_ids"])
+    for start in range(len(full) - len(plain) + 1):
+        if full[start : start + len(plain)] == plain:
+            return tuple(full[:start]), tuple(full[start + len(plain) :])
+    raise ConfigError(
+        f"cannot tell the special tokens of tokenizer {type(tokenizer).__name__}: "
+        f"{text!r} is {plain} without them and {full} with them"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,17 @@ def autocast(precision: Precision, device: torch.device) -> AbstractContextManag
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
+def predict_autocast(precision: Precision, device: torch.device) -> AbstractContextManager[Any]:
+    """The autocast context for prediction: as :func:`autocast`, except that where
+    ``device`` cannot compute in ``precision`` (a model trained in fp16 on a GPU, loaded
+    on a CPU) the model predicts in fp32 rather than failing."""
+    resolved = resolve_precision(precision, device)
+    unsupported = (resolved == "fp16" and device.type != "cuda") or (
+        resolved == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported()
+    )
+    return nullcontext() if unsupported else autocast(precision, device)
+
+
 # ------------------------------------------------------------ optimisation
 
 

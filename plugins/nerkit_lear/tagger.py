@@ -420,7 +420,7 @@ class LearTagger(Tagger):
         with torch.inference_mode():
             for batch_index in order:
                 batch = collate([Item(windows[i].input_ids) for i in batch_index])
-                with training.autocast(self.options.precision, self.device):
+                with training.predict_autocast(self.options.precision, self.device):
                     result = self.model(
                         {
                             "input_ids": batch["input_ids"].to(self.device),
