@@ -210,3 +210,15 @@ def test_a_wider_console_keeps_the_terminal_s_height(monkeypatch: pytest.MonkeyP
     console = whole_console([table])
     assert console.size.width > 80
     assert console.size.width == fit_width(console, [table], terminal=True)
+
+
+def test_a_line_with_brackets_is_measured_as_it_is_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A plain string is printed without markup, so it is measured without it too: a
+    long line holding "[bold]" stays one line in a pipe."""
+    from nerkit.cli.output import print_whole
+
+    line = "x" * 90 + "[bold]" + "y" * 3
+    print_whole(line)
+    assert capsys.readouterr().out == line + "\n"

@@ -29,10 +29,14 @@ _ROUNDING = 2
 
 def print_whole(*renderables: Any, stderr: bool = False) -> None:
     """Print ``renderables`` (tables, strings, ...) with a console wide enough for them."""
-    console = whole_console(renderables, stderr=stderr)
-    for item in renderables:
-        # plain strings are data (file names, notes): "[v2]" in a path is no style tag
-        console.print(item, markup=not isinstance(item, str))
+    from rich.text import Text
+
+    # plain strings are data (file names, notes): "[v2]" in a path is no style tag, so
+    # they are measured and printed as the same plain text
+    items = [Text(item) if isinstance(item, str) else item for item in renderables]
+    console = whole_console(items, stderr=stderr)
+    for item in items:
+        console.print(item)
 
 
 def whole_console(renderables: Sequence[Any], *, stderr: bool = False) -> Console:
