@@ -229,6 +229,29 @@ class StepReporter:
 
     step: Callable[[str], None] = lambda name: None
     progress: Callable[[str, int, int], None] = lambda desc, done, total: None
+    note: Callable[[str], None] = lambda text: None
+
+
+def invalid_gold_notes(loaded: Any) -> list[str]:
+    """One line per split whose gold tags break the dataset's scheme (``O -> I-PER`` in
+    IOB2): they are scored as conlleval reads them, which is right for a stray tag and
+    wrong for files in another scheme (IOB1 read as IOB2), so a run says so."""
+    scheme = loaded.corpus.scheme
+    notes = []
+    for split, reports in loaded.invalid.items():
+        if not reports:
+            continue
+        first = reports[0]
+        where = f"{loaded.files[split]}" if split in loaded.files else split
+        if first.line is not None:
+            where += f", line {first.line}"
+        hint = "" if loaded.spec is not None else "; files in another scheme: -D from_scheme=NAME"
+        notes.append(
+            f"{split}: {len(reports)} invalid {scheme} transition(s) in the gold tags, whose "
+            f"entities are read as conlleval reads them (first: {where}: "
+            f"{first.transition.previous} -> {first.transition.current}{hint})"
+        )
+    return notes
 
 
 def limit_splits(loaded: Any, config: RunConfig) -> Any:
@@ -935,6 +958,8 @@ class Run:
             loaded = load_dataset(cfg)
         loaded = limit_splits(loaded, cfg)
         self.check_same_data(loaded)
+        for text in invalid_gold_notes(loaded):
+            reporter.note(text)
         tagger_name, tagger_cls, tagger = build_tagger(self.host, cfg.tagger, cfg.tagger_options)
         check_data(loaded, cfg, trains=tagger.trains)
         corpus = loaded.corpus

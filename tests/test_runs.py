@@ -894,3 +894,24 @@ def test_a_tagger_used_as_it_is_is_scored_on_data_without_train(toy: Path, tmp_p
             RunConfig(tagger="asitis", dataset=str(folder), corrector="majority", folds=2),
             scheme_test_host(),
         )
+
+
+def test_a_run_notes_gold_tags_that_break_the_scheme(tmp_path: Path) -> None:
+    """Files in IOB1 read as IOB2 hold O -> I-PER: the run says so, naming the file
+    and line of the first, and how to name the files' scheme."""
+    folder = tmp_path / "iob1"
+    folder.mkdir()
+    valid = "Bob\tO\nsang\tO\n\n"
+    for split in ("train", "dev", "test"):
+        invalid = "Anna\tI-PER\nsaw\tO\nParis\tI-LOC\n\n" if split != "dev" else ""
+        (folder / f"{split}.conll").write_text(invalid + valid)
+    code, output = cli("run", "-t", "lexicon", "-d", str(folder), "-o", str(tmp_path / "runs"))
+    assert code == 0, output
+    flat = " ".join(output.split())
+    for split in ("train", "test"):
+        assert (
+            f"note: {split}: 2 invalid IOB2 transition(s) in the gold tags, whose entities "
+            f"are read as conlleval reads them (first: {folder / f'{split}.conll'}, line 1: "
+            "O -> I-PER; files in another scheme: -D from_scheme=NAME)"
+        ) in flat
+    assert "note: dev" not in flat

@@ -519,6 +519,12 @@ class _Reporter:
         self.current = name
         self.started = time.perf_counter()
 
+    def note(self, text: str) -> None:
+        """A line of its own under the step it belongs to (data, not markup)."""
+        self._close_step()
+        self.current = None
+        self.console.print(f"    note: {text}", markup=False, highlight=False, soft_wrap=True)
+
     def update(self, description: str, done: int, total: int) -> None:
         if description not in self.tasks:
             self.tasks[description] = self.progress.add_task(description, total=total)
@@ -527,7 +533,7 @@ class _Reporter:
     def as_step_reporter(self) -> Any:
         from nerkit.pipeline import StepReporter
 
-        return StepReporter(step=self.step, progress=self.update)
+        return StepReporter(step=self.step, progress=self.update, note=self.note)
 
 
 def _print_scores(run_dir: Path) -> None:
