@@ -8,7 +8,8 @@ run can report how much repair its predictions needed.
 * ``discard``: keep only the entities the strict reading accepts; tokens of broken
   chunks become ``O``;
 * ``viterbi``: from a probability matrix, the most probable tag sequence that is valid
-  in the scheme (first-order constraints of :func:`nerkit.schemes.is_valid_transition`).
+  in the scheme (first-order constraints of :func:`nerkit.schemes.is_valid_transition`),
+  for a sequence that is not valid; a valid one is kept as it is.
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ def transition_mask(
 
 
 def viterbi(prediction: Prediction, scheme: str | schemes.Scheme) -> Decoded:
-    """Most probable tag sequence valid in ``scheme`` under the per-token probabilities."""
+    """Most probable tag sequence valid in ``scheme`` under the per-token probabilities,
+    in place of a sequence that is not valid. A valid sequence is kept: decoding repairs,
+    and a tagger's own valid path (a CRF's, whose per-token distributions need not peak
+    at the tags of its best path) is no error to repair."""
     labels = prediction.labels
     n = len(prediction.tags)
     # an empty sentence has nothing to decode: taggers may give it no matrix at all
@@ -105,6 +109,8 @@ def viterbi(prediction: Prediction, scheme: str | schemes.Scheme) -> Decoded:
             f"the viterbi decoder got non-finite probabilities ({int(bad.sum())} of them; "
             f"the first is {probabilities[token, column]} for {labels[column]!r} at token {token})"
         )
+    if not schemes.validate(prediction.tags, scheme):
+        return Decoded(tuple(prediction.tags), 0)
     logp = np.log(np.clip(probabilities, _FLOOR, None))
     trans_pen = np.where(trans, 0.0, -np.inf)
     score = np.where(start, logp[0], -np.inf)

@@ -94,6 +94,15 @@ def test_viterbi_fixes_an_i_after_o() -> None:
     assert schemes.spans_lenient(out.tags, "IOB2") == [Span(1, 3, "PER")]
 
 
+def test_viterbi_keeps_a_valid_sequence_whose_tokens_peak_elsewhere() -> None:
+    """A CRF's best path is valid though a token's distribution may peak at another
+    tag: there is nothing to repair, and no repair is counted."""
+    labels = ("O", "B-PER", "I-PER", "B-LOC")
+    probs = np.array([[0.1, 0.8, 0.05, 0.05], [0.1, 0.1, 0.3, 0.5]])
+    pred = Prediction(tags=("B-PER", "I-PER"), probabilities=probs, labels=labels)
+    assert viterbi(pred, "IOB2") == Decoded(("B-PER", "I-PER"), 0)
+
+
 def test_viterbi_needs_probabilities_and_a_valid_path() -> None:
     with pytest.raises(NerkitError, match="probability matrix"):
         viterbi(Prediction(tags=("O",)), "IOB2")
