@@ -202,6 +202,64 @@ def test_convert_writes_nested_entities_as_an_inner_column_with_nested(tmp_path:
     assert result.exit_code == 2 and "--nested is for CoNLL output" in result.output
 
 
+def test_convert_reads_back_its_own_nested_output(tmp_path: Path) -> None:
+    """`convert --nested` writes token, outer tags, inner tags; reading that file back
+    took the last column as the tags and lost every outer entity without a word."""
+    from nerkit.types import Span
+
+    src = tmp_path / "nested.jsonl"
+    rows = [
+        {"tokens": ["Bank", "of", "China"], "spans": [[0, 3, "ORG"], [2, 3, "LOC"]]},
+        {"tokens": ["Peter", "ran"], "tags": ["B-PER", "O"]},
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    conll = tmp_path / "nested.conll"
+    assert invoke("convert", src, conll, "--nested").exit_code == 0
+    back = tmp_path / "back.jsonl"
+    assert_user_error(invoke("convert", conll, back), str(conll), "--inner-col -1")
+    assert not back.exists()
+    result = invoke("convert", conll, back, "--inner-col", "-1")
+    assert result.exit_code == 0, result.output
+    first, second = read(back).sentences
+    assert set(first.spans) == {Span(0, 3, "ORG"), Span(2, 3, "LOC")}
+    assert second.tags == ("B-PER", "O")
+    # --tag-col -1: only the last column, as asked
+    assert invoke("convert", conll, back, "--tag-col", "-1").exit_code == 0
+    assert [s.tags for s in read(back).sentences] == [("O", "O", "B-LOC"), ("O", "O")]
+    # a folder of such files, with -D inner_tag_col=-1
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    shutil.copy(conll, folder / "train.conll")
+    result = invoke(
+        "convert", "--dataset", folder, "-D", "inner_tag_col=-1", "--split", "train", back
+    )
+    assert result.exit_code == 0, result.output
+    assert set(read(back).sentences[0].spans) == {Span(0, 3, "ORG"), Span(2, 3, "LOC")}
+    result = invoke("convert", src, tmp_path / "x.jsonl", "--inner-col", "-1")
+    assert_user_error(result, "--tag-col and --inner-col are for CoNLL input")
+
+
+def test_convert_of_gold_and_predicted_columns_is_not_taken_for_nested(tmp_path: Path) -> None:
+    """Token, gold, predicted (conlleval's layout) keeps reading its last column."""
+    src = tmp_path / "pairs.conll"
+    src.write_text("EU\tB-ORG\tB-ORG\nsaid\tO\tO\n\nPeter\tB-PER\tB-LOC\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = invoke("convert", src, out)
+    assert result.exit_code == 0, result.output
+    assert [s.tags for s in read(out).sentences] == [("B-ORG", "O"), ("B-LOC",)]
+
+
+def test_convert_to_io_warns_that_adjacent_entities_merge(tmp_path: Path) -> None:
+    src = tmp_path / "adj.conll"
+    src.write_text("EU\tB-ORG\n\nAnn\tB-PER\nBob\tB-PER\n", encoding="utf-8")
+    result = invoke("convert", src, tmp_path / "io.conll", "--to-scheme", "IO")
+    assert result.exit_code == 0, result.output
+    assert "Warning: sentence 's-2' has fewer entities in IO than in IOB2" in result.stderr
+    assert "IO cannot separate adjacent entities of one type" in result.stderr
+    result = invoke("convert", src, tmp_path / "bioes.conll", "--to-scheme", "BIOES")
+    assert "Warning" not in result.stderr
+
+
 def test_convert_reports_and_repairs_invalid_transitions(tmp_path: Path) -> None:
     src = tmp_path / "gold.conll"
     src.write_text("EU\tO\nrejects\tI-ORG\n\nPeter\tI-PER\nBlackburn\tI-PER\n", encoding="utf-8")

@@ -283,6 +283,12 @@ def test_spec_names_are_checked() -> None:
         (["esp.train", "esp.testa", "esp.testb"], ["train", "dev", "test"]),
         (["train_data.tsv", "README.md", "SOURCE.txt"], ["train"]),
         (["weiboNER_2nd_conll.train", "weiboNER_2nd_conll.test"], ["train", "test"]),
+        # NAME-SPLIT, as the Hub's converted files: the split is the last part
+        (
+            ["devanagari-ner-train.parquet", "devanagari-ner-validation.parquet"],
+            ["train", "dev"],
+        ),
+        (["testbed_train.conll", "testbed_dev.conll"], ["train", "dev"]),
     ],
 )
 def test_folder_files_are_found_by_name(
@@ -575,6 +581,34 @@ def test_summary_reports_missing_and_present_splits(tmp_path: Path) -> None:
     )
 
 
+def test_summary_fingerprints_are_the_ones_a_run_stores(
+    tmp_path: Path, registered: list[str]
+) -> None:
+    """`nerkit datasets --json` converted a BIOES dataset to IOB2 when all its files
+    were there and kept BIOES when one was missing; a run keeps the tags as read."""
+    bioes = "John\tB-PER\nSmith\tE-PER\nin\tO\nParis\tS-LOC\n\n"
+    spec = DatasetSpec(
+        name="summary-bioes",
+        description="",
+        language="",
+        license="CC0",
+        citation="",
+        files={"train": DataFile("toy/train.txt"), "test": DataFile("toy/test.txt")},
+        reader_options={"format": "conll"},
+        scheme="BIOES",
+    )
+    register_dataset(spec)
+    registered.append(spec.name)
+    (tmp_path / "toy").mkdir()
+    for split in ("train", "test"):
+        (tmp_path / "toy" / f"{split}.txt").write_text(bioes, encoding="utf-8")
+    run = open_dataset(spec.name, data_dir=tmp_path, scheme=None)  # as a run loads it
+    full = {s.split: s.fingerprint for s in summarize(spec, tmp_path)}
+    (tmp_path / "toy" / "test.txt").unlink()
+    part = {s.split: s.fingerprint for s in summarize(spec, tmp_path)}
+    assert full["train"] == part["train"] == run.fingerprints["train"]
+
+
 def test_a_folder_of_bioes_files_is_read_in_bioes(tmp_path: Path) -> None:
     """Flair's column reader takes a BIOES file as it is; a folder read as IOB2 refused
     its E- and S- tags, so `nerkit run -d FOLDER` could not run on it."""
@@ -590,3 +624,22 @@ def test_a_folder_of_bioes_files_is_read_in_bioes(tmp_path: Path) -> None:
     (tmp_path / "dev.conll").write_text("a\tX-PER\n\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"dev.conll, line 1: .*X-PER"):
         open_dataset(tmp_path, scheme=None)
+
+
+def test_a_stray_bioes_tag_in_an_iob2_folder_is_an_error(tmp_path: Path) -> None:
+    """One `E-PER` typo in an IOB2 train file made the whole folder BIOES: train read
+    with an invalid transition per entity and the clean test file rewritten in BIOES."""
+    from nerkit.errors import InputError
+
+    clean = "Ann\tB-PER\nSmith\tI-PER\nin\tO\nRome\tB-LOC\n\n"
+    typo = "Bob\tB-PER\nJones\tE-PER\n\n"
+    (tmp_path / "train.txt").write_text(clean * 3 + typo, encoding="utf-8")
+    (tmp_path / "test.txt").write_text(clean, encoding="utf-8")
+    with pytest.raises(
+        InputError, match=r"train.txt, line 17: tag 'E-PER' has a prefix not in IOB2"
+    ):
+        open_dataset(tmp_path, scheme=None)
+    # a BIOES folder whose test file has no entities is still read in BIOES
+    (tmp_path / "train.txt").write_text("John\tB-PER\nSmith\tE-PER\n\n", encoding="utf-8")
+    (tmp_path / "test.txt").write_text("a\tO\n\n", encoding="utf-8")
+    assert open_dataset(tmp_path, scheme=None).corpus.scheme == "BIOES"

@@ -319,6 +319,28 @@ def test_write_blank_lines_and_docstart(tmp_path: Path) -> None:
     assert {s.document_id for s in read_conll(path).sentences} == {None}
 
 
+def test_write_refuses_a_sentence_without_document_after_a_document(tmp_path: Path) -> None:
+    """Read back, it would belong to the document before it: [none, d1, none] came back
+    as [none, doc-1, doc-1]."""
+    from nerkit.io.conll_write import check_conll_tokens
+
+    sentences = [
+        Sentence(("x",), ("O",), "a"),
+        Sentence(("y",), ("O",), "b", "d1"),
+        Sentence(("z",), ("O",), "c"),
+    ]
+    path = tmp_path / "out.conll"
+    with pytest.raises(
+        NerkitError, match="sentence 'c' has no document, but follows document 'd1'"
+    ):
+        write_conll(sentences, path)
+    assert not path.exists()
+    with pytest.raises(NerkitError, match="sentence 'c' has no document"):
+        check_conll_tokens(sentences)
+    write_conll(sentences, path, docstart=False)  # no documents asked for
+    assert [s.document_id for s in read_conll(path).sentences] == [None, None, None]
+
+
 def test_write_nested_two_columns_round_trips(tmp_path: Path) -> None:
     sentence = Sentence(
         ("Bank", "of", "China"),

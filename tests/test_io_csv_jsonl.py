@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from io_utils import read_error
 
-from nerkit.errors import ConfigError
+from nerkit.errors import ConfigError, NerkitError
 from nerkit.io import (
     FORMATS,
     ReadResult,
@@ -251,10 +251,32 @@ def test_jsonl_untagged_rows_still_read(tmp_path: Path) -> None:
         {"tokens": ["a", "b"]},
         {"tokens": ["a", "b"], "id": "x", "meta": {"source": "web"}, "note": ["one"]},
         {"tokens": ["a", "b"], "pos": ["DT", "NN"], "ws": [True, False]},
+    )
+    assert [s.tags for s in read_jsonl(path).sentences] == [(), (), ()]
+    path = jsonl(
+        tmp_path,
         {"tokens": ["a", "b"], "tags": ["O", "O"], "pos": ["DT", "NN"]},
         {"tokens": ["a"], "spans": [[0, 1, "X"]], "ner_tags": [3]},
     )
-    assert [s.tags for s in read_jsonl(path).sentences] == [(), (), (), ("O", "O"), ("B-X",)]
+    assert [s.tags for s in read_jsonl(path).sentences] == [("O", "O"), ("B-X",)]
+
+
+def test_an_untagged_row_in_a_tagged_file_is_refused(tmp_path: Path) -> None:
+    """An empty tags cell made its sentence untagged, and its entities were lost."""
+    path = jsonl(
+        tmp_path,
+        {"tokens": ["Peter", "runs"], "tags": ["B-PER", "O"]},
+        {"tokens": ["Ann", "sleeps"]},
+        {"tokens": ["Bob"], "spans": [[0, 1, "PER"]]},
+    )
+    message = error(path)
+    assert "line 2: this row has neither tags nor spans" in message and "line 1" in message
+    path = put(
+        tmp_path,
+        "d.csv",
+        'tokens,tags\n"[""Ann""]",\n"[""Peter"",""runs""]","[""B-PER"",""O""]"\n',
+    )
+    assert "d.csv, line 2: this row has neither tags nor spans" in error(path)
 
 
 def test_csv_tags_in_another_column_are_refused(tmp_path: Path) -> None:
@@ -279,9 +301,15 @@ def test_jsonl_writer_output(tmp_path: Path) -> None:
     sentences = [
         Sentence(("x",), ("O",)),
         Sentence(("東京", "\u3000"), ("B-LOC", "O"), "s-2", "d", (Span(0, 1, "LOC"),)),
-        Sentence(("raw",)),
     ]
     path = tmp_path / "out.jsonl"
+    # an untagged sentence among tagged ones would not be read back
+    for writer in (write_jsonl, write_csv):
+        with pytest.raises(NerkitError, match=r"sentence #3 \(no id\) has no tags"):
+            writer([*sentences, Sentence(("raw",))], path)
+    assert not path.exists()
+    write_jsonl([Sentence(("raw",))], path)
+    assert read_jsonl(path).sentences == (Sentence(("raw",), (), "s-1"),)
     write_jsonl(sentences, path)
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
     assert rows == [
@@ -293,12 +321,11 @@ def test_jsonl_writer_output(tmp_path: Path) -> None:
             "tags": ["B-LOC", "O"],
             "spans": [[0, 1, "LOC"]],
         },
-        {"tokens": ["raw"]},
     ]
     assert "東京" in path.read_text("utf-8")  # not ASCII-escaped
     result = read_jsonl(path)
     assert result.sentences[0].sentence_id == "s-1"  # filled in on reading
-    assert result.sentences[1:] == (sentences[1], Sentence(("raw",), (), "s-3"))
+    assert result.sentences[1:] == (sentences[1],)
 
 
 # --------------------------------------------------------- Prodigy tasks

@@ -105,6 +105,9 @@ def test_string_tags_under_tags_or_ner_tags(tmp_path: Path) -> None:
     for column in ("tags", "ner_tags"):
         path = parquet(tmp_path, hf_table(strings, column, metadata={}), f"{column}.parquet")
         assert read(path).sentences == EXPECTED
+        # names for integer ids cannot apply to string tags: not silently ignored
+        with pytest.raises(ConfigError, match="tag_names applies to integer tag ids only"):
+            read(path, tag_names=NAMES)
 
 
 def test_integer_ids_without_names_need_tag_names(tmp_path: Path) -> None:
@@ -171,8 +174,9 @@ def test_missing_or_ambiguous_columns(tmp_path: Path) -> None:
 def test_untagged_table_and_untagged_rows(tmp_path: Path) -> None:
     path = parquet(tmp_path, pa.table({"tokens": TOKENS}))
     assert [s.tags for s in read(path).sentences] == [(), ()]
+    # a null tags cell in a tagged table would lose that sentence's entities
     path = parquet(tmp_path, hf_table([IDS[0], None]), "some.parquet")
-    assert [bool(s.tags) for s in read(path).sentences] == [True, False]
+    assert "row index 1: this row has neither tags nor spans" in error(path)
 
 
 def test_not_a_table_is_an_input_error(tmp_path: Path) -> None:
@@ -190,12 +194,17 @@ def test_round_trip_keeps_ids_spans_and_untagged_sentences(tmp_path: Path) -> No
         Sentence(
             ("a", "b", "c"), ("B-X", "I-X", "O"), "s-1", "doc-1", (Span(0, 2, "X"), Span(1, 2, "Y"))
         ),
-        Sentence(("東京",), (), "s-2", None),
+        Sentence(("東京",), ("B-LOC",), "s-2", None),
         Sentence(("d",), ("B-Y",), "s-3", "doc-2"),
     )
+    untagged = (Sentence(("東京",), (), "s-1", None), Sentence(("d",), (), "s-2", "doc-2"))
     for name in ("rt.parquet", "rt.arrow"):
-        write(sentences, tmp_path / name)
-        assert read(tmp_path / name).sentences == sentences
+        for corpus in (sentences, untagged):
+            write(corpus, tmp_path / name)
+            assert read(tmp_path / name).sentences == corpus
+        # a file with some rows untagged is refused on reading: not written either
+        with pytest.raises(NerkitError, match="sentence 's-2' has no tags, but sentence 's-1'"):
+            write((sentences[0], untagged[1]), tmp_path / name)
 
 
 def test_feather_is_written_as_feather_readers_read_it(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from nerkit.io.common import TransitionReport
+    from nerkit.io.common import ReadResult, TransitionReport
     from nerkit.types import Sentence
 
 _SHOWN_PROBLEMS = 10
@@ -58,6 +58,24 @@ def convert(
             show_default=False,
         ),
     ] = None,
+    tag_col: Annotated[
+        int | None,
+        typer.Option(
+            "--tag-col",
+            help="Tag column of a CoNLL IN (0-based; negative counts from the end). "
+            "Default: the last, or the one before --inner-col.",
+            show_default=False,
+        ),
+    ] = None,
+    inner_col: Annotated[
+        int | None,
+        typer.Option(
+            "--inner-col",
+            help="Inner tag column of a CoNLL IN with nested entities, as `nerkit convert "
+            "--nested` writes it (token, outer tags, inner tags: --inner-col -1).",
+            show_default=False,
+        ),
+    ] = None,
     dataset: Annotated[
         str | None,
         typer.Option(
@@ -73,7 +91,7 @@ def convert(
             "--dataset-opt",
             "-D",
             help="With --dataset: how its files are read, KEY=VALUE (repeatable), as for "
-            "`nerkit run -D` (tag_names, tag_col, token_col, format).",
+            "`nerkit run -D` (tag_names, tag_col, inner_tag_col, token_col, format).",
             show_default=False,
         ),
     ] = None,
@@ -127,6 +145,11 @@ def convert(
     if dataset is not None:
         if len(paths) != 1:
             raise typer.BadParameter("with --dataset, give only OUT", param_hint="[IN] OUT")
+        if tag_col is not None or inner_col is not None:
+            raise typer.BadParameter(
+                "with --dataset, name the columns with -D tag_col=N -D inner_tag_col=N",
+                param_hint="--tag-col / --inner-col",
+            )
         source = _read_dataset_split(dataset, split, from_scheme, data_dir, dataset_opt)
     else:
         if dataset_opt:
@@ -137,7 +160,7 @@ def convert(
             )
         if split is not None:
             raise typer.BadParameter("--split goes with --dataset", param_hint="--split")
-        source = _read_file(paths[0], from_format, from_scheme)
+        source = _read_file(paths[0], from_format, from_scheme, tag_col, inner_col)
     out = paths[-1]
     target = target or source.scheme
 
@@ -166,6 +189,13 @@ def convert(
     out.parent.mkdir(parents=True, exist_ok=True)
     write(converted, out, format=to_format, **({"nested": True} if nested else {}))
     console.print(f"Wrote {_counts(converted, target)} in {target} to {out}.")
+    merged = _first_merged(source.sentences, source.scheme, converted, target)
+    if merged is not None:
+        console.print(
+            f"Warning: {merged} has fewer entities in {target} than in {source.scheme}: "
+            f"{target} cannot separate adjacent entities of one type, so they were "
+            "written as one."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,14 +207,74 @@ class _Source:
     unit: str = "line"  # what the reports' line numbers count
 
 
-def _read_file(path: Path, from_format: str | None, from_scheme: str | None) -> _Source:
-    from nerkit.io import read
+def _read_file(
+    path: Path,
+    from_format: str | None,
+    from_scheme: str | None,
+    tag_col: int | None,
+    inner_col: int | None,
+) -> _Source:
+    from nerkit.errors import ConfigError
+    from nerkit.io import detect_format, read
     from nerkit.io.table import is_pattern
 
     if not path.is_file() and not path.is_dir() and not is_pattern(path):
         raise typer.BadParameter(f"{path} is not a file", param_hint="IN")
-    result = read(path, format=from_format, scheme=from_scheme or "IOB2")
+    conll = (from_format.lower() if from_format else detect_format(path)) == "conll"
+    columns: dict[str, int] = {}
+    if tag_col is not None or inner_col is not None:
+        if not conll:
+            raise ConfigError(
+                f"--tag-col and --inner-col are for CoNLL input; {path} is not read as "
+                "CoNLL (its spans hold nested entities as they are)"
+            )
+        if tag_col is None:
+            assert inner_col is not None
+            if inner_col == 0:
+                raise ConfigError("--inner-col 0: give --tag-col for the outer tags")
+            tag_col = inner_col - 1
+        columns = {"tag_col": tag_col}
+        if inner_col is not None:
+            columns["inner_tag_col"] = inner_col
+    result = read(path, format=from_format, scheme=from_scheme or "IOB2", **columns)
+    if conll and not columns:
+        _refuse_hidden_outer_column(path, result)
     return _Source(str(path), result.sentences, result.scheme, result.invalid, result.unit)
+
+
+def _refuse_hidden_outer_column(path: Path, result: "ReadResult") -> None:
+    """Raise when ``path`` looks like `nerkit convert --nested` output (token, outer
+    tags, inner tags on every line): read as it was, by its last column, its outer
+    entities would be lost without a word."""
+    from nerkit import schemes
+    from nerkit.errors import ConfigError, NerkitError
+    from nerkit.io import read
+
+    try:
+        # token_col=-3: a line of four or more columns gives other tokens than column 0
+        outer = read(path, format="conll", scheme=result.scheme, token_col=-3, tag_col=-2)
+    except NerkitError:
+        return  # the column before the last is no tag column
+    if [s.tokens for s in outer.sentences] != [s.tokens for s in result.sentences]:
+        return
+    has_outer = False
+    for outer_sentence, sentence in zip(outer.sentences, result.sentences, strict=True):
+        outer_spans = schemes.spans_lenient(outer_sentence.tags, result.scheme)
+        has_outer = has_outer or bool(outer_spans)
+        for span in schemes.spans_lenient(sentence.tags, result.scheme):
+            # An inner entity overlaps an outer one and is none of them; predictions
+            # beside gold tags mostly repeat them.
+            if span in outer_spans or not any(
+                o.start < span.end and span.start < o.end for o in outer_spans
+            ):
+                return
+    if has_outer:
+        raise ConfigError(
+            f"{path} has two tag columns, as `nerkit convert --nested` writes them (token, "
+            "outer tags, inner tags), and reading its last column would lose the entities "
+            "of the one before it: give --inner-col -1 to read both, or --tag-col -1 to "
+            "read only the last"
+        )
 
 
 def _read_dataset_split(
@@ -239,6 +329,22 @@ def _where(report: "TransitionReport", sentences: "Sequence[Sentence]", unit: st
         else f"sentence {report.sentence_index + 1}"
     )
     return f"{place}: {current} after {previous}"
+
+
+def _first_merged(
+    read: "Sequence[Sentence]", source: str, written: "Sequence[Sentence]", target: str
+) -> str | None:
+    """The first sentence (as error messages name it) whose entities the target scheme
+    merged (IO has no tag that starts an entity), or None."""
+    from nerkit import schemes
+    from nerkit.io.common import sentence_name
+
+    for index, (before, after) in enumerate(zip(read, written, strict=True)):
+        if len(schemes.spans_lenient(after.tags, target)) != len(
+            schemes.spans_lenient(before.tags, source)
+        ):
+            return sentence_name(before, index)
+    return None
 
 
 def _counts(sentences: "Sequence[Sentence]", scheme: str) -> str:

@@ -189,6 +189,9 @@ DATASET_OPTIONS = {
     "tag_col": "where the tags are: a column index in CoNLL files (-1: the last), a "
     "column name in tables",
     "token_col": "the token column of CoNLL files (an index)",
+    "inner_tag_col": "the inner tag column of CoNLL files with nested entities (an index; "
+    "`nerkit convert --nested` output: -1); the outer tags are then in the column before "
+    "it unless tag_col says otherwise",
     "tag_names": "the tags that integer tag ids stand for, in id order (comma-separated)",
 }
 
@@ -215,7 +218,7 @@ def dataset_options(raw: Mapping[str, Any]) -> dict[str, Any]:
                 f"unknown dataset option {key!r}; valid: {', '.join(DATASET_OPTIONS)}"
             )
         text = value.strip() if isinstance(value, str) else value
-        if key in ("tag_col", "token_col"):
+        if key in ("tag_col", "token_col", "inner_tag_col"):
             if isinstance(text, str) and text.lstrip("-").isdigit():
                 text = int(text)
             ok = (type(text) is int) or (key == "tag_col" and isinstance(text, str) and text)
@@ -402,19 +405,35 @@ def _open_own_files(
 ) -> LoadedDataset:
     """A user's split files: in ``from_scheme`` when given; else IOB2, or, when their
     tags are not IOB2 (``E-``, ``S-``, ``L-``, ``U-``), the scheme their prefixes show,
-    as Flair's column reader takes a BIOES file as it is. A tag of no scheme gets the
-    second reading's error (file, line and tag)."""
+    as Flair's column reader takes a BIOES file as it is. The files are taken in that
+    scheme only when every file with entity tags shows the same one, else (a stray
+    ``E-PER`` in an IOB2 file) the IOB2 reading's error names the file, line and tag.
+    A tag of no scheme gets the second reading's error (file, line and tag)."""
     if from_scheme is not None:
         return _open_files(files, name, target, from_scheme, reader_options)
     try:
         return _open_files(files, name, target, "IOB2", reader_options)
-    except InputError:
-        return _open_files(files, name, target, "auto", reader_options)
+    except InputError as exc:
+        iob2_error = exc
+    loaded = _open_files(files, name, target, "auto", reader_options)
+    # A file without entity tags reads as IOB2 whatever the others are in.
+    shown = {
+        result.scheme
+        for result in loaded.reads.values()
+        if any(tag != "O" for s in result.sentences for tag in s.tags)
+    }
+    if len(shown) > 1:
+        raise iob2_error from None
+    return loaded
 
 
 def _read(path: Path, scheme: str, reader_options: Mapping[str, Any]) -> ReadResult:
     from nerkit.io import read
 
+    inner = reader_options.get("inner_tag_col")
+    if type(inner) is int and inner != 0 and "tag_col" not in reader_options:
+        # as `nerkit convert --nested` writes them: the outer tags just before the inner
+        reader_options = {**reader_options, "tag_col": inner - 1}
     return read(path, scheme=scheme, **reader_options)
 
 

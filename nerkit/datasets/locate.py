@@ -67,10 +67,12 @@ _PARTS = re.compile(r"[._\-\s]+")
 def split_of(file_name: str) -> str | None:
     """The split a file name stands for: its name, or a ``.``/``_``/``-`` separated
     part of it, starts with ``train``, ``dev``/``valid``/``testa`` or ``test``/``testb``
-    (``train.conll``, ``esp.testa``, ``weiboNER_2nd_conll.dev``)."""
+    (``train.conll``, ``esp.testa``, ``weiboNER_2nd_conll.dev``). The last such part
+    counts: the split comes after a data set's name (``devanagari-ner-train.parquet``
+    is train, not dev)."""
     if file_name.startswith("."):  # editor and download leftovers
         return None
-    for part in _PARTS.split(file_name.lower()):
+    for part in reversed(_PARTS.split(file_name.lower())):
         for prefix, split in _SPLIT_PREFIXES:
             if part.startswith(prefix):
                 return split

@@ -33,13 +33,17 @@ def summarize(spec: DatasetSpec, data_dir: str | Path | None = None) -> list[Spl
     loaded: LoadedDataset | None = None
     error = None
     if present:
+        # scheme=None: tags as read, as `nerkit run` reads them, so that the
+        # fingerprints are the ones its runs store.
         try:
             if len(present) == len(found):
-                loaded = open_dataset(spec, data_dir=root, download=False, progress=False)
+                loaded = open_dataset(
+                    spec, data_dir=root, download=False, progress=False, scheme=None
+                )
             else:
                 # Read what is there, as the full dataset would be read.
                 loaded = open_dataset(
-                    present, from_scheme=spec.scheme, scheme=spec.scheme, **spec.reader_options
+                    present, from_scheme=spec.scheme, scheme=None, **spec.reader_options
                 )
         except NerkitError as exc:
             error = str(exc)

@@ -182,6 +182,24 @@ def sentence_name(sentence: Sentence, index: int) -> str:
     return f"sentence #{index + 1} (no id)"
 
 
+def refuse_partly_tagged(sentences: Sequence[Sentence]) -> None:
+    """Raise NerkitError, naming the first untagged sentence, when some sentences have
+    tags or spans and others (with tokens) have neither: the readers take such a row
+    for a missing cell and refuse the file."""
+    tagged = untagged = None
+    for index, sentence in enumerate(sentences):
+        if sentence.tags or sentence.spans:
+            tagged = index if tagged is None else tagged
+        elif sentence.tokens and untagged is None:
+            untagged = index
+        if tagged is not None and untagged is not None:
+            raise NerkitError(
+                f"{sentence_name(sentences[untagged], untagged)} has no tags, but "
+                f"{sentence_name(sentences[tagged], tagged)} has; a file is read back "
+                "with tags in every sentence or in none"
+            )
+
+
 # ------------------------------------------------------------------- tags
 
 

@@ -38,7 +38,9 @@ def write_conll(
 ) -> None:
     """Write sentences as a CoNLL file, a blank line after each sentence.
 
-    A ``-DOCSTART-`` line starts each new document id (unless ``docstart=False``).
+    A ``-DOCSTART-`` line starts each new document id (unless ``docstart=False``); a
+    sentence without a document after one with a document is an error (the format
+    cannot say so).
     With ``nested=True`` a second tag column holds the entities in ``spans`` that
     the tags do not express; read it back with ``tag_col=-2, inner_tag_col=-1``.
     ``scheme`` encodes that inner column ("auto": the scheme of the tags).
@@ -90,6 +92,8 @@ def conll_text(
     out: list[str] = []
     document: str | None = None
     for index, sentence in enumerate(sentences):
+        if docstart:
+            _check_document(sentence, index, document)
         if docstart and sentence.document_id is not None and sentence.document_id != document:
             out.append(DOCSTART + (sep + OUTSIDE) * (1 + nested) if has_tags else DOCSTART)
             out.append("")
@@ -116,15 +120,33 @@ def check_conll_tokens(
     sep: str = "\t",
     tagged: bool = True,
     comment_prefix: str | None = None,
+    docstart: bool = True,
 ) -> None:
     """Raise NerkitError, naming the sentence and token, at the first sentence that
     a CoNLL file (``tagged``: with a tag column) cannot hold as it is: one without
-    tokens, or with a token that would not read back as itself. For a check before
-    slow work whose result is to be written as CoNLL."""
+    tokens, or with a token that would not read back as itself, or (``docstart``)
+    without a document after one with a document. For a check before slow work whose
+    result is to be written as CoNLL."""
+    document: str | None = None
     for index, sentence in enumerate(sentences):
         if not sentence.tokens:
             raise _no_tokens(sentence, index)
+        if docstart:
+            _check_document(sentence, index, document)
+        document = sentence.document_id
         _check_tokens(sentence, index, sep, tagged, comment_prefix)
+
+
+def _check_document(sentence: Sentence, index: int, document: str | None) -> None:
+    """Refuse a sentence without a document after one in ``document``: the reader would
+    put it in that document, as the format cannot end a document."""
+    if sentence.document_id is None and document is not None:
+        raise NerkitError(
+            f"{sentence_name(sentence, index)} has no document, but follows document "
+            f"{document!r}: in a CoNLL file every sentence after a -DOCSTART- line "
+            "belongs to a document (give it a document id, or write JSON lines, CSV, "
+            "Parquet or Arrow, which keep it without one)"
+        )
 
 
 def _no_tokens(sentence: Sentence, index: int) -> NerkitError:

@@ -17,7 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nerkit.errors import InputError
-from nerkit.io.common import PathLike, ReadResult, TokenTransform, paused_gc, read_text, write_text
+from nerkit.io.common import (
+    PathLike,
+    ReadResult,
+    TokenTransform,
+    paused_gc,
+    read_text,
+    refuse_partly_tagged,
+    write_text,
+)
 from nerkit.io.jsonl import sentence_row
 from nerkit.io.rows import RowReader
 from nerkit.types import Sentence
@@ -179,6 +187,8 @@ def read_csv(
 def write_csv(sentences: Iterable[Sentence], path: PathLike) -> None:
     """Write a header and one row per sentence, lists as JSON. The id, document_id,
     tags and spans columns are written when some sentence has them."""
+    sentences = list(sentences)
+    refuse_partly_tagged(sentences)
     data = [sentence_row(sentence, index) for index, sentence in enumerate(sentences)]
     columns = [c for c in COLUMNS if c == "tokens" or any(c in row for row in data)]
     buffer = io.StringIO()

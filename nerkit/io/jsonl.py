@@ -22,6 +22,7 @@ from nerkit.io.common import (
     TokenTransform,
     paused_gc,
     read_text,
+    refuse_partly_tagged,
     sentence_name,
     write_text,
 )
@@ -175,6 +176,8 @@ def sentence_row(sentence: Sentence, index: int) -> dict[str, Any]:
 
 def write_jsonl(sentences: Iterable[Sentence], path: PathLike) -> None:
     """Write one JSON object per line (UTF-8, not ASCII-escaped)."""
+    sentences = list(sentences)
+    refuse_partly_tagged(sentences)
     lines = [
         json.dumps(sentence_row(sentence, index), ensure_ascii=False)
         for index, sentence in enumerate(sentences)

@@ -6,7 +6,8 @@ exclusive, may nest), or both. From spans alone the tags encode the outermost
 layer of non-overlapping spans (a span before the spans it contains) in the
 scheme read; ``spans`` is kept only when those tags do not say it all. Rows that
 give both keep both as given (spans sorted, duplicates dropped). A row with neither
-is read untagged, unless it has a list as long as its tokens under a tag-like name.
+is read untagged, unless it has a list as long as its tokens under a tag-like name,
+or other rows of the file have tags or spans.
 """
 
 from __future__ import annotations
@@ -175,9 +176,29 @@ class RowReader:
             return str(value)
         raise self._fail(f"{key} must be a string or an integer", line, text)
 
+    def _refuse_untagged_among_tagged(self) -> None:
+        """A row without tags or spans in a file whose other rows have them is most
+        likely an empty cell; read as untagged, its sentence would lose its entities
+        without a word. (A file without any tags is read untagged.)"""
+        untagged = tagged = None
+        for tokens, tags, spans, _, _, line in self.rows:
+            if tags is not None or spans is not None:
+                tagged = tagged if tagged is not None else line
+            elif tokens and untagged is None:
+                untagged = line
+            if tagged is not None and untagged is not None:
+                raise InputError(
+                    f"this row has neither tags nor spans, but other rows of the file "
+                    f"have them (first: {self.unit} {tagged}); give every row its tags",
+                    path=self.path,
+                    line=untagged,
+                    unit=self.unit,
+                )
+
     def finish(self) -> ReadResult:
         if not self.rows:
             raise InputError("no sentences in file", path=self.path, line=None)
+        self._refuse_untagged_among_tagged()
         scheme = self.table.resolve([r[1] for r in self.rows if r[1] is not None])
         sentences = []
         for index, (tokens, tags, spans, sentence_id, document_id, _) in enumerate(self.rows):

@@ -34,6 +34,7 @@ from nerkit.io.common import (
     ReadResult,
     TokenTransform,
     paused_gc,
+    refuse_partly_tagged,
     replaced_atomically,
     sentence_name,
 )
@@ -240,7 +241,15 @@ def _names(
         raise InputError(f"column {column!r} is {kind}, not a list of tags", path=path)
     if pa.types.is_dictionary(value):
         value = value.value_type
-    if pa.types.is_string(value) or pa.types.is_large_string(value) or pa.types.is_null(value):
+    if pa.types.is_string(value) or pa.types.is_large_string(value):
+        if given is not None:
+            # the strings are the tags; names given for ids would be ignored
+            raise ConfigError(
+                f"{path}: tag_names applies to integer tag ids only; column {column!r} "
+                "holds the tags as strings (leave out tag_names)"
+            )
+        return None
+    if pa.types.is_null(value):
         return None
     if not pa.types.is_integer(value):
         raise InputError(
@@ -371,7 +380,7 @@ def _read(
 def sentences_table(sentences: Iterable[Sentence], path: Path) -> pa.Table:
     """The table the writers write to ``path``: ``id``, ``document_id`` (when a
     sentence has one), ``tokens``, ``ner_tags`` as strings (when a sentence is tagged;
-    null for untagged ones) and ``spans`` (when a sentence has spans).
+    null for one given only spans) and ``spans`` (when a sentence has spans).
 
     Tags are written as strings, not as ``ClassLabel`` ids: the ids of a file's own
     names would differ between the files of one data set (a test split without some
@@ -384,6 +393,7 @@ def sentences_table(sentences: Iterable[Sentence], path: Path) -> pa.Table:
         if "" in sentence.tokens:
             at = sentence.tokens.index("")
             raise NerkitError(f"{sentence_name(sentence, index)}, token {at}: empty token")
+    refuse_partly_tagged(sentences)
     strings = pa.list_(pa.string())
     try:
         columns: dict[str, pa.Array] = {
