@@ -24,9 +24,9 @@ from nerkit.io import write
 from nerkit.metrics import scores
 from nerkit.plugin import PluginHost
 from nerkit.testing import TaggerContract, in_scheme, toy_corpus
-from nerkit.types import Sentence
+from nerkit.types import Sentence, Span
 from nerkit_flair import convert
-from nerkit_flair.tagger import FlairTagger, predict_tags
+from nerkit_flair.tagger import FlairOptions, FlairTagger, predict_tags
 
 TINY = {
     "embeddings": "char,onehot",
@@ -141,14 +141,31 @@ def test_probabilities_are_left_out_where_the_scheme_needs_context() -> None:
     assert len(prediction.confidences) == len(prediction.tags)
 
 
+def flair_entities(model: Any, sentences: list[Sentence], batch_size: int = 32) -> list[Any]:
+    """The entities flair's own predict makes (its span labels), as IOB2 tags."""
+    flair_sentences = [convert.to_flair(s) for s in sentences]
+    model.predict(flair_sentences, mini_batch_size=batch_size)
+    return [
+        tuple(
+            schemes.encode(
+                [Span(sp[0].idx - 1, sp[-1].idx, sp.tag) for sp in f.get_spans("ner")],
+                len(f),
+                "IOB2",
+            )
+        )
+        for f in flair_sentences
+    ]
+
+
 def flair_reference(model: Any, sentences: list[Sentence], batch_size: int) -> list[Any]:
     """What flair's own predict gives (batched as nerkit's), read from its Label objects:
-    tags in IOB2 (flair's BIOES converted), the decoded tag's share of the real tags'
-    probability, and the per-token distribution with the BIOES columns merged into IOB2
-    ones."""
+    tags in IOB2 (the entities of flair's span labels), the decoded tag's share of the
+    real tags' probability, and the per-token distribution with the BIOES columns merged
+    into IOB2 ones."""
     from nerkit_flair.predict import is_tag
 
     merged = {"B": "B", "I": "I", "E": "I", "S": "B"}
+    entities = flair_entities(model, sentences, batch_size)
     flair_sentences = [convert.to_flair(s) for s in sentences]
     model.predict(
         flair_sentences,
@@ -176,15 +193,16 @@ def flair_reference(model: Any, sentences: list[Sentence], batch_size: int) -> l
                 column = f"{merged[prefix]}-{kind}" if kind else "O"
                 row[column] = row.get(column, 0.0) + p / total
             rows.append(row)
-        out.append((tuple(schemes.convert(tags, "BIOES", "IOB2")), confidences, rows))
+        out.append((entities[len(out)], confidences, rows))
     return out
 
 
 @pytest.mark.parametrize("use_crf", [True, False])
 def test_predictions_are_flair_s_own(trained: FlairTagger, use_crf: bool) -> None:
-    """nerkit decodes flair's score tensors itself: the same tags as flair's predict,
-    and the confidences and probabilities flair's Label objects hold. Random weights
-    make most tokens entities and many tag paths invalid (repaired the same way)."""
+    """nerkit decodes flair's score tensors itself: the same entities as flair's
+    predict, and the confidences and probabilities flair's Label objects hold. Random
+    weights make most tokens entities and many tag paths invalid (read as flair reads
+    them)."""
     import copy
 
     import torch
@@ -208,6 +226,166 @@ def test_predictions_are_flair_s_own(trained: FlairTagger, use_crf: bool) -> Non
         np.testing.assert_allclose(prediction.confidences, confidences, rtol=1e-9, atol=1e-12)
         expected = [[row[label] for label in prediction.labels] for row in rows]
         np.testing.assert_allclose(prediction.probabilities, expected, rtol=1e-9, atol=1e-12)
+
+
+def bioes_model(types: tuple[str, ...] = ("X", "Y"), use_crf: bool = False) -> Any:
+    """An untrained flair model over BIOES tags of ``types`` (nothing is trained: the
+    tests below decide its tags themselves)."""
+    from flair.data import Dictionary
+    from flair.embeddings import OneHotEmbeddings
+    from flair.models import SequenceTagger
+
+    words = Dictionary()
+    words.add_item("w")
+    tags = Dictionary(add_unk=False)
+    for kind in types:
+        tags.add_item(kind)
+    tags.span_labels = True  # as a corpus's label dictionary of spans says
+    return SequenceTagger(
+        embeddings=OneHotEmbeddings(words, embedding_length=4),
+        tag_dictionary=tags,
+        tag_type="ner",
+        tag_format="BIOES",
+        hidden_size=4,
+        use_crf=use_crf,
+    )
+
+
+#: invalid BIOES paths and the entities flair's get_spans_from_bio makes of them
+INVALID_PATHS = [
+    (["B-X", "E-X", "E-X"], [(0, 3, "X")]),
+    (["S-X", "I-X"], [(0, 2, "X")]),
+    (["B-X", "E-Y"], [(0, 2, "X")]),  # a vote: the first tag of a span weighs 1.1
+    (["I-X", "E-Y", "E-Y"], [(0, 3, "Y")]),
+    (["S-X", "E-X", "O", "E-Y"], [(0, 2, "X"), (3, 4, "Y")]),
+    (["B-X", "I-X", "S-X"], [(0, 2, "X"), (2, 3, "X")]),
+    (["I-X", "I-Y", "B-Y", "O"], [(0, 1, "X"), (1, 2, "Y"), (2, 3, "Y")]),
+    (["<START>", "I-X", "<STOP>", "E-X"], [(1, 2, "X"), (3, 4, "X")]),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), INVALID_PATHS)
+def test_flair_s_entities_are_read_from_invalid_tag_paths(
+    path: list[str], expected: list[tuple[int, int, str]]
+) -> None:
+    """nerkit reads flair's decoded tags into the entities flair's predict makes of
+    them (flair.data.get_spans_from_bio), not the conlleval way, in every scheme."""
+    from flair.data import get_spans_from_bio
+
+    from nerkit_flair.predict import TagColumns
+
+    model = bioes_model(use_crf=True)  # a CRF's dictionary holds <START> and <STOP>
+    ids = [model.label_dictionary.get_idx_for_item(t) for t in path]
+    real = ["O" if t.startswith("<") else t for t in path]
+    flair_spans = [(ix[0], ix[-1] + 1, kind) for ix, _, kind in get_spans_from_bio(real)]
+    assert flair_spans == expected
+    spans = [Span(*s) for s in expected]
+    for scheme in ("IOB2", "BIOES", "IOE2", "BILOU", "IOB1"):
+        tags = TagColumns.of(model, scheme).scheme_tags(ids)
+        assert list(tags) == schemes.encode(spans, len(path), scheme), scheme
+    # a type the tagger does not keep drops flair's whole entity, and a label map
+    # renames it after flair's vote
+    kept = TagColumns.of(model, "IOB2", known_types={"Y"}).scheme_tags(ids)
+    assert list(kept) == schemes.encode([s for s in spans if s.label == "Y"], len(path), "IOB2")
+    renamed = TagColumns.of(model, "IOB2", {"X": "Y"}, {"Y"}).scheme_tags(ids)
+    assert list(renamed) == schemes.encode(
+        [Span(s.start, s.end, "Y") for s in spans], len(path), "IOB2"
+    )
+
+
+def test_a_dropped_type_s_tokens_have_the_probability_of_o_as_confidence(
+    trained: FlairTagger,
+) -> None:
+    """A token whose entity is of a type the tagger does not keep is tagged O: its
+    confidence is then O's probability as the probability matrix sums it (O and the
+    dropped type's tags), not the dropped tag's."""
+    import copy
+
+    import torch
+
+    from nerkit_flair.predict import predict_with
+
+    tagger = copy.deepcopy(trained)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, weights in tagger.model.named_parameters():
+            if name.startswith(("linear", "crf")):
+                weights.add_(5 * torch.randn(weights.shape, generator=generator))
+    test = toy_corpus()["test"]
+    full = tagger.predict(test)
+    dropped = "LOC"
+    kept = set(tagger.known_types) - {dropped}
+    part = predict_with(tagger.model, test, scheme="IOB2", known_types=kept)
+    changed = 0
+    for before, after in zip(full, part, strict=True):
+        assert after.probabilities is not None
+        outside = after.labels.index("O")
+        for k, (old, new) in enumerate(zip(before.tags, after.tags, strict=True)):
+            if new == "O":
+                assert after.confidences[k] == pytest.approx(after.probabilities[k, outside])
+            else:
+                assert after.confidences[k] == before.confidences[k]
+            changed += old.endswith(dropped) and new == "O"
+    assert changed > 3
+
+
+def test_a_model_with_token_level_labels_is_read_as_io_tags(tmp_path: Path) -> None:
+    """A flair model trained on token labels (PER, LOC without prefixes: flair's
+    predict_spans is false) predicts them per token; nerkit reads them as IO tags."""
+    import torch
+    from flair.data import Dictionary
+    from flair.embeddings import OneHotEmbeddings
+    from flair.models import SequenceTagger
+
+    torch.manual_seed(1)
+    words = Dictionary()
+    for word in ["John", "lives", "in", "Paris", "and", "Anna", "in", "Berlin"]:
+        words.add_item(word)
+    labels = Dictionary(add_unk=False)
+    for label in ("O", "PER", "LOC"):
+        labels.add_item(label)
+    model = SequenceTagger(
+        embeddings=OneHotEmbeddings(words, embedding_length=8),
+        tag_dictionary=labels,
+        tag_type="ner",
+        hidden_size=8,
+    )
+    assert not model.predict_spans
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, weights in model.named_parameters():
+            if name.startswith(("linear", "crf")):
+                weights.add_(5 * torch.randn(weights.shape, generator=generator))
+    model.save(tmp_path / "tokens.pt")
+    train = [
+        Sentence(("John", "lives", "in", "Paris"), ("B-PER", "O", "O", "B-LOC")),
+        Sentence(("Anna", "and", "John"), ("B-PER", "O", "B-PER")),
+    ]
+    test = [
+        *train,
+        Sentence(tuple(["John", "in", "Berlin", "and", "Anna", "lives", "in", "Paris"])),
+    ]
+    flair_test = [convert.to_flair(s) for s in test]
+    model.eval()
+    model.predict(flair_test)
+    io = [
+        [(t.get_labels("ner")[0].value if t.get_labels("ner") else "O") for t in f.tokens]
+        for f in flair_test
+    ]
+    io = [[t if t == "O" else f"I-{t}" for t in tags] for tags in io]
+    assert sum(t != "O" for tags in io for t in tags) >= 5
+    assert {t for tags in io for t in tags} == {"O", "I-PER", "I-LOC"}
+    for scheme in ("IOB2", "IO"):
+        tagger = FlairTagger({"model": str(tmp_path / "tokens.pt"), "train": "false"})
+        tagger.fit(in_scheme(train, scheme), scheme=scheme)
+        assert tagger.unmapped_labels == []  # both types are known to the model
+        predictions = tagger.predict(test)
+        assert [list(p.tags) for p in predictions] == [
+            schemes.convert(tags, "IO", scheme) for tags in io
+        ]
+        if scheme == "IO":  # token by token: the probability matrix is given
+            assert predictions[0].labels == ("O", "I-LOC", "I-PER")
+            assert predictions[0].probabilities is not None
 
 
 def test_the_fast_path_of_flair_text_agrees_with_the_categories() -> None:
@@ -502,6 +680,50 @@ def test_bad_options_are_clear_errors() -> None:
         FlairTagger({"train": "false"})
     with pytest.raises(ConfigError, match="tag_format"):
         FlairTagger({"tag_format": "IOB1"})
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"label_map": "labels.tsv"}, r"label_map is for a model used as it is"),
+        (
+            {"fine_tune": "true", "patience": "3", "min_learning_rate": "0.01"},
+            r"fine_tune=true .* ignores patience, min_learning_rate: leave them out",
+        ),
+        ({"fine_tune": "true", "anneal_factor": "0.9"}, r"ignores anneal_factor: leave it"),
+        (
+            {"fine_tune": "true", "embeddings": "char,onehot"},
+            r"fine_tune=true fine-tunes a transformer, but 'embeddings' \(char,onehot\)",
+        ),
+        ({"transformer_layers": "foo"}, r"'transformer_layers' must be all or comma-sep"),
+        ({"transformer_layers": "-1,"}, r"'transformer_layers' must be all or comma-sep"),
+    ],
+)
+def test_options_that_would_be_ignored_or_fail_late_are_clear_errors(
+    options: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        FlairTagger(options)
+
+
+def test_options_are_checked_as_given_and_as_built() -> None:
+    """fine_tune's conflicts are the options set: named in a dict, or (options built
+    already, as a run passes them) away from their default."""
+    from nerkit.options import build_options
+
+    assert FlairTagger({"fine_tune": "true"}).options.fine_tune
+    assert FlairTagger({"transformer_layers": "-1, -2"}).options.transformer_layers
+    built = build_options(FlairOptions, {"fine_tune": "true", "patience": "5"})
+    with pytest.raises(ConfigError, match="ignores patience"):
+        FlairTagger(built)
+    assert FlairTagger(build_options(FlairOptions, {"fine_tune": "true"})).options.fine_tune
+
+
+def test_transformer_layers_beyond_the_model_are_a_clear_error(no_network: None) -> None:
+    # all-MiniLM-L6-v2: 6 layers and its embedding layer, -7 to 6
+    tagger = tiny(embeddings="transformer", transformer_layers="-1,7")
+    with pytest.raises(ConfigError, match=r"'transformer_layers': 7 out of range.* 6 layers"):
+        tagger.fit(toy_corpus()["train"][:3], scheme="IOB2")
 
 
 def test_training_data_without_entities_is_a_clear_error() -> None:
@@ -804,3 +1026,27 @@ def test_ctrl_c_during_training_stops_the_fit() -> None:
             corpus["train"], corpus["dev"], scheme="IOB2", context=RunContext(progress=progress)
         )
     assert seen == [1, 2]
+
+
+def test_training_that_stops_at_the_minimum_learning_rate_ends_normally(tmp_path: Path) -> None:
+    """flair's annealing ends training by raising its TrainingInterrupt once the
+    learning rate falls below min_learning_rate; its trainer reports that with the same
+    event as Ctrl-C. It is a normal end: fit returns, every epoch trained has its curve
+    points, and the epoch with the best dev F1 is kept."""
+    points: list[tuple[int, int, str, str, float]] = []
+    corpus = toy_corpus()
+    # the first epoch without a better dev score halves 0.1, below 0.09: training stops
+    tagger = tiny(max_epochs=20, patience=0, anneal_factor=0.5, min_learning_rate=0.09)
+    context = RunContext(seed=3, work_dir=tmp_path, curve=lambda *p: points.append(p))
+    try:
+        tagger.fit(corpus["train"], corpus["dev"], scheme="IOB2", context=context)
+    except KeyboardInterrupt:  # caught here: it would end the whole test session
+        pytest.fail("the end of training at min_learning_rate was taken for Ctrl-C")
+    dev_f1 = [p[4] for p in points if p[2:4] == ("dev", "f1")]
+    epochs = len(dev_f1)
+    assert 1 < epochs < 20  # stopped early
+    for split, metric in (("dev", "precision"), ("dev", "recall"), ("train", "loss")):
+        assert [p[0] for p in points if p[2:4] == (split, metric)] == list(range(1, epochs + 1))
+    predicted = [p.tags for p in tagger.predict(corpus["dev"])]
+    kept = scores([s.tags for s in corpus["dev"]], predicted, "IOB2", "lenient").f1
+    assert kept == max(dev_f1) > dev_f1[-1]  # the best epoch, not the last one

@@ -11,7 +11,6 @@ i-th flair token is always the i-th nerkit token.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from nerkit import schemes
@@ -80,18 +79,4 @@ def token_tags(flair_sentence: flair.data.Sentence) -> list[tuple[str, float | N
             out.append((labels[0].value, float(labels[0].score)))
         else:
             out.append((schemes.OUTSIDE, None))
-    return out
-
-
-def map_types(tags: Sequence[str], mapping: dict[str, str] | None, known: set[str]) -> list[str]:
-    """Rename entity types by ``mapping``; a type outside ``known`` (when given) becomes
-    ``O``, so a loaded model never emits a type the dataset does not have."""
-    out = []
-    for tag in tags:
-        prefix, kind = schemes.split_tag(tag)
-        if not kind:
-            out.append(tag)
-            continue
-        kind = mapping.get(kind, kind) if mapping else kind
-        out.append(f"{prefix}-{kind}" if not known or kind in known else schemes.OUTSIDE)
     return out

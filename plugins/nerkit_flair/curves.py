@@ -30,14 +30,14 @@ generator as it found it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nerkit import schemes
 from nerkit.interfaces import RunContext
 from nerkit.types import Sentence
 from nerkit_flair import convert
-from nerkit_flair.predict import is_tag, predict_tags
+from nerkit_flair.predict import TagColumns, predict_tags
 
 if TYPE_CHECKING:
     import flair.data
@@ -108,11 +108,9 @@ def curve_plugin(
     that learn, whose vectors are dropped from ``flair_dev`` after every evaluation
     and pass (with storage ``cpu``; nothing is kept otherwise). ``last_dev_tags``
     holds the tags scored last."""
-    from flair.trainers.plugins.base import TrainerPlugin
+    from flair.trainers.plugins.base import TrainerPlugin, TrainingInterrupt
 
     from nerkit.metrics import scores
-
-    source = convert.FLAIR_SCHEMES[model.tag_format]
 
     class NerkitCurves(TrainerPlugin):
         step = 0
@@ -126,8 +124,11 @@ def curve_plugin(
         def training_interrupt(self, **kw: Any) -> None:
             # flair's trainer catches Ctrl-C and returns as if training had ended; the
             # tagger raises it again, so a run stops unfinished (and resumes) instead of
-            # storing a half-trained model as finished
-            self.interrupted = True
+            # storing a half-trained model as finished. flair dispatches this event from
+            # its except blocks for KeyboardInterrupt and for its own TrainingInterrupt
+            # alike; the latter is how a plugin ends training on purpose (the annealing
+            # plugin, once the learning rate falls below min_learning_rate): a normal end
+            self.interrupted = not isinstance(sys.exc_info()[1], TrainingInterrupt)
 
         @TrainerPlugin.hook
         def after_training_batch(self, batch_count: int, **kw: Any) -> None:
@@ -169,20 +170,9 @@ def curve_plugin(
 
         def dev_tags(self, tap: _Tap | None) -> list[tuple[str, ...]]:
             if tap is not None and len(tap.tags) == len(dev):
-                return [
-                    tuple(
-                        schemes.convert(
-                            convert.map_types(
-                                [t if is_tag(t) else schemes.OUTSIDE for t in tap.tags[k]],
-                                None,
-                                known_types or set(),
-                            ),
-                            source,
-                            scheme,
-                        )
-                    )
-                    for k in range(len(dev))
-                ]
+                # flair's decoded tags, read into entities as predict_tags reads them
+                columns = TagColumns.of(model, scheme, known_types=known_types)
+                return [columns.value_tags(tap.tags[k]) for k in range(len(dev))]
             # flair did not evaluate dev (or not all of it): predict it here
             if stored_dev and flair_dev is not None:
                 sentences, storage = flair_dev, "cpu"

@@ -48,6 +48,36 @@ def check_names(names: Sequence[str]) -> None:
             )
 
 
+def layer_indices(layers: str) -> list[int] | None:
+    """``transformer_layers`` as flair reads it: None for ``all``, else the layer
+    indices (``-1,-2``); anything else is a ConfigError (flair would fail on it only
+    once training starts)."""
+    if layers.strip() == "all":
+        return None
+    try:
+        return [int(part) for part in layers.split(",")]
+    except ValueError:
+        raise ConfigError(
+            f"flair option 'transformer_layers' must be all or comma-separated layer "
+            f"numbers (e.g. -1 or -1,-2,-3,-4), got {layers!r}"
+        ) from None
+
+
+def check_layers(layers: str, model: str, hidden_states: int | None) -> None:
+    """Every index of ``transformer_layers`` names one of the transformer's
+    ``hidden_states`` (its embedding layer, 0, and each of its layers; -1 the last)."""
+    indices = layer_indices(layers)
+    if indices is None or hidden_states is None:
+        return
+    wrong = [i for i in indices if not -hidden_states <= i < hidden_states]
+    if wrong:
+        raise ConfigError(
+            f"flair option 'transformer_layers': {','.join(map(str, wrong))} out of range; "
+            f"the transformer {model!r} has {hidden_states - 1} layers (0 is its embedding "
+            f"layer, so -{hidden_states} to {hidden_states - 1}; -1 the last)"
+        )
+
+
 def learning_names(stack: TokenEmbeddings) -> list[str]:
     """The names under which the embeddings of ``stack`` that learn (flair's
     ``static_embeddings`` false) put their vectors on tokens.
@@ -170,10 +200,12 @@ def transformer(options: Any) -> TokenEmbeddings:
     # flair hands these to every from_pretrained call: with a local folder nothing may
     # be looked up on the hub (it would hang or fail without a network)
     extra: dict[str, Any] = {"local_files_only": True} if local else {}
+    layers = options.transformer_layers.strip()
+    layer_indices(layers)  # a clear error before the model is loaded
     try:
-        return TransformerWordEmbeddings(
+        embeddings = TransformerWordEmbeddings(
             model,
-            layers=options.transformer_layers,
+            layers=layers,
             subtoken_pooling=options.subtoken_pooling,
             fine_tune=options.fine_tune,
             allow_long_sentences=True,
@@ -184,6 +216,10 @@ def transformer(options: Any) -> TokenEmbeddings:
         raise NerkitError(
             f"flair: cannot load the transformer {model!r} from {where}: {exc}"
         ) from None
+    # flair indexes the model's hidden states with them only when it embeds a sentence
+    layer_count = getattr(embeddings.model.config, "num_hidden_layers", None)
+    check_layers(layers, model, None if layer_count is None else layer_count + 1)
+    return embeddings
 
 
 def _flair_embeddings(name: str) -> TokenEmbeddings:

@@ -11,7 +11,15 @@ done on the score tensors in one go per batch:
   swapped, as flair does so that the decoded tag is the most probable one);
 - without a CRF, flair's softmax over the emissions and its arg-max.
 
-Tags, confidences and the probability matrix then come from small index tables built
+Entities are then read from each sentence's decoded tags as flair's ``predict`` reads
+them, with flair's ``get_spans_from_bio`` (so an invalid path gives flair's entities:
+``B-X E-X E-X`` one entity, ``B-X E-Y`` one ``X`` entity by flair's vote on its tags),
+renamed by the label map, dropped where their type is not kept, and written in the
+dataset's scheme. A model with token-level labels (flair's ``predict_spans`` false:
+``PER``, ``LOC`` without prefixes) is read as IO tags (``I-PER``): a run of tokens of
+one type is one entity. ``<unk>``, ``<START>`` and ``<STOP>`` are read as ``O``.
+
+Confidences, the probability matrix and the tags come from small index tables built
 once per call (:class:`TagColumns`) instead of per-token dictionaries.
 """
 
@@ -23,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nerkit import schemes
-from nerkit.types import Prediction, Sentence
+from nerkit.types import Prediction, Sentence, Span
 from nerkit_flair import convert
 
 if TYPE_CHECKING:
@@ -33,8 +41,29 @@ if TYPE_CHECKING:
 
 
 def is_tag(value: str) -> bool:
-    """Whether a value of flair's tag dictionary is a tag (not ``<START>``, ``<unk>``...)."""
+    """Whether a value of flair's tag dictionary is a prefixed tag or ``O`` (not
+    ``<START>``, ``<unk>``... nor a token-level label such as ``PER``)."""
     return value == schemes.OUTSIDE or (len(value) > 2 and value[1] == "-")
+
+
+def _is_special(value: str) -> bool:
+    # flair's own entries (<unk>, <START>, <STOP>) and its legacy "_" for no label
+    return value in ("", "_") or (value.startswith("<") and value.endswith(">"))
+
+
+def flair_tags(model: SequenceTagger) -> list[str | None]:
+    """Per index of the model's tag dictionary, the tag ``get_spans_from_bio`` reads:
+    the tag itself (a span model), ``I-`` + the label (a model with token-level labels),
+    or None for a value that is no tag (the special ones)."""
+    items = [str(v) for v in model.label_dictionary.get_items()]
+    if getattr(model, "predict_spans", True):
+        return [v if is_tag(v) else None for v in items]
+    return [None if _is_special(v) else v if v == schemes.OUTSIDE else f"I-{v}" for v in items]
+
+
+def entity_types(model: SequenceTagger) -> set[str]:
+    """The entity types a flair model can predict (before any label map)."""
+    return {schemes.split_tag(t)[1] for t in flair_tags(model) if t} - {""}
 
 
 # flair's prefix -> the dataset scheme's prefix, where the mapping is token by token
@@ -46,6 +75,7 @@ _LOCAL_PREFIXES: dict[tuple[str, str], dict[str, str]] = {
     ("BIOES", "IOE2"): {"B": "I", "I": "I", "E": "E", "S": "E"},
     ("BIOES", "BILOU"): {"B": "B", "I": "I", "E": "L", "S": "U"},
     ("BIOES", "IO"): {"B": "I", "I": "I", "E": "I", "S": "I"},
+    ("IO", "IO"): {"I": "I"},
 }
 
 
@@ -53,19 +83,25 @@ _LOCAL_PREFIXES: dict[tuple[str, str], dict[str, str]] = {
 class TagColumns:
     """What each index of flair's tag dictionary becomes on nerkit's side.
 
-    ``tags``: the tag (flair's format, entity types mapped; special values ``O``);
-    ``real``: the indices of real tags (the special ones are dropped from every
-    distribution and the rest renormalised); ``confidence_index``: per index, whose
-    probability is the token's confidence (``-1``: none); ``merge``: real tags x
-    ``labels``, 1 where a flair tag falls in a column of the dataset's scheme (None
-    where that mapping depends on the neighbours: IOB1, IOE1).
+    ``tags``: the tag ``get_spans_from_bio`` reads (flair's format, or ``I-`` + a
+    token-level label; special values ``O``), types not yet mapped; ``by_value``: the
+    same by the dictionary's value; ``real``: the indices of real tags (the special
+    ones are dropped from every distribution and the rest renormalised); ``outside``:
+    the indices of real tags that count as ``O`` (``O``, and every tag whose type is
+    not kept): a token tagged ``O`` has their summed probability as its confidence;
+    ``merge``: real tags x ``labels``, 1 where a flair tag falls in a column of the
+    dataset's scheme (None where that mapping depends on the neighbours: IOB1, IOE1,
+    or IOB2 from token-level labels).
     """
 
     source: str
     scheme: str
     tags: tuple[str, ...]
+    by_value: dict[str, str]
+    type_map: dict[str, str]
+    known_types: frozenset[str]
     real: np.ndarray
-    confidence_index: np.ndarray
+    outside: np.ndarray
     merge: np.ndarray | None
     labels: tuple[str, ...]
 
@@ -79,13 +115,25 @@ class TagColumns:
     ) -> TagColumns:
         import numpy as np
 
-        source = convert.FLAIR_SCHEMES[model.tag_format]
+        spans_model = getattr(model, "predict_spans", True)
+        source = convert.FLAIR_SCHEMES[model.tag_format] if spans_model else "IO"
         items = [str(v) for v in model.label_dictionary.get_items()]
-        raw = [v if is_tag(v) else schemes.OUTSIDE for v in items]
-        tags = tuple(convert.map_types(raw, type_map, known_types or set()))
-        real = [k for k, v in enumerate(items) if is_tag(v)]
-        outside = items.index(schemes.OUTSIDE) if schemes.OUTSIDE in items else -1
-        confidence_index = [k if is_tag(v) else outside for k, v in enumerate(items)]
+        read = flair_tags(model)
+        tags = tuple(t or schemes.OUTSIDE for t in read)
+        real = [k for k, t in enumerate(read) if t is not None]
+        type_map = dict(type_map or {})
+        known = frozenset(known_types or ())
+
+        def kept(tag: str) -> str:
+            """The tag with its type mapped, or O where the type is not kept."""
+            prefix, kind = schemes.split_tag(tag)
+            if not kind:
+                return schemes.OUTSIDE
+            kind = type_map.get(kind, kind)
+            return f"{prefix}-{kind}" if not known or kind in known else schemes.OUTSIDE
+
+        mapped = [kept(tags[k]) for k in real]
+        outside = [k for k, t in zip(real, mapped, strict=True) if t == schemes.OUTSIDE]
         prefixes = _LOCAL_PREFIXES.get((source, scheme))
         merge = None
         labels: tuple[str, ...] = ()
@@ -95,7 +143,7 @@ class TagColumns:
                 prefix, kind = schemes.split_tag(tag)
                 return f"{prefixes[prefix]}-{kind}" if kind else schemes.OUTSIDE
 
-            targets = [target(tags[k]) for k in real]
+            targets = [target(t) for t in mapped]
             labels = tuple(
                 sorted(
                     {*targets, schemes.OUTSIDE},
@@ -108,16 +156,42 @@ class TagColumns:
             source=source,
             scheme=scheme,
             tags=tags,
+            by_value=dict(zip(items, tags, strict=True)),
+            type_map=type_map,
+            known_types=known,
             real=np.asarray(real, dtype=np.int64),
-            confidence_index=np.asarray(confidence_index, dtype=np.int64),
+            outside=np.asarray(outside, dtype=np.int64),
             merge=merge,
             labels=labels,
         )
 
     def scheme_tags(self, ids: Sequence[int]) -> tuple[str, ...]:
-        """One sentence's tag indices as tags of the dataset's scheme (an invalid path
-        repaired the conlleval way, through spans)."""
-        return tuple(schemes.convert([self.tags[k] for k in ids], self.source, self.scheme))
+        """One sentence's tag indices as tags of the dataset's scheme: flair's entities
+        (see :meth:`entities`) encoded in it."""
+        return self.encode([self.tags[k] for k in ids])
+
+    def value_tags(self, values: Sequence[str]) -> tuple[str, ...]:
+        """As :meth:`scheme_tags`, from the values of flair's tag dictionary."""
+        return self.encode([self.by_value.get(v, schemes.OUTSIDE) for v in values])
+
+    def encode(self, tags: Sequence[str]) -> tuple[str, ...]:
+        """Tags as ``get_spans_from_bio`` reads them -> tags of the dataset's scheme."""
+        if all(t == schemes.OUTSIDE for t in tags):
+            return (schemes.OUTSIDE,) * len(tags)
+        return tuple(schemes.encode(self.entities(tags), len(tags), self.scheme))
+
+    def entities(self, tags: Sequence[str]) -> list[Span]:
+        """The entities flair's ``predict`` makes of one sentence's tags (flair's
+        ``get_spans_from_bio``), renamed by the label map; those of a type not kept
+        are dropped."""
+        from flair.data import get_spans_from_bio
+
+        out = []
+        for indices, _score, kind in get_spans_from_bio(list(tags)):  # it appends to it
+            kind = self.type_map.get(kind, kind)
+            if not self.known_types or kind in self.known_types:
+                out.append(Span(indices[0], indices[-1] + 1, kind))
+        return out
 
 
 # ------------------------------------------------------------------ decoding
@@ -216,9 +290,10 @@ def predict_with(
     type_map: dict[str, str] | None = None,
     known_types: set[str] | None = None,
 ) -> list[Prediction]:
-    """Tag ``sentences`` with a flair model; tags in ``scheme``, one per token, with
-    confidences and (where flair's tags map token by token onto ``scheme``) the
-    per-token probability matrix."""
+    """Tag ``sentences`` with a flair model: the entities flair's ``predict`` gives
+    (types renamed by ``type_map``; those outside ``known_types``, when given, dropped)
+    as tags in ``scheme``, one per token, with confidences and (where flair's tags map
+    token by token onto ``scheme``) the per-token probability matrix."""
     import numpy as np
     import torch
     from flair.data import Sentence as FlairSentence
@@ -235,26 +310,41 @@ def predict_with(
             assert dist is not None
             real = dist[:, columns.real]
             totals = real.sum(axis=1, dtype=np.float64)
-            chosen = dist[np.arange(len(ids)), columns.confidence_index[ids]]
-            chosen = np.where(columns.confidence_index[ids] < 0, 0.0, chosen)
-            confidences = np.divide(
-                chosen, totals, out=np.zeros(len(ids), dtype=np.float64), where=totals > 0
-            ).clip(0.0, 1.0)
+            # an entity token: the probability of the tag flair decoded; an O token (O
+            # decoded, a special value, or an entity of a type not kept): of O, summed
+            # over the columns that count as O, as the probability matrix sums them
+            decoded = dist[np.arange(len(ids)), ids].astype(np.float64)
+            outside = dist[:, columns.outside].sum(axis=1, dtype=np.float64)
             matrix = None
             if columns.merge is not None:
                 matrix = real.astype(np.float64) @ columns.merge
                 sums = matrix.sum(axis=1, keepdims=True)
                 matrix = np.divide(matrix, sums, out=np.zeros_like(matrix), where=sums > 0)
-            at = 0
-            for i, flair_sentence in zip(batch, flair_batch, strict=True):
-                end = at + len(flair_sentence)
+            lengths = [len(s) for s in flair_batch]
+            bounds = np.cumsum([0, *lengths]).tolist()
+            tags = [
+                columns.scheme_tags(ids[bounds[k] : bounds[k + 1]].tolist())
+                for k in range(len(batch))
+            ]
+            is_outside = np.fromiter(
+                (t == schemes.OUTSIDE for sentence_tags in tags for t in sentence_tags),
+                dtype=bool,
+                count=len(ids),
+            )
+            confidences = np.divide(
+                np.where(is_outside, outside, decoded),
+                totals,
+                out=np.zeros(len(ids), dtype=np.float64),
+                where=totals > 0,
+            ).clip(0.0, 1.0)
+            for k, i in enumerate(batch):
+                at, end = bounds[k], bounds[k + 1]
                 out[i] = Prediction(
-                    tags=columns.scheme_tags(ids[at:end].tolist()),
+                    tags=tags[k],
                     confidences=tuple(confidences[at:end].tolist()),
                     probabilities=None if matrix is None else matrix[at:end].copy(),
                     labels=columns.labels if matrix is not None else (),
                 )
-                at = end
     return out
 
 

@@ -20,17 +20,25 @@ others' computed afresh for every batch and every dev evaluation (flair itself w
 evaluate dev on the first evaluation's character vectors ever after).
 
 Prediction runs flair's model and decodes its score tensors directly
-(:mod:`nerkit_flair.predict`): the same tags as flair's ``predict``.
+(:mod:`nerkit_flair.predict`): the same tags as flair's ``predict`` decodes, read into
+the same entities as flair's ``predict`` makes of them (flair's ``get_spans_from_bio``,
+also on an invalid tag path), renamed by ``label_map``, those of a type the tagger does
+not keep dropped, and written in the dataset's scheme. A loaded model with token-level
+labels (``PER`` rather than ``B-PER``: flair's ``predict_spans`` false) is read as IO
+tags, a run of tokens of one type making one entity.
 
 Confidences: flair's per-token distribution over its tags (the CRF's softmax over
 Viterbi scores, or the softmax over emissions without a CRF), with the special tags
-dropped and renormalised, taken at the tag flair decoded.
+dropped and renormalised, taken at the tag flair decoded; for a token nerkit tags
+``O``, the probability of ``O`` summed over the tags that count as ``O`` (``O``, and
+the tags of every type not kept), as the probability matrix sums it.
 
 Probabilities: flair's per-token distribution over its tags, with ``<START>`` /
 ``<STOP>`` / ``<unk>`` dropped and the rest renormalised, is returned only when flair's
 tags map token by token onto the dataset's scheme (BIO -> IOB2 / IO, BIOES -> IOB2 /
-IOE2 / BIOES / BILOU / IO: the columns are summed); for IOB1 and IOE1 the mapping
-depends on the neighbours, so ``probabilities`` is None there.
+IOE2 / BIOES / BILOU / IO, token-level labels -> IO: the columns are summed); for IOB1
+and IOE1 (and token-level labels into any other scheme) the mapping depends on the
+neighbours, so ``probabilities`` is None there.
 """
 
 from __future__ import annotations
@@ -56,12 +64,12 @@ from nerkit.interfaces import (
     write_manifest,
 )
 from nerkit.label_map import read_label_map, unmapped_types, warn_unmapped
-from nerkit.options import option
+from nerkit.options import given, option
 from nerkit.types import Prediction, Sentence
 from nerkit_flair import convert
 from nerkit_flair import embeddings as embedding_names
 from nerkit_flair.curves import curve_plugin
-from nerkit_flair.predict import is_tag, predict_tags, predict_with
+from nerkit_flair.predict import entity_types, predict_tags, predict_with
 
 __all__ = ["FlairOptions", "FlairTagger", "predict_tags", "predict_with"]
 
@@ -86,7 +94,11 @@ class FlairOptions:
         "local folder or hub name for 'transformer' (empty: the offline all-MiniLM-L6-v2)",
         path=True,
     )
-    fine_tune: bool = option(False, "train the transformer's weights too (flair's fine_tune)")
+    fine_tune: bool = option(
+        False,
+        "train the transformer's weights too (flair's fine_tune: AdamW with a linear "
+        "schedule; needs 'transformer' in embeddings)",
+    )
     subtoken_pooling: Literal["first", "last", "first_last", "mean"] = option(
         "mean", "how a word's sub-token vectors become one vector"
     )
@@ -111,9 +123,15 @@ class FlairOptions:
     mini_batch_size: int = option(32, "sentences per training batch")
     eval_batch_size: int = option(32, "sentences per prediction batch")
     max_epochs: int = option(40, "most epochs to train")
-    patience: int = option(3, "epochs without dev improvement before the learning rate anneals")
-    anneal_factor: float = option(0.5, "factor the learning rate is multiplied by on a plateau")
-    min_learning_rate: float = option(1e-4, "training stops once the learning rate falls below")
+    patience: int = option(
+        3, "epochs without dev improvement before the learning rate anneals (not with fine_tune)"
+    )
+    anneal_factor: float = option(
+        0.5, "factor the learning rate is multiplied by on a plateau (not with fine_tune)"
+    )
+    min_learning_rate: float = option(
+        1e-4, "training stops once the learning rate falls below (not with fine_tune)"
+    )
     train_with_dev: bool = option(False, "add dev to train (no dev-based model selection)")
     embeddings_storage: Literal["auto", "none", "cpu"] = option(
         "auto",
@@ -127,7 +145,9 @@ class FlairOptions:
     )
     train: bool = option(True, "false: use 'model' as it is, without training")
     label_map: Path | None = option(
-        None, "TSV file: flair_label<TAB>dataset_label, renaming the model's entity types"
+        None,
+        "TSV file: flair_label<TAB>dataset_label, renaming the entity types of 'model' "
+        "(with train=false)",
     )
 
 
@@ -173,6 +193,7 @@ class FlairTagger(Tagger):
                 raise ConfigError(
                     f"flair option {name!r} must be {allowed}, got {getattr(opts, name)!r}"
                 )
+        _check_combinations(opts, _named(options, opts))
         self.trains = opts.train
         if not opts.train and not opts.model:
             raise ConfigError("flair option train=false needs model=PATH_OR_HUB_NAME")
@@ -331,9 +352,7 @@ class FlairTagger(Tagger):
         model = _load_flair_model(self.options.model)
         self.model = model
         self.type_map = type_map
-        model_types = {
-            schemes.split_tag(t)[1] for t in model.label_dictionary.get_items() if is_tag(t)
-        } - {""}
+        model_types = entity_types(model)
         dataset_types = {schemes.split_tag(t)[1] for s in train for t in s.tags} - {""}
         self.known_types = sorted(dataset_types)
         self.unmapped_labels = unmapped_types(model_types, dataset_types, type_map)
@@ -396,6 +415,49 @@ class FlairTagger(Tagger):
         tagger.unmapped_labels = list(meta.get("unmapped_labels", []))
         tagger.model = _load_flair_model(str(directory / MODEL_FILE))
         return tagger
+
+
+# ------------------------------------------------------------------ option checks
+
+#: what flair's ``fine_tune`` leaves out: it schedules the learning rate linearly
+_ANNEALING = ("patience", "anneal_factor", "min_learning_rate")
+
+
+def _named(raw: Any, opts: FlairOptions) -> set[str]:
+    """The options the user set: named in a dict of options, or (given options built
+    already, as a run and ``load`` pass them) those not at their default."""
+    if isinstance(raw, dict):
+        return set(given(FlairOptions, raw, component="flair"))
+    defaults = FlairOptions()
+    return {
+        name
+        for name in FlairOptions.__dataclass_fields__
+        if getattr(opts, name) != getattr(defaults, name)
+    }
+
+
+def _check_combinations(opts: FlairOptions, named: set[str]) -> None:
+    """Options that would be silently ignored are errors."""
+    if opts.label_map is not None and opts.train:
+        raise ConfigError(
+            "flair option label_map is for a model used as it is (model=..., train=false); "
+            "a tagger trained here predicts the dataset's own types"
+        )
+    if opts.fine_tune:
+        ignored = [name for name in _ANNEALING if name in named]
+        if ignored:
+            raise ConfigError(
+                f"flair option fine_tune=true trains with flair's fine_tune, which anneals "
+                f"the learning rate linearly and ignores {', '.join(ignored)}: leave "
+                f"{'it' if len(ignored) == 1 else 'them'} out, or set fine_tune=false"
+            )
+        if opts.train and "transformer" not in opts.embeddings:
+            raise ConfigError(
+                "flair option fine_tune=true fine-tunes a transformer, but 'embeddings' "
+                f"({','.join(opts.embeddings)}) has none: add transformer, or set "
+                "fine_tune=false"
+            )
+    embedding_names.layer_indices(opts.transformer_layers)  # the format; the range at load
 
 
 # ------------------------------------------------------------------ training helpers
