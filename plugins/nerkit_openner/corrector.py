@@ -8,8 +8,11 @@ weight decay on biases and LayerNorm.
 
 The gate: the source experiments saw correction *lower* test F1, so by default a
 correction replaces the base tag only where the corrector's confidence is strictly
-greater than a threshold picked on dev (the one that maximises dev F1; ties go to the
-higher threshold, which changes less). At threshold 1.0 nothing is changed.
+greater than a threshold picked on dev: of ``THRESHOLDS`` (0, 0.5, 0.6, ..., 0.95,
+0.99, 1.0), the one that maximises dev F1; ties go to the higher threshold, which
+changes less. At threshold 1.0 nothing is changed. The grid is fixed (every number in
+``benchmarks/RESULTS.md`` was made with it); a corrector whose confidences all exceed
+0.99 can only have all its corrections applied or none.
 """
 
 from __future__ import annotations
