@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
-from nerkit.errors import ConfigError
+from nerkit.errors import ConfigError, NerkitError
 
 
 def option(default: Any, help: str, *, path: bool = False) -> Any:  # noqa: A002 - as Typer
@@ -45,9 +45,29 @@ class OptionInfo:
     help: str
 
 
-def describe(options_class: type) -> list[OptionInfo]:
+class UnsupportedType(TypeError):
+    """An option's annotation names a type :func:`build_options` cannot convert to."""
+
+
+def type_hints(options_class: type, *, component: str = "") -> dict[str, Any]:
+    """The resolved annotations of ``options_class``. One that cannot be resolved (a
+    type imported only under ``TYPE_CHECKING``, a misspelled name) is a NerkitError
+    naming the component and the class, not a traceback from deep in ``typing``."""
+    try:
+        return typing.get_type_hints(options_class)
+    except Exception as exc:  # NameError mostly; a bad annotation can raise others
+        what = f"{component}: " if component else ""
+        where = f"{options_class.__module__}.{options_class.__qualname__}"
+        raise NerkitError(
+            f"{what}the options class {where} has an annotation that cannot be "
+            f"resolved ({type(exc).__name__}: {exc}); import the type at run time, "
+            "not only under TYPE_CHECKING (a bug of the component's plugin)"
+        ) from exc
+
+
+def describe(options_class: type, *, component: str = "") -> list[OptionInfo]:
     """Name, type, default and help of every option (for ``nerkit info``)."""
-    hints = typing.get_type_hints(options_class)
+    hints = type_hints(options_class, component=component)
     out = []
     for f in dataclasses.fields(options_class):
         if f.default is not dataclasses.MISSING:
@@ -70,10 +90,21 @@ def _type_name(tp: Any) -> str:
         return (
             " or ".join(_type_name(a) for a in get_args(tp) if a is not type(None)) + " (optional)"
         )
+    if origin is tuple and _fixed_tuple(tp):
+        return "list of " + ", ".join(_type_name(a) for a in get_args(tp))
     if origin in (list, tuple):
         args = [a for a in get_args(tp) if a is not Ellipsis]
         return f"list of {_type_name(args[0])}" if args else "list"
+    if origin is dict:
+        args = get_args(tp)
+        return f"dict of {_type_name(args[0])}: {_type_name(args[1])}" if args else "dict"
     return getattr(tp, "__name__", str(tp))
+
+
+def _fixed_tuple(tp: Any) -> bool:
+    """``tuple[int, int]`` (two items), not ``tuple[int, ...]`` (any number)."""
+    args = get_args(tp)
+    return bool(args) and Ellipsis not in args and args != ((),)
 
 
 def build_options(
@@ -81,7 +112,7 @@ def build_options(
 ) -> Any:
     """An ``options_class`` instance from ``raw`` (strings or typed values)."""
     raw = dict(raw or {})
-    hints = typing.get_type_hints(options_class)
+    hints = type_hints(options_class, component=component)
     fields = {f.name: f for f in dataclasses.fields(options_class)}
     what = f"{component} " if component else ""
     unknown = [k for k in raw if k.replace("-", "_") not in fields]
@@ -93,6 +124,12 @@ def build_options(
         name = key.replace("-", "_")
         try:
             values[name] = _convert(value, hints[name])
+        except UnsupportedType as exc:
+            raise ConfigError(
+                f"{what}option {name!r} is typed {exc}, which nerkit cannot convert a "
+                f"value to (got {value!r}); supported: bool, int, float, str, Path, "
+                "Literal, list, tuple, dict and optional ones (a bug of the component's plugin)"
+            ) from None
         except (TypeError, ValueError) as exc:
             raise ConfigError(
                 f"{what}option {name!r}: {exc} (expected {_type_name(hints[name])}, got {value!r})"
@@ -101,7 +138,10 @@ def build_options(
 
 
 def _convert(value: Any, tp: Any) -> Any:
-    origin = get_origin(tp)
+    # a bare ``list``, ``tuple`` or ``dict`` is one of anything
+    origin = get_origin(tp) or (tp if tp in (list, tuple, dict) else None)
+    if tp is Any:
+        return value
     if origin in (Union, types.UnionType):
         args = [a for a in get_args(tp) if a is not type(None)]
         is_none = value is None or (
@@ -113,18 +153,21 @@ def _convert(value: Any, tp: Any) -> Any:
         for arg in args:
             try:
                 return _convert(value, arg)
+            except UnsupportedType:
+                raise
             except (TypeError, ValueError) as exc:
                 errors.append(str(exc))
         raise ValueError("; ".join(errors))
     if origin is Literal:
         choices = get_args(tp)
         for choice in choices:
-            if value == choice or (isinstance(value, str) and str(choice) == value):
+            # True == 1 in Python: Literal[1, 2] must not take a boolean (nor 1.0)
+            if (value == choice and type(value) is type(choice)) or (
+                isinstance(value, str) and str(choice) == value
+            ):
                 return choice
         raise ValueError(f"must be one of {', '.join(map(str, choices))}")
     if origin in (list, tuple):
-        args = [a for a in get_args(tp) if a is not Ellipsis]
-        item = args[0] if args else str
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
@@ -133,7 +176,21 @@ def _convert(value: Any, tp: Any) -> Any:
                 value = [part.strip() for part in text.split(",") if part.strip()]
         if not isinstance(value, list | tuple):
             raise TypeError("not a list")
+        if origin is tuple and _fixed_tuple(tp):
+            items = get_args(tp)
+            if len(value) != len(items):
+                raise ValueError(f"needs {len(items)} items, got {len(value)}")
+            return tuple(_convert(v, item) for v, item in zip(value, items, strict=True))
+        args = [a for a in get_args(tp) if a is not Ellipsis]
+        item = args[0] if args else str
         return tuple(_convert(v, item) for v in value)
+    if origin is dict:
+        key_type, value_type = get_args(tp) or (str, Any)
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip() else {}  # JSONDecodeError: ValueError
+        if not isinstance(value, Mapping):
+            raise TypeError("not a table (a JSON object on the command line)")
+        return {_convert(k, key_type): _convert(v, value_type) for k, v in value.items()}
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -166,7 +223,9 @@ def _convert(value: Any, tp: Any) -> Any:
         if isinstance(value, str | Path):
             return Path(value)
         raise TypeError("not a path")
-    return value
+    if isinstance(tp, type) and origin is None and isinstance(value, tp):
+        return value  # a value of the very type, from Python
+    raise UnsupportedType(getattr(tp, "__name__", str(tp)) if origin is None else str(tp))
 
 
 def parse_pairs(pairs: list[str] | None, *, flag: str) -> dict[str, str]:

@@ -411,18 +411,38 @@ def training_provenance(host: PluginHost, tagger_name: str, config: RunConfig) -
     )
 
 
+def _component_plugins(host: PluginHost, config: RunConfig) -> dict[str, str]:
+    """``{role: "distribution version"}`` of the plugins of the run's corrector and
+    decoder (its tagger's is among ``_tagger_versions``). A plugin added in-process
+    (``PluginHost.add``) has no distribution, hence no version, and is left out: Ray's
+    workers load from an installed distribution what a sweep's driver may have added
+    in-process, and the two records must not differ for that alone."""
+    infos = {info.name: info for info in host.plugins()}
+    out = {}
+    for role in ("corrector", "decoder"):
+        name = getattr(config, role)
+        if not name:
+            continue
+        info = infos.get(host.registry(role).entry(name).plugin)
+        if info is not None and info.status == "loaded" and info.distribution:
+            out[role] = f"{info.distribution} {info.version}"
+    return out
+
+
 def code_provenance(host: PluginHost, config: RunConfig) -> dict[str, Any]:
     """The code an unfinished run's steps are made with, as ``training_provenance``
-    tells it: the commit, and the versions of the libraries and of its tagger's plugin.
-    Recorded when the run is created: a resume by other code would mix the outputs of
-    both (``Run.check_same_code``), and put folds of the old code into the fold cache
-    under the new code's key. (The threads, device and options it holds too are the
-    run's settings, which a resume keeps, and the files the options name are checked
-    on their own.)"""
+    tells it: the commit, and the versions of the libraries and of its tagger's plugin,
+    and (``plugins``) those of its corrector's and decoder's plugins, whose trained
+    corrector and decoded predictions it stores too. Recorded when the run is created:
+    a resume by other code would mix the outputs of both (``Run.check_same_code``), and
+    put folds of the old code into the fold cache under the new code's key. (The
+    threads, device and options it holds too are the run's settings, which a resume
+    keeps, and the files the options name are checked on their own.)"""
     tagger_name = host.registry("tagger").resolve(config.tagger)
     return {
         "versions": _tagger_versions(_versions(host), host, tagger_name),
         "git_hash": _git_hash(),
+        "plugins": _component_plugins(host, config),
     }
 
 
@@ -442,6 +462,12 @@ def _code_changes(then: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
         if old_versions.get(name) != new_versions.get(name):
             old, new = shown(old_versions.get(name)), shown(new_versions.get(name))
             changes.append(f"{name.removeprefix('plugin:')} {old} -> {new}")
+    # only the roles both records name: a record made before runs recorded them, or
+    # with the plugin added in-process on one side (``_component_plugins``), has none
+    old_plugins, new_plugins = then.get("plugins") or {}, now.get("plugins") or {}
+    for role in sorted(set(old_plugins) & set(new_plugins)):
+        if old_plugins[role] != new_plugins[role]:
+            changes.append(f"{role} plugin {old_plugins[role]} -> {new_plugins[role]}")
     return changes
 
 

@@ -24,6 +24,14 @@ def make_plugin(folder: Path, name: str, source: str, version: str = "0.1") -> P
     return folder
 
 
+def set_entry_point(folder: Path, name: str, entry_point: str, version: str = "0.1") -> Path:
+    """Make the plugin ``name`` (made by :func:`make_plugin`) declare its module under
+    the entry-point name ``entry_point`` instead of its own name."""
+    dist = folder / f"{name}-{version}.dist-info"
+    (dist / "entry_points.txt").write_text(f"[nerkit]\n{entry_point} = {name}\n")
+    return folder
+
+
 def run_nerkit(
     args: list[str],
     *,

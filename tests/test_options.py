@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 
-from nerkit.errors import ConfigError
+from nerkit.errors import ConfigError, NerkitError
 from nerkit.options import as_dict, build_options, describe, option, parse_pairs
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -92,3 +96,59 @@ def test_describe_and_as_dict() -> None:
     assert info["model"].type == "str (optional)"
     assert as_dict(Opts())["cache"] == "cache"
     assert as_dict(Opts())["embeddings"] == ["char"]
+
+
+@dataclass(frozen=True)
+class MoreOpts:
+    weights: dict[str, float] = option({}, "weight per entity type")
+    window: tuple[int, int] = option((1, 2), "tokens before and after")
+    layers: Literal[1, 2] = option(1, "layers")
+    labels: set[str] = option(set(), "a type build_options does not convert to")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("weights", "junk", "option 'weights': Expecting value"),
+        ("weights", {"PER": "heavy"}, "option 'weights': could not convert string to float"),
+        ("weights", ["PER"], "option 'weights': not a table"),
+        ("window", "1,2,3", "option 'window': needs 2 items, got 3"),
+        ("window", [4], "option 'window': needs 2 items, got 1"),
+        ("layers", True, "option 'layers': must be one of 1, 2"),
+        ("labels", "PER,LOC", "option 'labels' is typed set[str], which nerkit cannot convert"),
+    ],
+)
+def test_dicts_fixed_tuples_and_number_literals_are_checked(
+    key: str, value: object, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        build_options(MoreOpts, {key: value}, component="more.tagger.v1")
+
+
+def test_dicts_fixed_tuples_and_number_literals_convert() -> None:
+    got = build_options(
+        MoreOpts, {"weights": '{"PER": 2, "LOC": "0.5"}', "window": "3,4", "layers": "2"}
+    )
+    assert (got.weights, got.window, got.layers) == ({"PER": 2.0, "LOC": 0.5}, (3, 4), 2)
+    got = build_options(MoreOpts, {"weights": {"PER": 1}, "window": [0, 0], "layers": 1})
+    assert (got.weights, got.window, got.layers) == ({"PER": 1.0}, (0, 0), 1)
+    assert {o.name: o.type for o in describe(MoreOpts)}["weights"] == "dict of str: float"
+
+
+@dataclass(frozen=True)
+class ForwardOpts:
+    rate: Decimal | None = option(None, "imported only under TYPE_CHECKING")
+
+
+def test_an_annotation_that_cannot_be_resolved_names_the_component() -> None:
+    """A plugin's bug, reported as a NerkitError naming the component and the class,
+    not a NameError traceback from deep in ``typing``."""
+    for call in (
+        lambda: build_options(ForwardOpts, {"rate": "1"}, component="fwd.tagger.v1"),
+        lambda: describe(ForwardOpts, component="fwd.tagger.v1"),
+    ):
+        with pytest.raises(NerkitError) as err:
+            call()
+        message = str(err.value)
+        assert message.startswith("fwd.tagger.v1: the options class ")
+        assert "ForwardOpts" in message and "name 'Decimal' is not defined" in message

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from plugin_utils import make_plugin, run_nerkit
+from plugin_utils import make_plugin, run_nerkit, set_entry_point
 
 from nerkit.errors import ConfigError, NerkitError
 from nerkit.interfaces import RunContext, Tagger
-from nerkit.plugin import PluginHost, hookimpl
+from nerkit.plugin import PluginHost, PluginInfo, hookimpl
 from nerkit.plugin.spec import REGISTER_HOOKS, NerkitSpec
 from nerkit.types import Prediction, Sentence
 
@@ -108,6 +108,85 @@ def test_registry_checks_the_type_and_the_name() -> None:
     assert "NAME.KIND.vN" in errors["p1"]
 
 
+def test_a_short_name_means_its_newest_version_of_the_registry_s_kind_only() -> None:
+    """``-t outside`` is ``outside.tagger.vN``: another plugin's ``outside.other.v7``
+    (or ``outside.v9``) cannot take it over, whatever its version; full names, and
+    dotted prefixes, still reach those."""
+
+    class Others:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("outside.other.v7", OutsideTaggerV2)
+            register("outside.v9", OutsideTaggerV2)
+
+        @hookimpl
+        def register_metrics(self, register):  # type: ignore[no-untyped-def]
+            register("entity.metric.v1", "nerkit.metrics.components:EntityMetric")
+            register("entity.other.v5", "nerkit.metrics.components:SeqevalMetric")
+
+        @hookimpl
+        def register_datasets(self, register):  # type: ignore[no-untyped-def]
+            from nerkit.datasets import DataFile, DatasetSpec
+
+            files = {"train": DataFile("toyset/train.conll")}
+            register("toyset.extra", DatasetSpec("toyset.extra", "", "en", "CC0-1.0", "", files))
+
+    class One:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("outside.tagger.v1", OutsideTagger)
+
+    host = host_with(Others(), One())
+    taggers = host.registry("tagger")
+    assert taggers.resolve("outside") == "outside.tagger.v1"
+    assert taggers.resolve("outside.tagger") == "outside.tagger.v1"
+    assert taggers.get("outside") is OutsideTagger
+    assert taggers.resolve("outside.other") == "outside.other.v7"
+    assert taggers.get("outside.v9") is OutsideTaggerV2
+    assert host.registry("metric").resolve("entity") == "entity.metric.v1"
+    datasets = host.registry("dataset")
+    assert datasets.resolve("toyset.extra") == "toyset.extra"
+    assert "toyset" not in datasets  # datasets have no versions: full names only
+
+
+def test_an_instance_is_refused_as_a_factory_at_registration() -> None:
+    """A run calls a tagger's factory with its options: an instance would fail only
+    then (``'OutsideTagger' object is not callable``)."""
+
+    class Instance:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("instance.tagger.v1", OutsideTagger())
+
+    host = host_with(Instance(), TwoVersions())
+    assert host.registry("tagger").names() == ["outside.tagger.v1", "outside.tagger.v2"]
+    error = {i.name: i.error for i in host.plugins()}["p0"]
+    assert "'instance.tagger.v1' must be a Tagger subclass, got an instance" in error
+
+
+def test_a_built_in_component_s_name_stays_built_in_whatever_the_order() -> None:
+    """Added first, and with its hook marked ``trylast`` (first in pluggy's list), a
+    plugin still registers after the built-in plugins: registering a built-in name
+    fails it, and the built-in component stays."""
+
+    class Impostor:
+        @hookimpl(trylast=True)
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("impostor.tagger.v1", OutsideTaggerV2)
+            register("outside.tagger.v1", OutsideTaggerV2)
+
+    host = PluginHost(use_entry_points=False)
+    host.add(Impostor(), name="aaa")
+    builtin = PluginInfo(name="outside", module="nerkit_outside", builtin=True)
+    host.add(TwoVersions(), name="outside", info=builtin)
+    registry = host.registry("tagger")
+    assert registry.names() == ["outside.tagger.v1", "outside.tagger.v2"]
+    assert registry.get("outside.tagger.v1") is OutsideTagger
+    info = {i.name: i for i in host.plugins()}["aaa"]
+    assert info.status == "failed" and info.registered == {}
+    assert "'outside.tagger.v1' is nerkit's own (built-in plugin outside)" in info.error
+
+
 def test_lazy_factory_strings_are_imported_on_use_and_checked() -> None:
     class Lazy:
         @hookimpl
@@ -144,6 +223,32 @@ def test_a_plugin_raising_in_its_hook_is_reported_not_fatal() -> None:
     host = host_with(Raises(), TwoVersions())
     assert "outside.tagger.v2" in host.registry("tagger").names()
     assert {i.name: i.error for i in host.plugins()}["p0"] == "RuntimeError: boom"
+
+
+def test_a_plugin_exiting_in_its_hooks_is_reported_not_fatal() -> None:
+    """``sys.exit`` in a plugin's hook (SystemExit is no Exception) fails that plugin
+    alone; Ctrl-C still stops everything."""
+
+    class Exits:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            raise SystemExit("plugin wants out")
+
+        @hookimpl
+        def register_commands(self, app):  # type: ignore[no-untyped-def]
+            raise SystemExit(3)
+
+    class Interrupted:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            raise KeyboardInterrupt
+
+    host = host_with(Exits(), TwoVersions())
+    assert "outside.tagger.v2" in host.registry("tagger").names()
+    host.call_register_commands(app=None)
+    assert {i.name: i.error for i in host.plugins()}["p0"] == "SystemExit: 3"
+    with pytest.raises(KeyboardInterrupt):
+        host_with(Interrupted()).registry("tagger")
 
 
 def test_strict_mode_turns_failures_into_errors(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,6 +321,89 @@ def test_broken_installed_plugin_is_listed_as_failed(tmp_path: Path) -> None:
     )
     infos = {i["name"]: i for i in json.loads(disabled.stdout)}
     assert infos["nerkit_broken_demo"]["status"] == "disabled"
+
+
+IMPOSTOR = """
+from nerkit.plugin import hookimpl
+from nerkit_lexicon.tagger import LexiconTagger
+
+
+class Impostor(LexiconTagger):
+    \"\"\"Not the lexicon tagger.\"\"\"
+
+
+@hookimpl(trylast=True)
+def register_taggers(register):
+    register("impostor.tagger.v1", Impostor)
+    register("lexicon.tagger.v1", Impostor)
+"""
+
+
+def test_an_installed_plugin_cannot_take_a_built_in_component_s_name(tmp_path: Path) -> None:
+    """Its entry point sorts before every built-in one: it still loads after them, and
+    registering ``lexicon.tagger.v1`` fails it, not the built-in lexicon plugin."""
+    path = make_plugin(tmp_path / "site", "aaa_impostor_demo", IMPOSTOR)
+    done = run_nerkit(["plugins", "--json"], path=path)
+    assert done.returncode == 0, done.stderr
+    infos = {i["name"]: i for i in json.loads(done.stdout)}
+    assert infos["lexicon"]["registered"] == {"tagger": ["lexicon.tagger.v1"]}
+    assert infos["lexicon"]["status"] == "loaded" and infos["lexicon"]["builtin"]
+    impostor = infos["aaa_impostor_demo"]
+    assert impostor["status"] == "failed" and impostor["registered"] == {}
+    assert "'lexicon.tagger.v1' is nerkit's own (built-in plugin lexicon)" in impostor["error"]
+    shown = run_nerkit(["info", "lexicon"], path=path)
+    assert shown.stdout.startswith("lexicon.tagger.v1 (tagger, plugin lexicon)"), shown.stdout
+
+
+OTHER_LEXICON = """
+from nerkit.plugin import hookimpl
+from nerkit_lexicon.tagger import LexiconTagger
+
+
+@hookimpl
+def register_taggers(register):
+    register("otherlex.tagger.v1", LexiconTagger)
+"""
+
+
+def test_another_distribution_s_plugin_under_a_built_in_entry_point_name_is_reported(
+    tmp_path: Path,
+) -> None:
+    """``[nerkit] lexicon = other_module`` in another distribution: two plugins, one
+    name. The built-in one loads; the other is listed as failed, saying why, instead
+    of either hiding the other without a word."""
+    path = make_plugin(tmp_path / "site", "otherlex_demo", OTHER_LEXICON)
+    set_entry_point(path, "otherlex_demo", "lexicon")
+    done = run_nerkit(["plugins", "--json"], path=path)
+    assert done.returncode == 0, done.stderr
+    infos = {i["name"]: i for i in json.loads(done.stdout)}
+    assert infos["lexicon"]["registered"] == {"tagger": ["lexicon.tagger.v1"]}
+    assert infos["lexicon"]["status"] == "loaded" and infos["lexicon"]["builtin"]
+    other = infos["otherlex_demo:lexicon"]
+    assert other["status"] == "failed" and other["distribution"] == "otherlex_demo"
+    taken = "entry point 'lexicon' of otherlex_demo is taken by nerkit's built-in plugin"
+    assert taken in other["error"]
+    table = run_nerkit(["plugins"], path=path, env={"COLUMNS": "250"})
+    assert table.returncode == 0 and "otherlex_demo:lexicon" in table.stdout
+
+
+EXITS = """
+raise SystemExit("this plugin exits on import")
+"""
+
+
+def test_a_plugin_exiting_on_import_is_listed_as_failed(tmp_path: Path, toy: Path) -> None:
+    path = make_plugin(tmp_path / "site", "nerkit_exit_demo", EXITS)
+    done = run_nerkit(["plugins", "--json"], path=path)
+    assert done.returncode == 0, done.stderr
+    infos = {i["name"]: i for i in json.loads(done.stdout)}
+    assert infos["nerkit_exit_demo"]["status"] == "failed"
+    assert infos["nerkit_exit_demo"]["error"] == "SystemExit: this plugin exits on import"
+    runs = tmp_path / "runs"
+    args = ["run", "--tagger", "lexicon", "--dataset", str(toy), "--out", str(runs)]
+    done = run_nerkit(args, path=path)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in runs.iterdir() if not p.name.endswith(".partial")]
 
 
 def test_plugins_command_does_not_import_heavy_libraries() -> None:

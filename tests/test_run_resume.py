@@ -17,7 +17,7 @@ from nerkit import folds, pipeline, store
 from nerkit.cli.app import app
 from nerkit.errors import NerkitError
 from nerkit.plugin import get_host, hookimpl
-from nerkit.plugin.host import PluginHost
+from nerkit.plugin.host import PluginHost, PluginInfo
 
 
 def cli(*args: str) -> tuple[int, str]:
@@ -255,6 +255,40 @@ def test_a_run_resumed_by_other_code_is_refused_and_caches_no_folds(
     assert not (tmp_path / "cache").exists()  # no fold of either code was cached
     finished = pipeline.Run.resume(out, run.run_id, host).execute()
     assert (finished / "run.arrow").exists() and any((tmp_path / "cache").rglob("fold-*.arrow"))
+
+
+def test_a_run_resumed_with_another_version_of_its_corrector_s_plugin_is_refused(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The corrector's plugin is code the run's steps are made with too: upgraded
+    between the sittings, its folds and trained corrector would mix two versions. A
+    plugin added in-process has no version to compare (a sweep's driver adds what
+    Ray's workers install), so the test gives it one."""
+    monkeypatch.setenv("NERKIT_CACHE_DIR", str(tmp_path / "cache"))
+    host = PluginHost()
+    plugin = PluginInfo(
+        name="majority-demo", module="fakes", version="1.0", distribution="majority_demo"
+    )
+    host.add(CorrectorPlugin(), name="majority-demo", info=plugin)
+    out = tmp_path / "runs"
+    config = pipeline.RunConfig(tagger="lexicon", dataset=str(toy), corrector="majority", folds=3)
+    run = pipeline.Run.create(out, config, host)
+    with monkeypatch.context() as patch:
+        _killed_in_fold(1, patch)
+        with pytest.raises(KeyboardInterrupt):
+            run.execute()
+    before = files_of(run.dir)
+    plugin.version = "2.0"
+    with pytest.raises(NerkitError) as refused:
+        pipeline.Run.resume(out, run.run_id, host).execute()
+    assert (
+        f"run {run.run_id}: the code changed since the run began (corrector plugin "
+        "majority_demo 1.0 -> majority_demo 2.0)"
+    ) in str(refused.value)
+    assert files_of(run.dir) == before
+    plugin.version = "1.0"
+    finished = pipeline.Run.resume(out, run.run_id, host).execute()
+    assert (finished / "run.arrow").exists()
 
 
 def test_a_run_with_no_step_stored_goes_on_with_the_new_code(

@@ -399,7 +399,16 @@ def test_a_failed_run_is_recorded_and_the_others_complete(toy: Path, tmp_path: P
     summaries = {s.run_id: s for s in store.list_runs(out)}
     assert summaries[partials[0].name.removesuffix(".partial")].error == attempt["error"]
 
-    # a second sweep skips the failed runs; --retry-failed tries them again, keeping the record
+    # a second sweep skips the failed runs, says so and fails while they are not done;
+    # --retry-failed tries them again, keeping the record
+    code, output = cli("sweep", str(spec), "-o", str(out))
+    assert code == 1, output
+    assert (
+        "0 finished, 0 failed, 2 stored already, 2 failed before (skipped; --retry-failed "
+        "runs them)"
+    ) in output
+    assert output.count("RuntimeError: boom on purpose") == 2
+    assert len(store.read_failures(partials[0])) == 1  # not tried again
     code, listing = cli("sweep", str(spec), "-o", str(out), "--dry-run")
     assert "2 stored already (skipped), 2 failed before" in listing
     assert "RuntimeError: boom on purpose" in listing
@@ -429,6 +438,7 @@ def test_unknown_components_are_listed_by_a_dry_run_and_stop_a_real_one(
     assert not finished(out)
     code, output = cli("sweep", str(spec), "-o", str(out), "--skip-unavailable")
     assert code == 0 and len(finished(out)) == 1
+    assert "1 finished, 0 failed, 0 stored already, 2 unavailable here (skipped)" in output
 
 
 def test_one_sweep_at_a_time_writes_to_a_folder(toy: Path, tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def info(
         doc = inspect.getdoc(obj) or ""
         if doc:
             console.print(doc)
-        options = describe(obj.options_class)
+        options = describe(obj.options_class, component=f"{entry.name} (plugin {entry.plugin})")
         if not options:
             console.print("no options")
             continue

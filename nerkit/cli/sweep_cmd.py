@@ -128,14 +128,26 @@ def sweep(
         export=export,
     )
     plan = outcome.plan
-    skipped = plan.count("done")
-    typer.echo(
-        f"sweep {plan.spec.name}: {len(outcome.finished)} finished, {len(outcome.failed)} "
-        f"failed, {skipped} stored already, in {folder}"
-    )
-    if outcome.failed:
-        for run in outcome.failed:
-            typer.echo(f"  failed #{run.number} {run.run_id or ''}: {run.error}", err=True)
+    tried = {run.number for run in [*outcome.finished, *outcome.failed]}
+    # not run in this sitting: failed in an earlier one (without --retry-failed), or
+    # not available here (with --skip-unavailable); the sweep is not done while any is
+    failed_before = [r for r in plan.runs if r.status == "failed" and r.number not in tried]
+    unavailable = [r for r in plan.runs if r.status == "unavailable" and r.number not in tried]
+    parts = [
+        f"{len(outcome.finished)} finished",
+        f"{len(outcome.failed)} failed",
+        f"{plan.count('done')} stored already",
+    ]
+    if failed_before:
+        parts.append(f"{len(failed_before)} failed before (skipped; --retry-failed runs them)")
+    if unavailable:
+        parts.append(f"{len(unavailable)} unavailable here (skipped)")
+    typer.echo(f"sweep {plan.spec.name}: {', '.join(parts)}, in {folder}")
+    for run in outcome.failed:
+        typer.echo(f"  failed #{run.number} {run.run_id or ''}: {run.error}", err=True)
+    for run in failed_before:
+        typer.echo(f"  failed before #{run.number} {run.run_id or ''}: {run.error}", err=True)
+    if outcome.failed or failed_before:
         raise typer.Exit(1)
 
 

@@ -1,6 +1,10 @@
 """The plugin host: loads the ``nerkit`` entry points, one plugin at a time, so that a
 broken plugin is reported and skipped instead of taking the CLI down.
 
+nerkit's own plugins (the entry points of the ``nerkit`` distribution) are loaded
+first and register first, so that no other plugin can take a built-in component's name
+or a built-in plugin's entry-point name: such a plugin is reported as failed instead.
+
 Environment:
 * ``NERKIT_DISABLE_PLUGINS=a,b``: do not load these plugins;
 * ``NERKIT_LOAD_PLUGINS=a,b``: load only these;
@@ -11,6 +15,7 @@ Environment:
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterable
@@ -25,6 +30,11 @@ from nerkit.plugin.registry import Registry
 from nerkit.plugin.spec import PROJECT, REGISTER_HOOKS, NerkitSpec
 
 GROUP = "nerkit"
+#: the distribution whose entry points are nerkit's built-in plugins
+BUILTIN_DISTRIBUTION = "nerkit"
+#: not a plugin's failure: the user's Ctrl-C, and a generator being closed. Anything
+#: else a plugin raises, SystemExit included, fails that plugin alone.
+_PASS_THROUGH = (KeyboardInterrupt, GeneratorExit)
 
 
 @dataclass
@@ -38,6 +48,7 @@ class PluginInfo:
     path: str = ""
     status: str = "loaded"  # loaded | failed | disabled
     error: str = ""
+    builtin: bool = False  # one of nerkit's own (its distribution's entry points)
     hooks: list[str] = field(default_factory=list)
     registered: dict[str, list[str]] = field(default_factory=dict)
 
@@ -47,6 +58,23 @@ def _env_list(name: str) -> set[str] | None:
     if value is None:
         return None
     return {part.strip() for part in value.split(",") if part.strip()}
+
+
+def _canonical(distribution: str) -> str:
+    """A distribution's name as packaging compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def _distribution(ep: EntryPoint) -> tuple[str, str]:
+    """The name and version of the distribution that declares ``ep`` ("" when unknown)."""
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return "", ""
+    return dist.metadata["Name"] or "", getattr(dist, "version", "") or ""
+
+
+def _is_builtin(ep: EntryPoint) -> bool:
+    return _canonical(_distribution(ep)[0]) == BUILTIN_DISTRIBUTION
 
 
 def _base_class(kind: str) -> type | None:
@@ -77,6 +105,7 @@ class PluginHost:
         # fails alone), which pluggy's own tracing never sees: it traces here instead.
         self.tracing = os.environ.get("NERKIT_TRACE_PLUGINS", "") not in ("", "0")
         self._infos: dict[str, PluginInfo] = {}
+        self._order: list[str] = []  # plugin names, as they were added
         self._loaded = False
         self._registries: dict[str, Registry] = {}
 
@@ -87,24 +116,54 @@ class PluginHost:
         if self._loaded:
             return
         self._loaded = True
-        if self.use_entry_points:
-            for ep in self._entry_points():
+        if not self.use_entry_points:
+            return
+        taken: dict[str, EntryPoint] = {}  # entry-point name -> the entry point loaded
+        for ep in self._entry_points():
+            first = taken.setdefault(ep.name, ep)
+            if first is ep:
                 self._load_entry_point(ep)
+            elif _canonical(_distribution(first)[0]) != _canonical(_distribution(ep)[0]):
+                self._clash(ep, first)
+            # else one distribution installed twice, which shows up twice: loaded once
 
     def _entry_points(self) -> Iterable[EntryPoint]:
-        seen = set()
-        for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-            if ep.name not in seen:  # one distribution installed twice shows up twice
-                seen.add(ep.name)
-                yield ep
+        """The group's entry points, nerkit's own first, then by name."""
+        return sorted(
+            entry_points(group=GROUP),
+            key=lambda ep: (not _is_builtin(ep), ep.name, _distribution(ep)[0]),
+        )
+
+    def _clash(self, ep: EntryPoint, first: EntryPoint) -> None:
+        """Report, not load, a plugin whose entry-point name another distribution's
+        plugin (a built-in one, say) has: the host and its switches know plugins by
+        that name, so one of the two would be hidden."""
+        dist, version = _distribution(ep)
+        other = " ".join(_distribution(first)).strip() or "?"
+        info = PluginInfo(
+            name=f"{dist or '?'}:{ep.name}",
+            module=ep.value,
+            version=version,
+            distribution=dist,
+        )
+        self._infos[info.name] = info
+        owner = f"nerkit's built-in plugin {ep.name!r}" if _is_builtin(first) else repr(ep.name)
+        self._fail(
+            info,
+            NerkitError(
+                f"entry point {ep.name!r} of {dist or '?'} is taken by {owner} ({other}): "
+                f"not loaded; {dist or 'the plugin'} must rename its entry point"
+            ),
+        )
 
     def _load_entry_point(self, ep: EntryPoint) -> None:
-        dist = getattr(ep, "dist", None)
+        dist, version = _distribution(ep)
         info = PluginInfo(
             name=ep.name,
             module=ep.value,
-            version=getattr(dist, "version", "") or "",
-            distribution=dist.metadata["Name"] if dist is not None else "",
+            version=version,
+            distribution=dist,
+            builtin=_is_builtin(ep),
         )
         self._infos[ep.name] = info
         only, disabled = (
@@ -118,7 +177,9 @@ class PluginHost:
         self._trace(f"import {ep.name} = {ep.value}")
         try:
             module = ep.load()
-        except Exception as exc:  # any import-time failure of third-party code
+        except _PASS_THROUGH:
+            raise
+        except BaseException as exc:  # any import-time failure of third-party code
             self._fail(info, exc)
             return
         self.add(module, name=ep.name, info=info)
@@ -127,11 +188,15 @@ class PluginHost:
         """Register a plugin object or module (entry points and tests use this)."""
         info = info or PluginInfo(name=name, module=getattr(plugin, "__name__", repr(plugin)))
         self._infos[name] = info
+        if name not in self._order:
+            self._order.append(name)
         info.path = getattr(plugin, "__file__", "") or ""
         try:
             self.pm.register(plugin, name=name)
             self.pm.check_pending()  # a misspelled hook name fails here
-        except Exception as exc:
+        except _PASS_THROUGH:
+            raise
+        except BaseException as exc:
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
             self._fail(info, exc)
@@ -163,14 +228,29 @@ class PluginHost:
             if kind not in REGISTER_HOOKS.values():
                 raise NerkitError(f"unknown component kind {kind!r}")
             self.load()
-            registry = Registry(kind, _base_class(kind), versioned=kind != "dataset")
+            registry = Registry(
+                kind,
+                _base_class(kind),
+                versioned=kind != "dataset",
+                instances=kind == "dataset",  # DatasetSpec values; the others are classes
+            )
             self._registries[kind] = registry
             self._fill(registry, kind)
         return self._registries[kind]
 
     def _fill(self, registry: Registry, kind: str, only: str | None = None) -> None:
         hook_name = next(h for h, k in REGISTER_HOOKS.items() if k == kind)
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+        # built-in plugins register first, whatever order (or tryfirst / trylast) pluggy
+        # keeps, so that a built-in name taken by another plugin fails that plugin
+        order = {name: i for i, name in enumerate(self._order)}
+        impls = sorted(
+            getattr(self.pm.hook, hook_name).get_hookimpls(),
+            key=lambda impl: (
+                not self._is_builtin_plugin(impl.plugin_name),
+                order.get(impl.plugin_name, len(order)),
+            ),
+        )
+        for impl in impls:
             if only is not None and impl.plugin_name != only:
                 continue
             self._call_register(registry, impl.plugin_name, impl.function, hook_name)
@@ -185,9 +265,18 @@ class PluginHost:
         try:
             function(register=lambda name, factory: pending.append((name, factory)))
             for name, factory in pending:
+                owner = registry.plugin_of(name) if isinstance(name, str) else None
+                if owner is not None and self._is_builtin_plugin(owner):
+                    raise NerkitError(
+                        f"{registry.kind} {name!r} is nerkit's own (built-in plugin {owner}): "
+                        f"{plugin} may not register that name, so it registers nothing"
+                    )
                 registry.register(name, factory, plugin=plugin)
                 added.append(name)
-        except Exception as exc:
+        except _PASS_THROUGH:
+            registry.unregister(added)
+            raise
+        except BaseException as exc:
             registry.unregister(added)  # all or nothing: no half-registered plugin
             self._fail(info, exc)
             return
@@ -202,8 +291,14 @@ class PluginHost:
             self._trace(f"{impl.plugin_name}.register_commands(app)")
             try:
                 impl.function(app=app)
-            except Exception as exc:
+            except _PASS_THROUGH:
+                raise
+            except BaseException as exc:
                 self._fail(info, exc)
+
+    def _is_builtin_plugin(self, name: str) -> bool:
+        info = self._infos.get(name)
+        return info is not None and info.builtin
 
     # ----------------------------------------------------------------- info
 

@@ -1,8 +1,10 @@
 """Typed registries: one per kind of component.
 
-Names carry a version, ``lexicon.tagger.v1``; the part before the first dot is the
-short name, and a short name (``lexicon``) means its newest version. A duplicate name is
-an error; an unknown one is an error that lists the known names.
+Names carry a version and the kind, ``lexicon.tagger.v1``; the part before the kind is
+the short name, and a short name (``lexicon``) means its newest version among the
+names ``lexicon.KIND.vN`` of the registry's kind, so that a plugin registering, say,
+the tagger ``lexicon.other.v7`` cannot take ``-t lexicon`` over. A duplicate name is an
+error; an unknown one is an error that lists the known names.
 """
 
 from __future__ import annotations
@@ -35,19 +37,31 @@ class Entry:
 
 
 class Registry:
-    """Components of one ``kind`` (tagger, corrector, ...), checked against ``base``."""
+    """Components of one ``kind`` (tagger, corrector, ...), checked against ``base``.
 
-    def __init__(self, kind: str, base: type | None = None, *, versioned: bool = True) -> None:
+    ``instances``: entries are values (datasets' ``DatasetSpec``); otherwise they are
+    classes, subclasses of ``base``, that a run calls to make a component.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        base: type | None = None,
+        *,
+        versioned: bool = True,
+        instances: bool = False,
+    ) -> None:
         self.kind = kind
         self.base = base
         self.versioned = versioned
+        self.instances = instances
         self._entries: dict[str, Entry] = {}
 
     def register(self, name: str, factory: Any, *, plugin: str = "") -> None:
         pattern = _VERSIONED if self.versioned else _PLAIN
         if not isinstance(name, str) or not pattern.match(name):
             form = (
-                "NAME.KIND.vN, e.g. lexicon.tagger.v1"
+                f"NAME.KIND.vN, e.g. lexicon.{self.kind}.v1"
                 if self.versioned
                 else "lower-case letters, digits, . _ -"
             )
@@ -56,20 +70,39 @@ class Registry:
             )
         if name in self._entries:
             other = self._entries[name].plugin
-            raise NerkitError(f"{self.kind} {name!r} registered twice (by {other} and {plugin})")
+            raise NerkitError(
+                f"{self.kind} {name!r} registered twice (by {other} and {plugin}): "
+                f"{other}'s stays, {plugin} registers nothing"
+            )
         if not isinstance(factory, str):
             self._check(name, factory)
         self._entries[name] = Entry(name, factory, plugin)
 
     def _check(self, name: str, factory: Any) -> None:
-        if self.base is None:
+        if self.instances:
+            if self.base is not None and not isinstance(factory, self.base):
+                raise NerkitError(
+                    f"{self.kind} {name!r} must be a {self.base.__name__}, got {factory!r}"
+                )
             return
-        ok = isinstance(factory, type) and issubclass(factory, self.base)
-        ok = ok or isinstance(factory, self.base)
-        if not ok:
+        if self.base is None:
+            if not callable(factory):
+                raise NerkitError(f"{self.kind} {name!r} must be callable, got {factory!r}")
+            return
+        if isinstance(factory, type) and issubclass(factory, self.base):
+            return
+        if isinstance(factory, self.base):
+            # a run calls the factory with the options: an instance fails only then
             raise NerkitError(
-                f"{self.kind} {name!r} must be a {self.base.__name__}, got {factory!r}"
+                f"{self.kind} {name!r} must be a {self.base.__name__} subclass, got an "
+                f"instance ({type(factory).__name__} object): register the class"
             )
+        raise NerkitError(f"{self.kind} {name!r} must be a {self.base.__name__}, got {factory!r}")
+
+    def plugin_of(self, name: str) -> str | None:
+        """The plugin that registered the full name ``name``; None when none did."""
+        entry = self._entries.get(name)
+        return entry.plugin if entry is not None else None
 
     def unregister(self, names: list[str]) -> None:
         for name in names:
@@ -82,14 +115,17 @@ class Registry:
         return [self._entries[n] for n in self.names()]
 
     def resolve(self, name: str) -> str:
-        """The full registered name for ``name`` (a short name means its newest version)."""
+        """The full registered name for ``name``: ``lexicon`` or ``lexicon.tagger``
+        mean the newest ``lexicon.tagger.vN``; another dotted prefix (``lexicon.other``)
+        means its newest version. Unversioned registries (datasets) take full names
+        only."""
         if name in self._entries:
             return name
-        matches = [
-            e for e in self._entries.values() if e.base == name or e.name.rsplit(".", 1)[0] == name
-        ]
-        if matches:
-            return max(matches, key=lambda e: e.version).name
+        if self.versioned and name:
+            prefix = name if "." in name else f"{name}.{self.kind}"
+            matches = [e for e in self._entries.values() if e.name.rsplit(".", 1)[0] == prefix]
+            if matches:
+                return max(matches, key=lambda e: e.version).name
         known = ", ".join(self.names()) or "(none installed)"
         raise ConfigError(f"unknown {self.kind} {name!r}; available: {known}")
 
@@ -103,7 +139,10 @@ class Registry:
             module_name, _, attr = entry.factory.partition(":")
             try:
                 obj = getattr(importlib.import_module(module_name), attr)
-            except Exception as exc:  # a plugin's heavy module can fail in many ways
+            except (KeyboardInterrupt, GeneratorExit):
+                raise
+            # a plugin's heavy module can fail in many ways, SystemExit included
+            except BaseException as exc:
                 raise NerkitError(
                     f"{self.kind} {entry.name!r} (plugin {entry.plugin}) failed to load "
                     f"{entry.factory}: {type(exc).__name__}: {exc}"

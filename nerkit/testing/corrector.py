@@ -9,7 +9,9 @@
 The base tagger is pretended: its predictions are the gold tags with seeded noise
 (``noise_rate``), so the contract needs no tagger. The promises mirror the tagger's
 (``nerkit.testing.tagger``): among them, a sentence without tokens gets a Prediction
-without tags, and a sentence's correction does not depend on the others in the batch.
+without tags, a sentence's correction does not depend on the others in the batch, and
+the corrector learns: on its own training data it keeps most of what the base tagger
+got right (a corrector that drops every entity fails).
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ from nerkit import schemes
 from nerkit.errors import NerkitError
 from nerkit.interfaces import Corrector, RunContext
 from nerkit.testing import checks
-from nerkit.testing.data import in_scheme, label_set, noisy_predictions, toy_corpus, without_tags
+from nerkit.testing.data import (
+    entity_score,
+    in_scheme,
+    label_set,
+    noisy_predictions,
+    toy_corpus,
+    without_tags,
+)
 from nerkit.types import Prediction, Sentence
 
 
@@ -62,6 +71,10 @@ class CorrectorContract:
     noise_rate: ClassVar[float] = 0.2
     allows_invalid_sequences: ClassVar[bool] = False
     tolerance: ClassVar[float] = 0.0
+    #: entity F1 of the corrected training predictions must reach this share of the
+    #: base predictions' F1 (the corrector learns its training data, or at least keeps
+    #: what the base got right: one that predicts only O fails); 0 waives the check
+    min_train_f1_vs_base: ClassVar[float] = 0.5
 
     def make_corrector(self) -> Corrector:
         """A fresh, untrained corrector with small options (fast to train)."""
@@ -181,6 +194,26 @@ class CorrectorContract:
             trained_corrector.corrector.scheme,
             self.scheme,
             what="corrector",
+        )
+
+    def test_learns_the_training_data(self, trained_corrector: TrainedCorrector) -> None:
+        if self.min_train_f1_vs_base == 0:
+            pytest.skip("min_train_f1_vs_base = 0: the learning check is waived")
+        data = trained_corrector.data
+        gold = [s.tags for s in data.train]
+        base = entity_score(gold, [p.tags for p in data.train_base], self.scheme)
+        corrected = entity_score(
+            gold,
+            [p.tags for p in trained_corrector.corrector.correct(data.train, data.train_base)],
+            self.scheme,
+            predicted_scheme=trained_corrector.corrector.scheme,
+        )
+        assert corrected.f1 >= self.min_train_f1_vs_base * base.f1, (
+            f"entity F1 on its own training data is {corrected.f1:.3f} corrected, "
+            f"{base.f1:.3f} before (the noisy base tags): below "
+            f"min_train_f1_vs_base = {self.min_train_f1_vs_base} of it (untrained, or it "
+            "drops the entities); train it longer in make_corrector(), or set "
+            "min_train_f1_vs_base = 0 to waive this check"
         )
 
     def test_fit_and_correct_leave_their_inputs_unchanged(
