@@ -219,6 +219,19 @@ def _killed_in_fold(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(folds, "fit_fold", fit_fold)
 
 
+def _run_killed_in_fold(
+    out: Path, toy: Path, host: PluginHost, monkeypatch: pytest.MonkeyPatch
+) -> pipeline.Run:
+    """A correction run of ``toy`` in ``out`` with 3 folds, killed in its second fold."""
+    config = pipeline.RunConfig(tagger="lexicon", dataset=str(toy), corrector="majority", folds=3)
+    run = pipeline.Run.create(out, config, host)
+    with monkeypatch.context() as patch:
+        _killed_in_fold(1, patch)
+        with pytest.raises(KeyboardInterrupt):
+            run.execute()
+    return run
+
+
 @pytest.mark.parametrize("change", ["commit", "nerkit"])
 def test_a_run_resumed_by_other_code_is_refused_and_caches_no_folds(
     toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: PluginHost, change: str
@@ -228,12 +241,7 @@ def test_a_run_resumed_by_other_code_is_refused_and_caches_no_folds(
     under the new code's key for later runs to take: it is refused, saying what
     changed; back on its code, it finishes."""
     out = tmp_path / "runs"
-    config = pipeline.RunConfig(tagger="lexicon", dataset=str(toy), corrector="majority", folds=3)
-    run = pipeline.Run.create(out, config, host)
-    with monkeypatch.context() as patch:
-        _killed_in_fold(1, patch)
-        with pytest.raises(KeyboardInterrupt):
-            run.execute()
+    run = _run_killed_in_fold(out, toy, host, monkeypatch)
     assert [p.name for p in (run.dir / "folds").iterdir()] == ["fold-0.arrow"]
     before = files_of(run.dir)
     with monkeypatch.context() as patch:
@@ -271,12 +279,7 @@ def test_a_run_resumed_with_another_version_of_its_corrector_s_plugin_is_refused
     )
     host.add(CorrectorPlugin(), name="majority-demo", info=plugin)
     out = tmp_path / "runs"
-    config = pipeline.RunConfig(tagger="lexicon", dataset=str(toy), corrector="majority", folds=3)
-    run = pipeline.Run.create(out, config, host)
-    with monkeypatch.context() as patch:
-        _killed_in_fold(1, patch)
-        with pytest.raises(KeyboardInterrupt):
-            run.execute()
+    run = _run_killed_in_fold(out, toy, host, monkeypatch)
     before = files_of(run.dir)
     plugin.version = "2.0"
     with pytest.raises(NerkitError) as refused:
