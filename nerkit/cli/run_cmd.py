@@ -63,7 +63,7 @@ def run(
             "--dataset-opt",
             "-D",
             help="How a folder's or a Hub data set's files are read, KEY=VALUE "
-            "(repeatable): from_scheme, format, tag_col, token_col, tag_names "
+            "(repeatable): from_scheme, format, tag_col, inner_tag_col, token_col, tag_names "
             "(e.g. -D tag_names=O,B-PER,I-PER for integer tags without names).",
             show_default=False,
         ),

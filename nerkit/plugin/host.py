@@ -2,8 +2,10 @@
 broken plugin is reported and skipped instead of taking the CLI down.
 
 nerkit's own plugins (the entry points of the ``nerkit`` distribution) are loaded
-first and register first, so that no other plugin can take a built-in component's name
-or a built-in plugin's entry-point name: such a plugin is reported as failed instead.
+first and register first, so that no other plugin can take a built-in component's
+exact name or a built-in plugin's entry-point name: such a plugin is reported as failed
+instead. (A newer version, ``lexicon.tagger.v2``, is another name, and what
+``lexicon`` then means.)
 
 Environment:
 * ``NERKIT_DISABLE_PLUGINS=a,b``: do not load these plugins;

@@ -1,10 +1,11 @@
 """Typed registries: one per kind of component.
 
-Names carry a version and the kind, ``lexicon.tagger.v1``; the part before the kind is
-the short name, and a short name (``lexicon``) means its newest version among the
-names ``lexicon.KIND.vN`` of the registry's kind, so that a plugin registering, say,
-the tagger ``lexicon.other.v7`` cannot take ``-t lexicon`` over. A duplicate name is an
-error; an unknown one is an error that lists the known names.
+Names carry a version, and by convention the kind, ``lexicon.tagger.v1``; the part
+before the kind is the short name, and a short name (``lexicon``) means its newest
+version among the names ``lexicon.KIND.vN`` of the registry's kind, so that a plugin
+registering, say, the tagger ``lexicon.other.v7`` cannot take ``-t lexicon`` over (a
+name of another form is reached by its full name). A duplicate name is an error; an
+unknown one is an error that lists the known names.
 """
 
 from __future__ import annotations
