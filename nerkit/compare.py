@@ -179,10 +179,7 @@ def load_run(path: Path) -> StoredRun:
     """Read a finished run folder (its ``run`` and ``metrics`` tables)."""
     path = Path(path)
     if path.name.endswith(store.PARTIAL):
-        run_id = path.name[: -len(store.PARTIAL)]
-        raise NerkitError(
-            f"run {run_id} is unfinished ({path}); finish it with nerkit run --resume {run_id}"
-        )
+        raise store.unfinished_error(path.name[: -len(store.PARTIAL)], path)
     row = store.read_table(path, "run").to_pylist()[0]
     metrics = {
         (r["split"], r["stage"], r["mode"], r["metric"], r["label"]): float(r["value"])

@@ -26,8 +26,6 @@ import hashlib
 import json
 import os
 import random
-import secrets
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +34,7 @@ from typing import Any
 from nerkit import schemes
 from nerkit.errors import ConfigError, NerkitError
 from nerkit.interfaces import RunContext, Tagger
+from nerkit.store import copy_atomically
 from nerkit.types import Prediction, Sentence
 
 FOLD_MODES = ("random", "entity-disjoint")
@@ -152,17 +151,6 @@ def fit_fold(
 def fold_path(directory: Path, fold: Fold | int) -> Path:
     index = fold.index if isinstance(fold, Fold) else fold
     return directory / f"fold-{index}.arrow"
-
-
-def copy_atomically(source: Path, target: Path) -> None:
-    """Copy ``source`` to ``target``, which appears whole or not at all: the copy goes to
-    a name no other writer uses (a killed copy leaves only that), then is renamed."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def cached_mark(directory: Path, fold: Fold | int) -> Path:

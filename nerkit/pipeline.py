@@ -1318,10 +1318,8 @@ class Run:
         shutil.copytree(source / "tagger", tmp)
         os.replace(tmp, model_dir)
         for split in splits:
-            target = self.dir / f"raw-{split}.arrow"
-            part = store.temp_path(target)
-            shutil.copyfile(source / target.name, part)
-            os.replace(part, target)
+            name = f"raw-{split}.arrow"
+            store.copy_atomically(source / name, self.dir / name)
         if splits:  # recorded once every file is in place
             store.write_json(self.dir / BASE_RECORD, record | {"predictions": list(splits)})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,17 @@ def temp_path(path: Path) -> Path:
     whole: hidden, ending in ``.tmp``, and of this process only (its id and a random
     part), so that two writers never share one."""
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+def copy_atomically(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target``, which appears whole or not at all: the copy goes to
+    a name no other writer uses (a killed copy leaves only that), then is renamed."""
+    tmp = temp_path(target)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _with_metadata(name: str) -> pa.Schema:

@@ -11,18 +11,12 @@ from typing import Any
 import pytest
 from fakes import MajorityCorrector
 from plugin_utils import make_plugin
-from typer.testing import CliRunner
+from test_runs import cli
 
 from nerkit import folds, pipeline, store
-from nerkit.cli.app import app
 from nerkit.errors import NerkitError
 from nerkit.plugin import get_host, hookimpl
 from nerkit.plugin.host import PluginHost, PluginInfo
-
-
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def files_of(directory: Path) -> dict[Path, bytes]:

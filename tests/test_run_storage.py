@@ -11,20 +11,13 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from typer.testing import CliRunner
+from test_runs import cli
 
 from nerkit import pipeline, store
-from nerkit.cli.app import app
 from nerkit.errors import NerkitError
 from nerkit.plugin import hookimpl
 from nerkit.plugin.host import PluginHost
 from nerkit_lexicon.tagger import LexiconTagger
-
-
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
-
 
 # ------------------------------------------------- an unfinished run is no run
 

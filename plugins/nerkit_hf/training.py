@@ -81,26 +81,31 @@ def autocast(precision: Precision, device: torch.device) -> AbstractContextManag
     precision = resolve_precision(precision, device)
     if precision == "fp32":
         return nullcontext()
+    if problem := _unsupported(precision, device):
+        raise NerkitError(problem)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def _unsupported(precision: Precision, device: torch.device) -> str | None:
+    """Why ``device`` cannot compute in ``precision`` (resolved); None where it can."""
     if precision == "fp16" and device.type != "cuda":
-        raise NerkitError(
+        return (
             "precision fp16 needs a CUDA GPU (fp16 autocast is not supported on CPU); "
             "use bf16 or fp32 on CPU"
         )
     if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise NerkitError("precision bf16: this GPU does not support bfloat16; use fp16 or fp32")
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device_type=device.type, dtype=dtype)
+        return "precision bf16: this GPU does not support bfloat16; use fp16 or fp32"
+    return None
 
 
 def predict_autocast(precision: Precision, device: torch.device) -> AbstractContextManager[Any]:
     """The autocast context for prediction: as :func:`autocast`, except that where
     ``device`` cannot compute in ``precision`` (a model trained in fp16 on a GPU, loaded
     on a CPU) the model predicts in fp32 rather than failing."""
-    resolved = resolve_precision(precision, device)
-    unsupported = (resolved == "fp16" and device.type != "cuda") or (
-        resolved == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported()
-    )
-    return nullcontext() if unsupported else autocast(precision, device)
+    if _unsupported(resolve_precision(precision, device), device):
+        return nullcontext()
+    return autocast(precision, device)
 
 
 # ------------------------------------------------------------ optimisation

@@ -68,7 +68,6 @@ class CorrectionModel(nn.Module):
                 self.classifier.weight[:, hidden : hidden + n_tags] = copy_init * torch.eye(n_tags)
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
-        tag_inputs = [batch["base_tags"]] + ([batch["majority_tags"]] if self.majority else [])
         if self.features == "add":
             embeds = self.encoder.get_input_embeddings()(batch["input_ids"])
             embeds = embeds + self.tag_embedding(batch["base_tags"])
@@ -79,6 +78,7 @@ class CorrectionModel(nn.Module):
             return self.classifier(states)
         out = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
         states = self.dropout(out.last_hidden_state)
+        tag_inputs = [batch["base_tags"]] + ([batch["majority_tags"]] if self.majority else [])
         if self.features == "concat":
             parts = [self.tag_embedding(tags) for tags in tag_inputs]
         else:
