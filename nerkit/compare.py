@@ -14,6 +14,15 @@ The choices a reader of the table needs to know:
   for one run) and ``n``. A seed counts once: of several runs of one config with the
   same seed (a rerun) the newest is counted and a note names the others, which would
   otherwise weigh that seed twice and shrink the spread.
+* **Options.** A config holds each component's options as the component ran with
+  them, less those equal to the installed plugin's default (``ran_options``): a run
+  with ``-T max_length=8``, lexicon's default, is the run without it. Since 0.3.7 a
+  run records every option it ran with, so a run made before a default changed keeps
+  the value it ran with (its own row, labelled with it), and an option added since
+  has its default. Of an older run only the options asked for are known; the others
+  are taken to be today's defaults (as ``nerkit sweep`` takes them). A run whose
+  plugin is not installed keeps its options as stored. ``folds`` and ``fold_mode``
+  of a run without a corrector did nothing and are left out.
 * **Labels.** A row is labelled by ``StoredRun.describe`` and, when the rows of its
   group differ in config keys that it leaves out (``max_train_sentences``, ``folds``,
   ``decoder_options``, ...), by those keys with the row's values
@@ -70,6 +79,9 @@ TESTS = ("bootstrap", "ar", "none")
 # Config keys that do not change what a run computes (``cache``: whether stored work
 # is reused, set by --no-cache).
 IGNORED_CONFIG_KEYS = frozenset({"seed", "command", "data_dir", "cache"})
+# Config keys that only a corrector uses (its out-of-fold training predictions): a run
+# without one computed the same whatever they say.
+CORRECTOR_CONFIG_KEYS = frozenset({"folds", "fold_mode"})
 # Config keys that ``StoredRun.describe`` shows (the decoder and device only when not
 # the defaults): a row's label names other keys that set it apart from other rows.
 DESCRIBED_CONFIG_KEYS = frozenset(
@@ -102,6 +114,9 @@ class StoredRun:
     metrics: Mapping[MetricKey, float]
     # sentences of each scored split (stored since 0.3.8; empty for older runs)
     sizes: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # per component role, the options it ran with that are not its default
+    # (``ran_options``); a role missing here has the options of ``config``
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -130,14 +145,15 @@ class StoredRun:
 
     @property
     def kept_config(self) -> dict[str, Any]:
-        """The config with the keys that only name a repetition left out, and those
-        set to nothing or to no options (a run stored before a setting existed has no
-        key for it)."""
-        return {
-            k: v
-            for k, v in self.config.items()
-            if k not in IGNORED_CONFIG_KEYS and v is not None and v != {}
-        }
+        """The config as the run ran it: each component's options as ``options`` has
+        them (not as asked for), the keys that only name a repetition left out, the
+        fold settings of a run without a corrector, and keys set to nothing or to no
+        options (a run stored before a setting existed has no key for it)."""
+        config = dict(self.config)
+        config |= {f"{role}_options": dict(opts) for role, opts in self.options.items()}
+        unused = set() if config.get("corrector") else CORRECTOR_CONFIG_KEYS
+        ignored = IGNORED_CONFIG_KEYS | unused
+        return {k: v for k, v in config.items() if k not in ignored and v is not None and v != {}}
 
     @property
     def config_key(self) -> str:
@@ -145,9 +161,10 @@ class StoredRun:
         return json.dumps(self.kept_config, sort_keys=True, default=str)
 
     def describe(self) -> str:
-        """The config in a few words: tagger and its options, decoder and device when
-        not the defaults (runs that differ only in them are rows of their own)."""
-        cfg = self.config
+        """The config in a few words: tagger and the options it ran with that are not
+        its defaults, decoder and device when not the defaults (runs that differ only
+        in them are rows of their own)."""
+        cfg = self.kept_config
         words = [str(cfg.get("tagger") or self.tagger)]
         words += [f"{k}={_option(v)}" for k, v in sorted((cfg.get("tagger_options") or {}).items())]
         # how the data was read (-D): runs on one folder read two ways are two rows
@@ -181,6 +198,8 @@ def load_run(path: Path) -> StoredRun:
     if path.name.endswith(store.PARTIAL):
         raise store.unfinished_error(path.name[: -len(store.PARTIAL)], path)
     row = store.read_table(path, "run").to_pylist()[0]
+    extra = json.loads(row.get("extra") or "{}")
+    config = typed_options(json.loads(row["config"]))
     metrics = {
         (r["split"], r["stage"], r["mode"], r["metric"], r["label"]): float(r["value"])
         for r in store.read_table(path, "metrics").to_pylist()
@@ -193,10 +212,11 @@ def load_run(path: Path) -> StoredRun:
         seed=row["seed"],
         scheme=row["scheme"] or "IOB2",
         created_utc=str(row["created_utc"]),
-        config=MappingProxyType(typed_options(json.loads(row["config"]))),
+        config=MappingProxyType(config),
         fingerprints=MappingProxyType(json.loads(row["fingerprints"] or "{}")),
         metrics=MappingProxyType(metrics),
-        sizes=MappingProxyType(json.loads(row.get("extra") or "{}").get("sentences") or {}),
+        sizes=MappingProxyType(extra.get("sentences") or {}),
+        options=MappingProxyType(ran_options(config, extra.get("options") or {})),
     )
 
 
@@ -221,6 +241,48 @@ def typed_options(config: dict[str, Any]) -> dict[str, Any]:
         except NerkitError:
             continue
     return config
+
+
+def ran_options(
+    config: Mapping[str, Any], recorded: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """For each component of ``config``, the options it ran with that are not the
+    installed plugin's default: ``-T max_length=8`` at the default 8 is a run without
+    it, and options equal to a default need not be named in a row's label.
+
+    ``recorded`` is what a run stores of every option it ran with (``extra.options``,
+    since 0.3.7): a run made before a default changed keeps the value it ran with, and
+    an option added since, not recorded, has its default (as ``nerkit sweep`` takes
+    it). An older run has only its asked options, which count over today's defaults.
+    A plugin that is not installed (or no longer takes an option, or cannot say its
+    defaults) leaves the options as stored: every option recorded, else those asked."""
+    from nerkit.options import as_dict, build_options, given
+    from nerkit.pipeline import ROLES, options_class
+    from nerkit.plugin.host import get_host
+
+    out: dict[str, dict[str, Any]] = {}
+    for role in ROLES:
+        name = config.get(role)
+        if not name:
+            continue
+        asked = dict(config.get(f"{role}_options") or {})
+        ran = recorded.get(role)
+        try:
+            full, cls = options_class(get_host(), role, name)
+            defaults = _plain(as_dict(build_options(cls, {}, component=full)))
+            used = _plain(ran if ran is not None else given(cls, asked, component=full))
+        except (NerkitError, TypeError):
+            out[role] = dict(ran) if ran is not None else asked
+            continue
+        # an option the plugin no longer has stays: nothing says it was a default
+        out[role] = {k: v for k, v in used.items() if k not in defaults or v != defaults[k]}
+    return out
+
+
+def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Options as stored in JSON (a tuple as a list, a path as text), to compare a
+    recorded option with a default."""
+    return json.loads(json.dumps(dict(options), default=str))
 
 
 def _untyped(value: Any) -> bool:
@@ -846,6 +908,7 @@ __all__ = [
     "compare_runs",
     "format_value",
     "load_run",
+    "ran_options",
     "resolve_baseline",
     "resolve_runs",
     "sentence_counts_of",

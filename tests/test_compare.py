@@ -261,6 +261,10 @@ def test_options_are_stored_typed_and_old_string_options_share_a_row(
     table = table.set_column(
         table.schema.get_field_index("config"), "config", [[json.dumps(config)]]
     )
+    # nor did such a run record every option it ran with
+    table = table.set_column(
+        table.schema.get_field_index("extra"), "extra", [[json.dumps(without_record(short))]]
+    )
     table = table.set_column(table.schema.get_field_index("seed"), "seed", [[stored["seed"] + 1]])
     store.write_table(old, "run", table)
     assert load_run(old).config["tagger_options"] == {"max_length": 1}
@@ -515,13 +519,11 @@ def test_rows_that_differ_in_keys_describe_leaves_out_are_labelled_by_them(
     seed1 = runs["seed1"]
     train = stored_copy(seed1, tmp_path, "tr30", config={"max_train_sentences": 300})
     dev = stored_copy(seed1, tmp_path, "dv10", config={"max_dev_sentences": 10, "threads": 2})
-    folds = stored_copy(seed1, tmp_path, "fd10", config={"folds": 10})
-    (group,) = compare_runs([seed1, train, dev, folds], test="none").groups
+    (group,) = compare_runs([seed1, train, dev], test="none").groups
     assert [r.config for r in group.rows] == [
-        "lexicon.tagger.v1 folds=5",
-        "lexicon.tagger.v1 folds=5 max_train_sentences=300",
-        "lexicon.tagger.v1 folds=5 max_dev_sentences=10 threads=2",
-        "lexicon.tagger.v1 folds=10",
+        "lexicon.tagger.v1",
+        "lexicon.tagger.v1 max_train_sentences=300",
+        "lexicon.tagger.v1 max_dev_sentences=10 threads=2",
     ]
     result = invoke("compare", str(seed1), str(train), "-f", "markdown", "--no-run-ids")
     assert result.exit_code == 0, result.output
@@ -567,3 +569,167 @@ def test_a_single_run_has_no_std(runs: dict[str, Path]) -> None:
     assert table.exit_code == 0, table.output
     shown = row_of(table.output, runs["short"].name)
     assert f"{100 * stored_f1(runs['short']):.2f} │" in shown and "±" not in shown
+
+
+def recorded_options(run: Path) -> dict:
+    """The run table's ``extra``, which records every option the run ran with."""
+    return json.loads(store.read_table(run, "run")["extra"][0].as_py())
+
+
+def without_record(run: Path) -> dict:
+    """``extra`` as a run stored before 0.3.7 has it: no options recorded."""
+    extra = recorded_options(run)
+    del extra["options"]
+    return extra
+
+
+def test_options_asked_at_their_defaults_share_the_row_of_runs_without_them(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """`-T max_length=8 -T min_confidence=0` are lexicon's defaults: that run ran as
+    the runs without them did, so it is their third seed, in the mean, the std and the
+    paired tests, and the label does not name the options."""
+    assert recorded_options(runs["seed1"])["options"]["tagger"]["max_length"] == 8
+    toy = runs["seed1"].parent.parent / "toy"
+    asked = make_run(
+        tmp_path / "runs", toy, "--seed", "3", "-T", "max_length=8", "-T", "min_confidence=0"
+    )
+    seeds = [runs["seed1"], runs["seed2"], asked]
+    named = [str(r) for r in [runs["short"], *seeds]]
+    result = invoke("compare", *named, "-b", str(runs["short"]), "-f", "json")
+    assert result.exit_code == 0, result.output
+    base, row = json.loads(result.output)["groups"][0]["rows"]
+    assert base["baseline"] and base["config"] == "lexicon.tagger.v1 max_length=1"
+    assert row["config"] == "lexicon.tagger.v1"
+    assert row["runs"] == [r.name for r in seeds] and row["seeds"] == [1, 2, 3]
+    values = row["values"]["test base"]
+    assert row["n"] == values["n"] == 3
+    assert values["values"] == [stored_f1(r) for r in seeds]
+    assert values["std"] == pytest.approx(statistics.stdev(values["values"]), abs=1e-12)
+    assert [t["p_value"] for t in row["tests"]] == [expected_p(runs["short"], r) for r in seeds]
+
+    table = invoke("compare", *named[1:])
+    assert table.exit_code == 0, table.output
+    shown = row_of(table.output, runs["seed1"].name)
+    mean, std = statistics.mean(values["values"]), statistics.stdev(values["values"])
+    assert "│ lexicon.tagger.v1 " in shown and "│ 1, 2, 3 " in shown
+    assert f"{100 * mean:.2f} ± {100 * std:.2f} (n=3)" in shown
+    assert "max_length" not in table.output and "min_confidence" not in table.output
+
+
+def test_a_run_made_before_a_default_changed_keeps_the_value_it_ran_with(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A run records every option it ran with: one made when lexicon's max_length
+    defaulted to 5 is a run of max_length=5 (a row with the run that asked for 5), not
+    one of today's default 8. An option added since, not in a run's record, has its
+    default."""
+    seed1, seed2 = runs["seed1"], runs["seed2"]
+    extra = recorded_options(seed1)
+    extra["options"]["tagger"]["max_length"] = 5
+    older = stored_copy(
+        seed1, tmp_path, "0ld7", seed=7, config={"seed": 7}, extra=json.dumps(extra)
+    )
+    extra["options"]["tagger"]["max_length"] = 8
+    del extra["options"]["tagger"]["min_confidence"]
+    added = stored_copy(
+        seed1, tmp_path, "0ld9", seed=9, config={"seed": 9}, extra=json.dumps(extra)
+    )
+    asked = make_run(
+        tmp_path / "runs", seed1.parent.parent / "toy", "--seed", "4", "-T", "max_length=5"
+    )
+
+    named = [str(r) for r in (seed1, seed2, older, asked, added)]
+    result = invoke("compare", *named, "-f", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["groups"][0]["rows"]
+    assert [(r["config"], r["seeds"], r["n"]) for r in rows] == [
+        ("lexicon.tagger.v1", [1, 2, 9], 3),
+        ("lexicon.tagger.v1 max_length=5", [4, 7], 2),
+    ]
+    assert rows[1]["runs"] == [asked.name, older.name]
+    table = invoke("compare", *named, "-f", "markdown", "--no-run-ids")
+    assert "| lexicon.tagger.v1 | 1, 2, 9 |" in table.output
+    assert "| lexicon.tagger.v1 max_length=5 | 4, 7 |" in table.output
+
+
+def test_a_run_that_recorded_no_options_counts_its_asked_ones_over_todays_defaults(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """Of a run stored before 0.3.7 only the options asked for are known: the others
+    are taken to be today's defaults (as `nerkit sweep` takes them), so asking for the
+    default is the run without it."""
+    seed1 = runs["seed1"]
+    old = stored_copy(
+        seed1,
+        tmp_path,
+        "0ld3",
+        seed=3,
+        config={"seed": 3, "tagger_options": {"max_length": "8"}},
+        extra=json.dumps(without_record(seed1)),
+    )
+    (row,) = compare_runs([seed1, old], test="none").groups[0].rows
+    assert row.seeds == (1, 3) and row.config == "lexicon.tagger.v1"
+
+
+def test_runs_of_a_plugin_that_is_not_installed_compare_as_stored(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """Without the plugin its defaults are unknown: runs that recorded their options
+    are grouped, and labelled, by every option recorded; older ones by those asked."""
+    seed1 = runs["seed1"]
+    gone = {"tagger": "gone.tagger.v1"}
+    recorded = [
+        stored_copy(seed1, tmp_path, "g0n1", tagger=gone["tagger"], config=gone),
+        stored_copy(
+            seed1,
+            tmp_path,
+            "g0n2",
+            seed=2,
+            tagger=gone["tagger"],
+            config=gone | {"seed": 2, "tagger_options": {"max_length": 8}},
+        ),
+    ]
+    old = json.dumps(without_record(seed1))
+    older = [
+        stored_copy(seed1, tmp_path, "g0n3", seed=3, config=gone | {"seed": 3}, extra=old),
+        stored_copy(
+            seed1,
+            tmp_path,
+            "g0n4",
+            seed=4,
+            config=gone | {"seed": 4, "tagger_options": {"max_length": 8}},
+            extra=old,
+        ),
+    ]
+    result = invoke("compare", *(str(r) for r in recorded + older), "-f", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["groups"][0]["rows"]
+    every = "case_sensitive=true max_length=8 min_confidence=0.0 min_count=1"
+    assert [(r["config"], r["seeds"]) for r in rows] == [
+        (f"gone.tagger.v1 {every}", [1, 2]),
+        ("gone.tagger.v1", [3]),
+        ("gone.tagger.v1 max_length=8", [4]),
+    ]
+
+
+def test_fold_settings_of_a_run_without_a_corrector_do_not_split_its_row(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """--folds and --fold-mode without a corrector did nothing (refused since 0.3.11):
+    a run stored with them is a seed of the run without them. With a corrector they
+    are part of the config."""
+    seed1 = runs["seed1"]
+    folds = {"folds": 10, "fold_mode": "entity-disjoint"}
+    tens = stored_copy(seed1, tmp_path, "fd10", seed=3, config={"seed": 3} | folds)
+    (row,) = compare_runs([seed1, tens], test="none").groups[0].rows
+    assert row.seeds == (1, 3) and row.config == "lexicon.tagger.v1"
+
+    corrected = {"corrector": "gone.corrector.v1"}
+    five = stored_copy(seed1, tmp_path, "cr05", config=corrected)
+    ten = stored_copy(seed1, tmp_path, "cr10", seed=2, config=corrected | {"seed": 2} | folds)
+    rows = compare_runs([five, ten], test="none").groups[0].rows
+    assert [r.config for r in rows] == [
+        "lexicon.tagger.v1 + gone.corrector.v1 fold_mode=random folds=5",
+        "lexicon.tagger.v1 + gone.corrector.v1 fold_mode=entity-disjoint folds=10",
+    ]

@@ -75,7 +75,9 @@ def compare(
     """Compare stored runs: one row per config (seeds as mean ± std), grouped by test data.
 
     Runs are grouped by the fingerprint of their test split; runs that differ only in
-    seed share a row. With --baseline every row gets its delta on test and the p-value
+    seed share a row. Options count as the components ran with them: one asked for at
+    its default (-T max_length=8 of lexicon) is the run without it, and a row names
+    only options that are not the installed plugin's defaults. With --baseline every row gets its delta on test and the p-value
     of a two-sided paired test over sentences (for a row of several seeds: the largest
     p-value of its runs, a run whose delta has the other sign than the row's counted
     as 1).
