@@ -85,7 +85,7 @@ CURVE_RECORDS = {STAGE_BASE: "curves.jsonl", STAGE_CORRECTED: "curves-corrector.
 DATA_RECORD = "data.json"
 #: in an unfinished run: the file whose lock (``fcntl.flock``) the process running it
 #: holds, so that a second process never works on the same steps
-RUN_LOCK = "run.lock"
+RUN_LOCK = store.RUN_LOCK
 #: in an unfinished run: its bookkeeping, removed once the run is finished (not before:
 #: a run killed before its rename is resumed, and needs them)
 BOOKKEEPING = (BASE_RECORD, TIMING_RECORD, DATA_RECORD, *CURVE_RECORDS.values())
@@ -928,12 +928,12 @@ class Run:
         sweep put into ``folds/`` after training them for this run; they are not
         counted as reused.
         """
-        with self._locked():
+        with self.locked():
             self._remove_leftovers()
             return self._execute(reporter, loaded, trained_folds)
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
         """Hold the lock of the unfinished run (``RUN_LOCK``) while the block runs: no
         other process works on its steps meanwhile. The lock goes with the process (a
         killed run leaves none behind), and none is taken where ``fcntl`` is missing."""

@@ -22,10 +22,18 @@ import pyarrow.ipc as ipc
 from nerkit.errors import NerkitError
 from nerkit.types import Prediction, Span
 
+try:
+    import fcntl
+except ImportError:  # Windows: runs are not locked there
+    fcntl = None  # type: ignore[assignment]
+
 SCHEMA_VERSION = "1"
 PARTIAL = ".partial"
 # In an unfinished run: one record per failed attempt (error, traceback, time, where).
 FAILURES = "failures.json"
+# In an unfinished run: the file whose lock (``fcntl.flock``) the process running it
+# holds (``nerkit.pipeline.RUN_LOCK``, the same file).
+RUN_LOCK = "run.lock"
 
 RUN_SCHEMA = pa.schema(
     [
@@ -273,6 +281,9 @@ class RunSummary:
     # a finished run that cannot be read: why (it is listed, but not ``complete``, so
     # that nothing takes it for a run it could compare, reuse or skip)
     problem: str = ""
+    # an unfinished run that a live process is running (it holds the run's lock), so
+    # that a ``--resume`` of it is refused; ``False``: interrupted, to be resumed
+    running: bool = False
 
 
 def run_dir(out: Path, run_id: str, *, partial: bool = False) -> Path:
@@ -318,12 +329,41 @@ def find_run(ref: str | Path, out: Path | None = None) -> Path:
     raise NerkitError(f"no run {ref!r}{where} (a run folder holds run.arrow)")
 
 
+def is_running(partial_dir: Path) -> bool:
+    """Whether a live process holds the lock of the unfinished run ``partial_dir`` (it
+    is running the run, and a ``--resume`` is refused meanwhile). A killed process
+    holds none: its lock went with it. No lock file, one that cannot be opened, or no
+    ``fcntl`` (Windows): not running.
+
+    The holder's lock is never taken or changed: this asks with a shared lock of its
+    own, on a file description of its own, let go at once (an ``flock`` belongs to the
+    open file that took it, so closing this one leaves the holder's be). For those few
+    microseconds a ``--resume`` of a run nobody runs would be refused; one that holds
+    the lock already is never disturbed."""
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(Path(partial_dir) / RUN_LOCK, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:  # a file system without locks: nobody can hold one there either
+        return False
+    finally:
+        os.close(fd)  # lets go of the shared lock, where it was taken
+    return False
+
+
 def list_runs(out: Path) -> list[RunSummary]:
     """Every run in ``out``, finished and unfinished, oldest first. A run reached twice
     (a link to its folder, a copy of it) is listed once, by its own folder where it has
     one. A finished run that cannot be read (a damaged table, another schema version)
     is listed too, not ``complete``, with ``problem`` saying why: one bad run neither
-    hides the others nor disappears itself."""
+    hides the others nor disappears itself. An unfinished run a live process is running
+    is ``running`` (``is_running``)."""
     out = Path(out)
     if not out.is_dir():
         return []
@@ -338,7 +378,13 @@ def list_runs(out: Path) -> list[RunSummary]:
             failures = read_failures(child)
             error = str(failures[-1].get("error", "")) if failures else ""
             summaries.append(
-                RunSummary(child.name[: -len(PARTIAL)], child, complete=False, error=error)
+                RunSummary(
+                    child.name[: -len(PARTIAL)],
+                    child,
+                    complete=False,
+                    error=error,
+                    running=is_running(child),
+                )
             )
         elif (child / "run.arrow").exists():
             summaries.append(_finished_summary(child))

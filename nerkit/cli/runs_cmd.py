@@ -14,8 +14,9 @@ def runs(
     ] = None,
 ) -> None:
     """List stored runs (finished and unfinished) with their test F1 and the wall-clock
-    and CPU time they took (the caption sums them). A run that cannot be read is listed
-    with the reason."""
+    and CPU time they took (the caption sums them). An unfinished run says whether a
+    process is running it now, or it was interrupted (resume it with nerkit run
+    --resume). A run that cannot be read is listed with the reason."""
     import json
 
     from rich.markup import escape
@@ -40,6 +41,7 @@ def runs(
                         "run_id": r.run_id,
                         "path": str(r.path),
                         "complete": r.complete,
+                        "running": r.running,
                         "created_utc": r.created_utc,
                         "tagger": r.tagger,
                         "corrector": r.corrector,
@@ -63,8 +65,12 @@ def runs(
         f1 = f"{100 * r.test_f1:.2f}" if r.test_f1 is not None else ""
         if r.problem:
             status = f" [red](unreadable: {escape(r.problem)})[/]"
+        elif r.complete:
+            status = ""
+        elif r.running:  # its process holds the run's lock: a --resume would be refused
+            status = " [cyan](running)[/]"
         else:
-            status = "" if r.complete else " [yellow](unfinished: --resume)[/]"
+            status = " [yellow](unfinished: --resume)[/]"
         table.add_row(
             r.run_id + status,
             r.created_utc[:19],

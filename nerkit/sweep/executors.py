@@ -7,10 +7,16 @@
   and writes what comes back (each fold as soon as it is trained, so a killed sweep
   keeps them). The same spec runs on a laptop or a cluster (``address``); a cluster's
   machines need nerkit and the plugins installed, not the data or the output folder.
+
+Either way the run's lock (``run.lock``, as ``nerkit run`` takes it) is held while the
+run is being done: by ``Run.execute`` in the local executor, by the driver from the
+run's start to its end on Ray, so that no other process (a ``--resume``, another sweep)
+works on the run meanwhile, and a run another process holds is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -39,6 +45,10 @@ if TYPE_CHECKING:
 MAX_RETRIES = 1
 # What the driver keeps in an unfinished run for itself: never sent, never removed.
 DRIVER_FILES = frozenset({store.FAILURES, MARKER})
+# The run's lock file, which the driver holds: never sent, and never written over with
+# what a task sends back (a new file would be a lock nobody holds); it goes when the
+# run is finished, as ``Run.execute`` removes it.
+NOT_SENT = DRIVER_FILES | {store.RUN_LOCK}
 
 
 def run_local(runs: Sequence[PlannedRun], driver: SweepDriver) -> None:
@@ -73,6 +83,8 @@ class _RunState:
     waiting: set[int] = field(default_factory=set)  # folds still training
     trained: set[int] = field(default_factory=set)  # folds trained by this sweep's tasks
     failed: bool = False
+    # holds the run's lock from its start until nothing of it is out or waiting
+    lock: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
 
 def run_ray(
@@ -85,6 +97,7 @@ def run_ray(
     """Run on the Ray instance this process is connected to, else on ``address``, else
     on a new local instance (``num_cpus`` CPUs; all by default)."""
     ray = import_ray()
+    _allow_open_files()
     started = False
     if not ray.is_initialized():
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
@@ -101,6 +114,20 @@ def run_ray(
             ray.shutdown()
 
 
+def _allow_open_files() -> None:
+    """Raise this process's soft limit of open files to its hard limit (at most 2^16):
+    the driver holds one run lock, an open file, per run it has started, and submits
+    every run at once, so a sweep of a thousand runs would outgrow the usual soft limit
+    of 1024 (256 on macOS). Where the limit cannot be raised it stays as it is."""
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = 1 << 16 if hard == resource.RLIM_INFINITY else min(hard, 1 << 16)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 class _RayDriver:
     def __init__(self, ray: Any, driver: SweepDriver) -> None:
         self.ray = ray
@@ -115,6 +142,7 @@ class _RayDriver:
         self.base_runs: dict[tuple[Any, ...], int] = {}
         self.running: set[int] = set()
         self.deferred: dict[int, list[_RunState]] = {}
+        self.states: list[_RunState] = []  # every run started, its lock held or let go
 
     def _dataset(self, run: PlannedRun) -> Any:
         key = data_key(run.config)
@@ -126,6 +154,13 @@ class _RayDriver:
         return {"num_cpus": run.cpus, "num_gpus": run.gpus}
 
     def run(self, runs: Sequence[PlannedRun]) -> None:
+        try:
+            self._run(runs)
+        finally:  # stopped (Ctrl-C, Ray gone): every lock still held is let go
+            for state in self.states:
+                state.lock.close()
+
+    def _run(self, runs: Sequence[PlannedRun]) -> None:
         for run in runs:
             if not run.config.corrector:
                 self.base_runs.setdefault(base_key(run.config), run.number)
@@ -149,6 +184,7 @@ class _RayDriver:
                     self.driver.failed_with(state.run, exc)
             if fold is None:
                 self._release(state.run.number)
+            self._settle(state)
 
     def _release(self, number: int) -> None:
         """Run ``number`` is done (or failed): submit the correction runs waiting for it."""
@@ -159,6 +195,16 @@ class _RayDriver:
             except Exception as exc:
                 state.failed = True
                 self.driver.failed_with(state.run, exc)
+            self._settle(state)
+
+    def _settle(self, state: _RunState) -> None:
+        """Let go of the run's lock once nothing of it is out (a fold, the run) or
+        waiting for another run: it is finished, or failed and recorded."""
+        if any(s is state for s, _ in self.pending.values()):
+            return
+        if any(s is state for waiting in self.deferred.values() for s in waiting):
+            return
+        state.lock.close()
 
     def _result(self, ref: Any) -> TaskResult:
         try:
@@ -172,11 +218,25 @@ class _RayDriver:
             )
 
     def _submit(self, run: PlannedRun) -> None:
+        runner = self.driver.start(run)
+        state = _RunState(run, runner)
+        # the lock Run.execute takes in the local executor, taken before anything is
+        # written into the run and held while its tasks are out: a run another process
+        # runs is refused (NerkitError, recorded as the run's failure)
+        state.lock.enter_context(runner.locked())
+        self.states.append(state)
+        try:
+            self._submit_tasks(state)
+        except BaseException:
+            state.failed = True  # what is out of it comes back, and is not run on
+            self._settle(state)
+            raise
+
+    def _submit_tasks(self, state: _RunState) -> None:
         from nerkit.folds import fold_path, take_from_cache
         from nerkit.pipeline import fold_setup, limit_splits
 
-        runner = self.driver.start(run)
-        state = _RunState(run, runner)
+        run, runner = state.run, state.runner
         if runner.config.corrector:
             loaded = limit_splits(self.driver.dataset(run), runner.config)
             state.setup = fold_setup(runner.config, loaded, self.driver.host)
@@ -243,7 +303,7 @@ class _RayDriver:
     def _run_done(self, state: _RunState, result: TaskResult) -> None:
         directory = state.runner.dir
         if result.value:
-            unpack(result.value, directory)
+            unpack({k: v for k, v in result.value.items() if k not in NOT_SENT}, directory)
         if result.ok:
             # the finished run is what the task finished: leftovers of earlier attempts go
             for path in sorted(directory.rglob("*"), reverse=True):
@@ -275,7 +335,7 @@ def base_key(config: RunConfig) -> tuple[Any, ...]:
 
 
 def pack_partial(directory: Path) -> dict[str, bytes]:
-    """The unfinished run's files, less the driver's own records."""
+    """The unfinished run's files, less the driver's own records and the run's lock."""
     from nerkit.sweep.tasks import pack
 
-    return {name: data for name, data in pack(directory).items() if name not in DRIVER_FILES}
+    return {name: data for name, data in pack(directory).items() if name not in NOT_SENT}
