@@ -711,12 +711,12 @@ def test_options_are_checked_as_given_and_as_built() -> None:
     already, as a run passes them) away from their default."""
     from nerkit.options import build_options
 
-    assert FlairTagger({"fine_tune": "true"}).options.fine_tune
-    assert FlairTagger({"transformer_layers": "-1, -2"}).options.transformer_layers
+    assert FlairTagger({"fine_tune": "true"}).options.fine_tune is True
+    assert FlairTagger({"transformer_layers": "-1, -2"}).options.transformer_layers == "-1, -2"
     built = build_options(FlairOptions, {"fine_tune": "true", "patience": "5"})
     with pytest.raises(ConfigError, match="ignores patience"):
         FlairTagger(built)
-    assert FlairTagger(build_options(FlairOptions, {"fine_tune": "true"})).options.fine_tune
+    assert FlairTagger(build_options(FlairOptions, {"fine_tune": "true"})).options.fine_tune is True
 
 
 def test_transformer_layers_beyond_the_model_are_a_clear_error(no_network: None) -> None:
