@@ -643,3 +643,124 @@ def test_a_stray_bioes_tag_in_an_iob2_folder_is_an_error(tmp_path: Path) -> None
     (tmp_path / "train.txt").write_text("John\tB-PER\nSmith\tE-PER\n\n", encoding="utf-8")
     (tmp_path / "test.txt").write_text("a\tO\n\n", encoding="utf-8")
     assert open_dataset(tmp_path, scheme=None).corpus.scheme == "BIOES"
+
+
+def test_a_stray_bioes_tag_in_a_one_file_folder_is_an_error(tmp_path: Path) -> None:
+    """With one file there was nothing to disagree with: one `E-PER` typo read an IOB2
+    file as BIOES, with an invalid transition at nearly every other entity. The scheme
+    the prefixes show is taken only where the tags support it: fewer invalid
+    transitions in it than tags of the prefixes IOB2 lacks."""
+    from nerkit.errors import InputError
+
+    clean = "Ann\tB-PER\nSmith\tI-PER\nin\tO\nRome\tB-LOC\n\n"
+    typo = "Bob\tB-PER\nJones\tE-PER\n\n"
+    train = tmp_path / "train.txt"
+    train.write_text(clean * 3 + typo, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        open_dataset(tmp_path, scheme=None)
+    message = str(caught.value)
+    assert message.startswith(f"{train}, line 17: tag 'E-PER' has a prefix not in IOB2"), message
+    assert (
+        "read as BIOES, the file's tags break 6 transition(s) (first: line 3, I-PER -> O) "
+        "against only 1 E-/S- tag(s)"
+    ) in message
+    assert "give from_scheme=BIOES" in message and "-D from_scheme=BIOES" in message
+    # given the scheme, the file is read in it
+    assert open_dataset(tmp_path, scheme=None, from_scheme="BIOES").corpus.scheme == "BIOES"
+    # an IO file with a stray E- is not taken for IOE2 either
+    train.write_text("Ann\tI-PER\nin\tO\nRome\tI-LOC\n\nBob\tE-PER\n\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"train.txt, line 5: tag 'E-PER'.*read as IOE2"):
+        open_dataset(tmp_path, scheme=None)
+
+    # a BIOES file with one entity that lacks its E- is BIOES, the slip reported
+    bioes = "John\tB-PER\nSmith\tE-PER\nin\tO\nParis\tS-LOC\n\n"
+    train.write_text(bioes * 2 + "Ann\tB-PER\nLee\tI-PER\nran\tO\n\n", encoding="utf-8")
+    loaded = open_dataset(tmp_path, scheme=None)
+    assert loaded.corpus.scheme == "BIOES"
+    assert loaded.corpus["train"][0].tags == ("B-PER", "E-PER", "O", "S-LOC")
+    (report,) = loaded.invalid["train"]
+    assert (report.line, report.transition.previous, report.transition.current) == (
+        13,
+        "I-PER",
+        "O",
+    )
+
+
+def test_a_stray_bioes_tag_beside_a_bioes_file_names_its_own_file(tmp_path: Path) -> None:
+    """A BIOES train file and an IOB2 test file with one stray `E-PER` both showed
+    BIOES, so the test file was read as BIOES; now its own stray tag is the error. Files
+    that show different schemes say which."""
+    from nerkit.errors import InputError
+
+    bioes = "John\tB-PER\nSmith\tE-PER\nin\tO\nParis\tS-LOC\n\n"
+    clean = "Ann\tB-PER\nSmith\tI-PER\nin\tO\nRome\tB-LOC\n\n"
+    (tmp_path / "train.txt").write_text(bioes * 3, encoding="utf-8")
+    test = tmp_path / "test.txt"
+    test.write_text(clean * 3 + "Bob\tB-PER\nJones\tE-PER\n\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        open_dataset(tmp_path, scheme=None)
+    assert str(caught.value).startswith(f"{test}, line 17: tag 'E-PER' has a prefix not in IOB2")
+    assert "read as BIOES, the file's tags break 6 transition(s)" in str(caught.value)
+    test.write_text(clean, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        open_dataset(tmp_path, scheme=None)
+    assert str(caught.value).startswith(f"{tmp_path / 'train.txt'}, line 2: tag 'E-PER'")
+    assert "different schemes (train.txt: BIOES, test.txt: IOB2)" in str(caught.value)
+
+
+def test_a_folder_of_nested_conll_files_is_refused_unless_its_columns_are_named(
+    tmp_path: Path,
+) -> None:
+    """`nerkit run -d FOLDER` read `nerkit convert --nested` output (token, outer tags,
+    inner tags) by its last column: the outer entities were lost without a word."""
+    from typer.testing import CliRunner
+
+    from nerkit.cli.app import app
+    from nerkit.errors import InputError
+    from nerkit.io import write
+
+    flat = Sentence(("Maria", "ran"), ("B-PER", "O"), "s-1")
+    nested = Sentence(
+        ("Bank", "of", "China", "grew"),
+        ("B-ORG", "I-ORG", "I-ORG", "O"),
+        "s-2",
+        spans=(Span(0, 3, "ORG"), Span(2, 3, "LOC")),
+    )
+    folder = tmp_path / "nested"
+    folder.mkdir()
+    train = folder / "train.conll"
+    write([flat, nested], train, nested=True)
+    write([flat], folder / "test.conll", nested=True)
+    with pytest.raises(InputError) as caught:
+        open_dataset(folder, scheme=None)
+    message = str(caught.value)
+    assert message.startswith(f"{train}, line 6: two tag columns"), message
+    assert "inner_tag_col=-1 to read both layers" in message
+    assert "tag_col=-1 to read only the last" in message
+    assert message.endswith("inside one of the column before it: 'China\\tI-ORG\\tB-LOC'")
+    # what `nerkit run -d FOLDER` shows
+    result = CliRunner().invoke(
+        app, ["run", "-t", "lexicon", "-d", str(folder), "-o", str(tmp_path / "runs")]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"Error: {train}, line 6: two tag columns" in result.output
+    assert "-D inner_tag_col=-1" in result.output
+
+    # both layers, as asked
+    loaded = open_dataset(folder, scheme=None, inner_tag_col=-1)
+    assert loaded.corpus["train"] == (flat, nested)
+    # the last column alone, as asked
+    only_last = open_dataset(folder, scheme=None, tag_col=-1).corpus["train"]
+    assert [s.tags for s in only_last] == [("O", "O"), ("O", "O", "B-LOC", "O")]
+    # a last column without entities hides the outer ones too
+    write([flat], train, nested=True)
+    with pytest.raises(InputError, match=r"train.conll, line 1: .*the last column has no entities"):
+        open_dataset(folder, scheme=None)
+
+
+def test_token_gold_and_predicted_columns_are_not_taken_for_nested(tmp_path: Path) -> None:
+    """conlleval's layout keeps reading its last column, as `nerkit convert` does."""
+    text = "EU\tB-ORG\tB-ORG\nsaid\tO\tO\n\nPeter\tB-PER\tB-LOC\nran\tO\tO\n\n"
+    (tmp_path / "train.conll").write_text(text, encoding="utf-8")
+    corpus = load_dataset(tmp_path, scheme=None)
+    assert [s.tags for s in corpus["train"]] == [("B-ORG", "O"), ("B-LOC", "O")]

@@ -410,6 +410,79 @@ def test_nested_conll_columns_are_read_with_the_inner_column_options(tmp_path: P
     assert code == 2 and "--gold-inner-col needs --gold-col" in output
 
 
+NESTED_ROWS = [
+    [("The", "O", "O"), ("Bank", "B-ORG", "O"), ("of", "I-ORG", "O"), ("China", "I-ORG", "B-LOC")],
+    [("Maria", "B-PER", "O"), ("lives", "O", "O"), ("in", "O", "O"), ("Berlin", "B-LOC", "O")],
+]
+
+
+def test_nested_conll_read_by_its_last_column_is_refused(tmp_path: Path) -> None:
+    """`nerkit eval GOLD PRED` read `nerkit convert --nested` output (token, outer
+    tags, inner tags) by its last column: only the inner LOC of Bank of China was
+    scored, the outer ORG, PER and LOC were lost without a word."""
+    gold = write(tmp_path / "gold.conll", NESTED_ROWS)
+    outer = write(tmp_path / "outer.conll", [[r[:2] for r in s] for s in NESTED_ROWS])
+    result = CliRunner().invoke(app, ["eval", str(gold), str(outer), "--json"])
+    assert result.exit_code == 2, result.output
+    assert not result.stdout  # no scores
+    assert result.stderr.startswith(f"Error: {gold}, line 4: two tag columns, as `nerkit ")
+    assert "give --gold-col -2 --gold-inner-col -1 to read both layers" in result.stderr
+    assert "or --gold-col -1 to read only the last" in result.stderr
+    assert "'China\\tI-ORG\\tB-LOC'" in result.stderr
+    # the prediction file too, and an --against file (read as PRED is)
+    result = CliRunner().invoke(app, ["eval", str(outer), str(gold)])
+    assert result.exit_code == 2 and f"Error: {gold}, line 4:" in result.stderr
+    assert "give --pred-col -2 --pred-inner-col -1" in result.stderr
+    result = CliRunner().invoke(app, ["eval", str(outer), str(outer), "--against", str(gold)])
+    assert result.exit_code == 2 and f"Error: {gold}, line 4:" in result.stderr
+
+    # as the message says: both layers (all four entities), or only the last (one LOC)
+    both = ["--gold-col", "-2", "--gold-inner-col", "-1", "--json"]
+    code, output = invoke("eval", str(gold), str(outer), *both)
+    assert code == 0, output
+    assert micro_counts(json.loads(output)) == (4, 3, 3)
+    code, output = invoke("eval", str(gold), str(outer), "--gold-col", "-1", "--json")
+    assert code == 0, output
+    out = json.loads(output)
+    assert micro_counts(out) == (1, 0, 3) and out["per_type"]["LOC"]["support"] == 1
+
+    # a last column without entities hides the outer ones as well
+    flat = write(tmp_path / "flat.conll", [[(r[0], r[1], "O") for r in s] for s in NESTED_ROWS])
+    result = CliRunner().invoke(app, ["eval", str(flat), str(outer)])
+    assert result.exit_code == 2 and f"Error: {flat}, line 2: two tag columns" in result.stderr
+    assert "the last column has no entities" in result.stderr
+
+
+def test_token_gold_and_predicted_columns_are_not_taken_for_nested(tmp_path: Path) -> None:
+    """conlleval's layout (token, gold, predicted) is no nested file: in one-file mode
+    its columns are named, and as PRED beside a gold file its last column is scored,
+    the predicted entities repeating gold ones."""
+    tokens, gold, pred = random_data(random.Random(8), 40)
+    both = write(
+        tmp_path / "both.conll",
+        [list(zip(t, g, p, strict=True)) for t, g, p in zip(tokens, gold, pred, strict=True)],
+    )
+    code, output = invoke("eval", str(both), "--gold-col", "1", "--pred-col", "2", "--json")
+    assert code == 0, output
+    check_against_seqeval(json.loads(output), gold, pred)
+    g = write(
+        tmp_path / "gold.conll",
+        [list(zip(t, g, strict=True)) for t, g in zip(tokens, gold, strict=True)],
+    )
+    code, output = invoke("eval", str(g), str(both), "--json")
+    assert code == 0, output
+    check_against_seqeval(json.loads(output), gold, pred)
+    # a wrong type on a gold entity, the next one right: still not nested
+    text = "EU\tB-ORG\tB-LOC\nsaid\tO\tO\n\nPeter\tB-PER\tB-PER\n"
+    three = tmp_path / "three.conll"
+    three.write_text(text, encoding="utf-8")
+    two = tmp_path / "two.conll"
+    two.write_text("EU\tB-ORG\nsaid\tO\n\nPeter\tB-PER\n", encoding="utf-8")
+    code, output = invoke("eval", str(two), str(three), "--json")
+    assert code == 0, output
+    assert micro_counts(json.loads(output)) == (2, 1, 2)
+
+
 def test_json_holds_the_counts_that_csv_and_table_show(tmp_path: Path) -> None:
     tokens, gold, pred = random_data(random.Random(21), 50)
     g = write(

@@ -486,3 +486,115 @@ def test_conll2002_dutch_train_documents() -> None:
     assert len({s.document_id for s in result.sentences}) == 287
     assert all(s.document_id is not None for s in result.sentences)
     assert all(t != "-DOCSTART-" for s in result.sentences for t in s.tokens)
+
+
+def test_nested_output_read_by_its_last_column_is_found(tmp_path: Path) -> None:
+    """A file as `write_conll(nested=True)` writes it (token, outer tags, inner tags),
+    read by its last column, loses its outer entities: the line that shows it is found,
+    comments and a last column without entities too."""
+    from nerkit.io.conll import HiddenOuterColumn, find_hidden_outer_column
+
+    sentences = [
+        Sentence(("Maria", "ran"), ("B-PER", "O"), "s-1"),
+        Sentence(
+            ("Bank", "of", "China"),
+            ("B-ORG", "I-ORG", "I-ORG"),
+            "s-2",
+            spans=(Span(0, 3, "ORG"), Span(2, 3, "LOC")),
+        ),
+    ]
+    path = tmp_path / "nested.conll"
+    write_conll(sentences, path, nested=True)
+    found = find_hidden_outer_column(path, read_conll(path))
+    assert found == HiddenOuterColumn(6, "China\tI-ORG\tB-LOC", inner=True)
+
+    text = "# a comment\nMaria\tB-PER\tO\n# another\nBank\tB-ORG\tO\nof\tE-ORG\tS-LOC\n"
+    path = conll(tmp_path, text)
+    result = read_conll(path, comment_prefix="#", scheme="auto")
+    found = find_hidden_outer_column(path, result, comment_prefix="#")
+    assert found == HiddenOuterColumn(5, "of\tE-ORG\tS-LOC", inner=True)
+    # a last column without entities: the first entity of the one before it (BIOES)
+    path = conll(tmp_path, "in\tO\tO\n\nJohn\tB-PER\tO\nSmith\tE-PER\tO\n")
+    found = find_hidden_outer_column(path, read_conll(path))
+    assert found == HiddenOuterColumn(3, "John\tB-PER\tO", inner=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "EU\tB-ORG\tB-ORG\nsaid\tO\tO\n\nPeter\tB-PER\tB-LOC\n",  # token, gold, predicted
+        "EU\tB-ORG\tO\nsaid\tO\tB-LOC\n",  # a last-column entity outside the other's
+        "De\tArt\tO\nHaag\tN\tB-LOC\n",  # token, POS, tag
+        "EU\tNNP\tB-NP\tB-ORG\nsaid\tVBD\tB-VP\tO\n",  # four columns
+        "Bank\tB-ORG\nof\tI-ORG\n",  # two columns
+        "in\tO\tO\nit\tO\tO\n",  # no entities anywhere
+    ],
+)
+def test_other_three_column_files_are_not_taken_for_nested_output(
+    tmp_path: Path, text: str
+) -> None:
+    from nerkit.io.conll import find_hidden_outer_column
+
+    path = conll(tmp_path, text)
+    assert find_hidden_outer_column(path, read_conll(path)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "three"),
+    [
+        (b"Bank\tB-ORG\tO\nof\tI-ORG\n", True),  # only the first token line counts
+        (b"Bank B-ORG O \nof I-ORG O\n", True),  # trailing separators dropped, as read
+        (b"\xef\xbb\xbf\r\n-DOCSTART-\tO\tO\r\n\r\n# c\td\te\tf\rBank\tB-ORG\tO", True),
+        (b"Bank\tB-ORG\nof\tI-ORG\tO\n", False),
+        (b"Bank\tNN\tB-NP\tB-ORG\n", False),
+        (b"# one\ttwo\tthree\n\n", False),  # no token line
+        (b"#" * 100_000 + b"\nBank\tB-ORG\tO\n", True),  # beyond the first block
+        (b"B" * 100_000 + b"\tB-ORG\n", False),
+    ],
+)
+def test_may_hide_outer_column_counts_the_columns_of_the_first_token_line(
+    tmp_path: Path, text: bytes, three: bool
+) -> None:
+    from nerkit.io.conll import may_hide_outer_column
+
+    assert may_hide_outer_column(conll(tmp_path, text), comment_prefix="#") is three
+
+
+def test_a_file_of_other_than_three_columns_is_judged_by_its_start(tmp_path: Path) -> None:
+    """`nerkit eval` asks before its fast path reads a file of a million tokens: a file
+    whose first token line has two columns is not read on (here: not even to the bytes
+    that are no UTF-8, which its reader reports)."""
+    from nerkit.io.common import ReadResult
+    from nerkit.io.conll import find_hidden_outer_column, may_hide_outer_column
+
+    text = b"Bank\tB-ORG\n" * 10_000 + b"\xff\tO\n"
+    path = conll(tmp_path, text)
+    with pytest.raises(InputError, match="invalid UTF-8"):
+        read_conll(path)
+    assert not may_hide_outer_column(path)
+    assert find_hidden_outer_column(path, ReadResult((), "IOB2", (), str(path))) is None
+
+
+def test_token_gold_and_predicted_columns_are_ruled_out_by_their_start(tmp_path: Path) -> None:
+    """Predictions beside gold tags repeat gold entities in the first sentences: the
+    rest of the file is not read (here: not even to its bytes that are no UTF-8). A
+    start that shows no such entity, or cannot be read in the scheme, leaves it to the
+    whole file."""
+    from nerkit.io.conll import find_hidden_outer_column, may_hide_outer_column
+
+    pairs = "EU\tB-ORG\tB-ORG\nsaid\tO\tO\n\n" * 5_000  # about 100 KiB: beyond one block
+    path = conll(tmp_path, pairs.encode() + b"\xff\tO\tO\n")
+    assert may_hide_outer_column(path)  # three columns: without a scheme, maybe
+    assert not may_hide_outer_column(path, scheme="IOB2")
+    result = read_conll(conll(tmp_path, pairs, "valid.conll"))
+    assert find_hidden_outer_column(path, result) is None
+
+    # a nested start: the whole file decides, and a later sentence rules it out
+    nested = "Bank\tB-ORG\tO\nof\tI-ORG\tO\nChina\tI-ORG\tB-LOC\n\n"
+    path = conll(tmp_path, nested * 2_000 + "EU\tB-ORG\tB-ORG\n")
+    assert may_hide_outer_column(path, scheme="IOB2")
+    assert find_hidden_outer_column(path, read_conll(path)) is None
+    # outer tags in another scheme than the last column's (no entities there): undecided
+    path = conll(tmp_path, "John\tB-PER\tO\nSmith\tE-PER\tO\n\n")
+    assert may_hide_outer_column(path, scheme="IOB2")
+    assert find_hidden_outer_column(path, read_conll(path)) is not None

@@ -243,37 +243,15 @@ def _read_file(
 
 
 def _refuse_hidden_outer_column(path: Path, result: "ReadResult") -> None:
-    """Raise when ``path`` looks like `nerkit convert --nested` output (token, outer
-    tags, inner tags on every line): read as it was, by its last column, its outer
-    entities would be lost without a word."""
-    from nerkit import schemes
-    from nerkit.errors import ConfigError, NerkitError
-    from nerkit.io import read
+    """Raise when ``path``, read by its last column, looks like `nerkit convert
+    --nested` output (token, outer tags, inner tags): read so, its outer entities
+    would be lost without a word. The error names the line that shows it."""
+    from nerkit.io.conll import find_hidden_outer_column
 
-    try:
-        # token_col=-3: a line of four or more columns gives other tokens than column 0
-        outer = read(path, format="conll", scheme=result.scheme, token_col=-3, tag_col=-2)
-    except NerkitError:
-        return  # the column before the last is no tag column
-    if [s.tokens for s in outer.sentences] != [s.tokens for s in result.sentences]:
-        return
-    has_outer = False
-    for outer_sentence, sentence in zip(outer.sentences, result.sentences, strict=True):
-        outer_spans = schemes.spans_lenient(outer_sentence.tags, result.scheme)
-        has_outer = has_outer or bool(outer_spans)
-        for span in schemes.spans_lenient(sentence.tags, result.scheme):
-            # An inner entity overlaps an outer one and is none of them; predictions
-            # beside gold tags mostly repeat them.
-            if span in outer_spans or not any(
-                o.start < span.end and span.start < o.end for o in outer_spans
-            ):
-                return
-    if has_outer:
-        raise ConfigError(
-            f"{path} has two tag columns, as `nerkit convert --nested` writes them (token, "
-            "outer tags, inner tags), and reading its last column would lose the entities "
-            "of the one before it: give --inner-col -1 to read both, or --tag-col -1 to "
-            "read only the last"
+    found = find_hidden_outer_column(path, result)
+    if found is not None:
+        raise found.error(
+            path, "give --inner-col -1 to read both layers, or --tag-col -1 to read only the last"
         )
 
 

@@ -122,7 +122,9 @@ def eval_command(
 
     Where either side holds nested entities (JSON lines `spans`, or a CoNLL inner tag
     column named by --gold-inner-col / --pred-inner-col), every entity is scored, in
-    every section; token accuracy and invalid transitions are of the outer tags.
+    every section; token accuracy and invalid transitions are of the outer tags. A
+    CoNLL file of three columns whose last one holds entities inside those of the one
+    before it (`nerkit convert --nested` output) is refused unless its columns are named.
 
     Example: `nerkit eval gold.conll pred.conll`, or `nerkit eval both.conll --gold-col 1 --pred-col 2`.
     """

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from nerkit import schemes
-from nerkit.datasets import hub
+from nerkit.datasets import checks, hub
 from nerkit.datasets.download import DEFAULT_TIMEOUT, DownloadFailed, download_files
 from nerkit.datasets.locate import find_split_files, locate, resolve_data_dir
 from nerkit.datasets.spec import DataFile, DatasetSpec, get_dataset_spec, registered_datasets
@@ -149,9 +149,12 @@ def open_dataset(
     ``~/.cache/nerkit/data``); missing files are downloaded when ``download`` is true,
     checked against their sha256 and only then stored there. ``from_scheme`` is the
     scheme the files are written in (default: the dataset's; for folders ``IOB2``, or
-    the scheme the tags' prefixes show when they are not IOB2; ``"auto"`` infers it); tags are converted to ``scheme`` (``None``: kept as they
-    are, and the corpus has the files' scheme). ``options``: for a
-    dataset cut from one file, ``<split>_size`` (e.g. ``train_size=400``); for
+    the scheme the tags' prefixes show when they are not IOB2 and the tags support it,
+    see ``_open_own_files``; ``"auto"`` infers it); tags are converted to ``scheme``
+    (``None``: kept as they are, and the corpus has the files' scheme). A folder's
+    CoNLL file that holds two tag columns, as `nerkit convert --nested` writes them, is
+    an error unless ``inner_tag_col`` or ``tag_col`` says how to read it. ``options``:
+    for a dataset cut from one file, ``<split>_size`` (e.g. ``train_size=400``); for
     folders and explicit files, reader options of ``nerkit.io.read`` (``format``,
     ``tag_col``, ...).
     """
@@ -406,25 +409,83 @@ def _open_own_files(
     """A user's split files: in ``from_scheme`` when given; else IOB2, or, when their
     tags are not IOB2 (``E-``, ``S-``, ``L-``, ``U-``), the scheme their prefixes show,
     as Flair's column reader takes a BIOES file as it is. The files are taken in that
-    scheme only when every file with entity tags shows the same one, else (a stray
-    ``E-PER`` in an IOB2 file) the IOB2 reading's error names the file, line and tag.
-    A tag of no scheme gets the second reading's error (file, line and tag)."""
+    scheme only when every file with entity tags shows the same one and its tags
+    support it (fewer invalid transitions in it than ``E-``/``S-`` tags, see
+    ``checks.unsupported_guess``), one file alone too; else (a stray ``E-PER`` in an
+    IOB2 file) the IOB2 reading's error names the file, line and tag, and says why.
+    A tag of no scheme gets the second reading's error (file, line and tag).
+
+    A CoNLL file read by its last column (no ``tag_col`` or ``inner_tag_col``) that
+    looks like `nerkit convert --nested` output is refused, with the file, the line
+    that shows it and the options to pass (``checks.hidden_outer_column``)."""
     if from_scheme is not None:
-        return _open_files(files, name, target, from_scheme, reader_options)
-    try:
-        return _open_files(files, name, target, "IOB2", reader_options)
-    except InputError as exc:
-        iob2_error = exc
-    loaded = _open_files(files, name, target, "auto", reader_options)
-    # A file without entity tags reads as IOB2 whatever the others are in.
-    shown = {
-        result.scheme
-        for result in loaded.reads.values()
-        if any(tag != "O" for s in result.sentences for tag in s.tags)
-    }
-    if len(shown) > 1:
-        raise iob2_error from None
+        loaded = _open_files(files, name, target, from_scheme, reader_options)
+    else:
+        iob2_error: InputError | None = None
+        try:
+            loaded = _open_files(files, name, target, "IOB2", reader_options)
+        except InputError as exc:
+            iob2_error = exc
+        if iob2_error is not None:
+            loaded = _open_files(files, name, target, "auto", reader_options)
+            _check_guessed_schemes(loaded, iob2_error, reader_options)
+    # once per file: explicit files may name one file for two splits
+    reads = {path: loaded.reads[split] for split, path in loaded.files.items()}
+    for path, result in reads.items():
+        error = checks.hidden_outer_column(path, result, reader_options)
+        if error is not None:
+            raise error
     return loaded
+
+
+def _check_guessed_schemes(
+    loaded: LoadedDataset, iob2_error: InputError, reader_options: Mapping[str, Any]
+) -> None:
+    """Raise where the files, read in the schemes their prefixes show, are not all in
+    one scheme that their tags support: the IOB2 reading's error (file, line, tag) of
+    the first file whose tags do not support theirs, else of the first file that
+    failed it, with why and what to do."""
+    tagged = {split: r for split, r in loaded.reads.items() if checks.has_entities(r)}
+    for split, result in tagged.items():
+        why = checks.unsupported_guess(result)
+        if why is not None:
+            path = loaded.files[split]
+            error = iob2_error
+            if iob2_error.path != str(path):
+                try:
+                    _read(path, "IOB2", reader_options)
+                except InputError as exc:
+                    error = exc
+            name = result.scheme
+            raise _explained(
+                error,
+                result.unit,
+                why,
+                f"correct the tag, or give from_scheme={name} to read the file as {name} "
+                f"all the same (nerkit run -D from_scheme={name})",
+            ) from None
+    if len({result.scheme for result in tagged.values()}) > 1:
+        shown = ", ".join(f"{loaded.files[s].name}: {r.scheme}" for s, r in tagged.items())
+        units = {str(loaded.files[s]): r.unit for s, r in loaded.reads.items()}
+        raise _explained(
+            iob2_error,
+            units.get(str(iob2_error.path), "line"),
+            f"the files with entities show different schemes ({shown})",
+            "correct the tag, or give from_scheme=NAME to read every file in one scheme "
+            "(nerkit run -D from_scheme=NAME)",
+        ) from None
+
+
+def _explained(error: InputError, unit: str, why: str, hint: str) -> InputError:
+    """``error`` (where and what) with why the file was not taken in another scheme and
+    what to do."""
+    return InputError(
+        f"{error.reason}; {why}: {hint}",
+        path=error.path,
+        line=error.line,
+        text=error.text,
+        unit=unit,
+    )
 
 
 def _read(path: Path, scheme: str, reader_options: Mapping[str, Any]) -> ReadResult:

@@ -9,7 +9,11 @@ nested ``spans``, CoNLL read with an inner tag column), the entity scores count
 every span, as a run's ``spans`` mode does (``nerkit.metrics.span_scores``): a
 sentence's entities are its spans where it has them, else the ones its tags encode
 (read in the scheme and mode asked for). Token accuracy and invalid transitions stay
-those of the (outer) tags.
+those of the (outer) tags. A CoNLL file read by its last column (no column named) that
+looks like `nerkit convert --nested` output is refused, since its outer entities would
+go unscored. Of a file whose first token line has other than three columns, or whose
+first sentences rule it out (predictions beside gold tags repeat gold entities), only
+the first block (64 KiB) is read for it; others take the full reader, which decides.
 """
 
 from __future__ import annotations
@@ -115,6 +119,8 @@ def load_pair(
     ``gold_inner_col`` / ``pred_inner_col`` name the inner tag column of a CoNLL file
     with nested entities (``nerkit convert --nested`` writes the outer tags in column
     -2, the inner ones in -1); they need ``gold_col`` / ``pred_col`` for the outer tags.
+    Of two files, a CoNLL one given without its columns that looks like such a file is
+    an error (with its line, and the options that read it).
     """
     gold = Path(gold)
     if pred is None and (gold_col is None or pred_col is None):
@@ -126,7 +132,16 @@ def load_pair(
         ("pred", pred, pred_col, pred_inner_col),
     ):
         _check_inner_col(which, path, col, inner)
-    if scheme.lower() != "auto" and not need_tokens and gold_inner_col is pred_inner_col is None:
+    from nerkit.io.conll import may_hide_outer_column
+
+    fast = scheme.lower() != "auto" and not need_tokens and gold_inner_col is pred_inner_col is None
+    # A file that may be nested output read by its last column (a look at its start)
+    # takes the full reader, whose result says whether it is. One file of gold and
+    # predictions has its columns named: it is not looked at.
+    if fast and not any(
+        _by_last_column(path, col, inner) and may_hide_outer_column(path, scheme=scheme)
+        for path, col, inner in ((gold, gold_col, gold_inner_col), (pred, pred_col, pred_inner_col))
+    ):
         pair = _fast_pair(gold, pred, one_file, schemes.get_scheme(scheme), gold_col, pred_col)
         if pair is not None:
             return pair
@@ -149,6 +164,28 @@ def _check_inner_col(which: str, path: Path, col: int | None, inner: int | None)
         raise ConfigError(
             f"--{which}-inner-col needs --{which}-col for the outer tags (a file written by "
             f"`nerkit convert --nested`: --{which}-col -2 --{which}-inner-col -1)"
+        )
+
+
+def _by_last_column(path: Path, col: int | None, inner: int | None) -> bool:
+    """Whether ``path`` is read as CoNLL by its last column (no column named)."""
+    from nerkit.io import detect_format
+
+    return col is None and inner is None and detect_format(path) == "conll"
+
+
+def _refuse_hidden_outer_column(which: str, path: Path, result: ReadResult) -> None:
+    """Raise where ``path``, read by its last column as ``result`` (no --{which}-col
+    given), looks like `nerkit convert --nested` output (token, outer tags, inner
+    tags): scored so, its outer entities would not count."""
+    from nerkit.io.conll import find_hidden_outer_column
+
+    found = find_hidden_outer_column(path, result)
+    if found is not None:
+        raise found.error(
+            path,
+            f"give --{which}-col -2 --{which}-inner-col -1 to read both layers, or "
+            f"--{which}-col -1 to read only the last",
         )
 
 
@@ -237,8 +274,12 @@ def _full_pair(
         return found if inner is None else found | {"inner_tag_col": inner}
 
     g = read(gold, scheme=scheme, **options(gold_cols))
+    if _by_last_column(gold, *gold_cols):
+        _refuse_hidden_outer_column("gold", gold, g)
     resolved = g.scheme
     p = read(pred, scheme=resolved, **options(pred_cols))
+    if _by_last_column(pred, *pred_cols):
+        _refuse_hidden_outer_column("pred", pred, p)
     if not one_file:
         _check_aligned(g.sentences, p, str(gold))
     gold_tags = [s.tags for s in g.sentences]

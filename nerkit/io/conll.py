@@ -11,10 +11,12 @@ The format keeps neither sentence nor document ids: reading numbers sentences
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from nerkit.errors import ConfigError, InputError
+from nerkit.errors import ConfigError, InputError, NerkitError
 from nerkit.io.common import (
     PathLike,
     ReadResult,
@@ -340,3 +342,186 @@ class _LineFinder:
                 if seen == position:
                     return lineno
         return last
+
+
+# ------------------------------------------------- nested files read flat
+
+# The start of a file is read in blocks of this many bytes: as a rule its first block
+# holds the first token line, which rules out a file of other than three columns, and
+# sentences enough to rule out one of token, gold and predicted tags. Either costs a
+# read of 64 KiB, whatever the size of the file.
+_BLOCK_BYTES = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class HiddenOuterColumn:
+    """What shows a CoNLL file read by its last column to be `nerkit convert --nested`
+    output: the ``line`` (and its ``text``) where an entity of the last column starts
+    inside an entity of the column before it (``inner``), or, where the last column
+    has no entities, where the first entity of the column before it starts."""
+
+    line: int
+    text: str
+    inner: bool
+
+    @property
+    def shown(self) -> str:
+        """What ``line`` shows, in words."""
+        if self.inner:
+            return "here an entity of the last column starts inside one of the column before it"
+        return "the last column has no entities, and here the first of the column before it starts"
+
+    def error(self, path: PathLike, remedy: str) -> InputError:
+        """The error that refuses ``path`` read by its last column: what the file holds
+        and would lose, ``remedy`` (the caller's options that read both layers, or only
+        the last) and what its line shows."""
+        return InputError(
+            "two tag columns, as `nerkit convert --nested` writes them (token, outer tags, "
+            "inner tags), and read by its last column alone the file would lose its outer "
+            f"entities: {remedy}; {self.shown}",
+            path=path,
+            line=self.line,
+            text=self.text,
+        )
+
+
+def may_hide_outer_column(
+    path: PathLike, *, scheme: str | None = None, comment_prefix: str | None = None
+) -> bool:
+    """Whether ``path`` may be `nerkit convert --nested` output, read by its last
+    column: its first token line has three columns (token, outer tags, inner tags,
+    split like the reader splits: at tabs, else at spaces) and, given the ``scheme``
+    the last column is read in, the whole sentences of the file's first block hold no
+    entity of the last column that repeats one of the column before it or lies outside
+    them all (as predictions beside gold tags do, whatever follows).
+
+    It reads the start of the file only, so a reader can ask it before reading the
+    file; ``find_hidden_outer_column`` asks it first. False for a file that cannot be
+    read or has no token line (the reader says why)."""
+    path = Path(path)
+    try:
+        line = _first_token_line(path, comment_prefix)
+        if line is None:
+            return False
+        line = line.rstrip(" \t")
+        if len(line.split("\t" if "\t" in line else " ")) != 3:
+            return False
+        if scheme is None or scheme.lower() == "auto":
+            return True
+        return not _start_is_not_nested(path, scheme, comment_prefix)
+    except OSError:
+        return False
+
+
+def find_hidden_outer_column(
+    path: PathLike,
+    result: ReadResult,
+    *,
+    comment_prefix: str | None = None,
+    token_transform: TokenTransform | None = None,
+) -> HiddenOuterColumn | None:
+    """Where ``path``, read as ``result`` (its tags from the last column), shows itself
+    to be `nerkit convert --nested` output, whose outer entities that reading loses;
+    None where it does not.
+
+    Such a file has three columns on every line (token, outer tags, inner tags), the
+    column before the last holds tags of ``result``'s scheme with entities, and every
+    entity of the last column lies inside a different entity of that column. Token,
+    gold and predicted tags (conlleval's layout) do not look so: predicted entities
+    mostly repeat gold ones or lie outside them. ``comment_prefix`` and
+    ``token_transform`` are those ``result`` was read with. A file whose first token
+    line has more or fewer columns costs a read of its start, not of the whole file, as
+    does one whose first sentences rule it out (``may_hide_outer_column``).
+    """
+    path = Path(path)
+    # result.scheme is the last column's: where that column has no entities, the column
+    # before it is read below in whatever scheme it shows, but then neither has the
+    # start of the file an entity to rule it out.
+    if not may_hide_outer_column(path, scheme=result.scheme, comment_prefix=comment_prefix):
+        return None
+    text = read_text(path, newlines="universal")
+    # A last column without entities says nothing of the scheme of the one before it.
+    tagged = any(tag != OUTSIDE for s in result.sentences for tag in s.tags)
+    table = TagTable(path, result.scheme if tagged else "auto", None)
+    parser = _Parser(path, table, (-3, -2, -1), comment_prefix)
+    try:
+        raw = parser.parse(text)
+        scheme = table.resolve([r[1] for r in raw] + [r[2] for r in raw])
+    except InputError:
+        return None  # a line of fewer columns, or no tags before the last column
+    transform = token_transform or (lambda token: token)
+    if [tuple(map(transform, r[0])) for r in raw] != [s.tokens for s in result.sentences]:
+        return None  # lines of more columns: column -3 is not the tokens
+    finder = _LineFinder(text, comment_prefix)
+    first_outer: tuple[int, int, int] | None = None  # first line, token, length
+    first_inner: tuple[int, int, int] | None = None
+    for tokens, outer_tags, inner_tags, start, _ in raw:
+        outer = spans_lenient(outer_tags, scheme)
+        if outer and first_outer is None:
+            first_outer = (start, outer[0].start, len(tokens))
+        for span in spans_lenient(inner_tags, scheme):
+            if not _inside_another(span, outer):
+                return None
+            if first_inner is None:
+                first_inner = (start, span.start, len(tokens))
+    where = first_inner or first_outer
+    if where is None:
+        return None
+    line = finder.line(*where)
+    return HiddenOuterColumn(line, finder.lines[line - 1], first_inner is not None)
+
+
+def _inside_another(span: Span, outer: Sequence[Span]) -> bool:
+    """Whether ``span`` overlaps an entity of ``outer`` and is none of them, as an inner
+    entity does; predictions beside gold tags mostly repeat them."""
+    return span not in outer and any(o.start < span.end and span.start < o.end for o in outer)
+
+
+def _start_is_not_nested(path: Path, scheme: str, comment_prefix: str | None) -> bool:
+    """Whether the whole sentences of the first block of ``path``, read as token, outer
+    and inner tags in ``scheme``, show that the file is no nested output: an entity of
+    the last column that is not inside another of the column before it. A start that
+    cannot be read so shows nothing (the whole file decides)."""
+    with path.open("rb") as file:
+        data = file.read(_BLOCK_BYTES).removeprefix(codecs.BOM_UTF8)
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    # up to the last empty line: a \r that ends the block ends a line in the file too
+    end = data.rfind(b"\n\n")
+    try:
+        text = data[: max(end, 0)].decode("utf-8")
+        table = TagTable(path, scheme, None)
+        raw = _Parser(path, table, (-3, -2, -1), comment_prefix).parse(text)
+    except (UnicodeDecodeError, NerkitError):
+        return False
+    for _, outer_tags, inner_tags, _, _ in raw:
+        outer = spans_lenient(outer_tags, table.scheme)
+        if any(not _inside_another(s, outer) for s in spans_lenient(inner_tags, table.scheme)):
+            return True
+    return False
+
+
+def _first_token_line(path: Path, comment_prefix: str | None) -> str | None:
+    """The first line of ``path`` that holds a token, read a block at a time from the
+    file's start, with its line ends and byte-order mark taken as ``read_text`` takes
+    them; None for a file without one. Bytes that are no UTF-8 are replaced: the
+    reader reports them."""
+    with path.open("rb") as file:
+        data = file.read(_BLOCK_BYTES).removeprefix(codecs.BOM_UTF8)
+        start = 0
+        while True:
+            # \n, \r\n or a lone \r ends a line; the \n of a \r\n makes an empty line
+            # of its own here, which holds no token
+            ends = [i for i in (data.find(b"\n", start), data.find(b"\r", start)) if i >= 0]
+            if not ends:
+                more = file.read(_BLOCK_BYTES)
+                if more:
+                    data, start = data[start:] + more, 0
+                    continue
+            end = min(ends, default=len(data))
+            line = data[start:end].decode("utf-8", errors="replace")
+            comment = comment_prefix is not None and line.startswith(comment_prefix)
+            if not (is_break(line) or is_docstart(line) or comment):
+                return line
+            if end == len(data):
+                return None
+            start = end + 1
