@@ -319,10 +319,71 @@ def test_folder_with_two_train_files_is_ambiguous(tmp_path: Path) -> None:
         load_dataset(tmp_path)
 
 
+def test_an_extra_file_beside_a_split_says_what_a_command_line_user_can_do(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from nerkit.cli.app import app
+
+    folder = tmp_path / "dup"
+    folder.mkdir()
+    for name in ("train.conll", "dev.conll", "test.conll", "test-predictions.conll"):
+        (folder / name).write_text(TINY, encoding="utf-8")
+    args = ["run", "-t", "lexicon", "-d", str(folder), "--out", str(tmp_path / "runs")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert message.startswith(
+        f"Error: {folder}: several files look like the test split "
+        "(test-predictions.conll, test.conll), and a split is read from one file; move "
+        "the files that are not the test split out of the folder (or the split files "
+        "into a folder of their own), or rename them so that no part of their names "
+        "(split at '.', '_', '-' and spaces) starts with 'train', 'dev', 'valid' or 'test'"
+    ), message
+    # the dict is for Python, and said so; CoNLL files are no table's shards
+    assert (
+        "from Python, name each split's file in a dict instead of the folder: "
+        "load_dataset({'train': ..., 'dev': ..., 'test': ...})"
+    ) in message
+    assert "shards" not in message
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    # what the message says works: the renamed file is no split
+    (folder / "test-predictions.conll").rename(folder / "predictions.conll")
+    assert list(find_split_files(folder)) == ["train", "dev", "test"]
+
+
+def test_parquet_files_of_one_split_are_told_how_shards_are_named(tmp_path: Path) -> None:
+    from nerkit.io import write
+    from nerkit.testing import toy_corpus
+
+    corpus = toy_corpus()
+    for name in ("train-a.parquet", "train-b.parquet", "test.parquet"):
+        write(corpus["test"], tmp_path / name)
+    with pytest.raises(DatasetError) as info:
+        find_split_files(tmp_path)
+    message = str(info.value)
+    assert "several files look like the train split (train-a.parquet, train-b.parquet)" in message
+    assert "load_dataset({'train': ..., 'test': ...})" in message
+    assert message.endswith(
+        "if they are the shards of one table, put them in a folder named train/ or name "
+        "them as push_to_hub does (train-00000-of-00002.parquet, ...)"
+    )
+    # as the message says: the shards in a folder named after their split
+    (tmp_path / "train").mkdir()
+    for name in ("train-a.parquet", "train-b.parquet"):
+        (tmp_path / name).rename(tmp_path / "train" / name)
+    assert list(find_split_files(tmp_path)) == ["train", "test"]
+
+
 def test_folder_without_split_files_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "notes.conll").write_text(TINY, encoding="utf-8")
-    with pytest.raises(DatasetError, match=r"no split files .*found: notes.conll"):
+    with pytest.raises(DatasetError, match=r"no split files .*found: notes.conll") as info:
         load_dataset(tmp_path)
+    assert "name the files after their splits (train.conll, dev.conll, test.conll)" in str(
+        info.value
+    )
+    assert "from Python, name each split's file in a dict" in str(info.value)
     # a test file alone is a dataset to score a trained model on
     (tmp_path / "test.conll").write_text(TINY, encoding="utf-8")
     assert list(load_dataset(tmp_path).splits) == ["test"]

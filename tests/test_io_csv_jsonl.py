@@ -434,3 +434,31 @@ def test_dispatch_rejects_unknown_formats_and_options(tmp_path: Path) -> None:
         read(path, tag_col=2)
     with pytest.raises(ConfigError, match="'nested'"):
         write([], path, nested=True)
+
+
+@pytest.mark.parametrize("name", ["out.jsonl", "out.csv"])
+def test_an_empty_sentence_of_a_tagged_file_is_written_with_empty_tags(
+    tmp_path: Path, name: str
+) -> None:
+    """Hugging Face ``datasets`` fills a missing ``tags`` with null, which ``run_ner.py``
+    cannot take (``set(label)``): an empty sentence among tagged ones gets ``[]``; a
+    sentence given only spans, and an untagged file, get no tags."""
+    sentences = [
+        Sentence(tokens=("a",), tags=("B-PER",)),
+        Sentence(tokens=(), tags=()),
+        Sentence(tokens=("b",), spans=(Span(0, 1, "LOC"),)),
+    ]
+    path = tmp_path / name
+    write(sentences, path)
+    if name.endswith(".jsonl"):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        assert [row.get("tags") for row in rows] == [["B-PER"], [], None]
+    else:
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+        assert [row["tags"] for row in rows] == ['["B-PER"]', "[]", ""]
+    back = read(path).sentences
+    assert [s.tokens for s in back] == [("a",), (), ("b",)]
+    assert back[1].tags == ()
+    untagged = tmp_path / ("untagged" + path.suffix)
+    write([Sentence(tokens=("a",)), Sentence(tokens=())], untagged)
+    assert "tags" not in untagged.read_text(encoding="utf-8")

@@ -230,6 +230,37 @@ def test_written_tags_are_strings_the_same_in_every_file(tmp_path: Path) -> None
     ]
 
 
+@pytest.mark.parametrize("name", ["out.parquet", "out.arrow"])
+def test_an_empty_sentence_of_a_tagged_file_has_empty_tags_not_null(
+    tmp_path: Path, name: str
+) -> None:
+    # run_ner.py collects the labels with set(label) for every row: a null breaks it
+    path = tmp_path / name
+    spans_only = Sentence(("a", "b"), (), "s-3", None, (Span(0, 2, "X"), Span(1, 2, "Y")))
+    sentences = (EXPECTED[1], Sentence((), (), "s-2"), spans_only)
+    write(sentences, path)
+    assert read(path).sentences[:2] == sentences[:2]
+    written = pq.read_table(path) if name.endswith(".parquet") else _read_stream(path)
+    # null only for the sentence given only spans, whose tags the reader encodes
+    assert written.column("ner_tags").to_pylist() == [["O"], [], None]
+    assert read(path).sentences[2].tags == ("B-X", "I-X")
+    labels: set[str] = set()
+    for label in written.column("ner_tags").to_pylist()[:2]:
+        labels |= set(label)
+    assert labels == {"O"}
+    # an untagged file, as nerkit predict reads it, still has no tags column
+    untagged = (Sentence(("Hi",), (), "s-1"), Sentence((), (), "s-2"))
+    write(untagged, path)
+    assert read(path).sentences == untagged
+    written = pq.read_table(path) if name.endswith(".parquet") else _read_stream(path)
+    assert written.column_names == ["id", "tokens"]
+
+
+def _read_stream(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_stream(source).read_all()
+
+
 def test_unwritable_text_is_an_error_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "out.parquet"
     with pytest.raises(NerkitError, match="cannot write .*out.parquet"):

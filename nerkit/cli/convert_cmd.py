@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from nerkit.io.common import ReadResult, TransitionReport
     from nerkit.types import Sentence
 
@@ -124,8 +126,12 @@ def convert(
 
     Tags are read as entities the conlleval way and written in the target scheme, so
     invalid transitions in the input (e.g. O -> I-PER in IOB2) are reported and repaired.
-    Tokens, tags, nested entities and sentence and document ids are carried over; other
-    columns of a CoNLL input (part of speech, chunks) are not.
+    Tokens, tags and nested entities are carried over; other columns of a CoNLL input
+    (part of speech, chunks) are not. JSON lines, CSV, Parquet and Arrow keep sentence
+    and document ids. CoNLL has no ids: it keeps document boundaries only, as
+    -DOCSTART- lines (a document that comes back after another starts a new one), and
+    reading it numbers the sentences s-1, s-2, ... and the documents doc-1, doc-2, ...;
+    converting ids to CoNLL warns, saying what is not kept.
     """
     from dataclasses import replace
 
@@ -189,6 +195,8 @@ def convert(
     out.parent.mkdir(parents=True, exist_ok=True)
     write(converted, out, format=to_format, **({"nested": True} if nested else {}))
     console.print(f"Wrote {_counts(converted, target)} in {target} to {out}.")
+    if writes_conll:
+        _warn_conll_losses(console, converted, out)
     merged = _first_merged(source.sentences, source.scheme, converted, target)
     if merged is not None:
         console.print(
@@ -294,6 +302,20 @@ def _read_dataset_split(
         loaded.invalid[split],
         loaded.reads[split].unit,
     )
+
+
+def _warn_conll_losses(console: "Console", sentences: "Sequence[Sentence]", out: Path) -> None:
+    from nerkit.io.conll_write import conll_losses
+
+    lost = conll_losses(sentences)
+    if lost:
+        console.print(f"Warning: {out} is CoNLL, which cannot keep all that was read:")
+        for line in lost:
+            console.print(f"  - {line}")
+        console.print(
+            "  To keep them, convert to JSON lines, CSV, Parquet or Arrow (.jsonl, .csv, "
+            ".parquet, .arrow) instead."
+        )
 
 
 def _where(report: "TransitionReport", sentences: "Sequence[Sentence]", unit: str) -> str:

@@ -129,6 +129,35 @@ def shard_set(paths: list[Path]) -> Path | str | None:
     return paths[0].parent / f"{escape(stem)}-*-of-{n}{tail}{suffix}"
 
 
+def _one_file_a_split(split: str, found: dict[str, list[Path]]) -> str:
+    """What to do about a split that several files claim: on the command line, which
+    reads a folder only by its file names, move or rename the files that are no split
+    (``test-predictions.conll`` beside ``test.conll``); from Python, name the files."""
+    splits = ", ".join(f"{name!r}: ..." for name in ("train", "dev", "test") if name in found)
+    return (
+        f"move the files that are not the {split} split out of the folder (or the split "
+        "files into a folder of their own), or rename them so that no part of their "
+        "names (split at '.', '_', '-' and spaces) starts with 'train', 'dev', 'valid' or "
+        "'test'; from Python, name each split's file in a dict instead of the folder: "
+        f"load_dataset({{{splits}}})"
+    )
+
+
+def _shard_hint(split: str, paths: list[Path]) -> str:
+    """For Parquet or Arrow files only: how the shards of one table are named (a
+    folder of CoNLL, CSV or JSON lines files is no split)."""
+    from nerkit.io import SUFFIXES
+
+    if not all(
+        p.is_file() and SUFFIXES.get(p.suffix.lower()) in ("parquet", "arrow") for p in paths
+    ):
+        return ""
+    return (
+        f"; if they are the shards of one table, put them in a folder named {split}/ or "
+        f"name them as push_to_hub does ({split}-00000-of-00002{paths[0].suffix}, ...)"
+    )
+
+
 def find_split_files(folder: Path) -> dict[str, Path]:
     """``{split: file}`` for the data files of ``folder``. A split may also be a
     subfolder named after it that holds Parquet or Arrow shards (as Hugging Face's
@@ -138,8 +167,9 @@ def find_split_files(folder: Path) -> dict[str, Path]:
     layout) is read from there.
 
     A split matched by several files, or no split file at all, is an error that lists
-    what was found and says how to name the files explicitly (a folder without a train
-    file is a dataset to score a trained model on; a run that trains refuses it).
+    what was found and says what to do: on the command line, move or rename files;
+    from Python, name the files in a dict (a folder without a train file is a dataset
+    to score a trained model on; a run that trains refuses it).
     """
     found: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
@@ -149,32 +179,33 @@ def find_split_files(folder: Path) -> dict[str, Path]:
                 found.setdefault(split, []).append(path)
     if not found and (folder / "data").is_dir():
         return find_split_files(folder / "data")
-    hint = "pass the files explicitly, e.g. {'train': ..., 'dev': ..., 'test': ...}"
     for split, paths in found.items():
         shards = shard_set(paths)
         if isinstance(shards, str):
             names = ", ".join(p.name for p in paths)
             raise DatasetError(
                 f"{folder}: the {split} split's files ({names}) are not one table's "
-                f"complete set of shards ({shards}); {hint}"
+                f"complete set of shards ({shards}); "
+                + ("add the missing shards, or " if shards.startswith("shards missing") else "")
+                + _one_file_a_split(split, found)
             )
         if shards is not None:
             found[split] = [shards]
         elif len(paths) > 1:
             names = ", ".join(p.name for p in paths)
-            shards = (
-                f"; the shards of one split are read from a folder named after it (e.g. {split}/)"
-                if all(p.is_file() for p in paths)
-                else ""
-            )
             raise DatasetError(
-                f"{folder}: several files look like the {split} split ({names}); {hint}{shards}"
+                f"{folder}: several files look like the {split} split ({names}), and a "
+                f"split is read from one file; {_one_file_a_split(split, found)}"
+                + _shard_hint(split, paths)
             )
     if not found:
         seen = ", ".join(sorted(p.name for p in folder.iterdir())) or "no files"
         raise DatasetError(
             f"{folder}: no split files (expected names starting with 'train', 'dev', "
-            f"'valid' or 'test', or parts like '.train'; found: {seen}); {hint}"
+            f"'valid' or 'test', or parts like '.train'; found: {seen}); name the files "
+            "after their splits (train.conll, dev.conll, test.conll); from Python, name "
+            "each split's file in a dict instead of the folder: "
+            "load_dataset({'train': ..., 'dev': ..., 'test': ...})"
         )
     order = ("train", "dev", "test")
     return {split: found[split][0] for split in order if split in found}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from nerkit.errors import ConfigError, NerkitError, SchemeError
@@ -40,7 +41,9 @@ def write_conll(
 
     A ``-DOCSTART-`` line starts each new document id (unless ``docstart=False``); a
     sentence without a document after one with a document is an error (the format
-    cannot say so).
+    cannot say so). The format has no ids: the documents read back as ``doc-1, doc-2,
+    ...``, a document that comes back after another (``d1, d2, d1``) as a new one, and
+    the sentences as ``s-1, s-2, ...``; :func:`conll_losses` says what that drops.
     With ``nested=True`` a second tag column holds the entities in ``spans`` that
     the tags do not express; read it back with ``tag_col=-2, inner_tag_col=-1``.
     ``scheme`` encodes that inner column ("auto": the scheme of the tags).
@@ -112,6 +115,70 @@ def conll_text(
             out.extend(map(sep.join, zip(*columns, strict=True)))
         out.append("")
     return "\n".join(out) + "\n" if out else ""
+
+
+# How the readers name sentences and documents without ids (see ``conll_losses``).
+_NUMBERED_SENTENCE = re.compile(r"s-[1-9][0-9]*")
+_NUMBERED_DOCUMENT = re.compile(r"doc-[1-9][0-9]*")
+
+
+def conll_losses(sentences: Sequence[Sentence]) -> list[str]:
+    """What of ``sentences`` a CoNLL file (with ``-DOCSTART-`` lines, as
+    :func:`write_conll` writes by default) does not keep, one line for each kind of
+    loss, for a warning; empty when there is nothing to lose.
+
+    Reading numbers the sentences ``s-1, s-2, ...`` by position and the documents
+    ``doc-1, doc-2, ...`` by ``-DOCSTART-`` line. Names of that form are what nerkit's
+    readers give sentences and documents that come without ids (a split cut from one
+    file starts at ``s-451``): they are no ids of the data, and renumbering them is no
+    loss. Other ids are, and so is a document that comes back after another (``d1,
+    d2, d1``), which reads back as a new document."""
+    lost: list[str] = []
+    renamed = [
+        (index, s.sentence_id)
+        for index, s in enumerate(sentences)
+        if s.sentence_id is not None and not _NUMBERED_SENTENCE.fullmatch(s.sentence_id)
+    ]
+    if renamed:
+        index, first = renamed[0]
+        lost.append(
+            f"sentence ids are not kept ({len(renamed):,} of {len(sentences):,}; "
+            f"{first!r} reads back as 's-{index + 1}'): CoNLL has no sentence ids, and "
+            "reading numbers the sentences s-1, s-2, ... by position"
+        )
+    started = 0  # -DOCSTART- lines so far: reading names the documents doc-1, doc-2, ...
+    seen: set[str] = set()
+    renamed_documents: list[tuple[int, str]] = []  # number on reading, document
+    # sentence index, document, the document before it, its number on reading
+    returns: list[tuple[int, str, str, int]] = []
+    current: str | None = None
+    for index, sentence in enumerate(sentences):
+        document = sentence.document_id
+        if document is not None and document != current:
+            started += 1
+            if document in seen:
+                if current is not None:
+                    returns.append((index, document, current, started))
+            elif not _NUMBERED_DOCUMENT.fullmatch(document):
+                renamed_documents.append((started, document))
+            seen.add(document)
+        current = document
+    if renamed_documents:
+        shown = ", ".join(f"{name!r} as 'doc-{n}'" for n, name in renamed_documents[:3])
+        more = ", ..." if len(renamed_documents) > 3 else ""
+        lost.append(
+            f"document ids are not kept ({shown}{more}): CoNLL keeps document boundaries "
+            "only, as -DOCSTART- lines, and reading numbers the documents doc-1, doc-2, ..."
+        )
+    if returns:
+        index, document, before, number = returns[0]
+        others = f" ({len(returns):,} documents come back)" if len(returns) > 1 else ""
+        lost.append(
+            f"document {document!r} comes back after {before!r} at "
+            f"{sentence_name(sentences[index], index)}{others}: a new -DOCSTART- line "
+            f"starts it there, and it reads back as a document of its own ('doc-{number}')"
+        )
+    return lost
 
 
 def check_conll_tokens(

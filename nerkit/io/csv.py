@@ -189,7 +189,8 @@ def write_csv(sentences: Iterable[Sentence], path: PathLike) -> None:
     tags and spans columns are written when some sentence has them."""
     sentences = list(sentences)
     refuse_partly_tagged(sentences)
-    data = [sentence_row(sentence, index) for index, sentence in enumerate(sentences)]
+    tagged = any(s.tags for s in sentences)
+    data = [sentence_row(s, index, tagged=tagged) for index, s in enumerate(sentences)]
     columns = [c for c in COLUMNS if c == "tokens" or any(c in row for row in data)]
     buffer = io.StringIO()
     # QUOTE_MINIMAL quotes a cell holding a line break only if the terminator has it.

@@ -154,9 +154,11 @@ def _from_task(obj: dict[str, Any], path: Path, lineno: int, line: str) -> dict[
     return row
 
 
-def sentence_row(sentence: Sentence, index: int) -> dict[str, Any]:
+def sentence_row(sentence: Sentence, index: int, *, tagged: bool = False) -> dict[str, Any]:
     """The JSON object for a sentence: ids when set, tokens, tags when tagged, spans
-    when the sentence has them."""
+    when the sentence has them. ``tagged``: the file's sentences have tags, so an empty
+    sentence gets ``"tags": []`` (Hugging Face ``datasets`` fills a missing key with
+    null, which ``run_ner.py`` cannot take); a sentence given only spans gets none."""
     if "" in sentence.tokens:
         raise NerkitError(
             f"{sentence_name(sentence, index)}, token {sentence.tokens.index('')}: empty token"
@@ -167,7 +169,7 @@ def sentence_row(sentence: Sentence, index: int) -> dict[str, Any]:
     if sentence.document_id is not None:
         row["document_id"] = sentence.document_id
     row["tokens"] = sentence.tokens
-    if sentence.tags:
+    if sentence.tags or (tagged and not sentence.spans):
         row["tags"] = sentence.tags
     if sentence.spans:
         row["spans"] = [(s.start, s.end, s.label) for s in sentence.spans]
@@ -178,8 +180,9 @@ def write_jsonl(sentences: Iterable[Sentence], path: PathLike) -> None:
     """Write one JSON object per line (UTF-8, not ASCII-escaped)."""
     sentences = list(sentences)
     refuse_partly_tagged(sentences)
+    tagged = any(s.tags for s in sentences)
     lines = [
-        json.dumps(sentence_row(sentence, index), ensure_ascii=False)
+        json.dumps(sentence_row(sentence, index, tagged=tagged), ensure_ascii=False)
         for index, sentence in enumerate(sentences)
     ]
     write_text(path, "".join(line + "\n" for line in lines))

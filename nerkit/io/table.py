@@ -379,8 +379,9 @@ def _read(
 
 def sentences_table(sentences: Iterable[Sentence], path: Path) -> pa.Table:
     """The table the writers write to ``path``: ``id``, ``document_id`` (when a
-    sentence has one), ``tokens``, ``ner_tags`` as strings (when a sentence is tagged;
-    null for one given only spans) and ``spans`` (when a sentence has spans).
+    sentence has one), ``tokens``, ``ner_tags`` as strings (when a sentence is tagged:
+    ``[]`` for an empty sentence, null for one given only spans; an untagged file has
+    no ``ner_tags``) and ``spans`` (when a sentence has spans).
 
     Tags are written as strings, not as ``ClassLabel`` ids: the ids of a file's own
     names would differ between the files of one data set (a test split without some
@@ -403,8 +404,11 @@ def sentences_table(sentences: Iterable[Sentence], path: Path) -> pa.Table:
             columns["document_id"] = pa.array([s.document_id for s in sentences], pa.string())
         columns["tokens"] = pa.array([list(s.tokens) for s in sentences], strings)
         if any(s.tags for s in sentences):
+            # An empty sentence of a tagged file has its (no) tags: ``[]``, not null,
+            # which ``run_ner.py``'s ``set(label)`` cannot take. Null is for a sentence
+            # given only spans, whose tags the reader encodes from them.
             columns["ner_tags"] = pa.array(
-                [list(s.tags) if s.tags else None for s in sentences], strings
+                [list(s.tags) if s.tags or not s.spans else None for s in sentences], strings
             )
         if any(s.spans for s in sentences):
             span = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())])
