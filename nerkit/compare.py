@@ -4,16 +4,25 @@ The choices a reader of the table needs to know:
 
 * **Groups.** A score is comparable only with scores on the same data, so runs are
   grouped by the fingerprint of their test split (of their dev split when a run has
-  no test split). Deltas and paired tests are computed only within a group. Runs of
-  one group whose dev splits differ get a note: their dev columns are not comparable.
-* **Seeds.** Runs whose configs are equal once ``seed``, ``command``, ``data_dir`` and
-  ``cache`` are left out (where a corpus was read from is not part of what was run;
-  its fingerprint is, through the group; whether stored work was reused does not
-  change what was computed; a setting stored as nothing equals one not stored) form
-  one row: the mean of their scores, the sample standard deviation (``ddof=1``; none
-  for one run) and ``n``. A seed counts once: of several runs of one config with the
-  same seed (a rerun) the newest is counted and a note names the others, which would
-  otherwise weigh that seed twice and shrink the spread.
+  no test split). Deltas and paired tests are computed only within a group. A group
+  is named by its datasets, each data (every split's fingerprint) by the name its
+  newest run gave it: one folder given as ``small``, ``./small`` and ``/data/small/``
+  is one dataset.
+* **Seeds.** Runs on the same data (every split's fingerprint equal) whose configs are
+  equal once ``seed``, ``command``, ``dataset``, ``data_dir`` and ``cache`` are left
+  out (what a corpus was called and where it was read from is not part of what was
+  run, its fingerprints are; whether stored work was reused does not change what was
+  computed; a setting stored as nothing equals one not stored) form one row: the mean
+  of their scores, the sample standard deviation (``ddof=1``; none for one run) and
+  ``n``. A seed counts once: of several runs of one config with the same seed (a
+  rerun) the newest is counted and a note names the others, which would otherwise
+  weigh that seed twice and shrink the spread. Runs trained (or tuned) on other data
+  are never seeds of one row nor reruns of each other: the rows of a group whose
+  train or dev splits differ are labelled by them (``train=30b1ac053a47``, the
+  fingerprint's first 12 characters; ``dataset=NAME`` where the names differ too) and
+  a note says so. A run reached twice (a run and its export, or a copy of its folder:
+  the same run id) counts once, from its own folder rather than an export, and a
+  note names the other.
 * **Options.** A config holds each component's options as the component ran with
   them, less those equal to the installed plugin's default (``ran_options``): a run
   with ``-T max_length=8``, lexicon's default, is the run without it. Since 0.3.7 a
@@ -77,8 +86,9 @@ STAGES = ("base", "corrected")  # the order of a run's stages; unknown ones sort
 MODES = ("lenient", "strict")
 TESTS = ("bootstrap", "ar", "none")
 # Config keys that do not change what a run computes (``cache``: whether stored work
-# is reused, set by --no-cache).
-IGNORED_CONFIG_KEYS = frozenset({"seed", "command", "data_dir", "cache"})
+# is reused, set by --no-cache; ``dataset``: what the data was called, -d small or
+# -d ./small, where the split fingerprints, part of ``config_key``, are the data).
+IGNORED_CONFIG_KEYS = frozenset({"seed", "command", "dataset", "data_dir", "cache"})
 # Config keys that only a corrector uses (its out-of-fold training predictions): a run
 # without one computed the same whatever they say.
 CORRECTOR_CONFIG_KEYS = frozenset({"folds", "fold_mode"})
@@ -146,9 +156,10 @@ class StoredRun:
     @property
     def kept_config(self) -> dict[str, Any]:
         """The config as the run ran it: each component's options as ``options`` has
-        them (not as asked for), the keys that only name a repetition left out, the
-        fold settings of a run without a corrector, and keys set to nothing or to no
-        options (a run stored before a setting existed has no key for it)."""
+        them (not as asked for), the keys that only name a repetition or what the data
+        was called left out (``IGNORED_CONFIG_KEYS``), the fold settings of a run
+        without a corrector, and keys set to nothing or to no options (a run stored
+        before a setting existed has no key for it)."""
         config = dict(self.config)
         config |= {f"{role}_options": dict(opts) for role, opts in self.options.items()}
         unused = set() if config.get("corrector") else CORRECTOR_CONFIG_KEYS
@@ -157,8 +168,15 @@ class StoredRun:
 
     @property
     def config_key(self) -> str:
-        """``kept_config`` as text: runs with equal keys differ only in seed."""
-        return json.dumps(self.kept_config, sort_keys=True, default=str)
+        """``kept_config`` and the data (every split's fingerprint) as text: runs with
+        equal keys differ only in seed."""
+        return json.dumps([self.kept_config, self.data_key], sort_keys=True, default=str)
+
+    @property
+    def data_key(self) -> str:
+        """The data the run was trained, tuned and scored on (every split's
+        fingerprint) as text, whatever the dataset was called."""
+        return json.dumps(dict(self.fingerprints), sort_keys=True)
 
     def describe(self) -> str:
         """The config in a few words: tagger and the options it ran with that are not
@@ -524,17 +542,22 @@ def compare_runs(
     ``test`` is ``bootstrap`` (paired bootstrap), ``ar`` (approximate randomisation)
     or ``none``; ``iterations`` its resamples or trials, ``seed`` its random seed.
     """
+    from nerkit.export import is_export
+
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
     if test not in TESTS:
         raise ConfigError(f"unknown test {test!r} (known: {', '.join(TESTS)})")
-    runs = {p.resolve(): load_run(p) for p in paths}
+    loaded = {p.resolve(): load_run(p) for p in paths}
     base_run = None
     if baseline is not None:
         key = Path(baseline).resolve()
-        base_run = runs[key] if key in runs else runs.setdefault(key, load_run(Path(baseline)))
-    if not runs:
+        base_run = loaded[key] if key in loaded else loaded.setdefault(key, load_run(baseline))
+    if not loaded:
         raise NerkitError("no runs to compare")
+    runs, twice = _one_per_id(list(loaded.values()))
+    if base_run is not None:
+        base_run = runs[base_run.run_id]
     _check_metric(list(runs.values()), metric, mode)
 
     by_group: dict[tuple[str, str], list[StoredRun]] = {}
@@ -551,13 +574,17 @@ def compare_runs(
         _group(split, fp, members, metric, mode, base_run, test, iterations, seed, counts)
         for (split, fp), members in by_group.items()
     )
-    notes: tuple[str, ...] = ()
+    notes = [
+        f"{kept.run_id} is counted once, from {kept.path}: {other.path} holds the same run "
+        f"({'an export' if is_export(other.path) else 'a copy'} of it)"
+        for kept, other in twice
+    ]
     method = None
     if base_run is not None and test != "none":
         if metric in STATISTICS:
             method = BOOTSTRAP if test == "bootstrap" else RANDOMIZATION
         else:
-            notes = (f"no paired test for {metric}: tests cover {', '.join(STATISTICS)}",)
+            notes.append(f"no paired test for {metric}: tests cover {', '.join(STATISTICS)}")
     return Comparison(
         groups=groups,
         metric=metric,
@@ -566,8 +593,28 @@ def compare_runs(
         test=method,
         iterations=iterations,
         seed=seed,
-        notes=notes,
+        notes=tuple(notes),
     )
+
+
+def _one_per_id(
+    runs: Sequence[StoredRun],
+) -> tuple[dict[str, StoredRun], list[tuple[StoredRun, StoredRun]]]:
+    """One run of each run id, and the (counted, left out) pairs of the others: a run
+    named together with its export (or a copy of its folder) is one run, not a rerun
+    of itself. The run's own folder is counted rather than an export (the same
+    numbers; its predictions are the original), else the one named first."""
+    from nerkit.export import is_export
+
+    kept: dict[str, StoredRun] = {}
+    for run in runs:
+        held = kept.get(run.run_id)
+        if held is None or (is_export(held.path) and not is_export(run.path)):
+            kept[run.run_id] = run
+    # in the order the kept runs were named; every other folder of an id, once
+    ordered = {r.run_id: kept[r.run_id] for r in runs}
+    twice = [(kept[r.run_id], r) for r in runs if kept[r.run_id] is not r]
+    return ordered, twice
 
 
 def _check_metric(runs: Sequence[StoredRun], metric: str, mode: str) -> None:
@@ -651,7 +698,8 @@ def _group(
     ordered = sorted(configs.items(), key=lambda item: item[0] != "baseline")
 
     base_value = _final(base, mode, metric) if base is not None else None
-    extras = _extra_words([runs[0] for _, runs in ordered])
+    names = _data_names(members)
+    extras = _extra_words([runs[0] for _, runs in ordered], names)
     rows = []
     for (key, runs), extra in zip(ordered, extras, strict=True):
         cells = {
@@ -672,13 +720,21 @@ def _group(
         p_value = _row_p(tests, delta) if tests else None
         rows.append(Row(tuple(runs), MappingProxyType(cells), False, delta, p_value, tests, extra))
 
+    if len({r.fingerprints.get("train") for r in members}) > 1:
+        notes.append(
+            "the train splits of these runs differ: runs trained on other data are rows of "
+            "their own, labelled train= and the fingerprint's first 12 characters"
+        )
     dev = {r.fingerprints.get("dev") for r in members}
     if split == "test" and len(dev) > 1:
-        notes.append("the dev splits of these runs differ: their dev columns are not comparable")
+        notes.append(
+            "the dev splits of these runs differ (rows labelled dev=): their dev columns "
+            "are not comparable"
+        )
     return Group(
         split=split,
         fingerprint=fingerprint,
-        datasets=tuple(dict.fromkeys(r.dataset for r in members)),
+        datasets=tuple(dict.fromkeys(names[r.data_key] for r in members)),
         columns=columns,
         rows=tuple(rows),
         notes=tuple(notes),
@@ -695,12 +751,23 @@ def _row_p(tests: Sequence[PairedTest], delta: float | None) -> float:
     return max(t.p_value if np.sign(t.delta) == direction else 1.0 for t in tests)
 
 
-def _extra_words(runs: Sequence[StoredRun]) -> list[tuple[str, ...]]:
+def _data_names(runs: Iterable[StoredRun]) -> dict[str, str]:
+    """The name of each data (``data_key``) of ``runs``: the dataset as its newest run
+    called it, so that one folder given as ``small``, ``./small`` and ``/data/small/``
+    is one dataset, not three."""
+    names: dict[str, str] = {}
+    for run in sorted(runs, key=lambda r: (r.created_utc, r.run_id)):
+        names[run.data_key] = run.dataset
+    return names
+
+
+def _extra_words(runs: Sequence[StoredRun], names: Mapping[str, str]) -> list[tuple[str, ...]]:
     """For one run of each row of a group, the ``key=value`` words its label needs
     besides ``describe``: the config keys whose values differ between the rows, each
-    named in the rows that set it. Keys that ``describe`` shows (the decoder and the
-    device only when not the defaults, without a version) are named too only when
-    the labels of different configs would still be equal."""
+    named in the rows that set it, then the data where it differs (``_data_words``).
+    Keys that ``describe`` shows (the decoder and the device only when not the
+    defaults, without a version) are named too only when the labels of different
+    configs would still be equal."""
     configs = [run.kept_config for run in runs]
     keys = sorted({k for c in configs for k in c})
     differ = [
@@ -708,15 +775,38 @@ def _extra_words(runs: Sequence[StoredRun]) -> list[tuple[str, ...]]:
         for k in keys
         if len({json.dumps(c.get(k), sort_keys=True, default=str) for c in configs}) > 1
     ]
+    data = _data_words(runs, names)
 
     def words(keys: Sequence[str]) -> list[tuple[str, ...]]:
-        return [tuple(f"{k}={_option(c[k])}" for k in keys if k in c) for c in configs]
+        return [
+            tuple(f"{k}={_option(c[k])}" for k in keys if k in c) + d
+            for c, d in zip(configs, data, strict=True)
+        ]
 
     extras = words([k for k in differ if k not in DESCRIBED_CONFIG_KEYS])
     labels = {" ".join([r.describe(), *e]) for r, e in zip(runs, extras, strict=True)}
     if len(labels) < len({run.config_key for run in runs}):
         extras = words(differ)
     return extras
+
+
+def _data_words(runs: Sequence[StoredRun], names: Mapping[str, str]) -> list[tuple[str, ...]]:
+    """For one run of each row of a group, the words that tell the rows' data apart
+    where it differs: the dataset's name (``names``) and each split's fingerprint,
+    its first 12 characters as a group's title shows it (``train=30b1ac053a47``;
+    ``train=none``: a run without that split)."""
+    data = [
+        {"dataset": names[r.data_key]} | {s: fp[:12] for s, fp in r.fingerprints.items()}
+        for r in runs
+    ]
+    splits = sorted({s for d in data for s in d} - {"dataset"}, key=_split_order)
+    differ = [k for k in ("dataset", *splits) if len({d.get(k) for d in data}) > 1]
+    return [tuple(f"{k}={d.get(k) or 'none'}" for k in differ) for d in data]
+
+
+def _split_order(split: str) -> tuple[int, str]:
+    order = ("train", *SPLITS)
+    return (order.index(split) if split in order else len(order), split)
 
 
 def _one_per_seed(

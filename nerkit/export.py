@@ -13,6 +13,8 @@ and p-values included) read it as they read the original runs. Commands that nee
 
 An export is written as ``RUN_ID.partial`` and renamed when whole; a run exported
 already is left as it is, so exporting a folder of runs again adds only the new ones.
+A destination that holds the run itself (``--out`` the folder of the runs, or a full
+copy of the run) is refused: it is no results-only copy, and nothing is written.
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ def export_run(run: Path, out: Path) -> Exported:
     run_id = row["run_id"]
     final = store.run_dir(out, run_id)
     if final.exists():
+        if not is_export(final):
+            # not "exported already": the models and the corpus text would go along
+            what = "is the run itself" if final.resolve() == run.resolve() else "holds the run"
+            raise NerkitError(
+                f"cannot export {run_id} into {out}: {final} {what}, with its models and "
+                "predictions, not a results-only copy; export into another folder (--out)"
+            )
         return Exported(run_id, final, new=False)
     counts = store.read_table(run, "counts") if is_export(run) else counts_table(run)
     partial = store.run_dir(out, run_id, partial=True)

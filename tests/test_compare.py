@@ -266,6 +266,8 @@ def test_options_are_stored_typed_and_old_string_options_share_a_row(
         table.schema.get_field_index("extra"), "extra", [[json.dumps(without_record(short))]]
     )
     table = table.set_column(table.schema.get_field_index("seed"), "seed", [[stored["seed"] + 1]])
+    # another run: its own id (a folder of the same id is the same run, counted once)
+    table = table.set_column(table.schema.get_field_index("run_id"), "run_id", [[old.name]])
     store.write_table(old, "run", table)
     assert load_run(old).config["tagger_options"] == {"max_length": 1}
 
@@ -733,3 +735,94 @@ def test_fold_settings_of_a_run_without_a_corrector_do_not_split_its_row(
         "lexicon.tagger.v1 + gone.corrector.v1 fold_mode=random folds=5",
         "lexicon.tagger.v1 + gone.corrector.v1 fold_mode=entity-disjoint folds=10",
     ]
+
+
+def test_runs_trained_on_other_data_are_rows_of_their_own_not_seeds_or_reruns(
+    tmp_path: Path,
+) -> None:
+    """The train file of a folder changed between runs (its dev and test as they
+    were): the runs before and after are two rows, labelled by their train
+    fingerprints, and seed 1 after is no rerun of seed 1 before."""
+    folder = write_folder(tmp_path / "toy")
+    out = tmp_path / "runs"
+    before = [make_run(out, folder, "--seed", seed) for seed in ("1", "2")]
+    write(toy_corpus()["train"][:-2], folder / "train.conll")
+    after = [make_run(out, folder, "--seed", seed) for seed in ("1", "3")]
+    train = [load_run(r).fingerprints["train"][:12] for r in (before[0], after[0])]
+    assert train[0] != train[1]
+
+    result = invoke("compare", str(out), "-f", "json")
+    assert result.exit_code == 0, result.output
+    (group,) = json.loads(result.output)["groups"]
+    assert [(r["runs"], r["seeds"], r["n"], r["config"]) for r in group["rows"]] == [
+        ([r.name for r in before], [1, 2], 2, f"lexicon.tagger.v1 train={train[0]}"),
+        ([r.name for r in after], [1, 3], 2, f"lexicon.tagger.v1 train={train[1]}"),
+    ]
+    assert group["notes"] == [
+        "the train splits of these runs differ: runs trained on other data are rows of "
+        "their own, labelled train= and the fingerprint's first 12 characters"
+    ]
+    table = invoke("compare", str(out), "-f", "markdown", "--no-run-ids")
+    assert table.exit_code == 0, table.output
+    assert f"| lexicon.tagger.v1 train={train[0]} | 1, 2 |" in table.output
+    assert f"| lexicon.tagger.v1 train={train[1]} | 1, 3 |" in table.output
+    assert "repeats seed" not in table.output
+
+
+def test_runs_tuned_on_other_dev_data_are_rows_of_their_own(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    seed1, seed2 = runs["seed1"], runs["seed2"]
+    stored = load_run(seed1).fingerprints
+    other = json.dumps(dict(stored) | {"dev": "f" * 64})
+    later = store.read_table(seed2, "run")["created_utc"][0].as_py() + timedelta(days=1)
+    moved = stored_copy(
+        seed2, tmp_path, "0dev", created_utc=later, fingerprints=other, config={"seed": 2}
+    )
+    (group,) = compare_runs([seed1, seed2, moved], test="none").groups
+    assert [(r.seeds, r.config) for r in group.rows] == [
+        ((1, 2), f"lexicon.tagger.v1 dev={stored['dev'][:12]}"),
+        ((2,), "lexicon.tagger.v1 dev=ffffffffffff"),
+    ]
+    assert group.notes == (
+        "the dev splits of these runs differ (rows labelled dev=): their dev columns are "
+        "not comparable",
+    )
+
+
+def test_one_folder_named_three_ways_is_one_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`-d toy`, `-d ./toy` and `-d /abs/toy/` read the same files: one config, three
+    seeds, and the group named as the newest run named the folder."""
+    monkeypatch.chdir(tmp_path)
+    write_folder(tmp_path / "toy")
+    out = tmp_path / "runs"
+    spellings = ["toy", "./toy", f"{tmp_path / 'toy'}/"]
+    made = [make_run(out, name, "--seed", str(seed)) for seed, name in enumerate(spellings, 1)]
+    assert [load_run(r).dataset for r in made] == spellings
+
+    result = invoke("compare", str(out), "-f", "json")
+    assert result.exit_code == 0, result.output
+    (group,) = json.loads(result.output)["groups"]
+    assert group["datasets"] == [spellings[-1]]
+    (row,) = group["rows"]
+    assert (row["config"], row["seeds"], row["n"]) == ("lexicon.tagger.v1", [1, 2, 3], 3)
+    table = invoke("compare", str(out), "-f", "markdown", "--no-run-ids")
+    fingerprint = load_run(made[0]).fingerprints["test"][:12]
+    assert f"**{spellings[-1]}: test fingerprint {fingerprint} (3 runs)**" in table.output
+    assert "| lexicon.tagger.v1 | 1, 2, 3 |" in table.output
+
+
+def test_markup_in_a_dataset_or_an_option_is_shown_as_it_is(tmp_path: Path) -> None:
+    """Rich reads "[bold]" as a style: a folder or an option value holding it lost it."""
+    folder = write_folder(tmp_path / "[bold]corpus")
+    run = make_run(tmp_path / "runs", folder)
+    extra = recorded_options(run)
+    extra["options"]["tagger"]["x"] = "[red]y"
+    marked = stored_copy(run, tmp_path, "mark", config={"seed": 2}, extra=json.dumps(extra))
+    result = invoke("compare", str(run), str(marked))
+    assert result.exit_code == 0, result.output
+    fingerprint = load_run(run).fingerprints["test"][:12]
+    assert f"{folder}: test fingerprint {fingerprint} (2 runs)" in result.output
+    assert "lexicon.tagger.v1 x=[red]y" in row_of(result.output, marked.name)

@@ -170,3 +170,51 @@ def test_an_unreadable_run_is_listed_with_its_reason_and_a_linked_run_once(
     assert [r["runs"] for r in group["rows"]] == [[sound]]
     result = invoke("compare", damaged, "--runs", str(folder))
     assert result.exit_code == 2 and "metrics.arrow: not a readable Arrow file" in result.output
+
+
+def test_a_run_compared_with_its_export_counts_once(runs: Path, exported: Path) -> None:
+    """A run and its export are one run (one id), not a rerun of itself: the rows are
+    those of the runs alone, the run's own folder counted, and a note says so."""
+    ids = [r.run_id for r in store.list_runs(runs)]
+    alone = json.loads(invoke("compare", str(runs), "--baseline", ids[-1], "-f", "json").output)
+    result = invoke(
+        "compare", str(runs), str(exported), "--baseline", str(exported / ids[-1]), "-f", "json"
+    )
+    assert result.exit_code == 0, result.output
+    both = json.loads(result.output)
+    assert both["groups"] == alone["groups"] and both["baseline"] == ids[-1]
+    assert both["notes"] == [
+        f"{i} is counted once, from {(runs / i).resolve()}: {(exported / i).resolve()} holds "
+        "the same run (an export of it)"
+        for i in ids
+    ]
+    table = invoke("compare", str(exported), str(runs), "-f", "markdown")
+    assert table.exit_code == 0, table.output
+    assert "repeats seed" not in table.output
+    rows = "\n".join(line for line in table.output.splitlines() if line.startswith("| "))
+    assert [rows.count(i) for i in ids] == [1, 1, 1]
+
+
+def test_exporting_into_the_folder_of_the_runs_is_refused(runs: Path, tmp_path: Path) -> None:
+    """--out the folder of the runs found each run there and called it exported
+    already, leaving models and corpus text where an export was expected."""
+    folder = tmp_path / "runs"
+    shutil.copytree(runs, folder)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    result = invoke("export", str(folder), "--out", str(folder))
+    assert result.exit_code == 2, result.output
+    first = store.list_runs(folder)[0].run_id
+    assert result.stderr == (
+        f"Error: cannot export {first} into {folder}: {folder / first} is the run itself, "
+        "with its models and predictions, not a results-only copy; export into another "
+        "folder (--out)\n"
+    )
+    assert "exported already" not in result.output
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+    # a full copy of the run where its export would go is no export either
+    out = tmp_path / "out"
+    shutil.copytree(runs / first, out / first)
+    with pytest.raises(NerkitError, match=f"{out / first} holds the run, with its models"):
+        export_run(runs / first, out)
+    assert not is_export(out / first)

@@ -1,6 +1,7 @@
-"""`nerkit runs` on unfinished runs: one a live process is running is told apart from
+"""`nerkit runs`: on unfinished runs, one a live process is running is told apart from
 one that was interrupted (only that one is offered a --resume), and asking which it is
-never takes or disturbs the running process's lock."""
+never takes or disturbs the running process's lock; ``--dataset`` finds a folder
+however it was named; names are shown as they are."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_compare import make_run, write_folder
 from typer.testing import CliRunner
 
 from nerkit import pipeline, store
@@ -107,3 +109,37 @@ def test_a_run_without_a_lock_file_is_not_running(toy: Path, tmp_path: Path) -> 
     assert listed(out)[run.run_id]["running"] is False
     assert not store.is_running(run.dir)
     assert not (run.dir / pipeline.RUN_LOCK).exists()
+
+
+def test_dataset_finds_a_folder_however_it_was_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_folder(tmp_path / "toy")
+    write_folder(tmp_path / "other")
+    out = tmp_path / "runs"
+    spellings = ["toy", "./toy", f"{tmp_path / 'toy'}/"]
+    made = [make_run(out, name) for name in spellings]
+    make_run(out, "other")
+    toy = sorted(r.name for r in made)
+    for asked in [*spellings, str(tmp_path / "toy"), "toy/"]:
+        code, output = invoke("runs", str(out), "--dataset", asked, "--json")
+        assert code == 0, output
+        assert sorted(r["run_id"] for r in json.loads(output)) == toy, asked
+    code, output = invoke("runs", str(out), "--dataset", "toy")
+    assert code == 0 and "3 timed runs" in output, output
+    assert [
+        r["dataset"] for r in json.loads(invoke("runs", str(out), "-d", "other", "--json")[1])
+    ] == ["other"]
+    # a named dataset by its name only: no folder of that name here
+    assert json.loads(invoke("runs", str(out), "-d", "wnut17", "--json")[1]) == []
+
+
+def test_markup_in_a_dataset_name_is_shown_as_it_is(tmp_path: Path) -> None:
+    """Rich reads "[bold]" as a style: the dataset column showed "corpus"."""
+    folder = write_folder(tmp_path / "[bold]corpus")
+    run = make_run(tmp_path / "[red]runs", folder)
+    code, output = invoke("runs", str(run.parent))
+    assert code == 0, output
+    assert f"runs in {run.parent}" in output
+    assert f"│ {folder} " in row_of(output, run.name)

@@ -197,6 +197,7 @@ def _legend(result: "Comparison") -> list[str]:
 
 
 def _print_tables(result: "Comparison", run_ids: bool = True) -> None:
+    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -205,13 +206,14 @@ def _print_tables(result: "Comparison", run_ids: bool = True) -> None:
     items: list[Table | Text] = []
     texts = _text_columns(run_ids)
     for group in result.groups:
-        table = Table(title=_title(group), title_justify="left")
+        # rich reads markup in text: a dataset or option named "[bold]x" is shown as it is
+        table = Table(title=escape(_title(group)), title_justify="left")
         for i, name in enumerate(_header(result, group, run_ids)):
             # A run id folds in a narrow terminal; numbers are never cut (print_whole).
             table.add_column(name, justify="right" if i >= texts else "left", overflow="fold")
         for row in group.rows:
             cells = _cells(result, group, row, "\n", run_ids)
-            table.add_row(*cells, style="bold" if row.baseline else None)
+            table.add_row(*map(escape, cells), style="bold" if row.baseline else None)
         items.append(table)
         items += [Text(f"note: {note}", style="yellow") for note in group.notes]
     items += [Text(line, style="dim") for line in _legend(result)]

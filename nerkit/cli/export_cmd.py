@@ -21,7 +21,8 @@ def export(
     """Copy finished runs without their models, predictions or corpus text: the run
     record, metrics, training curves and per-sentence entity counts, tens of kilobytes
     a run. `nerkit runs` and `nerkit compare` (paired tests included) read the copies as
-    they read the runs. Runs exported already are left as they are."""
+    they read the runs. Runs exported already are left as they are; a folder that holds
+    the runs themselves (--out the folder of the runs) is refused."""
     from nerkit.compare import resolve_runs
     from nerkit.export import export_run
 

@@ -1,5 +1,6 @@
 """``nerkit runs``: list the runs in a folder."""
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,13 @@ def runs(
     folder: Annotated[Path, typer.Argument(help="Folder that holds the runs.")] = Path("runs"),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     dataset: Annotated[
-        str | None, typer.Option("--dataset", "-d", help="Only the finished runs on this dataset.")
+        str | None,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Only the finished runs on this dataset: a named one by its name, a folder "
+            "however it was given (small, ./small, /data/small/).",
+        ),
     ] = None,
 ) -> None:
     """List stored runs (finished and unfinished) with their test F1 and the wall-clock
@@ -32,7 +39,11 @@ def runs(
         raise InputError("no such folder", path=folder)
     found = list_runs(folder)
     if dataset is not None:
-        found = [r for r in found if r.complete and r.dataset == dataset]
+        from nerkit.datasets import dataset_names
+
+        named = set(dataset_names())
+        wanted = _dataset_place(dataset, named)
+        found = [r for r in found if r.complete and _dataset_place(r.dataset, named) == wanted]
     if as_json:
         typer.echo(
             json.dumps(
@@ -57,7 +68,7 @@ def runs(
             )
         )
         return
-    table = Table(title=f"runs in {folder}", title_justify="left")
+    table = Table(title=escape(f"runs in {folder}"), title_justify="left")
     columns = ("run", "created (UTC)", "tagger", "corrector", "dataset", "test F1", "wall", "CPU")
     for column in columns:
         table.add_column(column, justify="left" if columns.index(column) < 5 else "right")
@@ -71,12 +82,13 @@ def runs(
             status = " [cyan](running)[/]"
         else:
             status = " [yellow](unfinished: --resume)[/]"
+        # names are shown as they are: a dataset folder "[bold]x" is not rich markup
         table.add_row(
-            r.run_id + status,
+            escape(r.run_id) + status,
             r.created_utc[:19],
-            r.tagger,
-            r.corrector,
-            r.dataset,
+            escape(r.tagger),
+            escape(r.corrector),
+            escape(r.dataset),
             f1,
             duration(r.wall_s),
             duration(r.cpu_s),
@@ -92,6 +104,20 @@ def runs(
     print_whole(table)
     if not found:
         typer.echo(f"no runs in {folder}", err=True)
+
+
+def _dataset_place(name: str, named: Collection[str]) -> str:
+    """What ``nerkit run -d NAME`` reads, as ``open_dataset`` looks it up: a named
+    dataset (one of ``named``) or a Hub data set by its name, an existing folder by its
+    resolved path (``small``, ``./small`` and ``/data/small/`` are one folder), anything
+    else as given (a folder gone since, or a relative name given in another folder,
+    matches only as it was spelled)."""
+    from nerkit.datasets import hub
+
+    if name.startswith(hub.PREFIX) or name in named:
+        return name
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.is_dir() else name
 
 
 def register(app: typer.Typer) -> None:
