@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import numbers
@@ -366,18 +367,45 @@ def _versions(host: PluginHost) -> dict[str, str]:
 
 
 def _git_hash() -> str | None:
-    source = Path(__file__).resolve().parent.parent
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(source), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    """The commit of nerkit's own git checkout when nerkit runs from one (an editable
+    install, ``python -m nerkit`` in the repository), else ``None``: installed into a
+    project's ``.venv`` inside that project's repository, nerkit is not the code that
+    repository's commits hold, and the version ``_versions`` records names the code."""
+    return _checkout_commit(Path(__file__).resolve())
+
+
+# once per process: a commit made while a run goes on does not change the code the
+# process imported, and every record of the run (``code_provenance`` when it is
+# created, the fold cache key, the run table) must name the commit it ran
+@functools.cache
+def _checkout_commit(module: Path) -> str | None:
+    """HEAD of the repository whose top folder holds the package of ``module`` (this
+    file) and tracks ``module``; ``None`` elsewhere (site-packages inside someone
+    else's repository, an untracked copy, no git)."""
+    source = module.parent.parent
+    if not (source / ".git").exists():  # a folder or, in a worktree, a file
+        return None  # not a repository's top folder: no git process needed
+
+    def git(*args: str) -> list[str] | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(source), *args],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.splitlines() if done.returncode == 0 else None
+
+    found = git("rev-parse", "--show-toplevel", "HEAD")
+    if not found or len(found) != 2 or Path(found[0]).resolve() != source:
         return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    own = module.relative_to(source).as_posix()
+    if git("ls-files", "--error-unmatch", "--", own) is None:
+        return None  # a copy of nerkit the repository does not hold
+    return found[1].strip() or None
 
 
 def _tagger_versions(
@@ -718,6 +746,28 @@ class Timing:
         }
 
 
+def unfinished_config(directory: Path) -> RunConfig:
+    """The settings of the unfinished run in ``directory`` (its ``config.json``). One
+    that cannot be read (a crash of the machine can leave it empty or cut short) is a
+    ``NerkitError`` naming the file, not a traceback."""
+    path = directory / "config.json"
+    run_id = directory.name.removesuffix(store.PARTIAL)
+    try:
+        text = path.read_text(encoding="utf-8")
+        if not text.strip():
+            raise ValueError("the file is empty")
+        raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise ConfigError(f"expected the run's settings, got {type(raw).__name__}")
+        return RunConfig.from_dict(raw)
+    # cut short (ValueError), a setting missing (TypeError) or of the wrong type
+    except (OSError, ValueError, TypeError, NerkitError) as exc:
+        raise NerkitError(
+            f"{path}: unreadable settings of the unfinished run {run_id} ({exc}): "
+            "restore the file to finish the run, or start a new run"
+        ) from None
+
+
 class Run:
     """One run in ``out``: create it, or resume an unfinished one."""
 
@@ -818,8 +868,7 @@ class Run:
             raise NerkitError(f"run {run_id} in {out} is finished already; nothing to resume")
         if not (directory / "config.json").is_file():
             raise NerkitError(f"no unfinished run {run_id} in {out} (looked for {directory})")
-        raw = json.loads((directory / "config.json").read_text())
-        return cls(directory, RunConfig.from_dict(raw), host)
+        return cls(directory, unfinished_config(directory), host)
 
     @property
     def run_id(self) -> str:
@@ -1687,4 +1736,5 @@ __all__ = [
     "fold_setup",
     "limit_splits",
     "load_run_models",
+    "unfinished_config",
 ]

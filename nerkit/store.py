@@ -466,9 +466,14 @@ def read_failures(directory: Path) -> list[dict[str, Any]]:
 
 
 def write_json(path: Path, value: Any) -> None:
+    """Write ``value`` as JSON under a name of its own, flushed to disk, then rename it:
+    neither a killed process nor a crash of the machine leaves a cut-short file."""
     tmp = temp_path(path)
     try:
-        tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(json.dumps(value, indent=2, sort_keys=True, default=str))
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

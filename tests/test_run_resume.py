@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fakes import MajorityCorrector
 from plugin_utils import make_plugin
+from test_run_storage import git, needs_git, nerkit_copy
 from test_runs import cli
 
 from nerkit import folds, pipeline, store
@@ -314,3 +315,84 @@ def test_resume_takes_the_unfinished_folder_s_name(toy: Path, tmp_path: Path) ->
     for name in (run.run_id, run.dir.name):
         code, output = cli("run", "--resume", name, "-o", str(out))
         assert code == 2 and f"run {run.run_id} in {out} is finished already" in output
+
+
+# ------------------------------------------------------------- a damaged record
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("", "the file is empty"),
+        ('{"tagger": "lexicon", "data', "Unterminated string"),
+        ("[]", "expected the run's settings, got list"),
+        ('{"dataset": "toy"}', "missing 1 required positional argument: 'tagger'"),
+        ('{"tagger": "lexicon", "dataset": "toy", "seeds": 1}', "unknown run setting 'seeds'"),
+        ('{"tagger": "lexicon", "dataset": "toy", "seed": "x"}', "seed: expected an integer"),
+    ],
+)
+def test_a_damaged_config_of_an_unfinished_run_is_an_error_naming_it(
+    toy: Path, tmp_path: Path, text: str, why: str
+) -> None:
+    """A crash can leave ``config.json`` empty or cut short: a ``--resume`` says which
+    file is damaged and what to do, without a traceback, and touches nothing."""
+    out = tmp_path / "runs"
+    run = pipeline.Run.create(out, pipeline.RunConfig(tagger="lexicon", dataset=str(toy)))
+    path = run.dir / "config.json"
+    path.write_text(text)
+    before = files_of(run.dir)
+    code, output = cli("run", "--resume", run.run_id, "-o", str(out))
+    assert code == 2, output
+    shown = output.replace("\n", " ")
+    assert f"Error: {path}: unreadable settings of the unfinished run {run.run_id} (" in shown
+    assert why in shown and "restore the file to finish the run, or start a new run" in shown
+    assert "Traceback" not in output
+    assert files_of(run.dir) == before
+
+
+# ----------------------------------------------- a commit of the project around nerkit
+
+
+@needs_git
+def test_a_commit_of_the_project_nerkit_is_installed_in_does_not_stop_a_resume(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nerkit installed into a project's ``.venv``: the project's commits are not
+    nerkit's code, and an unrelated one made between two sittings of a run lets the
+    run finish (it was refused: "the code changed since the run began")."""
+    module, _ = nerkit_copy(tmp_path, "venv")
+    project = module.parents[5]
+    monkeypatch.setattr(pipeline, "__file__", str(module))
+    out = tmp_path / "runs"
+    run = pipeline.Run.create(out, pipeline.RunConfig(tagger="lexicon", dataset=str(toy)))
+    with monkeypatch.context() as patch:
+        _stop_before_the_rename(patch)
+        with pytest.raises(KeyboardInterrupt):
+            run.execute()
+    assert (run.dir / "tagger").is_dir()  # a stored step: a code change would refuse it
+    (project / "notes.txt").write_text("edited\n")
+    git(project, "commit", "-q", "-am", "an unrelated commit")
+    code, output = cli("run", "--resume", run.run_id, "-o", str(out))
+    assert code == 0, output
+    assert "the code changed" not in output
+    assert store.read_table(out / run.run_id, "run").to_pylist()[0]["git_hash"] is None
+
+
+@needs_git
+def test_a_commit_made_while_a_run_goes_on_is_not_the_run_s(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nerkit's own checkout, committed to while a run goes on: the process runs the
+    code it imported, so every record of the run names the commit it began on, not one
+    record the old commit and another the new; a new process (a resume) sees the new."""
+    module, began_on = nerkit_copy(tmp_path, "checkout")
+    monkeypatch.setattr(pipeline, "__file__", str(module))
+    out = tmp_path / "runs"
+    run = pipeline.Run.create(out, pipeline.RunConfig(tagger="lexicon", dataset=str(toy)))
+    source = module.parents[1]
+    (source / "nerkit" / "pipeline.py").write_text('"""A run, changed."""\n')
+    git(source, "commit", "-q", "-am", "a commit during the run")
+    finished = run.execute()
+    assert store.read_table(finished, "run").to_pylist()[0]["git_hash"] == began_on
+    pipeline._checkout_commit.cache_clear()  # as a new process finds it
+    assert pipeline._git_hash() == git(source, "rev-parse", "HEAD") != began_on

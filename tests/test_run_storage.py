@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from test_runs import cli
 
 from nerkit import pipeline, store
 from nerkit.errors import NerkitError
-from nerkit.plugin import hookimpl
+from nerkit.plugin import get_host, hookimpl
 from nerkit.plugin.host import PluginHost
 from nerkit_lexicon.tagger import LexiconTagger
 
@@ -157,3 +159,67 @@ def test_the_stored_command_line_runs_the_same_run_again(
     command = store.read_table(run, "run").to_pylist()[0]["command"]
     assert shlex.split(command) == ["nerkit", *args]
     assert json.loads(store.read_table(run, "run").to_pylist()[0]["config"])["command"] == command
+
+
+# ------------------------------------------------------- the commit a run records
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` as a user who has set nothing up; its output."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+        + ["-c", "commit.gpgsign=false", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def nerkit_copy(tmp_path: Path, layout: str) -> tuple[Path, str | None]:
+    """Where nerkit's ``pipeline.py`` lies in ``layout``, and the commit a run must
+    record for it: ``checkout``, nerkit's own repository (its HEAD); ``venv``,
+    installed into a project's ``.venv`` inside the project's repository; ``untracked``,
+    a copy at the top of a repository that does not hold it; ``plain``, no
+    repository (``None`` for all three)."""
+    repo = tmp_path / ("nerkit-src" if layout == "checkout" else "project")
+    repo.mkdir()
+    package = {
+        "checkout": repo / "nerkit",
+        "venv": repo / ".venv" / "lib" / "python3.11" / "site-packages" / "nerkit",
+        "untracked": repo / "nerkit",
+        "plain": tmp_path / "site" / "nerkit",
+    }[layout]
+    package.mkdir(parents=True)
+    (package / "pipeline.py").write_text('"""A run."""\n')
+    if layout == "plain":
+        return package / "pipeline.py", None
+    git(repo, "init", "-q")
+    (repo / ".gitignore").write_text(".venv/\n")
+    (repo / "notes.txt").write_text("the project's own file\n")
+    git(repo, "add", ".gitignore", "notes.txt", *(["nerkit"] if layout == "checkout" else []))
+    git(repo, "commit", "-q", "-m", "one")
+    return package / "pipeline.py", git(repo, "rev-parse", "HEAD") if layout == "checkout" else None
+
+
+@needs_git
+@pytest.mark.parametrize("layout", ["checkout", "venv", "untracked", "plain"])
+def test_the_commit_a_run_records_is_nerkit_s_own(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    """Installed into a project's ``.venv`` (or copied into a repository that does not
+    track it), nerkit is not the code of that repository's HEAD: a run records no
+    commit then (its nerkit version says which code ran), and a commit of the project
+    neither changes a run's code record nor the keys of reused folds and base taggers."""
+    module, expected = nerkit_copy(tmp_path, layout)
+    monkeypatch.setattr(pipeline, "__file__", str(module))
+    out = tmp_path / "runs"
+    code, output = cli("run", "-t", "lexicon", "-d", str(toy), "-o", str(out))
+    assert code == 0, output
+    (run,) = list(out.iterdir())
+    assert store.read_table(run, "run").to_pylist()[0]["git_hash"] == expected
+    config = pipeline.RunConfig(tagger="lexicon", dataset=str(toy))
+    provenance = pipeline.training_provenance(get_host(), "lexicon.tagger.v1", config)
+    assert provenance["git_hash"] == expected

@@ -1,6 +1,7 @@
 """``nerkit run``: train a tagger on a dataset, predict, decode, score and store the run."""
 
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -12,6 +13,8 @@ import typer
 
 _EXAMPLE = "nerkit run --tagger lexicon --dataset wnut17"
 DEVICES = ("cpu", "cuda", "auto")
+# also taken, as the torch-based taggers hand them to torch: GPU N and a Mac's GPU
+_OTHER_DEVICES = re.compile(r"cuda:\d+|mps")
 
 
 def run(
@@ -96,7 +99,12 @@ def run(
     ] = None,
     device: Annotated[
         str | None,
-        typer.Option("--device", help="cpu, cuda or auto (default cpu).", show_default=False),
+        typer.Option(
+            "--device",
+            help="cpu, cuda, cuda:N, mps or auto (default cpu); a GPU torch does not see "
+            "is refused.",
+            show_default=False,
+        ),
     ] = None,
     data_dir: Annotated[
         Path | None,
@@ -166,15 +174,14 @@ def run(
     Example: `nerkit run --tagger lexicon --dataset wnut17`
     """
     from rich.console import Console
+    from rich.markup import escape
 
-    from nerkit.options import parse_pairs
+    from nerkit.errors import ConfigError
     from nerkit.pipeline import Run, RunConfig
 
     console = Console(stderr=True)
     rank, processes = _launch()
     if processes > 1 and resume is not None:
-        from nerkit.errors import ConfigError
-
         raise ConfigError("--resume cannot be used under a multi-process launcher")
     if resume is not None:
         _refuse_settings_on_resume(
@@ -201,6 +208,11 @@ def run(
             },
         )
         runner = Run.resume(out, resume)
+        if problem := _device_unavailable(runner.config.device):
+            raise ConfigError(
+                f"run {runner.run_id} was started with device {runner.config.device!r}, a "
+                f"setting it keeps, and {problem}: resume it where torch sees that device"
+            )
     else:
         settings = _settings(
             config,
@@ -209,16 +221,13 @@ def run(
             corrector,
             corrector_opt,
             dataset,
+            dataset_opt,
             decoder,
             seed,
             threads,
             device,
             data_dir,
         )
-        if dataset_opt:
-            settings["dataset_options"] = dict(settings.get("dataset_options", {})) | parse_pairs(
-                dataset_opt, flag="-D"
-            )
         if folds is not None:
             settings["folds"] = folds
         if fold_mode is not None:
@@ -244,13 +253,15 @@ def run(
                 Run.create(Path(scratch), run_config).execute()
             return
         runner = Run.create(out, run_config)
+    # names and paths are the user's text, not markup: a folder "[bold]corpus" is shown
     console.print(
-        f"[bold]run[/] {runner.run_id}  ({runner.config.tagger} on {runner.config.dataset})"
+        f"[bold]run[/] {escape(runner.run_id)}  ({escape(runner.config.tagger)} on "
+        f"{escape(runner.config.dataset)})"
     )
     with _Reporter(console) as reporter:
         final = runner.execute(reporter.as_step_reporter())
-    _print_scores(final)
-    console.print(f"stored in [bold]{final}[/]")
+    _print_scores(final, console)
+    console.print(f"stored in [bold]{escape(str(final))}[/]")
 
 
 def _refuse_settings_on_resume(run_id: str, flags: dict[str, Any]) -> None:
@@ -318,6 +329,7 @@ def _settings(
     corrector: str | None,
     corrector_opt: list[str] | None,
     dataset: str | None,
+    dataset_opt: list[str] | None,
     decoder: str | None,
     seed: int | None,
     threads: int | None,
@@ -349,14 +361,62 @@ def _settings(
         raise ConfigError("-C/--corrector-opt given without --corrector")
     if corrector_options:
         settings["corrector_options"] = corrector_options
+    flag_dataset_options = parse_pairs(dataset_opt, flag="-D")
+    if flag_dataset_options:
+        settings["dataset_options"] = dict(settings.get("dataset_options", {})) | (
+            flag_dataset_options
+        )
     for required in ("tagger", "dataset"):
         if not settings.get(required):
             raise ConfigError(f"--{required} is required (or set it in --config); e.g. {_EXAMPLE}")
-    if settings.get("device", "cpu") not in DEVICES:
-        raise ConfigError(f"--device must be cpu, cuda or auto, not {settings['device']!r}")
+    device = settings.get("device", "cpu")
+    if problem := _device_problem(device):
+        raise ConfigError(f"--{problem}")
+    if problem := _device_unavailable(device):
+        where = f"{config}: device" if flags["device"] is None else "--device"
+        raise ConfigError(
+            f"{where} {device!r}: {problem}; use cpu (or auto: CUDA where torch sees it, "
+            "else the CPU)"
+        )
     if config is not None:
         _check_file_components(config, base, settings, flags)
+        _check_file_dataset(config, base, settings, flags, flag_dataset_options)
     return settings
+
+
+def _device_problem(device: str) -> str | None:
+    """What is wrong with the name ``device``, or ``None``."""
+    if device in DEVICES or _OTHER_DEVICES.fullmatch(device):
+        return None
+    return (
+        f"device must be cpu, cuda or auto, not {device!r} (or cuda:N, the GPU numbered N, "
+        "or mps, a Mac's GPU)"
+    )
+
+
+def _device_unavailable(device: str) -> str | None:
+    """Why torch cannot compute on ``device`` (``cuda``, ``cuda:N``, ``mps``) here, or
+    ``None``: a run that asked for a GPU and ran on none would be stored as a GPU run
+    (the lexicon tagger never looks at the device; a torch tagger fails only once its
+    training starts). As ``nerkit_hf``'s ``resolve_device`` sees it. Torch is imported
+    only for such a device: ``cpu`` and ``auto`` (a GPU where there is one, else the
+    CPU) need nothing checked, and a plain run stays fast."""
+    if device in ("cpu", "auto"):
+        return None
+    try:
+        import torch
+    except ImportError:
+        return "torch, which computes on it, is not installed"
+    if device == "mps":
+        return None if torch.backends.mps.is_available() else "torch sees no MPS device"
+    if not torch.cuda.is_available():
+        return "torch sees no CUDA GPU"
+    count = torch.cuda.device_count()
+    _, _, index = device.partition(":")
+    if index and int(index) >= count:
+        seen = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
+        return f"torch sees {count} CUDA GPU{'s' if count > 1 else ''} ({seen})"
+    return None
 
 
 def _check_file_components(
@@ -384,6 +444,46 @@ def _check_file_components(
             build_options(cls, base.get(f"{role}_options"), component=full)
         except ConfigError as exc:
             raise ConfigError(f"{path}: [{role}.options] {exc}") from None
+
+
+def _check_file_dataset(
+    path: Path,
+    base: dict[str, Any],
+    settings: dict[str, Any],
+    flags: dict[str, Any],
+    flag_options: dict[str, Any],
+) -> None:
+    """The dataset named and the dataset options set in the config file ``path``,
+    checked here so that a mistake in them names the file and the key (a flag's does
+    not); the run loads the dataset only later."""
+    from nerkit.datasets import hub, open_dataset, registered_datasets
+    from nerkit.datasets.load import refuse_options_for_named
+    from nerkit.errors import ConfigError, NerkitError
+
+    name = settings["dataset"]
+    named_in_file = flags.get("dataset") is None
+    where = Path(name).expanduser()
+    if (
+        named_in_file
+        and not name.startswith(hub.PREFIX)
+        and name not in registered_datasets()
+        and not where.is_dir()
+    ):
+        # neither a name nor a folder: opening it fails at once, saying which it is not
+        try:
+            open_dataset(name, data_dir=settings.get("data_dir"), scheme=None)
+        except NerkitError as exc:
+            raise ConfigError(f"{path}: dataset: {exc}") from None
+    options = settings.get("dataset_options") or {}
+    try:
+        refuse_options_for_named(name, options)
+    except ConfigError as exc:
+        in_file = set(base.get("dataset_options") or {}) - set(flag_options)
+        if in_file & set(options):
+            raise ConfigError(f"{path}: dataset_options: {exc}") from None
+        if named_in_file:
+            raise ConfigError(f"{path}: dataset: {exc}") from None
+        raise
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -462,8 +562,8 @@ def _read_config(path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: {exc}") from None
         if problem := setting_problem(key, value):
             raise ConfigError(f"{path}: {problem}")
-        if key == "device" and value not in DEVICES:
-            raise ConfigError(f"{path}: device must be cpu, cuda or auto, not {value!r}")
+        if key == "device" and (problem := _device_problem(value)):
+            raise ConfigError(f"{path}: {problem}")
         if key == "dataset_options":
             from nerkit.datasets.load import dataset_options
 
@@ -489,7 +589,7 @@ class _Reporter:
 
         self.console = console
         self.progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a plugin's text
             BarColumn(),
             TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(),
@@ -510,9 +610,12 @@ class _Reporter:
         self.progress.stop()
 
     def _close_step(self) -> None:
+        from rich.markup import escape
+
         if self.current is not None:
             took = time.perf_counter() - self.started
-            self.console.print(f"  {self.current} [dim]({took:.1f} s)[/]")
+            # a step names datasets and splits: text, not markup
+            self.console.print(f"  {escape(self.current)} [dim]({took:.1f} s)[/]")
 
     def step(self, name: str) -> None:
         self._close_step()
@@ -536,11 +639,22 @@ class _Reporter:
         return StepReporter(step=self.step, progress=self.update, note=self.note)
 
 
-def _print_scores(run_dir: Path) -> None:
+def _print_scores(run_dir: Path, console: Any) -> None:
+    """The test scores of the run in ``run_dir``; on a dataset without a test split,
+    the dev scores, saying so (``console``: where the notes go)."""
+    from nerkit import store
     from nerkit.cli.output import print_whole
     from nerkit.report import scores_table
 
-    print_whole(scores_table(run_dir, split="test"))
+    scored = set(store.read_table(run_dir, "metrics").column("split").to_pylist())
+    split = next((s for s in ("test", "dev") if s in scored), None)
+    if split is None:
+        console.print("nothing scored: the dataset has neither a dev nor a test split")
+        return
+    table = scores_table(run_dir, split=split)
+    if split != "test":
+        table.title = f"{table.title}, as the dataset has no test split"
+    print_whole(table)
 
 
 def register(app: typer.Typer) -> None:

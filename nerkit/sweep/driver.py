@@ -25,7 +25,7 @@ from typing import Any
 from nerkit import store
 from nerkit.errors import ConfigError, NerkitError
 from nerkit.export import export_run
-from nerkit.pipeline import Run, RunConfig
+from nerkit.pipeline import Run, unfinished_config
 from nerkit.plugin.host import PluginHost, get_host
 from nerkit.sweep.plan import (
     DONE,
@@ -107,8 +107,7 @@ class SweepDriver:
         """The run's unfinished folder: resumed when this sweep started it before."""
         if run.run_id is not None and run.status in (RESUME, FAILED):
             directory = store.run_dir(self.out, run.run_id, partial=True)
-            config = json.loads((directory / "config.json").read_text())
-            runner = Run(directory, RunConfig.from_dict(config), self.host)
+            runner = Run(directory, unfinished_config(directory), self.host)
         else:
             runner = Run.create(self.out, run.config, self.host, loaded=self.dataset(run))
             marker = {"key": run.key, "spec": self.plan.spec.name, "number": run.number}

@@ -9,7 +9,6 @@ too, with the error and its traceback.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import sys
@@ -163,15 +162,14 @@ def run_task(
     """Do (or finish) the unfinished run ``files`` in a scratch folder; the finished
     run's files, or the error with the unfinished run's files (the steps done are
     kept for a retry)."""
-    from nerkit.pipeline import Run, RunConfig
+    from nerkit.pipeline import Run, unfinished_config
 
     with tempfile.TemporaryDirectory(prefix="nerkit-sweep-") as scratch:
         directory = Path(scratch) / (run_id + store.PARTIAL)
         directory.mkdir()
         try:
             unpack(files, directory)
-            config = json.loads((directory / "config.json").read_text())
-            runner = Run(directory, RunConfig.from_dict(config))
+            runner = Run(directory, unfinished_config(directory))
             runner.extra_info = {"sweep": dict(extra) | {"host": socket.gethostname()}}
             runner.use_fold_cache = False  # the driver keeps the cache
             runner.reuse_base = False  # the driver copied a trained base in already
