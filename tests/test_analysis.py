@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
+from seqeval.metrics.sequence_labeling import get_entities
 from strategies import tag_batches
 
 from nerkit import metrics
@@ -22,6 +23,8 @@ from nerkit.evaluation import (
     analyze_span_errors,
     confusion_matrix,
     frequent_errors,
+    partial_scores,
+    partial_scores_from_tags,
     scores_by_entity_length,
     scores_by_seen,
     scores_by_sentence_length,
@@ -95,6 +98,35 @@ def test_confusion_matrix_cells() -> None:
     # Rows sum to gold entities per type, columns to predictions per type.
     assert cm.counts.sum(axis=1).tolist() == [4, 2, 2, 1]
     assert cm.counts.sum(axis=0).tolist() == [2, 1, 5, 1]
+
+
+def test_a_prediction_over_two_gold_entities_takes_the_first() -> None:
+    """The audit's first reproduction: gold PER [0, 2) and PER [2, 6), predictions
+    PER [1, 4) and PER [5, 6). Each prediction overlaps a gold entity of its type: two
+    boundary errors, as nervaluate pairs them (COR 2 in --partial's type scheme); the
+    largest-overlap pairing made the first gold entity missed and the second
+    prediction spurious."""
+    gold = [["B-PER", "I-PER", "B-PER", "I-PER", "I-PER", "I-PER"]]
+    pred = [["O", "B-PER", "I-PER", "I-PER", "O", "B-PER"]]
+    cm = confusion_matrix(gold, pred)
+    assert cm.rows() == [("PER", "PER", "boundary", 2)]
+    assert cm.counts.tolist() == [[2, 0], [0, 0]]
+
+
+def test_a_prediction_pairs_with_a_gold_entity_of_its_type() -> None:
+    """The audit's second reproduction: the predicted PER [0, 4) overlaps gold LOC
+    [0, 3) by three tokens and gold PER [3, 4) by one. As nervaluate's type scheme,
+    it is a boundary error of the PER and the LOC is missed (it was a LOC read as PER
+    and a missed PER)."""
+    gold = [["B-LOC", "I-LOC", "I-LOC", "B-PER"]]
+    pred = [["B-PER", "I-PER", "I-PER", "I-PER"]]
+    cm = confusion_matrix(gold, pred)
+    assert cm.labels == ("LOC", "PER")
+    assert cm.rows() == [("LOC", "", "missed", 1), ("PER", "PER", "boundary", 1)]
+    analysis = analyze_span_errors(
+        [["w1", "w2", "w3", "w4"]], [[Span(0, 3, "LOC"), Span(3, 4, "PER")]], [[Span(0, 4, "PER")]]
+    )
+    assert analysis.confusion.rows() == cm.rows()
 
 
 def test_frequent_errors_by_surface() -> None:
@@ -356,3 +388,120 @@ def test_span_analysis_counts_nested_entities() -> None:
     assert lengths["3"] == (1, 0, 0) and lengths["2"] == (0, 1, 0)
     with pytest.raises(InputError, match="beyond"):
         analyze_span_errors([["a"]], [[Span(0, 2, "PER")]], [[]])
+
+
+# ------------------------------------------------------------------ against nervaluate
+
+
+def nervaluate_type_pairs(gold: list[Span], pred: list[Span]) -> dict[int, int]:
+    """nervaluate's type scheme, written out: predictions in list order, each taking
+    among the overlapping gold entities nobody took yet (overlap of at least 1% of
+    the gold entity) the one of its type with the closest boundaries, else the first
+    of another type. Prediction index -> gold index."""
+    taken: dict[int, int] = {}
+    for j, p in enumerate(pred):
+        best: tuple[tuple[int, int], int] | None = None
+        for i, g in enumerate(gold):
+            overlap = min(g.end, p.end) - max(g.start, p.start)
+            if i in taken.values() or overlap <= 0 or 100 * overlap < g.end - g.start:
+                continue
+            if g.label == p.label:
+                want = (0, abs(g.start - p.start) + abs(g.end - p.end))
+            else:
+                want = (1, 0)
+            if best is None or want < best[0]:
+                best = (want, i)
+        if best is not None:
+            taken[j] = best[1]
+    return taken
+
+
+def reference_confusion(
+    gold: list[list[Span]], pred: list[list[Span]], labels: tuple[str, ...]
+) -> tuple[list[list[int]], list[list[int]]]:
+    n = len(labels)
+    counts = [[0] * (n + 1) for _ in range(n + 1)]
+    boundary = [[0] * (n + 1) for _ in range(n + 1)]
+    for g, p in zip(gold, pred, strict=True):
+        taken = nervaluate_type_pairs(g, p)
+        for j, b in enumerate(p):
+            if j not in taken:
+                counts[n][labels.index(b.label)] += 1
+        for i, a in enumerate(g):
+            partners = [j for j, k in taken.items() if k == i]
+            if not partners:
+                counts[labels.index(a.label)][n] += 1
+                continue
+            b = p[partners[0]]
+            cell = (labels.index(a.label), labels.index(b.label))
+            counts[cell[0]][cell[1]] += 1
+            boundary[cell[0]][cell[1]] += (a.start, a.end) != (b.start, b.end)
+    return counts, boundary
+
+
+@pytest.mark.parametrize(("scheme", "mode"), [("IOB2", "lenient"), ("BIOES", "lenient")])
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_confusion_pairs_as_nervaluate_type_scheme(
+    scheme: str, mode: str, data: st.DataObject
+) -> None:
+    """Cell by cell the pairing of nervaluate's type scheme, entities read from the
+    tags by seqeval (independently of nerkit); the cells sum to --partial's type counts."""
+    gold, pred = data.draw(tag_batches(scheme, max_sentences=8, max_length=14, max_span=4))
+    cm = confusion_matrix(gold, pred, scheme, mode)
+
+    def spans(side: list[list[str]]) -> list[list[Span]]:
+        return [[Span(a, b + 1, t) for t, a, b in get_entities(list(s))] for s in side]
+
+    counts, boundary = reference_confusion(spans(gold), spans(pred), cm.labels)
+    assert cm.counts.tolist() == counts
+    assert cm.boundary.tolist() == boundary
+    n = len(cm.labels)
+    typed = partial_scores_from_tags(gold, pred, scheme, mode).overall["type"]
+    off = cm.counts[:n, :n]
+    assert (int(np.trace(off)), int(off.sum() - np.trace(off))) == (typed.correct, typed.incorrect)
+    assert (int(cm.counts[:n, n].sum()), int(cm.counts[n, :n].sum())) == (
+        typed.missed,
+        typed.spurious,
+    )
+
+
+@st.composite
+def nested_batches(
+    draw: st.DrawFn,
+) -> tuple[list[list[str]], list[list[Span]], list[list[Span]]]:
+    """Tokens and gold / predicted spans that nest and overlap on both sides."""
+
+    def span(n: int) -> Span:
+        start = draw(st.integers(0, n - 1))
+        return Span(start, draw(st.integers(start + 1, n)), draw(st.sampled_from(TYPES)))
+
+    tokens, gold, pred = [], [], []
+    for _ in range(draw(st.integers(1, 5))):
+        n = draw(st.integers(1, 8))
+        tokens.append([f"w{i}" for i in range(n)])
+        gold.append([span(n) for _ in range(draw(st.integers(0, 4)))])
+        pred.append([span(n) for _ in range(draw(st.integers(0, 4)))] + gold[-1][:1])
+    return tokens, gold, pred
+
+
+@settings(max_examples=200, deadline=None)
+@given(nested_batches())
+def test_nested_confusion_sums_to_the_type_counts_and_keeps_exact_matches(
+    batch: tuple[list[list[str]], list[list[Span]], list[list[Span]]],
+) -> None:
+    tokens, gold, pred = batch
+    analysis = analyze_span_errors(tokens, gold, pred)
+    cm = analysis.confusion
+    n = len(cm.labels)
+    # a span repeated within a sentence counts once, in the analysis as in the scores
+    unique_gold = [sorted(set(s), key=lambda x: (x.start, x.end, x.label)) for s in gold]
+    unique_pred = [sorted(set(s), key=lambda x: (x.start, x.end, x.label)) for s in pred]
+    typed = partial_scores(unique_gold, unique_pred).overall["type"]
+    off = cm.counts[:n, :n]
+    assert int(np.trace(off)) == typed.correct
+    assert int(off.sum() - np.trace(off)) == typed.incorrect
+    assert int(cm.counts[:n, n].sum()) == typed.missed
+    assert int(cm.counts[n, :n].sum()) == typed.spurious
+    # every exact match is paired with its gold entity: the correct count is the engine's
+    assert cm.correct == analysis.correct == metrics.span_scores(gold, pred).micro.correct

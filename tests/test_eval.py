@@ -579,3 +579,153 @@ def test_a_prediction_file_with_a_sentence_too_many_names_its_line(tmp_path: Pat
     result = CliRunner().invoke(app, ["eval", str(gold), str(pred)])
     assert result.exit_code != 0
     assert "line 3" in result.output and "first one too many" in result.output
+
+
+# ------------------------------------------------------------------ --partial / --errors pairing
+
+
+def _one_column_pair(tmp_path: Path, gold: list[str], pred: list[str]) -> tuple[Path, Path]:
+    tokens = [f"w{i}" for i in range(1, len(gold) + 1)]
+    return (
+        write(tmp_path / "gold.conll", [list(zip(tokens, gold, strict=True))]),
+        write(tmp_path / "pred.conll", [list(zip(tokens, pred, strict=True))]),
+    )
+
+
+def test_partial_and_errors_pair_as_nervaluate(tmp_path: Path) -> None:
+    """The audit's reproductions. Gold PER [0, 2) and PER [2, 6), predictions PER [1, 4)
+    and PER [5, 6): nervaluate's partial counts PAR 2 (F1 50) and type COR 2; nerkit
+    paired the first prediction with the larger overlap and counted PAR 1, MIS 1, SPU 1
+    (F1 25) and type COR 1, MIS 1, SPU 1."""
+    gold, pred = _one_column_pair(
+        tmp_path,
+        ["B-PER", "I-PER", "B-PER", "I-PER", "I-PER", "I-PER"],
+        ["O", "B-PER", "I-PER", "I-PER", "O", "B-PER"],
+    )
+    code, output = invoke("eval", str(gold), str(pred), "--partial", "--errors", "--json")
+    assert code == 0, output
+    out = json.loads(output)
+    overall = out["partial"]["overall"]
+    counts = {
+        scoring: tuple(c[k] for k in ("correct", "incorrect", "partial", "missed", "spurious"))
+        for scoring, c in overall.items()
+    }
+    assert counts == {
+        "strict": (0, 2, 0, 0, 0),
+        "exact": (0, 2, 0, 0, 0),
+        "partial": (0, 0, 2, 0, 0),
+        "type": (2, 0, 0, 0, 0),
+    }
+    assert (overall["partial"]["f1"], overall["type"]["f1"]) == (0.5, 1.0)
+    rows = out["errors"]["confusion"]["rows"]
+    assert rows == [{"gold": "PER", "predicted": "PER", "kind": "boundary", "count": 2}]
+
+    # The predicted PER [0, 4) overlaps gold LOC [0, 3) by three tokens, PER [3, 4) by
+    # one: the type scheme and the confusion table pair it with the PER (nervaluate:
+    # type COR 1, MIS 1), strict with the LOC, the first.
+    gold, pred = _one_column_pair(
+        tmp_path, ["B-LOC", "I-LOC", "I-LOC", "B-PER"], ["B-PER", "I-PER", "I-PER", "I-PER"]
+    )
+    code, output = invoke("eval", str(gold), str(pred), "--partial", "--errors", "--json")
+    assert code == 0, output
+    out = json.loads(output)
+    typed, strict = out["partial"]["overall"]["type"], out["partial"]["overall"]["strict"]
+    assert (typed["correct"], typed["incorrect"], typed["missed"], typed["spurious"]) == (
+        1,
+        0,
+        1,
+        0,
+    )
+    assert (strict["correct"], strict["incorrect"], strict["missed"]) == (0, 1, 1)
+    assert out["errors"]["confusion"]["rows"] == [
+        {"gold": "LOC", "predicted": "", "kind": "missed", "count": 1},
+        {"gold": "PER", "predicted": "PER", "kind": "boundary", "count": 1},
+    ]
+
+
+# ------------------------------------------------------------------ --train
+
+
+def _seen(output: str) -> tuple[int, int]:
+    """Gold entities seen / unseen in training, of `nerkit eval --errors --json` output."""
+    buckets = json.loads(output)["errors"]["by_seen"]["buckets"]
+    return buckets["seen"]["support"], buckets["unseen"]["support"]
+
+
+def test_a_nested_training_file_is_refused_as_gold_and_predictions_are(tmp_path: Path) -> None:
+    """`--train` read `nerkit convert --nested` output by its last column: the outer ORG
+    "Bank of China", PER and LOC of the training file counted as unseen."""
+    train = write(tmp_path / "train.conll", NESTED_ROWS)
+    outer = write(tmp_path / "outer.conll", [[r[:2] for r in s] for s in NESTED_ROWS])
+    result = CliRunner().invoke(
+        app, ["eval", str(outer), str(outer), "--errors", "--train", str(train), "--json"]
+    )
+    assert result.exit_code == 2, result.output
+    assert not result.stdout
+    assert result.stderr.startswith(f"Error: {train}, line 4: two tag columns, as `nerkit ")
+    assert "'China\\tI-ORG\\tB-LOC'" in result.stderr
+    assert "give --train JSON lines, whose spans hold both layers" in result.stderr
+    assert "or a file of one tag column" in result.stderr
+    # as it says: converted to JSON lines, every gold entity was seen in training
+    converted = tmp_path / "train.jsonl"
+    made = CliRunner().invoke(app, ["convert", str(train), str(converted), "--inner-col", "-1"])
+    assert made.exit_code == 0, made.output
+    assert f"nerkit convert {train} train.jsonl --inner-col -1" in result.stderr
+    code, output = invoke(
+        "eval", str(outer), str(outer), "--errors", "--train", str(converted), "--json"
+    )
+    assert code == 0, output
+    assert _seen(output) == (3, 0)
+    # conlleval's layout (token, gold, predicted) is no nested file: its last column is read
+    flat = write(tmp_path / "flat.conll", [[(*r[:2], r[1]) for r in s] for s in NESTED_ROWS])
+    code, output = invoke(
+        "eval", str(outer), str(outer), "--errors", "--train", str(flat), "--json"
+    )
+    assert code == 0, output
+    assert _seen(output) == (3, 0)
+
+
+def test_an_untagged_training_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    """A training file without tags made every entity unseen, without a word."""
+    gold = write(tmp_path / "gold.conll", [[("Anna", "B-PER"), ("sang", "O")]])
+    train = write_jsonl(tmp_path / "train.jsonl", [{"tokens": ["Anna", "sang"]}])
+    result = CliRunner().invoke(
+        app, ["eval", str(gold), str(gold), "--errors", "--train", str(train), "--json"]
+    )
+    assert result.exit_code == 2, result.output
+    assert not result.stdout
+    assert result.stderr.startswith(f"Error: {train}: no sentence has tags or spans")
+    assert "--train needs a tagged file" in result.stderr
+    tagged = write_jsonl(tmp_path / "tagged.jsonl", [{"tokens": ["Anna"], "tags": ["B-PER"]}])
+    code, output = invoke(
+        "eval", str(gold), str(gold), "--errors", "--train", str(tagged), "--json"
+    )
+    assert code == 0, output
+    assert _seen(output) == (1, 0)
+
+
+# ------------------------------------------------------------------ option values
+
+
+def test_a_negative_seed_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    gold = write(tmp_path / "gold.conll", [[("Anna", "B-PER"), ("sang", "O")]] * 3)
+    for extra in (["--ci"], ["--against", str(gold)]):
+        result = CliRunner().invoke(
+            app, ["eval", str(gold), str(gold), *extra, "--resamples", "20", "--seed", "-3"]
+        )
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--seed': -3 is not in the range x>=0" in result.output
+        assert "Traceback" not in result.output
+    code, output = invoke("eval", str(gold), str(gold), "--ci", "--resamples", "20", "--seed", "0")
+    assert code == 0, output
+    assert "(20 resamples, seed 0)" in output
+
+
+def test_an_unknown_repair_is_refused_before_the_files_are_read(tmp_path: Path) -> None:
+    gold = write(tmp_path / "gold.conll", [[("Anna", "B-PER")]])
+    for files in ([str(gold), str(gold)], [str(tmp_path / "none.conll"), str(gold)]):
+        result = CliRunner().invoke(app, ["eval", *files, "--repair", "bogus"])
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (
+            "Error: --repair must be none, conlleval or discard, not 'bogus'\n"
+        )

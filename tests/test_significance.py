@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from nerkit.cli.app import app
 from nerkit.errors import ConfigError, InputError
 from nerkit.evaluation import significance
 from nerkit.evaluation.significance import (
@@ -19,7 +23,9 @@ from nerkit.evaluation.significance import (
     paired_bootstrap_counts,
     sentence_counts,
 )
+from nerkit.io import write
 from nerkit.metrics import scores
+from nerkit.testing import toy_corpus
 
 GOLD_SENTENCE = ["B-PER", "I-PER", "O", "B-LOC", "O"]
 MISSED_LOC = ["B-PER", "I-PER", "O", "O", "O"]
@@ -249,3 +255,51 @@ def test_equal_systems_are_called_different_at_about_the_nominal_rate(test, iter
         a, b = (SentenceCounts((rng.random(n) < 0.7).astype(np.int64), ones, ones) for _ in "ab")
         rejected += test(a, b, seed=i, **{iterations: 200}).p_value <= 0.05
     assert 0.02 <= rejected / trials <= 0.07
+
+
+def test_a_negative_seed_is_a_config_error() -> None:
+    """numpy's generator takes no negative seed: `nerkit eval --ci --seed -1` and
+    `nerkit compare --seed -1` ended in a ValueError traceback (exit 1)."""
+    a = sentence_counts(gold(), system_a())
+    b = sentence_counts(gold(), handful_different())
+    calls = {
+        "bootstrap_ci_counts": lambda seed: bootstrap_ci_counts(a, resamples=10, seed=seed),
+        "paired_bootstrap_counts": lambda seed: paired_bootstrap_counts(
+            a, b, resamples=10, seed=seed
+        ),
+        "approximate_randomization_counts": lambda seed: approximate_randomization_counts(
+            a, b, trials=10, seed=seed
+        ),
+        "bootstrap_ci": lambda seed: bootstrap_ci(gold(), system_a(), resamples=10, seed=seed),
+    }
+    for name, call in calls.items():
+        for bad in (-1, -(2**70), True, 1.5):
+            with pytest.raises(
+                ConfigError, match=f"seed must be an integer of 0 or more, got {bad!r}"
+            ):
+                call(bad)
+        assert call(0).seed == 0, name
+        assert call(np.int64(7)).seed == 7, name
+        assert call(2**70).seed == 2**70, name
+
+
+def test_compare_with_a_negative_seed_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    """`nerkit compare RUNS --baseline X --seed -1` crashed in numpy (exit 1)."""
+    corpus = toy_corpus()
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    for split in corpus:
+        write(corpus[split], folder / f"{split}.conll")
+    out = tmp_path / "runs"
+    for extra in ([], ["-T", "max_length=1"]):
+        made = CliRunner().invoke(
+            app, ["run", "--tagger", "lexicon", "--dataset", str(folder), "--out", str(out), *extra]
+        )
+        assert made.exit_code == 0, made.output
+    baseline = sorted(out.iterdir())[0].name
+    result = CliRunner().invoke(app, ["compare", str(out), "--baseline", baseline, "--seed", "-1"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "Error: seed must be an integer of 0 or more, got -1\n"
+    result = CliRunner().invoke(app, ["compare", str(out), "--baseline", baseline, "--seed", "0"])
+    assert result.exit_code == 0, result.output
+    assert "seed 0" in result.output

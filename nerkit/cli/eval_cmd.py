@@ -91,7 +91,8 @@ def eval_command(
         Path | None,
         typer.Option(
             "--train",
-            help="Training file: --errors also splits F1 by seen / unseen entity strings.",
+            help="Tagged training file (nested entities: JSON lines spans): --errors also "
+            "splits F1 by seen / unseen entity strings.",
             show_default=False,
         ),
     ] = None,
@@ -112,7 +113,7 @@ def eval_command(
     resamples: Annotated[
         int, typer.Option("--resamples", help="Resamples / trials for --ci and --against.")
     ] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the resampling.")] = 13,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the resampling.")] = 13,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV rows (metric, label, value, support).")
@@ -129,10 +130,14 @@ def eval_command(
     Example: `nerkit eval gold.conll pred.conll`, or `nerkit eval both.conll --gold-col 1 --pred-col 2`.
     """
     from nerkit.errors import ConfigError
-    from nerkit.evaluation.files import evaluate, load_pair
+    from nerkit.evaluation.files import REPAIRS, evaluate, load_pair
 
     if mode not in ("lenient", "strict"):
         raise ConfigError(f"--mode must be lenient or strict, not {mode!r}")
+    if repair not in REPAIRS:  # before reading the files
+        raise ConfigError(
+            f"--repair must be {', '.join(REPAIRS[:-1])} or {REPAIRS[-1]}, not {repair!r}"
+        )
     if as_json and as_csv:
         raise ConfigError("choose one of --json and --csv")
     if train is not None and not errors:
@@ -223,10 +228,10 @@ def _extras(
         )
     if errors:
         from nerkit.evaluation.analysis import analyze_errors, analyze_span_errors
+        from nerkit.evaluation.files import read_training
         from nerkit.evaluation.render import analysis_tables, analysis_to_dict
-        from nerkit.io import read
 
-        train_sentences = read(train, scheme=scheme).sentences if train is not None else None
+        train_sentences = read_training(train, scheme=scheme) if train is not None else None
         if result.entities is not None:
             analysis = analyze_span_errors(
                 pair.tokens or [], *result.entities, pair.scheme, mode, train=train_sentences

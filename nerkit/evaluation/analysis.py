@@ -5,17 +5,24 @@ given scheme and mode, and "correct" means seqeval's exact match: same sentence,
 boundaries and type. ``analyze_span_errors`` takes the entities as spans instead,
 which may nest (every part below works on nested spans as on flat ones).
 
-* **Confusion matrix.** Gold and predicted entities are paired one-to-one by
-  ``nerkit.evaluation.partial.pair_entities`` (exact boundaries first, then the largest
-  overlap, then matching types). ``counts[i, j]`` is the number of gold entities of type
-  ``labels[i]`` paired with a prediction of type ``labels[j]``, whatever the boundaries;
-  the last column counts **missed** gold entities (no prediction paired: none overlaps
-  it, or every one that does was paired with another gold entity), the last row
-  **spurious** predictions (paired with no gold entity). ``boundary`` holds the part of
-  ``counts`` whose boundaries differ: on the diagonal a pure boundary error, off it a
-  type confusion *with* a boundary error (it stays a type confusion in ``counts``).
+* **Confusion matrix.** Gold and predicted entities are paired one-to-one as the
+  ``type`` scheme of partial-match scoring pairs them (nervaluate's, see
+  ``nerkit.evaluation.partial``): each prediction in order of position claims an
+  overlapping gold entity not claimed before it, of its own type where it can (the one
+  with the closest boundaries), else the first of another type. ``counts[i, j]`` is the
+  number of gold entities of type ``labels[i]`` paired with a prediction of type
+  ``labels[j]``, whatever the boundaries; the last column counts **missed** gold
+  entities (no prediction paired: none overlaps it, or every one that does claimed
+  another), the last row **spurious** predictions (overlapping no gold entity, or only
+  ones claimed before). So a prediction overlapping a gold entity is a boundary or
+  type error rather than a miss and a spurious entity wherever nervaluate counts it so,
+  and the diagonal sums to ``--partial``'s ``type`` COR, the other type cells to its INC,
+  the last column to its MIS and the last row to its SPU. ``boundary`` holds the part
+  of ``counts`` whose boundaries differ: on the diagonal a pure boundary error, off it
+  a type confusion *with* a boundary error (it stays a type confusion in ``counts``).
   Row sums are the gold entities of each type, column sums the predictions of each
-  type, and the diagonal of ``counts - boundary`` is the engine's correct count.
+  type, and the diagonal of ``counts - boundary`` is the engine's correct count (an
+  exact match is always paired: see ``nerkit.evaluation.partial``).
 * **Frequent errors.** A false positive is a prediction with no exactly equal gold
   entity, a false negative a gold entity with no exactly equal prediction (so a
   boundary or type error is one of each, as in seqeval). They are counted by surface
@@ -217,7 +224,7 @@ def _confusion(batch: _Batch) -> ConfusionMatrix:
     labels = batch.gold.labels  # shared with batch.pred
     n = len(labels)
     gold, pred = Entities.from_arrays(batch.gold), Entities.from_arrays(batch.pred)
-    pairing = pair_entities(gold, pred)
+    pairing = pair_entities(gold, pred, "type")
     # Column n is "missed", row n "spurious": an unpaired side reads as index n.
     pred_label = np.append(pred.label, n)  # partner -1 picks the appended n
     column = pred_label[pairing.gold_partner]

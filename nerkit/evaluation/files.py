@@ -11,9 +11,11 @@ sentence's entities are its spans where it has them, else the ones its tags enco
 (read in the scheme and mode asked for). Token accuracy and invalid transitions stay
 those of the (outer) tags. A CoNLL file read by its last column (no column named) that
 looks like `nerkit convert --nested` output is refused, since its outer entities would
-go unscored. Of a file whose first token line has other than three columns, or whose
-first sentences rule it out (predictions beside gold tags repeat gold entities), only
-the first block (64 KiB) is read for it; others take the full reader, which decides.
+go unscored; so is such a training file (``read_training``, for ``--errors --train``),
+whose outer entities would count as unseen, and one without tags. Of a file whose
+first token line has other than three columns, or whose first sentences rule it out
+(predictions beside gold tags repeat gold entities), only the first block (64 KiB) is
+read for it; others take the full reader, which decides.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from nerkit.errors import ConfigError, InputError, SchemeError
 from nerkit.metrics.encoding import Vocabulary, lengths_of, tag_ids
 from nerkit.metrics.extraction import PreparedPair, invalid_transitions, prepare_ids, prepare_pair
 from nerkit.metrics.scoring import Scores, score_prepared
-from nerkit.types import Span
+from nerkit.types import Sentence, Span
 
 if TYPE_CHECKING:
     from nerkit.decoders import Decoded
@@ -178,15 +180,51 @@ def _refuse_hidden_outer_column(which: str, path: Path, result: ReadResult) -> N
     """Raise where ``path``, read by its last column as ``result`` (no --{which}-col
     given), looks like `nerkit convert --nested` output (token, outer tags, inner
     tags): scored so, its outer entities would not count."""
+    _refuse_nested_output(
+        path,
+        result,
+        f"give --{which}-col -2 --{which}-inner-col -1 to read both layers, or "
+        f"--{which}-col -1 to read only the last",
+    )
+
+
+def _refuse_nested_output(path: Path, result: ReadResult, remedy: str) -> None:
+    """Raise, with ``remedy``, where ``path`` read as ``result`` by its last column
+    looks like `nerkit convert --nested` output."""
     from nerkit.io.conll import find_hidden_outer_column
 
     found = find_hidden_outer_column(path, result)
     if found is not None:
-        raise found.error(
+        raise found.error(path, remedy)
+
+
+def read_training(path: str | Path, *, scheme: str) -> tuple[Sentence, ...]:
+    """The sentences of a training file, whose entities ``--errors`` counts as seen.
+
+    Refused, as ``InputError``: a CoNLL file that looks like `nerkit convert --nested`
+    output (read by its last column, its outer entities would count as unseen; JSON
+    lines hold both layers as spans), and a file whose sentences have neither tags
+    nor spans (everything would count as unseen)."""
+    import shlex
+
+    from nerkit.io import read
+
+    path = Path(path)
+    result = read(path, scheme=scheme)
+    if _by_last_column(path, None, None):
+        _refuse_nested_output(
             path,
-            f"give --{which}-col -2 --{which}-inner-col -1 to read both layers, or "
-            f"--{which}-col -1 to read only the last",
+            result,
+            "give --train JSON lines, whose spans hold both layers (`nerkit convert "
+            f"{shlex.quote(str(path))} train.jsonl --inner-col -1`), or a file of one tag column",
         )
+    if not any(s.tags or s.spans for s in result.sentences):
+        raise InputError(
+            "no sentence has tags or spans, so no entity would count as seen in training: "
+            "--train needs a tagged file",
+            path=path,
+        )
+    return result.sentences
 
 
 def _fast_pair(
@@ -394,7 +432,7 @@ def token_line(path: str | Path, sentence: int, token: int) -> int | None:
 def evaluate(pair: EvalPair, *, mode: str = "lenient", repair: str = "none") -> EvalResult:
     """Scores of ``pair``; ``repair`` first re-encodes invalid predicted sequences."""
     if repair not in REPAIRS:
-        raise InputError(f"unknown repair {repair!r} (known: {', '.join(REPAIRS)})")
+        raise ConfigError(f"unknown repair {repair!r} (known: {', '.join(REPAIRS)})")
     if mode == "strict" and pair.inner_columns:
         raise ConfigError(
             "strict mode with an inner tag column: the entities of a CoNLL file's two tag "

@@ -34,7 +34,8 @@ Both paired tests compare with a float tolerance of ``1e-12``: a resample or shu
 whose delta equals the bound exactly, but lands a rounding error below it because its
 sums were added in another order, still counts.
 
-Every function takes a ``seed`` and draws from ``numpy.random.default_rng(seed)``.
+Every function takes a ``seed``, an integer of 0 or more (else ``ConfigError``), and
+draws from ``numpy.random.default_rng(seed)``.
 Resamples are drawn in chunks of a bounded size (a 1000 x 56,000 matrix of draws would
 take 450 MB); the draws come from the generator in the same order whatever the chunk
 size, so the numbers depend only on the inputs and the seed.
@@ -203,6 +204,13 @@ def _check_iterations(value: int, what: str) -> int:
     return int(value)
 
 
+def _check_seed(seed: int) -> int:
+    # numpy takes no negative seed, and a bool or float seed is a mistake in a caller.
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"seed must be an integer of 0 or more, got {seed!r}")
+    return int(seed)
+
+
 def _chunks(total: int, n_sentences: int) -> Iterator[int]:
     """Sizes of the resampling chunks: at most ``_CHUNK_CELLS`` cells, at least one row."""
     rows = max(1, _CHUNK_CELLS // max(n_sentences, 1))
@@ -240,6 +248,7 @@ def bootstrap_ci_counts(
 ) -> ConfidenceInterval:
     """``bootstrap_ci`` from precomputed per-sentence counts."""
     resamples = _check_iterations(resamples, "resamples")
+    seed = _check_seed(seed)
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must lie between 0 and 1, got {confidence!r}")
     score = _statistic(statistic)
@@ -327,6 +336,7 @@ def paired_bootstrap_counts(
     """``paired_bootstrap`` from precomputed per-sentence counts of A and B (two-sided,
     see the module docstring)."""
     resamples = _check_iterations(resamples, "resamples")
+    seed = _check_seed(seed)
     score = _statistic(statistic)
     _check_pair(a, b)
     f1_a, f1_b = a.score(statistic), b.score(statistic)
@@ -363,6 +373,7 @@ def approximate_randomization_counts(
 ) -> PairedTest:
     """``approximate_randomization`` from precomputed per-sentence counts of A and B."""
     trials = _check_iterations(trials, "trials")
+    seed = _check_seed(seed)
     score = _statistic(statistic)
     _check_pair(a, b)
     f1_a, f1_b = a.score(statistic), b.score(statistic)
