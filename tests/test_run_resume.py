@@ -142,17 +142,23 @@ def test_a_file_is_written_under_a_temporary_name_no_other_writer_uses(
     )
 
 
-def _stop_before_the_rename(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The run is stopped (as if killed) just before ``ID.partial`` becomes ``ID``."""
+def _killed_before_the_rename(out: Path, dataset: Path) -> pipeline.Run:
+    """A lexicon run on ``dataset`` stopped (as if killed) just before ``ID.partial``
+    becomes ``ID``: every step and table is stored."""
 
     def killed(partial_dir: Path) -> Path:
         raise KeyboardInterrupt("killed before the rename")
 
-    monkeypatch.setattr(store, "finish", killed)
+    run = pipeline.Run.create(out, pipeline.RunConfig(tagger="lexicon", dataset=str(dataset)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store, "finish", killed)
+        with pytest.raises(KeyboardInterrupt):
+            run.execute()
+    return run
 
 
 def test_a_run_killed_before_its_rename_still_refuses_changed_data(
-    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    toy: Path, tmp_path: Path
 ) -> None:
     """Its tables are written, but the record of its data (and of its time) is kept
     until the rename: a resume on changed data is refused, not finished with the old
@@ -162,11 +168,7 @@ def test_a_run_killed_before_its_rename_still_refuses_changed_data(
     for split in ("train", "dev", "test"):
         (folder / f"{split}.conll").write_bytes((toy / f"{split}.conll").read_bytes())
     out = tmp_path / "runs"
-    run = pipeline.Run.create(out, pipeline.RunConfig(tagger="lexicon", dataset=str(folder)))
-    with monkeypatch.context() as patch:
-        _stop_before_the_rename(patch)
-        with pytest.raises(KeyboardInterrupt):
-            run.execute()
+    run = _killed_before_the_rename(out, folder)
     assert (run.dir / "run.arrow").exists()  # killed after storing its tables
     assert (run.dir / pipeline.DATA_RECORD).exists() and (run.dir / pipeline.TIMING_RECORD).exists()
     test = (folder / "test.conll").read_text()
@@ -364,11 +366,7 @@ def test_a_commit_of_the_project_nerkit_is_installed_in_does_not_stop_a_resume(
     project = module.parents[5]
     monkeypatch.setattr(pipeline, "__file__", str(module))
     out = tmp_path / "runs"
-    run = pipeline.Run.create(out, pipeline.RunConfig(tagger="lexicon", dataset=str(toy)))
-    with monkeypatch.context() as patch:
-        _stop_before_the_rename(patch)
-        with pytest.raises(KeyboardInterrupt):
-            run.execute()
+    run = _killed_before_the_rename(out, toy)
     assert (run.dir / "tagger").is_dir()  # a stored step: a code change would refuse it
     (project / "notes.txt").write_text("edited\n")
     git(project, "commit", "-q", "-am", "an unrelated commit")

@@ -23,9 +23,7 @@ from nerkit.evaluation.significance import (
     paired_bootstrap_counts,
     sentence_counts,
 )
-from nerkit.io import write
 from nerkit.metrics import scores
-from nerkit.testing import toy_corpus
 
 GOLD_SENTENCE = ["B-PER", "I-PER", "O", "B-LOC", "O"]
 MISSED_LOC = ["B-PER", "I-PER", "O", "O", "O"]
@@ -283,17 +281,14 @@ def test_a_negative_seed_is_a_config_error() -> None:
         assert call(2**70).seed == 2**70, name
 
 
-def test_compare_with_a_negative_seed_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+def test_compare_with_a_negative_seed_is_an_error_not_a_traceback(
+    tmp_path: Path, toy: Path
+) -> None:
     """`nerkit compare RUNS --baseline X --seed -1` crashed in numpy (exit 1)."""
-    corpus = toy_corpus()
-    folder = tmp_path / "toy"
-    folder.mkdir()
-    for split in corpus:
-        write(corpus[split], folder / f"{split}.conll")
     out = tmp_path / "runs"
     for extra in ([], ["-T", "max_length=1"]):
         made = CliRunner().invoke(
-            app, ["run", "--tagger", "lexicon", "--dataset", str(folder), "--out", str(out), *extra]
+            app, ["run", "--tagger", "lexicon", "--dataset", str(toy), "--out", str(out), *extra]
         )
         assert made.exit_code == 0, made.output
     baseline = sorted(out.iterdir())[0].name
