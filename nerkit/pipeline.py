@@ -1096,17 +1096,26 @@ class Run:
                 else f"loading {tagger_name} (used as it is)"
             )
             context.seed_everything()
-            # the points of a fit that was killed are not the curve of this one
+            # the points of a fit that was killed are not the curve of this one, nor is
+            # a base copy that was killed (its record written, its tagger not) its origin
             (self.dir / CURVE_RECORDS[STAGE_BASE]).unlink(missing_ok=True)
+            base_record.unlink(missing_ok=True)
             dev = corpus.splits.get("dev")
             tagger.fit(train, dev, scheme=corpus.scheme, context=context)
             self._save_atomically(tagger, model_dir)
         # what a tagger reports about its training (e.g. windowed sentences): stored with the run
         self.tagger_stats = dict(getattr(tagger, "stats", {}) or {})
         if base_record.is_file():  # reused: the stats and origin of the run that trained it
-            record = json.loads(base_record.read_text())
-            self.tagger_stats = record["stats"]
-            self.extra_info["base_from"] = record["run_id"]
+            try:
+                record = json.loads(base_record.read_text(encoding="utf-8"))
+                stats, origin = record["stats"], record["run_id"]
+            except (ValueError, TypeError, KeyError) as exc:
+                raise NerkitError(
+                    f"{base_record}: unreadable record of the reused base tagger ({exc}): "
+                    "remove it and the tagger folder beside it to train the tagger anew"
+                ) from None
+            self.tagger_stats = stats
+            self.extra_info["base_from"] = origin
             if record.get("predictions"):
                 self.extra_info["base_predictions"] = record["predictions"]
         timing.lap("tagger")

@@ -394,3 +394,28 @@ def test_a_commit_made_while_a_run_goes_on_is_not_the_run_s(
     assert store.read_table(finished, "run").to_pylist()[0]["git_hash"] == began_on
     pipeline._checkout_commit.cache_clear()  # as a new process finds it
     assert pipeline._git_hash() == git(source, "rev-parse", "HEAD") != began_on
+
+
+def test_a_killed_base_copy_is_not_the_origin_of_a_tagger_trained_after_it(
+    toy: Path, tmp_path: Path
+) -> None:
+    """A base copy killed after its record and before its tagger: the resumed run that
+    trains its own tagger (nothing to copy any more) must not say it reused another
+    run's; and a damaged record of a finished copy is an error naming it."""
+    import json
+    import shutil
+
+    out = tmp_path / "runs"
+    config = pipeline.RunConfig(tagger="lexicon", dataset=str(toy))
+    run = pipeline.Run.create(out, config)
+    record = {"run_id": "20250101-000000-lexicon-toy-dead", "stats": {"n": 1}, "predictions": []}
+    store.write_json(run.dir / pipeline.BASE_RECORD, record)
+    final = run.execute()
+    extra = json.loads(store.read_table(final, "run").to_pylist()[0]["extra"])
+    assert "base_from" not in extra and extra.get("tagger") != {"n": 1}, extra
+
+    run = pipeline.Run.create(out, config)
+    shutil.copytree(final / "tagger", run.dir / "tagger")  # a copy that finished
+    (run.dir / pipeline.BASE_RECORD).write_text('{"run_id": "x"')  # its record cut short
+    with pytest.raises(NerkitError, match=r"base\.json: unreadable record of the reused base"):
+        run.execute()
