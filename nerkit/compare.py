@@ -720,7 +720,7 @@ def _group(
         p_value = _row_p(tests, delta) if tests else None
         rows.append(Row(tuple(runs), MappingProxyType(cells), False, delta, p_value, tests, extra))
 
-    if len({r.fingerprints.get("train") for r in members}) > 1:
+    if _data_differs(members, "train"):
         notes.append(
             "the train splits of these runs differ: runs trained on other data are rows of "
             "their own, labelled train= and the fingerprint's first 12 characters"
@@ -801,7 +801,23 @@ def _data_words(runs: Sequence[StoredRun], names: Mapping[str, str]) -> list[tup
     ]
     splits = sorted({s for d in data for s in d} - {"dataset"}, key=_split_order)
     differ = [k for k in ("dataset", *splits) if len({d.get(k) for d in data}) > 1]
+    differ = [k for k in differ if k == "dataset" or _data_differs(runs, k)]
     return [tuple(f"{k}={d.get(k) or 'none'}" for k in differ) for d in data]
+
+
+def _data_differs(runs: Sequence[StoredRun], split: str) -> bool:
+    """Whether runs that cut ``split`` alike (``max_train_sentences``, ...) hold other
+    data in it: runs that cut it otherwise differ in it by their settings, which their
+    labels name already."""
+    from nerkit.pipeline import SPLIT_LIMITS
+
+    limit = dict(SPLIT_LIMITS).get(split)
+    seen: dict[Any, set[str | None]] = {}
+    for run in runs:
+        seen.setdefault(run.config.get(limit) if limit else None, set()).add(
+            run.fingerprints.get(split)
+        )
+    return any(len(fingerprints) > 1 for fingerprints in seen.values())
 
 
 def _split_order(split: str) -> tuple[int, str]:

@@ -515,6 +515,30 @@ def test_a_rerun_without_the_cache_shares_the_row(runs: dict[str, Path], tmp_pat
     assert row.seeds == (1, 3) and row.config == "lexicon.tagger.v1"
 
 
+def test_runs_cut_to_other_train_sizes_are_not_labelled_by_their_train_data(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """--max-train-sentences changes the train fingerprint by design: the rows are told
+    apart by the setting, without a train= word or a note on other train data; runs
+    cut alike on other data still get both."""
+    seed1 = runs["seed1"]
+    prints = json.loads(store.read_table(seed1, "run")["fingerprints"][0].as_py())
+    other = json.dumps(prints | {"train": "f" * 64})
+    cut = stored_copy(
+        seed1, tmp_path, "tr30", config={"max_train_sentences": 30}, fingerprints=other
+    )
+    (group,) = compare_runs([seed1, cut], test="none").groups
+    assert [r.config for r in group.rows] == [
+        "lexicon.tagger.v1",
+        "lexicon.tagger.v1 max_train_sentences=30",
+    ]
+    assert not any("train splits" in note for note in group.notes), group.notes
+    changed = stored_copy(seed1, tmp_path, "chgd", fingerprints=other)
+    (group,) = compare_runs([seed1, changed], test="none").groups
+    assert [r.config for r in group.rows][1] == "lexicon.tagger.v1 train=ffffffffffff"
+    assert any("train splits of these runs differ" in note for note in group.notes)
+
+
 def test_rows_that_differ_in_keys_describe_leaves_out_are_labelled_by_them(
     runs: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -798,7 +798,7 @@ def test_a_folder_of_nested_conll_files_is_refused_unless_its_columns_are_named(
     assert message.startswith(f"{train}, line 6: two tag columns"), message
     assert "inner_tag_col=-1 to read both layers" in message
     assert "tag_col=-1 to read only the last" in message
-    assert message.endswith("inside one of the column before it: 'China\\tI-ORG\\tB-LOC'")
+    assert message.endswith("inside a longer one of the column before it: 'China\\tI-ORG\\tB-LOC'")
     # what `nerkit run -d FOLDER` shows
     result = CliRunner().invoke(
         app, ["run", "-t", "lexicon", "-d", str(folder), "-o", str(tmp_path / "runs")]
@@ -813,10 +813,9 @@ def test_a_folder_of_nested_conll_files_is_refused_unless_its_columns_are_named(
     # the last column alone, as asked
     only_last = open_dataset(folder, scheme=None, tag_col=-1).corpus["train"]
     assert [s.tags for s in only_last] == [("O", "O"), ("O", "O", "B-LOC", "O")]
-    # a last column without entities hides the outer ones too
+    # a last column without entities is not told from gold beside empty predictions
     write([flat], train, nested=True)
-    with pytest.raises(InputError, match=r"train.conll, line 1: .*the last column has no entities"):
-        open_dataset(folder, scheme=None)
+    assert [s.tags for s in open_dataset(folder, scheme=None).corpus["train"]] == [("O", "O")]
 
 
 def test_token_gold_and_predicted_columns_are_not_taken_for_nested(tmp_path: Path) -> None:

@@ -446,11 +446,11 @@ def test_nested_conll_read_by_its_last_column_is_refused(tmp_path: Path) -> None
     out = json.loads(output)
     assert micro_counts(out) == (1, 0, 3) and out["per_type"]["LOC"]["support"] == 1
 
-    # a last column without entities hides the outer ones as well
+    # a last column without entities is read as predictions that found nothing
     flat = write(tmp_path / "flat.conll", [[(r[0], r[1], "O") for r in s] for s in NESTED_ROWS])
-    result = CliRunner().invoke(app, ["eval", str(flat), str(outer)])
-    assert result.exit_code == 2 and f"Error: {flat}, line 2: two tag columns" in result.stderr
-    assert "the last column has no entities" in result.stderr
+    code, output = invoke("eval", str(outer), str(flat), "--json")
+    assert code == 0, output
+    assert micro_counts(json.loads(output)) == (3, 0, 0)
 
 
 def test_token_gold_and_predicted_columns_are_not_taken_for_nested(tmp_path: Path) -> None:

@@ -506,17 +506,13 @@ def test_nested_output_read_by_its_last_column_is_found(tmp_path: Path) -> None:
     path = tmp_path / "nested.conll"
     write_conll(sentences, path, nested=True)
     found = find_hidden_outer_column(path, read_conll(path))
-    assert found == HiddenOuterColumn(6, "China\tI-ORG\tB-LOC", inner=True)
+    assert found == HiddenOuterColumn(6, "China\tI-ORG\tB-LOC")
 
     text = "# a comment\nMaria\tB-PER\tO\n# another\nBank\tB-ORG\tO\nof\tE-ORG\tS-LOC\n"
     path = conll(tmp_path, text)
     result = read_conll(path, comment_prefix="#", scheme="auto")
     found = find_hidden_outer_column(path, result, comment_prefix="#")
-    assert found == HiddenOuterColumn(5, "of\tE-ORG\tS-LOC", inner=True)
-    # a last column without entities: the first entity of the one before it (BIOES)
-    path = conll(tmp_path, "in\tO\tO\n\nJohn\tB-PER\tO\nSmith\tE-PER\tO\n")
-    found = find_hidden_outer_column(path, read_conll(path))
-    assert found == HiddenOuterColumn(3, "John\tB-PER\tO", inner=False)
+    assert found == HiddenOuterColumn(5, "of\tE-ORG\tS-LOC")
 
 
 @pytest.mark.parametrize(
@@ -528,6 +524,13 @@ def test_nested_output_read_by_its_last_column_is_found(tmp_path: Path) -> None:
         "EU\tNNP\tB-NP\tB-ORG\nsaid\tVBD\tB-VP\tO\n",  # four columns
         "Bank\tB-ORG\nof\tI-ORG\n",  # two columns
         "in\tO\tO\nit\tO\tO\n",  # no entities anywhere
+        # gold beside predictions that find nothing: nested output with no inner entity
+        # cannot be told from it, and is read by its last column
+        "in\tO\tO\n\nJohn\tB-PER\tO\nSmith\tI-PER\tO\n",
+        # token, chunk, NER: entities inside noun phrases, some with a phrase's span
+        "the\tB-NP\tO\nEU\tI-NP\tB-ORG\nsaid\tB-VP\tO\n\nEU\tB-NP\tB-ORG\nrejects\tB-VP\tO\n",
+        # coarse and fine types: the same spans
+        "Obama\tB-PER\tB-PER-politician\nspoke\tO\tO\n",
     ],
 )
 def test_other_three_column_files_are_not_taken_for_nested_output(
@@ -594,7 +597,10 @@ def test_token_gold_and_predicted_columns_are_ruled_out_by_their_start(tmp_path:
     path = conll(tmp_path, nested * 2_000 + "EU\tB-ORG\tB-ORG\n")
     assert may_hide_outer_column(path, scheme="IOB2")
     assert find_hidden_outer_column(path, read_conll(path)) is None
-    # outer tags in another scheme than the last column's (no entities there): undecided
-    path = conll(tmp_path, "John\tB-PER\tO\nSmith\tE-PER\tO\n\n")
-    assert may_hide_outer_column(path, scheme="IOB2")
-    assert find_hidden_outer_column(path, read_conll(path)) is not None
+    # a column before the last that holds no tags of the last one's scheme (POS tags,
+    # or E- among IOB2 tags) is no outer column: the start says so
+    for text in ("De\tArt\tO\nHaag\tN\tB-LOC\n\n", "John\tB-PER\tB-PER\nSmith\tE-PER\tO\n\n"):
+        path = conll(tmp_path, (text * 5_000).encode() + b"\xff\tO\tO\n")
+        assert not may_hide_outer_column(path, scheme="IOB2")
+        result = read_conll(conll(tmp_path, text, "valid.conll"))
+        assert find_hidden_outer_column(path, result) is None

@@ -362,6 +362,25 @@ def test_runs_exported_elsewhere_count_as_done_on_another_machine(
     assert table.count("| 1, 2, 3 |") == 2
 
 
+def test_an_export_folder_that_is_the_runs_folder_is_refused_before_any_run(
+    toy: Path, tmp_path: Path
+) -> None:
+    """Results-only copies cannot go where the runs are (nerkit export refuses it): the
+    sweep said so after its first run, and again at every restart, before running any."""
+    out = tmp_path / "runs"
+    spec = write_spec(tmp_path / "spec.toml", toy, '[[tagger]]\nname = "lexicon"\n')
+    code, output = cli("sweep", str(spec), "--out", str(out), "--export", str(tmp_path / "runs/"))
+    assert code == 2, output
+    assert f"Error: --export names the folder of the runs themselves ({out})" in output
+    assert not finished(out)
+    spec = write_spec(
+        tmp_path / "spec.toml", toy, f'export = "{out.as_posix()}"\n[[tagger]]\nname = "lexicon"\n'
+    )
+    code, output = cli("sweep", str(spec), "--out", str(out), "--dry-run")
+    assert code == 2, output
+    assert f"Error: {spec}: export names the folder of the runs themselves" in output
+
+
 def test_max_train_sentences_trains_on_the_first_sentences(toy: Path, tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "spec.toml", toy, '[[tagger]]\nname = "lexicon"\n')
     spec.write_text(
@@ -593,3 +612,24 @@ def test_folds_that_cannot_train_make_a_sweeps_run_unavailable(toy: Path, tmp_pa
     code, output = cli("sweep", str(spec), "-o", str(out), "--skip-unavailable")
     assert code == 0 and "1 finished, 0 failed" in output
     assert [p.name for p in out.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_a_run_that_fails_before_it_starts_is_reported_without_a_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A run refused before its start event (a damaged record, a lock another process
+    holds) printed "(-0 s)"; one that started says how long it took."""
+    from nerkit.cli.sweep_cmd import _Reporter
+    from nerkit.pipeline import RunConfig
+    from nerkit.sweep.driver import SweepEvent
+    from nerkit.sweep.plan import PlannedRun
+
+    run = PlannedRun(1, RunConfig(tagger="lexicon", dataset="toy", seed=2), 1, 0, "lexicon", "-")
+    report = _Reporter()
+    report(SweepEvent("failed", run, error="NerkitError: refused"))
+    assert capsys.readouterr().err == "FAILED #1 toy seed 2 lexicon: NerkitError: refused\n"
+    report(SweepEvent("started", run, path=Path("runs/x.partial")))
+    report(SweepEvent("failed", run, error="NerkitError: refused"))
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "start  #1 toy seed 2 lexicon  (x.partial)"
+    assert lines[1] == "FAILED #1 toy seed 2 lexicon  (0 s): NerkitError: refused"

@@ -170,11 +170,12 @@ class _Reporter:
             folder = event.path.name if event.path else ""
             typer.echo(f"{self.word} {what}  ({folder})", err=True)
             return
-        took = time.perf_counter() - self.started.get(run.number, time.perf_counter())
+        began = self.started.get(run.number)  # none: it failed before it started
+        took = f"({time.perf_counter() - began:.0f} s)" if began is not None else ""
         if event.kind == "finished":
-            typer.echo(f"done   {what}  -> {run.run_id} ({took:.0f} s)", err=True)
+            typer.echo(f"done   {what}  -> {run.run_id} {took}".rstrip(), err=True)
         else:
-            typer.echo(f"FAILED {what}  ({took:.0f} s): {event.error}", err=True)
+            typer.echo(f"FAILED {what}  {took}".rstrip() + f": {event.error}", err=True)
 
 
 def _print_plan(plan: "Plan", executor: str) -> None:

@@ -356,20 +356,13 @@ _BLOCK_BYTES = 1 << 16
 @dataclass(frozen=True, slots=True)
 class HiddenOuterColumn:
     """What shows a CoNLL file read by its last column to be `nerkit convert --nested`
-    output: the ``line`` (and its ``text``) where an entity of the last column starts
-    inside an entity of the column before it (``inner``), or, where the last column
-    has no entities, where the first entity of the column before it starts."""
+    output: the ``line`` (and its ``text``) where the first entity of the last column
+    starts inside a longer entity of the column before it."""
 
     line: int
     text: str
-    inner: bool
 
-    @property
-    def shown(self) -> str:
-        """What ``line`` shows, in words."""
-        if self.inner:
-            return "here an entity of the last column starts inside one of the column before it"
-        return "the last column has no entities, and here the first of the column before it starts"
+    shown = "here an entity of the last column starts inside a longer one of the column before it"
 
     def error(self, path: PathLike, remedy: str) -> InputError:
         """The error that refuses ``path`` read by its last column: what the file holds
@@ -391,9 +384,11 @@ def may_hide_outer_column(
     """Whether ``path`` may be `nerkit convert --nested` output, read by its last
     column: its first token line has three columns (token, outer tags, inner tags,
     split like the reader splits: at tabs, else at spaces) and, given the ``scheme``
-    the last column is read in, the whole sentences of the file's first block hold no
-    entity of the last column that repeats one of the column before it or lies outside
-    them all (as predictions beside gold tags do, whatever follows).
+    the last column is read in, the whole sentences of the file's first block read so
+    (the column before the last holds tags: not POS tags) and hold no entity of the
+    last column that is not inside a longer one of the column before it (predictions
+    beside gold tags repeat them or lie outside them; NER tags beside chunk tags, or
+    fine types beside coarse ones, share spans with them).
 
     It reads the start of the file only, so a reader can ask it before reading the
     file; ``find_hidden_outer_column`` asks it first. False for a file that cannot be
@@ -425,24 +420,26 @@ def find_hidden_outer_column(
     None where it does not.
 
     Such a file has three columns on every line (token, outer tags, inner tags), the
-    column before the last holds tags of ``result``'s scheme with entities, and every
-    entity of the last column lies inside a different entity of that column. Token,
-    gold and predicted tags (conlleval's layout) do not look so: predicted entities
-    mostly repeat gold ones or lie outside them. ``comment_prefix`` and
+    column before the last holds tags of ``result``'s scheme, the last column has
+    entities, and every one lies inside a longer entity of the column before it (as an
+    inner entity does). Token, gold and predicted tags (conlleval's layout) do not look
+    so: predicted entities mostly repeat gold ones or lie outside them; nor do token,
+    chunk and NER tags, or coarse and fine types, where some entity of the last column
+    has the span of one of the column before it. A file of nested output whose last
+    column has no entities, or whose inner entity has the span of an outer one, is not
+    told from those, and is read by its last column. ``comment_prefix`` and
     ``token_transform`` are those ``result`` was read with. A file whose first token
     line has more or fewer columns costs a read of its start, not of the whole file, as
     does one whose first sentences rule it out (``may_hide_outer_column``).
     """
     path = Path(path)
-    # result.scheme is the last column's: where that column has no entities, the column
-    # before it is read below in whatever scheme it shows, but then neither has the
-    # start of the file an entity to rule it out.
+    # no inner entity: nothing tells nested output from gold beside all-O predictions
+    if not any(tag != OUTSIDE for s in result.sentences for tag in s.tags):
+        return None
     if not may_hide_outer_column(path, scheme=result.scheme, comment_prefix=comment_prefix):
         return None
     text = read_text(path, newlines="universal")
-    # A last column without entities says nothing of the scheme of the one before it.
-    tagged = any(tag != OUTSIDE for s in result.sentences for tag in s.tags)
-    table = TagTable(path, result.scheme if tagged else "auto", None)
+    table = TagTable(path, result.scheme, None)
     parser = _Parser(path, table, (-3, -2, -1), comment_prefix)
     try:
         raw = parser.parse(text)
@@ -452,36 +449,36 @@ def find_hidden_outer_column(
     transform = token_transform or (lambda token: token)
     if [tuple(map(transform, r[0])) for r in raw] != [s.tokens for s in result.sentences]:
         return None  # lines of more columns: column -3 is not the tokens
-    finder = _LineFinder(text, comment_prefix)
-    first_outer: tuple[int, int, int] | None = None  # first line, token, length
-    first_inner: tuple[int, int, int] | None = None
+    first: tuple[int, int, int] | None = None  # line, token and length of its sentence
     for tokens, outer_tags, inner_tags, start, _ in raw:
         outer = spans_lenient(outer_tags, scheme)
-        if outer and first_outer is None:
-            first_outer = (start, outer[0].start, len(tokens))
         for span in spans_lenient(inner_tags, scheme):
             if not _inside_another(span, outer):
                 return None
-            if first_inner is None:
-                first_inner = (start, span.start, len(tokens))
-    where = first_inner or first_outer
-    if where is None:
+            if first is None:
+                first = (start, span.start, len(tokens))
+    if first is None:
         return None
-    line = finder.line(*where)
-    return HiddenOuterColumn(line, finder.lines[line - 1], first_inner is not None)
+    finder = _LineFinder(text, comment_prefix)
+    line = finder.line(*first)
+    return HiddenOuterColumn(line, finder.lines[line - 1])
 
 
 def _inside_another(span: Span, outer: Sequence[Span]) -> bool:
-    """Whether ``span`` overlaps an entity of ``outer`` and is none of them, as an inner
-    entity does; predictions beside gold tags mostly repeat them."""
-    return span not in outer and any(o.start < span.end and span.start < o.end for o in outer)
+    """Whether ``span`` lies inside a longer entity of ``outer``, as an inner entity
+    does, and has the span of none of them: predictions beside gold tags repeat them,
+    chunks beside entities and coarse types beside fine ones share spans with them."""
+    if any((o.start, o.end) == (span.start, span.end) for o in outer):
+        return False
+    return any(o.start <= span.start and span.end <= o.end for o in outer)
 
 
 def _start_is_not_nested(path: Path, scheme: str, comment_prefix: str | None) -> bool:
     """Whether the whole sentences of the first block of ``path``, read as token, outer
     and inner tags in ``scheme``, show that the file is no nested output: an entity of
-    the last column that is not inside another of the column before it. A start that
-    cannot be read so shows nothing (the whole file decides)."""
+    the last column that is not inside a longer one of the column before it, or a
+    column before the last that holds no tags of ``scheme`` (POS tags). A start that
+    is no UTF-8 shows nothing (the reader reports it)."""
     with path.open("rb") as file:
         data = file.read(_BLOCK_BYTES).removeprefix(codecs.BOM_UTF8)
     data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -489,10 +486,13 @@ def _start_is_not_nested(path: Path, scheme: str, comment_prefix: str | None) ->
     end = data.rfind(b"\n\n")
     try:
         text = data[: max(end, 0)].decode("utf-8")
-        table = TagTable(path, scheme, None)
-        raw = _Parser(path, table, (-3, -2, -1), comment_prefix).parse(text)
-    except (UnicodeDecodeError, NerkitError):
+    except UnicodeDecodeError:
         return False
+    table = TagTable(path, scheme, None)
+    try:
+        raw = _Parser(path, table, (-3, -2, -1), comment_prefix).parse(text)
+    except NerkitError:
+        return True  # no tags before the last column, or lines of other lengths
     for _, outer_tags, inner_tags, _, _ in raw:
         outer = spans_lenient(outer_tags, table.scheme)
         if any(not _inside_another(s, outer) for s in spans_lenient(inner_tags, table.scheme)):

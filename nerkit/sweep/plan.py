@@ -335,6 +335,13 @@ def plan_sweep(
     from nerkit.errors import ConfigError
 
     host = host or get_host()
+    if export is not None and export.resolve() == out.resolve():
+        from_spec = spec.export is not None and Path(spec.export).resolve() == out.resolve()
+        where = f"{spec.path}: export" if from_spec else "--export"
+        raise ConfigError(
+            f"{where} names the folder of the runs themselves ({out}): results-only copies "
+            "(nerkit export) go to a folder of their own; give another one, or none"
+        )
     if datasets is not None:
         unknown = sorted(set(datasets) - {d.name for d in spec.datasets})
         if unknown:
