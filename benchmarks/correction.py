@@ -3,7 +3,9 @@ WNUT-17 with 5 folds, against its own base stage and against the `bert` tagger a
 
 Runs (each a normal stored run in `benchmarks/.cache/correction/runs`), all with the
 corrector's epochs E (its default unless `--epochs`), which name the plan: its keys read
-`eE/CONFIG/sSEED`, so a plan for other epochs keeps the runs and results of the last:
+`eE/CONFIG/sSEED`, so a plan for other epochs keeps the runs and results of the last
+(with `--fold-mode entity-disjoint`, the correctors' keys read `eE-ed/CONFIG/sSEED`, and
+the taggers alone are the random plan's):
 - the flair tagger alone (its default options), seeds 1, 2, 3: the correction runs of a
   seed reuse it as their base (nerkit does not retrain a base another run trained at
   the same commit);
@@ -38,7 +40,7 @@ there is skipped on any machine, and `--report` prints the table from it alone.
     nohup python benchmarks/correction.py [--threads 2] [--only KEY] > correction.log &
     nohup python benchmarks/correction.py --threads 1 >> a.log &  # one per core
     nohup python benchmarks/correction.py --threads 1 >> b.log &
-    python benchmarks/correction.py --report [--epochs 3]  # the table of a plan
+    python benchmarks/correction.py --report [--epochs 3] [--fold-mode entity-disjoint]
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ RESULTS_INDEX = RESULTS / "index.json"
 SEEDS = (1, 2, 3)
 FOLDS = 5
 OTHER_MODES = ("add", "concat")
+# what a plan's keys add to its epochs for the corrector's folds (nerkit.folds modes)
+FOLD_TAGS = {"random": "", "entity-disjoint": "-ed"}
 WAIT_S = 60  # how often a process whose remaining runs are all held looks again
 
 
@@ -81,6 +85,7 @@ class Planned:
     corrector: str | None = None
     corrector_options: dict[str, Any] = field(default_factory=dict)
     tagger_options: dict[str, Any] = field(default_factory=dict)
+    fold_mode: str = "random"  # of the corrector's out-of-fold predictions
 
     @property
     def config(self) -> str:
@@ -98,21 +103,24 @@ def corrector_epochs() -> int:
     return OpenNEROptions().epochs
 
 
-def plan_key(epochs: int, config: str, seed: int) -> str:
-    """A planned run's key: ``plan_key(10, "flair+add", 1)`` -> ``e10/flair+add/s1``."""
-    return f"e{epochs}/{config}/s{seed}"
+def plan_key(epochs: int, config: str, seed: int, fold_mode: str = "random") -> str:
+    """A planned run's key: ``plan_key(10, "flair+add", 1)`` -> ``e10/flair+add/s1``;
+    with entity-disjoint folds ``e10-ed/flair+add/s1``."""
+    return f"e{epochs}{FOLD_TAGS[fold_mode]}/{config}/s{seed}"
 
 
 def label(config: str) -> str:
-    """A configuration without its plan's epochs: ``e10/flair+add`` -> ``flair+add``."""
+    """A configuration without its plan's name: ``e10/flair+add`` -> ``flair+add``."""
     return config.split("/", 1)[1]
 
 
-def plan(results: dict[str, str], epochs: int) -> list[Planned]:
+def plan(results: dict[str, str], epochs: int, fold_mode: str = "random") -> list[Planned]:
     """The runs of the plan whose corrector trains ``epochs`` epochs (stated in its
-    options, so that a later default changes no run of it)."""
+    options, so that a later default changes no run of it) on out-of-fold predictions
+    of ``fold_mode`` folds. The taggers alone have no folds: every plan of ``epochs``
+    shares them (their keys are the random plan's)."""
     runs = []
-    best = best_other_mode(results, epochs)
+    best = best_other_mode(results, epochs, fold_mode)
     openner = {"epochs": epochs}
     for s in SEEDS:
         # The runs of a seed share its base tagger (trained by flair-alone) and its
@@ -122,12 +130,18 @@ def plan(results: dict[str, str], epochs: int) -> list[Planned]:
         modes = ("onehot", *OTHER_MODES) if s == SEEDS[0] else ("onehot", *filter(None, [best]))
         runs += [
             Planned(
-                plan_key(epochs, f"flair+{m}", s), "flair", s, "openner", openner | {"features": m}
+                plan_key(epochs, f"flair+{m}", s, fold_mode),
+                "flair",
+                s,
+                "openner",
+                openner | {"features": m},
+                fold_mode=fold_mode,
             )
             for m in modes
         ]
     onehot = openner | {"features": "onehot"}
-    runs.append(Planned(plan_key(epochs, "bert+onehot", 1), "bert", 1, "openner", onehot))
+    key = plan_key(epochs, "bert+onehot", 1, fold_mode)
+    runs.append(Planned(key, "bert", 1, "openner", onehot, fold_mode=fold_mode))
     runs += [
         Planned(plan_key(epochs, "bert-alone", s), "bert", s, tagger_options={"epochs": epochs})
         for s in SEEDS
@@ -135,7 +149,7 @@ def plan(results: dict[str, str], epochs: int) -> list[Planned]:
     return runs
 
 
-def best_other_mode(results: dict[str, str], epochs: int) -> str | None:
+def best_other_mode(results: dict[str, str], epochs: int, fold_mode: str = "random") -> str | None:
     """The better of add / concat by corrected dev F1 at seed 1, once both exist.
 
     Dev, not test: the choice must not look at the numbers it is then judged by. A tie
@@ -143,7 +157,7 @@ def best_other_mode(results: dict[str, str], epochs: int) -> str | None:
     """
     f1 = {}
     for mode in OTHER_MODES:
-        run = finished(results.get(plan_key(epochs, f"flair+{mode}", SEEDS[0])))
+        run = finished(results.get(plan_key(epochs, f"flair+{mode}", SEEDS[0], fold_mode)))
         if run is None:
             return None
         f1[mode] = split_f1(run, "dev", "corrected")
@@ -256,6 +270,7 @@ def start_new(item: Planned, threads: int | None) -> Any:
         dataset="wnut17",
         data_dir=None,  # $NERKIT_DATA_DIR (set in main): no local path in the record
         folds=FOLDS,
+        fold_mode=item.fold_mode,
         seed=item.seed,
         threads=threads,
         command=f"benchmarks/correction.py ({item.key})",
@@ -296,16 +311,16 @@ def cpu_per_run(runs: list[Path]) -> str:
     return f"{statistics.mean(timed) / 60:.0f} min" if timed else "-"
 
 
-def report(results: dict[str, str], epochs: int) -> None:
+def report(results: dict[str, str], epochs: int, fold_mode: str = "random") -> None:
     configs: dict[str, list[Path]] = {}
-    for item in plan(results, epochs):
+    for item in plan(results, epochs, fold_mode):
         run = finished(results.get(item.key))
         configs.setdefault(item.config, [])
         if run is not None:
             configs[item.config].append(run)
     print(
-        f"python {platform.python_version()}; WNUT-17 test, {FOLDS} folds; lenient entity F1; "
-        f"corrector epochs {epochs}"
+        f"python {platform.python_version()}; WNUT-17 test, {FOLDS} {fold_mode} folds; "
+        f"lenient entity F1; corrector epochs {epochs}"
     )
     print("| configuration | n | base F1 | corrected F1 | Δ | max p (AR) | CPU per run |")
     print("|---|---|---|---|---|---|---|")
@@ -350,6 +365,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--epochs", type=int, default=None, help="the corrector's epochs (its default)"
     )
+    parser.add_argument(
+        "--fold-mode",
+        choices=sorted(FOLD_TAGS),
+        default="random",
+        help="the corrector's folds (a plan of its own; the taggers alone are shared)",
+    )
     args = parser.parse_args(argv)
     epochs = args.epochs or corrector_epochs()
     os.environ.setdefault("NERKIT_DATA_DIR", str(data_dir()))
@@ -360,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             results = publish()
             todo = [
                 item
-                for item in plan(results, epochs)
+                for item in plan(results, epochs, args.fold_mode)
                 if item.key not in done_keys
                 and finished(results.get(item.key)) is None
                 and (not args.only or item.key in args.only)
@@ -377,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             with held:
                 execute(item, args.threads)
             done_keys.add(item.key)
-    report(read_index(RESULTS_INDEX), epochs)
+    report(read_index(RESULTS_INDEX), epochs, args.fold_mode)
     return 0
 
 

@@ -63,7 +63,7 @@ def test_a_process_skips_held_runs_and_waits_when_only_held_ones_remain(
 
     monkeypatch.setattr(bench, "execute", execute)
     monkeypatch.setattr(bench.time, "sleep", sleep)
-    monkeypatch.setattr(bench, "report", lambda results, epochs: None)
+    monkeypatch.setattr(bench, "report", lambda results, epochs, fold_mode: None)
     only = ["e3/flair-alone/s1", "e3/flair+onehot/s1", "e3/flair-alone/s2"]
     assert bench.main([arg for key in only for arg in ("--only", key)]) == 0
     # seed 1 was held: seed 2 first, then a wait, then seed 1's runs in plan order
@@ -105,6 +105,21 @@ def test_a_plan_is_named_by_its_corrector_epochs_and_states_them(bench) -> None:
     assert by_key["e10/flair-alone/s1"].corrector is None
     assert bench.label(by_key["e10/flair+add/s1"].config) == "flair+add"
     assert [item.key for item in bench.plan(results, 3)][1] == "e3/flair+onehot/s1"
+
+
+def test_a_plan_of_entity_disjoint_folds_shares_the_taggers_alone(bench) -> None:
+    """--fold-mode entity-disjoint is a plan of its own for the correctors (their runs
+    state the mode) and the random plan's for the taggers alone, which have no folds."""
+    results: dict[str, str] = {}
+    disjoint = {item.key: item for item in bench.plan(results, 10, "entity-disjoint")}
+    assert disjoint["e10-ed/flair+onehot/s2"].fold_mode == "entity-disjoint"
+    assert disjoint["e10-ed/bert+onehot/s1"].fold_mode == "entity-disjoint"
+    assert disjoint["e10/flair-alone/s1"].fold_mode == "random"
+    assert disjoint["e10/bert-alone/s3"].corrector is None
+    assert not any(key.startswith("e10/flair+") for key in disjoint)
+    assert bench.label(disjoint["e10-ed/flair+add/s1"].config) == "flair+add"
+    random_plan = {item.key for item in bench.plan(results, 10)}
+    assert "e10/flair+onehot/s1" in random_plan and "e10-ed/flair+onehot/s1" not in random_plan
 
 
 def test_an_unfinished_run_of_other_code_is_left_and_its_item_started_anew(
