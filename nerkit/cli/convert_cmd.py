@@ -11,7 +11,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from nerkit.io.common import ReadResult, TransitionReport
+    from nerkit.io.common import TransitionReport
     from nerkit.types import Sentence
 
 _SHOWN_PROBLEMS = 10
@@ -246,21 +246,15 @@ def _read_file(
             columns["inner_tag_col"] = inner_col
     result = read(path, format=from_format, scheme=from_scheme or "IOB2", **columns)
     if conll and not columns:
-        _refuse_hidden_outer_column(path, result)
-    return _Source(str(path), result.sentences, result.scheme, result.invalid, result.unit)
+        # read by its last column, nested output would lose its outer entities
+        from nerkit.io.conll import refuse_hidden_outer_column
 
-
-def _refuse_hidden_outer_column(path: Path, result: "ReadResult") -> None:
-    """Raise when ``path``, read by its last column, looks like `nerkit convert
-    --nested` output (token, outer tags, inner tags): read so, its outer entities
-    would be lost without a word. The error names the line that shows it."""
-    from nerkit.io.conll import find_hidden_outer_column
-
-    found = find_hidden_outer_column(path, result)
-    if found is not None:
-        raise found.error(
-            path, "give --inner-col -1 to read both layers, or --tag-col -1 to read only the last"
+        refuse_hidden_outer_column(
+            path,
+            result,
+            "give --inner-col -1 to read both layers, or --tag-col -1 to read only the last",
         )
+    return _Source(str(path), result.sentences, result.scheme, result.invalid, result.unit)
 
 
 def _read_dataset_split(

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerkit import schemes
-from nerkit.errors import InputError
 
 if TYPE_CHECKING:
     from nerkit.io import ReadResult
@@ -46,32 +45,27 @@ def unsupported_guess(result: ReadResult) -> str | None:
     )
 
 
-def hidden_outer_column(
+def refuse_hidden_outer_column(
     path: Path, result: ReadResult, reader_options: Mapping[str, Any]
-) -> InputError | None:
-    """The error for a CoNLL file read by its last column (no ``tag_col`` or
-    ``inner_tag_col`` given) that looks like `nerkit convert --nested` output (token,
-    outer tags, inner tags; ``nerkit.io.conll.find_hidden_outer_column``): read so, it
-    would lose its outer entities. It names the file and the line that shows it, and the
-    options that read both layers or only the last. None for other files."""
+) -> None:
+    """Raise where a CoNLL file read by its last column (no ``tag_col`` or
+    ``inner_tag_col`` given) looks like `nerkit convert --nested` output (token, outer
+    tags, inner tags; ``nerkit.io.conll.find_hidden_outer_column``): read so, it would
+    lose its outer entities. The error names the file and the line that shows it, and
+    the dataset options that read both layers or only the last."""
     from nerkit.io import detect_format
-    from nerkit.io.conll import find_hidden_outer_column
+    from nerkit.io.conll import refuse_hidden_outer_column
 
     if "tag_col" in reader_options or "inner_tag_col" in reader_options:
-        return None
+        return
     given = reader_options.get("format")
     if (given.lower() if isinstance(given, str) else detect_format(path)) != "conll":
-        return None
-    found = find_hidden_outer_column(
+        return
+    refuse_hidden_outer_column(
         path,
         result,
-        comment_prefix=reader_options.get("comment_prefix"),
-        token_transform=reader_options.get("token_transform"),
-    )
-    if found is None:
-        return None
-    return found.error(
-        path,
         "give the dataset option inner_tag_col=-1 to read both layers (nerkit run -D "
         "inner_tag_col=-1), or tag_col=-1 to read only the last",
+        comment_prefix=reader_options.get("comment_prefix"),
+        token_transform=reader_options.get("token_transform"),
     )

@@ -417,7 +417,7 @@ def _open_own_files(
 
     A CoNLL file read by its last column (no ``tag_col`` or ``inner_tag_col``) that
     looks like `nerkit convert --nested` output is refused, with the file, the line
-    that shows it and the options to pass (``checks.hidden_outer_column``)."""
+    that shows it and the options to pass (``checks.refuse_hidden_outer_column``)."""
     if from_scheme is not None:
         loaded = _open_files(files, name, target, from_scheme, reader_options)
     else:
@@ -432,9 +432,7 @@ def _open_own_files(
     # once per file: explicit files may name one file for two splits
     reads = {path: loaded.reads[split] for split, path in loaded.files.items()}
     for path, result in reads.items():
-        error = checks.hidden_outer_column(path, result, reader_options)
-        if error is not None:
-            raise error
+        checks.refuse_hidden_outer_column(path, result, reader_options)
     return loaded
 
 

@@ -180,22 +180,14 @@ def _refuse_hidden_outer_column(which: str, path: Path, result: ReadResult) -> N
     """Raise where ``path``, read by its last column as ``result`` (no --{which}-col
     given), looks like `nerkit convert --nested` output (token, outer tags, inner
     tags): scored so, its outer entities would not count."""
-    _refuse_nested_output(
+    from nerkit.io.conll import refuse_hidden_outer_column
+
+    refuse_hidden_outer_column(
         path,
         result,
         f"give --{which}-col -2 --{which}-inner-col -1 to read both layers, or "
         f"--{which}-col -1 to read only the last",
     )
-
-
-def _refuse_nested_output(path: Path, result: ReadResult, remedy: str) -> None:
-    """Raise, with ``remedy``, where ``path`` read as ``result`` by its last column
-    looks like `nerkit convert --nested` output."""
-    from nerkit.io.conll import find_hidden_outer_column
-
-    found = find_hidden_outer_column(path, result)
-    if found is not None:
-        raise found.error(path, remedy)
 
 
 def read_training(path: str | Path, *, scheme: str) -> tuple[Sentence, ...]:
@@ -208,11 +200,12 @@ def read_training(path: str | Path, *, scheme: str) -> tuple[Sentence, ...]:
     import shlex
 
     from nerkit.io import read
+    from nerkit.io.conll import refuse_hidden_outer_column
 
     path = Path(path)
     result = read(path, scheme=scheme)
     if _by_last_column(path, None, None):
-        _refuse_nested_output(
+        refuse_hidden_outer_column(
             path,
             result,
             "give --train JSON lines, whose spans hold both layers (`nerkit convert "

@@ -464,6 +464,25 @@ def find_hidden_outer_column(
     return HiddenOuterColumn(line, finder.lines[line - 1])
 
 
+def refuse_hidden_outer_column(
+    path: PathLike,
+    result: ReadResult,
+    remedy: str,
+    *,
+    comment_prefix: str | None = None,
+    token_transform: TokenTransform | None = None,
+) -> None:
+    """Raise ``InputError`` where ``path``, read by its last column as ``result``,
+    shows itself to be `nerkit convert --nested` output (``find_hidden_outer_column``):
+    the error names the line that shows it, what the file would lose, and ``remedy``,
+    the caller's options that read both layers or only the last."""
+    found = find_hidden_outer_column(
+        path, result, comment_prefix=comment_prefix, token_transform=token_transform
+    )
+    if found is not None:
+        raise found.error(path, remedy)
+
+
 def _inside_another(span: Span, outer: Sequence[Span]) -> bool:
     """Whether ``span`` lies inside a longer entity of ``outer``, as an inner entity
     does, and has the span of none of them: predictions beside gold tags repeat them,
