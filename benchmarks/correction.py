@@ -5,7 +5,9 @@ Runs (each a normal stored run in `benchmarks/.cache/correction/runs`), all with
 corrector's epochs E (its default unless `--epochs`), which name the plan: its keys read
 `eE/CONFIG/sSEED`, so a plan for other epochs keeps the runs and results of the last
 (with `--fold-mode entity-disjoint`, the correctors' keys read `eE-ed/CONFIG/sSEED`, and
-the taggers alone are the random plan's):
+the taggers alone are the random plan's; `--name NAME` runs the whole plan anew, the
+taggers alone included, under keys `eE@NAME/...`, e.g. to judge it again at a later
+commit):
 - the flair tagger alone (its default options), seeds 1, 2, 3: the correction runs of a
   seed reuse it as their base (nerkit does not retrain a base another run trained at
   the same commit);
@@ -41,6 +43,7 @@ there is skipped on any machine, and `--report` prints the table from it alone.
     nohup python benchmarks/correction.py --threads 1 >> a.log &  # one per core
     nohup python benchmarks/correction.py --threads 1 >> b.log &
     python benchmarks/correction.py --report [--epochs 3] [--fold-mode entity-disjoint]
+    python benchmarks/correction.py --report --name NAME  # a plan run anew
 """
 
 from __future__ import annotations
@@ -103,10 +106,11 @@ def corrector_epochs() -> int:
     return OpenNEROptions().epochs
 
 
-def plan_key(epochs: int, config: str, seed: int, fold_mode: str = "random") -> str:
+def plan_key(epochs: int, config: str, seed: int, fold_mode: str = "random", name: str = "") -> str:
     """A planned run's key: ``plan_key(10, "flair+add", 1)`` -> ``e10/flair+add/s1``;
-    with entity-disjoint folds ``e10-ed/flair+add/s1``."""
-    return f"e{epochs}{FOLD_TAGS[fold_mode]}/{config}/s{seed}"
+    with entity-disjoint folds ``e10-ed/flair+add/s1``; in a plan named ``r2``
+    ``e10@r2/flair+add/s1``."""
+    return f"e{epochs}{FOLD_TAGS[fold_mode]}{'@' + name if name else ''}/{config}/s{seed}"
 
 
 def label(config: str) -> str:
@@ -114,23 +118,26 @@ def label(config: str) -> str:
     return config.split("/", 1)[1]
 
 
-def plan(results: dict[str, str], epochs: int, fold_mode: str = "random") -> list[Planned]:
+def plan(
+    results: dict[str, str], epochs: int, fold_mode: str = "random", name: str = ""
+) -> list[Planned]:
     """The runs of the plan whose corrector trains ``epochs`` epochs (stated in its
     options, so that a later default changes no run of it) on out-of-fold predictions
     of ``fold_mode`` folds. The taggers alone have no folds: every plan of ``epochs``
-    shares them (their keys are the random plan's)."""
+    and ``name`` shares them (their keys are the random plan's). A named plan shares
+    no run with another plan."""
     runs = []
-    best = best_other_mode(results, epochs, fold_mode)
+    best = best_other_mode(results, epochs, fold_mode, name)
     openner = {"epochs": epochs}
     for s in SEEDS:
         # The runs of a seed share its base tagger (trained by flair-alone) and its
         # folds (cached), so they run one after the other: a machine that keeps nothing
         # between sittings retrains them at most once per seed.
-        runs.append(Planned(plan_key(epochs, "flair-alone", s), "flair", s))
+        runs.append(Planned(plan_key(epochs, "flair-alone", s, name=name), "flair", s))
         modes = ("onehot", *OTHER_MODES) if s == SEEDS[0] else ("onehot", *filter(None, [best]))
         runs += [
             Planned(
-                plan_key(epochs, f"flair+{m}", s, fold_mode),
+                plan_key(epochs, f"flair+{m}", s, fold_mode, name),
                 "flair",
                 s,
                 "openner",
@@ -140,16 +147,23 @@ def plan(results: dict[str, str], epochs: int, fold_mode: str = "random") -> lis
             for m in modes
         ]
     onehot = openner | {"features": "onehot"}
-    key = plan_key(epochs, "bert+onehot", 1, fold_mode)
+    key = plan_key(epochs, "bert+onehot", 1, fold_mode, name)
     runs.append(Planned(key, "bert", 1, "openner", onehot, fold_mode=fold_mode))
     runs += [
-        Planned(plan_key(epochs, "bert-alone", s), "bert", s, tagger_options={"epochs": epochs})
+        Planned(
+            plan_key(epochs, "bert-alone", s, name=name),
+            "bert",
+            s,
+            tagger_options={"epochs": epochs},
+        )
         for s in SEEDS
     ]
     return runs
 
 
-def best_other_mode(results: dict[str, str], epochs: int, fold_mode: str = "random") -> str | None:
+def best_other_mode(
+    results: dict[str, str], epochs: int, fold_mode: str = "random", name: str = ""
+) -> str | None:
     """The better of add / concat by corrected dev F1 at seed 1, once both exist.
 
     Dev, not test: the choice must not look at the numbers it is then judged by. A tie
@@ -157,7 +171,8 @@ def best_other_mode(results: dict[str, str], epochs: int, fold_mode: str = "rand
     """
     f1 = {}
     for mode in OTHER_MODES:
-        run = finished(results.get(plan_key(epochs, f"flair+{mode}", SEEDS[0], fold_mode)))
+        key = plan_key(epochs, f"flair+{mode}", SEEDS[0], fold_mode, name)
+        run = finished(results.get(key))
         if run is None:
             return None
         f1[mode] = split_f1(run, "dev", "corrected")
@@ -311,16 +326,16 @@ def cpu_per_run(runs: list[Path]) -> str:
     return f"{statistics.mean(timed) / 60:.0f} min" if timed else "-"
 
 
-def report(results: dict[str, str], epochs: int, fold_mode: str = "random") -> None:
+def report(results: dict[str, str], epochs: int, fold_mode: str = "random", name: str = "") -> None:
     configs: dict[str, list[Path]] = {}
-    for item in plan(results, epochs, fold_mode):
+    for item in plan(results, epochs, fold_mode, name):
         run = finished(results.get(item.key))
         configs.setdefault(item.config, [])
         if run is not None:
             configs[item.config].append(run)
     print(
         f"python {platform.python_version()}; WNUT-17 test, {FOLDS} {fold_mode} folds; "
-        f"lenient entity F1; corrector epochs {epochs}"
+        f"lenient entity F1; corrector epochs {epochs}" + (f"; plan {name}" if name else "")
     )
     print("| configuration | n | base F1 | corrected F1 | Δ | max p (AR) | CPU per run |")
     print("|---|---|---|---|---|---|---|")
@@ -371,7 +386,14 @@ def main(argv: list[str] | None = None) -> int:
         default="random",
         help="the corrector's folds (a plan of its own; the taggers alone are shared)",
     )
+    parser.add_argument(
+        "--name",
+        default="",
+        help="run the whole plan anew under this name (e.g. at a later commit)",
+    )
     args = parser.parse_args(argv)
+    if args.name and not args.name.replace(".", "").replace("-", "").isalnum():
+        parser.error(f"--name {args.name!r}: use letters, digits, '.' and '-'")
     epochs = args.epochs or corrector_epochs()
     os.environ.setdefault("NERKIT_DATA_DIR", str(data_dir()))
     RUNS.mkdir(parents=True, exist_ok=True)
@@ -381,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             results = publish()
             todo = [
                 item
-                for item in plan(results, epochs, args.fold_mode)
+                for item in plan(results, epochs, args.fold_mode, args.name)
                 if item.key not in done_keys
                 and finished(results.get(item.key)) is None
                 and (not args.only or item.key in args.only)
@@ -398,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             with held:
                 execute(item, args.threads)
             done_keys.add(item.key)
-    report(read_index(RESULTS_INDEX), epochs, args.fold_mode)
+    report(read_index(RESULTS_INDEX), epochs, args.fold_mode, args.name)
     return 0
 
 

@@ -63,7 +63,7 @@ def test_a_process_skips_held_runs_and_waits_when_only_held_ones_remain(
 
     monkeypatch.setattr(bench, "execute", execute)
     monkeypatch.setattr(bench.time, "sleep", sleep)
-    monkeypatch.setattr(bench, "report", lambda results, epochs, fold_mode: None)
+    monkeypatch.setattr(bench, "report", lambda *args: None)
     only = ["e3/flair-alone/s1", "e3/flair+onehot/s1", "e3/flair-alone/s2"]
     assert bench.main([arg for key in only for arg in ("--only", key)]) == 0
     # seed 1 was held: seed 2 first, then a wait, then seed 1's runs in plan order
@@ -120,6 +120,30 @@ def test_a_plan_of_entity_disjoint_folds_shares_the_taggers_alone(bench) -> None
     assert bench.label(disjoint["e10-ed/flair+add/s1"].config) == "flair+add"
     random_plan = {item.key for item in bench.plan(results, 10)}
     assert "e10/flair+onehot/s1" in random_plan and "e10-ed/flair+onehot/s1" not in random_plan
+
+
+def test_a_named_plan_runs_everything_anew(bench) -> None:
+    """--name reruns the whole plan, the taggers alone included: no run of the plan it
+    repeats is skipped or counted in its table, and its other mode is its own choice."""
+    for run in ("run-a", "run-b", "run-c"):
+        (bench.RESULTS / run).mkdir(parents=True)
+    results = {
+        "e10/flair-alone/s1": "run-a",
+        "e10/flair+add/s1": "run-b",
+        "e10/flair+concat/s1": "run-c",
+    }
+    named = bench.plan(results, 10, name="r2")
+    assert all(item.key.startswith("e10@r2/") for item in named)
+    assert all(bench.finished(results.get(item.key)) is None for item in named)
+    assert bench.best_other_mode(results, 10, name="r2") is None
+    keys = {item.key for item in named}
+    assert "e10@r2/flair-alone/s1" in keys and "e10@r2/bert-alone/s3" in keys
+    assert "e10-ed@r2/flair+onehot/s1" in {
+        i.key for i in bench.plan({}, 10, "entity-disjoint", "r2")
+    }
+    assert bench.label("e10@r2/flair+add") == "flair+add"
+    with pytest.raises(SystemExit):
+        bench.main(["--report", "--name", "../x"])
 
 
 def test_an_unfinished_run_of_other_code_is_left_and_its_item_started_anew(
