@@ -274,6 +274,7 @@ class RunSummary:
     corrector: str = ""
     dataset: str = ""
     test_f1: float | None = None
+    dev_f1: float | None = None
     error: str = ""  # an unfinished run that failed: the last attempt's error
     # the seconds the run spent (``extra["time"]``; runs stored before 0.3.4 have none)
     wall_s: float | None = None
@@ -407,13 +408,12 @@ def _finished_summary(directory: Path) -> RunSummary:
         if not rows:
             raise NerkitError(f"{directory / 'run.arrow'}: the run table holds no row")
         row = rows[0]
-        f1 = None
+        f1: dict[str, float] = {}
         if (directory / "metrics.arrow").exists():
-            stage = "corrected" if row.get("corrector") else "base"
-            wanted = ("test", stage, "lenient", "f1", "micro")
+            wanted = ("corrected" if row.get("corrector") else "base", "lenient", "f1", "micro")
             for r in read_table(directory, "metrics").to_pylist():
-                if (r["split"], r["stage"], r["mode"], r["metric"], r["label"]) == wanted:
-                    f1 = r["value"]
+                if (r["stage"], r["mode"], r["metric"], r["label"]) == wanted:
+                    f1[r["split"]] = r["value"]
         spent = time_spent(row)
         return RunSummary(
             row["run_id"],
@@ -423,7 +423,8 @@ def _finished_summary(directory: Path) -> RunSummary:
             row["tagger"] or "",
             row["corrector"] or "",
             row["dataset"] or "",
-            f1,
+            f1.get("test"),
+            f1.get("dev"),
             wall_s=spent.get("wall_s"),
             cpu_s=spent.get("cpu_s"),
         )

@@ -3,6 +3,7 @@ file a setting came from, names shown as they are, and a device it can compute o
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -51,6 +52,15 @@ def test_a_dataset_without_a_test_split_shows_the_dev_scores_it_computed(
     assert "test (lenient)" not in output
     assert _row(output, "micro") == _micro(run, "dev")
     assert _row(output, "micro")[3] != "0"
+    # nerkit runs lists its dev F1 (its test F1 cell stays empty)
+    code, listed = cli("runs", str(out), "--json")
+    assert code == 0, listed
+    (summary,) = json.loads(listed)
+    assert summary["test_f1"] is None
+    assert f"{100 * summary['dev_f1']:.2f}" == _micro(run, "dev")[2]
+    code, listed = cli("runs", str(out))
+    row = _row(listed, run.name)
+    assert row[4:6] == [_micro(run, "dev")[2], ""], listed
 
 
 def test_a_dataset_with_a_test_split_still_shows_the_test_scores(toy: Path, tmp_path: Path) -> None:

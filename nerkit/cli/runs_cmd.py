@@ -20,7 +20,8 @@ def runs(
         ),
     ] = None,
 ) -> None:
-    """List stored runs (finished and unfinished) with their test F1 and the wall-clock
+    """List stored runs (finished and unfinished) with their dev and test F1 (of the
+    corrected stage where a corrector ran) and the wall-clock
     and CPU time they took (the caption sums them). An unfinished run says whether a
     process is running it now, or it was interrupted (resume it with nerkit run
     --resume). A run that cannot be read is listed with the reason."""
@@ -57,6 +58,7 @@ def runs(
                         "tagger": r.tagger,
                         "corrector": r.corrector,
                         "dataset": r.dataset,
+                        "dev_f1": r.dev_f1,
                         "test_f1": r.test_f1,
                         "wall_s": r.wall_s,
                         "cpu_s": r.cpu_s,
@@ -69,11 +71,21 @@ def runs(
         )
         return
     table = Table(title=escape(f"runs in {folder}"), title_justify="left")
-    columns = ("run", "created (UTC)", "tagger", "corrector", "dataset", "test F1", "wall", "CPU")
+    columns = (
+        "run",
+        "created (UTC)",
+        "tagger",
+        "corrector",
+        "dataset",
+        "dev F1",
+        "test F1",
+        "wall",
+        "CPU",
+    )
     for column in columns:
         table.add_column(column, justify="left" if columns.index(column) < 5 else "right")
     for r in found:
-        f1 = f"{100 * r.test_f1:.2f}" if r.test_f1 is not None else ""
+        dev, test = (f"{100 * f1:.2f}" if f1 is not None else "" for f1 in (r.dev_f1, r.test_f1))
         if r.problem:
             status = f" [red](unreadable: {escape(r.problem)})[/]"
         elif r.complete:
@@ -89,7 +101,8 @@ def runs(
             escape(r.tagger),
             escape(r.corrector),
             escape(r.dataset),
-            f1,
+            dev,
+            test,
             duration(r.wall_s),
             duration(r.cpu_s),
         )
