@@ -97,6 +97,15 @@ class CodeChangedError(NerkitError):
     code (``Run.check_same_code``)."""
 
 
+class RunHeldError(NerkitError):
+    """An unfinished run that another process is running (it holds ``RUN_LOCK``): not
+    a failure of the run, which goes on in that process."""
+
+    def __init__(self, message: str, run_id: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that defines a run; stored as ``config.json`` and in the run table."""
@@ -998,9 +1007,10 @@ class Run:
                 try:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
-                    raise NerkitError(
+                    raise RunHeldError(
                         f"run {self.run_id} is being run by another process (it holds "
-                        f"{path}); wait for it to end, or stop it, then --resume"
+                        f"{path}); wait for it to end, or stop it, then --resume",
+                        self.run_id,
                     ) from None
             # the process that held the lock may have finished the run before letting go
             if not (self.dir / "config.json").is_file():

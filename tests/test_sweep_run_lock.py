@@ -162,11 +162,13 @@ def test_a_run_whose_task_is_out_is_running_and_its_resume_refused(
         assert "being run by another process" not in output
 
 
+@pytest.mark.parametrize("executor", ["ray", "local"])
 def test_a_run_another_process_holds_is_refused_and_left_untouched(
-    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executor: str
 ) -> None:
-    """A run another process holds is a failure of the sweep that names it; no task is
-    sent, and nothing of the run is written but the failure record."""
+    """A run another process holds fails the sweep that names it, but it is not a
+    failure of the run: no task is sent, nothing of the run is written (no failure
+    record), and the next sweep resumes it without --retry-failed."""
     spec = load_spec(
         write_spec(
             tmp_path / "spec.toml",
@@ -179,7 +181,7 @@ def test_a_run_another_process_holds_is_refused_and_left_untouched(
     # what a sweep killed as it started the run leaves: an unfinished run to resume
     plan = plan_sweep(spec, out)
     (planned,) = plan.runs
-    run_id = SweepDriver(plan, "ray").start(planned).run_id
+    run_id = SweepDriver(plan, executor).start(planned).run_id
     assert [r.status for r in plan_sweep(spec, out).runs] == [RESUME]
     partial = store.run_dir(out, run_id, partial=True)
     ray = FakeRay()
@@ -187,18 +189,17 @@ def test_a_run_another_process_holds_is_refused_and_left_untouched(
     with (partial / pipeline.RUN_LOCK).open("a") as other:  # another process runs it
         fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         before = snapshot(partial)
-        outcome = run_sweep(spec, out, executor="ray")
+        outcome = run_sweep(spec, out, executor=executor)
         assert not outcome.finished and ray.done == 0  # no task was sent
         (failed,) = outcome.failed
-        assert failed.error.startswith(f"NerkitError: run {run_id} is being run by another")
+        assert failed.error.startswith(f"run {run_id} is being run by another process")
+        assert "--resume" not in failed.error and "resumes the run" in failed.error
         # nothing of the run was written or removed: no fold taken from the cache, no
-        # file replaced; only the sweep's failure record is added
-        after = snapshot(partial)
-        assert after.pop(store.FAILURES) and after == before
-        (attempt,) = store.read_failures(partial)
-        assert attempt["error"] == failed.error and attempt["executor"] == "ray"
-    # let go, the run is done by the next sweep asked to retry it
-    outcome = run_sweep(spec, out, executor="ray", retry_failed=True)
+        # file replaced, no failure recorded
+        assert snapshot(partial) == before and store.read_failures(partial) == []
+        assert [r.status for r in plan_sweep(spec, out).runs] == [RESUME]
+    # let go, the run is done by the next sweep
+    outcome = run_sweep(spec, out, executor=executor)
     assert [r.run_id for r in outcome.finished] == [run_id] and not outcome.failed
     finished = store.run_dir(out, run_id)
     assert (finished / "metrics.arrow").exists() and not (finished / pipeline.RUN_LOCK).exists()

@@ -130,10 +130,13 @@ class SweepDriver:
         error: str,
         trace: str = "",
         host: str | None = None,
+        *,
+        record: bool = True,
     ) -> None:
-        """Record the failure in the unfinished run (when it has one) and go on."""
+        """Record the failure in the unfinished run (when it has one and ``record``)
+        and go on."""
         directory = self.dirs.get(run.number)
-        if directory is not None and directory.is_dir():
+        if record and directory is not None and directory.is_dir():
             store.record_failure(
                 directory,
                 {
@@ -149,6 +152,18 @@ class SweepDriver:
         self.report(SweepEvent("failed", run, directory, error))
 
     def failed_with(self, run: PlannedRun, exc: BaseException) -> None:
+        from nerkit.pipeline import RunHeldError
+
+        if isinstance(exc, RunHeldError):
+            # the run has not failed: nothing is recorded, so that the next sweep
+            # resumes it (a recorded failure would wait for --retry-failed)
+            self.failed(
+                run,
+                f"run {exc.run_id} is being run by another process; nothing recorded: "
+                "run the sweep again once that process ends, and it resumes the run",
+                record=False,
+            )
+            return
         self.failed(run, f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
