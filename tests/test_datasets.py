@@ -400,8 +400,13 @@ def test_explicit_split_files(tmp_path: Path) -> None:
 
 def test_a_single_file_is_not_a_dataset(tmp_path: Path) -> None:
     (tmp_path / "a.conll").write_text(TINY, encoding="utf-8")
-    with pytest.raises(DatasetError, match="is a file; pass a folder"):
+    with pytest.raises(
+        DatasetError, match="is a file; a dataset is a folder of split files"
+    ) as err:
         load_dataset(tmp_path / "a.conll")
+    # what the command line takes, not a Python value only open_dataset accepts
+    assert "{'train'" not in str(err.value) and "hf:NAME" in str(err.value)
+    assert "nerkit eval" in str(err.value)
 
 
 def test_invalid_transitions_are_reported_per_split(tmp_path: Path) -> None:

@@ -176,8 +176,11 @@ def open_dataset(
     if path.is_dir():
         return _open_own_files(find_split_files(path), path.name, target, from_scheme, options)
     if path.is_file():
+        # what the CLI's -d and a config file take, and open_dataset's mapping besides
         raise DatasetError(
-            f"{path} is a file; pass a folder of split files or {{'train': ..., 'test': ...}}"
+            f"{path} is a file; a dataset is a folder of split files (train, dev, test), "
+            f"a named dataset or {hub.PREFIX}NAME (in Python also a mapping of splits to "
+            "files); to score one file: nerkit eval"
         )
     # Neither a known name nor an existing path: the unknown-name error lists the names.
     get_dataset_spec(str(source))
