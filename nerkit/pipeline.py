@@ -625,7 +625,7 @@ def options_class(host: PluginHost, role: str, name: str) -> tuple[str, type]:
     """The full registered name of component ``name`` and its options class."""
     registry = host.registry(role)
     full = registry.resolve(name)
-    return full, registry.get(full).options_class
+    return full, registry.options_class(full)
 
 
 def resolved_options(host: PluginHost, config: RunConfig) -> dict[str, dict[str, Any]]:

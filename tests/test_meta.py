@@ -31,11 +31,14 @@ def signature(function: Any, *, skip_self: bool = True) -> str:
     def name(annotation: Any) -> str:
         return annotation if isinstance(annotation, str) else annotation.__name__
 
-    params = [
-        f"{p.name}: {name(p.annotation)}"
-        for p in sig.parameters.values()
-        if not (skip_self and p.name == "self")
-    ]
+    params = []
+    for p in sig.parameters.values():
+        if skip_self and p.name == "self":
+            continue
+        if p.kind is p.KEYWORD_ONLY and "*" not in params:
+            params.append("*")
+        default = "" if p.default is p.empty else f" = {p.default!r}"
+        params.append(f"{p.name}: {name(p.annotation)}{default}")
     return f"({', '.join(params)}) -> {name(sig.return_annotation)}"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,20 @@ def test_duplicate_name_is_an_error_and_the_plugin_registers_nothing() -> None:
     assert registry.names() == ["outside.tagger.v1", "outside.tagger.v2"]  # all or nothing
     info = {i.name: i for i in host.plugins()}["p1"]
     assert info.status == "failed" and "registered twice" in info.error
+
+
+def test_a_name_registered_twice_by_one_plugin_leaves_none_of_its_own() -> None:
+    class Twice:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("twice.tagger.v1", OutsideTagger)
+            register("twice.tagger.v1", OutsideTagger)
+
+    host = host_with(Twice())
+    assert "twice.tagger.v1" not in host.registry("tagger")
+    (info,) = host.plugins()
+    assert "registered twice by p0: it registers nothing" in info.error
+    assert "stays" not in info.error
 
 
 def test_registry_checks_the_type_and_the_name() -> None:
@@ -201,6 +216,155 @@ def test_lazy_factory_strings_are_imported_on_use_and_checked() -> None:
         registry.get("bad")
     with pytest.raises(NerkitError, match="no_such_module_xyz"):
         registry.get("gone")
+
+
+@dataclass(frozen=True)
+class ApartOptions:
+    size: int = 3
+
+
+class ApartTagger(OutsideTagger):
+    options_class = ApartOptions
+
+
+def test_options_registered_apart_are_read_without_importing_the_component() -> None:
+    """``register(..., options=...)``: nerkit reads a component's options (compare, sweep,
+    the checks before a run) without importing its module, which may be heavy."""
+
+    class Apart:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("far.tagger.v1", "no_such_module_xyz:Tagger", options=ApartOptions)
+            register(
+                "near.tagger.v1", f"{__name__}:ApartTagger", options=f"{__name__}:ApartOptions"
+            )
+            register("plain.tagger.v1", ApartTagger)
+
+    registry = host_with(Apart()).registry("tagger")
+    assert registry.options_class("far") is ApartOptions
+    with pytest.raises(NerkitError, match="no_such_module_xyz"):
+        registry.get("far")  # the component itself was never imported
+    assert registry.options_class("near") is ApartOptions
+    assert registry.get("near") is ApartTagger
+    assert registry.options_class("plain") is ApartOptions  # from the class itself
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        (42, "must be a dataclass or a 'module:Class' path"),
+        ("nerkit.options", "is not a 'module:Class' path"),
+        (OutsideTagger, "must be a dataclass"),
+    ],
+)
+def test_options_registered_apart_must_be_an_options_class(options: object, problem: str) -> None:
+    class Bad:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("bad.tagger.v1", ApartTagger, options=options)
+
+    host = host_with(Bad())
+    assert "bad.tagger.v1" not in host.registry("tagger")
+    (info,) = [i for i in host.plugins() if i.name == "p0"]
+    assert problem in (info.error or "")
+
+
+def test_options_registered_apart_must_be_the_component_s_own() -> None:
+    """Options that are not the class the component builds itself from would let
+    compare and sweep read other defaults than a run uses: refused, at registration for
+    a class and when the component is imported for a path."""
+
+    class Other:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("now.tagger.v1", OutsideTagger, options=ApartOptions)
+
+    host = host_with(Other())
+    assert "now.tagger.v1" not in host.registry("tagger")  # the plugin registers nothing
+    (info,) = [i for i in host.plugins() if i.name == "p0"]
+    assert "builds from nerkit.options.NoOptions" in (info.error or "")
+
+    class Later:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("later.tagger.v1", f"{__name__}:OutsideTagger", options=ApartOptions)
+
+    registry = host_with(Later()).registry("tagger")
+    assert registry.options_class("later") is ApartOptions
+    with pytest.raises(NerkitError, match="register the component's own options_class"):
+        registry.get("later")
+
+
+def test_a_sweep_checks_options_registered_apart_before_it_skips_runs(
+    tmp_path: Path, toy: Path
+) -> None:
+    """A sweep plans and skips stored runs by their options, read without importing
+    the component: options that are not the component's own would skip a run it should
+    make. Before it plans, a sweep imports the components to check (a dry run does
+    not); the built-in ones pass."""
+    from nerkit.sweep.driver import run_sweep
+    from nerkit.sweep.plan import plan_sweep
+    from nerkit.sweep.spec import load_spec
+
+    class Drifted:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("drift.tagger.v1", f"{__name__}:OutsideTagger", options=ApartOptions)
+
+    host = PluginHost()  # the installed plugins (decoders, ...) and this one
+    host.add(Drifted(), name="drifted")
+    path = tmp_path / "spec.toml"
+    path.write_text(
+        f'name = "t"\ndatasets = ["{toy.as_posix()}"]\nseeds = [1]\n'
+        '[[tagger]]\nname = "drift"\n[[corrector]]\nname = "none"\n'
+    )
+    spec, out = load_spec(path), tmp_path / "runs"
+    assert [r.status for r in plan_sweep(spec, out, host=host, download=False).runs] == ["new"]
+    with pytest.raises(NerkitError, match="register the component's own options_class"):
+        run_sweep(spec, out, host=host)
+    assert not out.exists() or not any(out.iterdir())  # nothing run, nothing written
+
+
+def test_built_in_options_registered_apart_are_the_components_own() -> None:
+    from nerkit.plugin.host import get_host
+
+    host = get_host()
+    for role in ("tagger", "corrector"):
+        registry = host.registry(role)
+        for entry in registry.entries():
+            if entry.plugin.startswith("nerkit") or entry.name.split(".")[0] in {
+                "bert",
+                "lear",
+            }:
+                registry.check_options(entry.name)
+                assert registry.options_class(entry.name) is registry.get(entry.name).options_class
+
+
+def test_reading_a_built_in_component_s_options_imports_no_heavy_library() -> None:
+    """nerkit compare types and labels runs by their components' options: for runs of
+    bert or lear that imported torch (compare of one run took seconds, not a fraction)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from nerkit.plugin.host import get_host\n"
+        "from nerkit.pipeline import options_class\n"
+        "from nerkit.compare import ran_options\n"
+        "host = get_host()\n"
+        "for role in ('tagger', 'corrector'):\n"
+        "    for name in host.registry(role).names():\n"
+        "        options_class(host, role, name)\n"
+        "        print('READ', name, file=sys.stderr)\n"
+        "ran_options({'tagger': 'bert', 'tagger_options': {'epochs': '3'},\n"
+        "             'corrector': 'openner'}, {})\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'flair') if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    for name in ("bert.tagger.v1", "lear.tagger.v1", "flair.tagger.v1", "openner.corrector.v1"):
+        assert f"READ {name}" in done.stderr, done.stderr
+    assert "HEAVY []" in done.stderr, done.stderr
 
 
 def test_misspelled_hook_is_caught() -> None:

@@ -260,20 +260,24 @@ class PluginHost:
     def _call_register(
         self, registry: Registry, plugin: str, function: Callable[..., Any], hook: str
     ) -> None:
-        pending: list[tuple[str, Any]] = []
+        pending: list[tuple[str, Any, Any]] = []
         added: list[str] = []
         info = self._infos.get(plugin) or PluginInfo(name=plugin, module="")
         self._trace(f"{plugin}.{hook}(register)")
         try:
-            function(register=lambda name, factory: pending.append((name, factory)))
-            for name, factory in pending:
+
+            def register(name: str, factory: Any, *, options: Any = None) -> None:
+                pending.append((name, factory, options))
+
+            function(register=register)
+            for name, factory, options in pending:
                 owner = registry.plugin_of(name) if isinstance(name, str) else None
                 if owner is not None and self._is_builtin_plugin(owner):
                     raise NerkitError(
                         f"{registry.kind} {name!r} is nerkit's own (built-in plugin {owner}): "
                         f"{plugin} may not register that name, so it registers nothing"
                     )
-                registry.register(name, factory, plugin=plugin)
+                registry.register(name, factory, plugin=plugin, options=options)
                 added.append(name)
         except _PASS_THROUGH:
             registry.unregister(added)

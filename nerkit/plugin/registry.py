@@ -10,6 +10,7 @@ unknown one is an error that lists the known names.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import re
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from nerkit.errors import ConfigError, NerkitError
 
 _VERSIONED = re.compile(r"^(?P<base>[a-z0-9][a-z0-9_-]*)(\.[a-z0-9_-]+)*\.v(?P<version>\d+)$")
 _PLAIN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
 @dataclass
@@ -26,6 +28,9 @@ class Entry:
     name: str
     factory: Any
     plugin: str
+    #: the options class, or a "module:Class" string, when registered apart from the
+    #: factory (so that reading options imports no heavy module); None: the factory's
+    options: Any = None
 
     @property
     def base(self) -> str:
@@ -58,7 +63,7 @@ class Registry:
         self.instances = instances
         self._entries: dict[str, Entry] = {}
 
-    def register(self, name: str, factory: Any, *, plugin: str = "") -> None:
+    def register(self, name: str, factory: Any, *, plugin: str = "", options: Any = None) -> None:
         pattern = _VERSIONED if self.versioned else _PLAIN
         if not isinstance(name, str) or not pattern.match(name):
             form = (
@@ -71,13 +76,34 @@ class Registry:
             )
         if name in self._entries:
             other = self._entries[name].plugin
+            if other == plugin:  # its first registration goes with the rest of it
+                raise NerkitError(
+                    f"{self.kind} {name!r} registered twice by {plugin}: it registers nothing"
+                )
             raise NerkitError(
                 f"{self.kind} {name!r} registered twice (by {other} and {plugin}): "
                 f"{other}'s stays, {plugin} registers nothing"
             )
+        if options is not None:
+            if self.instances:
+                raise NerkitError(f"{self.kind} {name!r} (from {plugin or '?'}) takes no options")
+            if isinstance(options, str):
+                if not _IMPORT_PATH.match(options):
+                    raise NerkitError(
+                        f"{self.kind} {name!r} (from {plugin or '?'}): options {options!r} "
+                        "is not a 'module:Class' path"
+                    )
+            elif not (isinstance(options, type) and dataclasses.is_dataclass(options)):
+                raise NerkitError(
+                    f"{self.kind} {name!r} (from {plugin or '?'}): options must be a "
+                    f"dataclass or a 'module:Class' path, got {options!r}"
+                )
         if not isinstance(factory, str):
             self._check(name, factory)
-        self._entries[name] = Entry(name, factory, plugin)
+        entry = Entry(name, factory, plugin, options)
+        if not isinstance(factory, str) and options is not None:
+            self._check_options(entry, factory)
+        self._entries[name] = entry
 
     def _check(self, name: str, factory: Any) -> None:
         if self.instances:
@@ -137,20 +163,72 @@ class Registry:
         """The factory (class or value) for ``name``, importing it if registered by string."""
         entry = self.entry(name)
         if isinstance(entry.factory, str):
-            module_name, _, attr = entry.factory.partition(":")
-            try:
-                obj = getattr(importlib.import_module(module_name), attr)
-            except (KeyboardInterrupt, GeneratorExit):
-                raise
-            # a plugin's heavy module can fail in many ways, SystemExit included
-            except BaseException as exc:
-                raise NerkitError(
-                    f"{self.kind} {entry.name!r} (plugin {entry.plugin}) failed to load "
-                    f"{entry.factory}: {type(exc).__name__}: {exc}"
-                ) from exc
+            obj = self._load(entry, entry.factory)
             self._check(entry.name, obj)
+            if entry.options is not None:
+                self._check_options(entry, obj)
             entry.factory = obj
         return entry.factory
+
+    def options_class(self, name: str) -> type:
+        """The options class of component ``name``. Registered apart from the component
+        (``options=``), it is read without importing the component's module."""
+        entry = self.entry(name)
+        if entry.options is None:
+            return self.get(entry.name).options_class
+        return self._options_of(entry)
+
+    def check_options(self, name: str) -> None:
+        """Import component ``name`` to check that the options registered apart from it
+        are its own (``NerkitError`` otherwise), for a command about to act on what it
+        read from them without the component (a sweep skips runs by their options).
+        A component that cannot be loaded is left to the command to report."""
+        entry = self.entry(name)
+        if entry.options is None or not isinstance(entry.factory, str):
+            return  # nothing apart, or checked when the factory was given or loaded
+        try:
+            factory = self._load(entry, entry.factory)
+        except NerkitError:
+            return
+        self._check_options(entry, factory)
+
+    def _options_of(self, entry: Entry) -> type:
+        if isinstance(entry.options, str):
+            cls = self._load(entry, entry.options)
+            if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+                raise NerkitError(
+                    f"{self.kind} {entry.name!r} (plugin {entry.plugin}): options "
+                    f"{entry.options} is not a dataclass: {cls!r}"
+                )
+            entry.options = cls
+        return entry.options
+
+    def _load(self, entry: Entry, path: str) -> Any:
+        module_name, _, attr = path.partition(":")
+        try:
+            obj = importlib.import_module(module_name)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+        except (KeyboardInterrupt, GeneratorExit):
+            raise
+        # a plugin's heavy module can fail in many ways, SystemExit included
+        except BaseException as exc:
+            raise NerkitError(
+                f"{self.kind} {entry.name!r} (plugin {entry.plugin}) failed to load "
+                f"{path}: {type(exc).__name__}: {exc}"
+            ) from exc
+        return obj
+
+    def _check_options(self, entry: Entry, factory: Any) -> None:
+        """The options registered apart must be those the component builds itself from."""
+        registered = self._options_of(entry)
+        own = getattr(factory, "options_class", None)
+        if own is not registered:
+            raise NerkitError(
+                f"{self.kind} {entry.name!r} (plugin {entry.plugin}) registered options "
+                f"{_qualname(registered)}, but its class builds from {_qualname(own)}: "
+                "register the component's own options_class"
+            )
 
     def __contains__(self, name: object) -> bool:
         try:
@@ -158,3 +236,7 @@ class Registry:
         except ConfigError:
             return False
         return True
+
+
+def _qualname(obj: Any) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}" if isinstance(obj, type) else repr(obj)

@@ -3,7 +3,11 @@
 Each ``register_*`` hook receives a ``register(name, factory)`` callback. ``name``
 carries a version (``lexicon.tagger.v1``); ``factory`` is the component class or a
 ``"module:Class"`` string, imported only when the component is used, so that a
-plugin's module stays light and ``nerkit --help`` stays fast.
+plugin's module stays light and ``nerkit --help`` stays fast. A component whose module
+is heavy (it imports torch) also names its options class, ``options="module:Class"``
+in a module that is light: nerkit then reads the component's options and defaults
+(``nerkit compare``, ``nerkit sweep``, the checks before a run) without importing the
+component; the class must be the component's ``options_class``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 class Register(Protocol):
-    def __call__(self, name: str, factory: Any) -> None: ...
+    def __call__(self, name: str, factory: Any, *, options: Any = None) -> None: ...
 
 
 class NerkitSpec:

@@ -348,6 +348,7 @@ def run_sweep(
     if executor not in EXECUTORS:
         raise ConfigError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
     host = host or get_host()
+    check_registered_options(spec, host)
     with sweep_lock(out, spec):
         plan = plan_sweep(spec, out, host=host, datasets=datasets, export=export)
         if export is not None:
@@ -363,6 +364,17 @@ def run_sweep(
         else:
             executors.run_local(runs, driver)
         return driver.outcome
+
+
+def check_registered_options(spec: SweepSpec, host: PluginHost) -> None:
+    """The options classes a plugin registered apart from its components (read to plan
+    and to skip stored runs) must be the components' own: a sweep that is about to
+    train imports them to check (``nerkit sweep --dry-run`` does not). An unknown or
+    unloadable component is the plan's to report (``unavailable``)."""
+    for component in (*spec.taggers, *spec.correctors):
+        registry = host.registry(component.role)
+        if component.name in registry:
+            registry.check_options(component.name)
 
 
 __all__ = ["EXECUTORS", "SweepDriver", "SweepEvent", "SweepOutcome", "run_sweep", "to_run"]

@@ -2,7 +2,8 @@
 ("Enhanced Language Representation with Label Knowledge for Span Extraction",
 EMNLP 2021) on a transformers encoder.
 
-Registered by import path: loading this plugin imports neither torch nor transformers.
+Registered by import path: loading this plugin imports neither torch nor transformers,
+nor does reading its options (``nerkit_lear.options``).
 """
 
 from __future__ import annotations
@@ -12,4 +13,6 @@ from nerkit.plugin.spec import Register, hookimpl
 
 @hookimpl
 def register_taggers(register: Register) -> None:
-    register("lear.tagger.v1", "nerkit_lear.tagger:LearTagger")
+    register(
+        "lear.tagger.v1", "nerkit_lear.tagger:LearTagger", options="nerkit_lear.options:LearOptions"
+    )

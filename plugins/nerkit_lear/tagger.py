@@ -62,7 +62,6 @@ from nerkit.interfaces import (
 )
 from nerkit.io.common import layers
 from nerkit.metrics.spans import entity_spans, span_scores
-from nerkit.options import option
 from nerkit.types import Prediction, Sentence, Span
 from nerkit_bert.tagger import count_windowed, quiet_transformers, resolve_model
 from nerkit_hf import training
@@ -74,7 +73,7 @@ from nerkit_hf.encoding import (
     unknown_pieces,
     window_length,
 )
-from nerkit_hf.options import EncoderTrainingOptions, train_encoder
+from nerkit_hf.options import train_encoder
 from nerkit_lear import decoding
 from nerkit_lear.descriptions import (
     Descriptions,
@@ -82,6 +81,7 @@ from nerkit_lear.descriptions import (
     read_descriptions,
 )
 from nerkit_lear.model import LearModel
+from nerkit_lear.options import LearOptions
 
 #: the start / end thresholds tried on dev when the options leave them open
 THRESHOLD_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -89,38 +89,6 @@ FORMAT = "nerkit-lear"
 FORMAT_VERSION = 1
 FILE = "nerkit-lear.json"
 WEIGHTS = "lear.safetensors"
-
-
-@dataclass(frozen=True, slots=True)
-class LearOptions(EncoderTrainingOptions):
-    descriptions: Path | None = option(
-        None, "file of LABEL<TAB>description lines (None: descriptions from the label names)"
-    )
-    nested: bool = option(False, "keep overlapping and nested spans (else flat, no overlaps)")
-    start_threshold: float | None = option(
-        0.5,
-        "start probability a word needs to start an entity (None: the value of "
-        "THRESHOLD_GRID that maximises dev F1 after training, 0.5 without dev)",
-    )
-    end_threshold: float | None = option(
-        0.5, "end probability a word needs to end an entity (None: picked on dev, as start)"
-    )
-    positive_weight: float | None = option(
-        None,
-        "weight of the start / end targets against the (far more) other positions in the "
-        "loss (None: the square root of their ratio in the training data)",
-    )
-    max_span_length: int = option(20, "longest entity in words (characters for Chinese)")
-    span_loss_weight: float = option(
-        0.0,
-        "weight of the span-matching loss (0: no span matching); nested decoding then "
-        "pairs every start with every end whose match probability reaches match_threshold",
-    )
-    match_threshold: float = option(0.5, "match probability a start / end pair needs")
-    max_train_samples: int | None = option(
-        None, "train on the first N training sentences only (quick trials, as run_ner.py)"
-    )
-    dropout: float = option(0.1, "dropout on the encoder output and the fused representations")
 
 
 class LearTagger(Tagger):
