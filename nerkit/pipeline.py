@@ -480,6 +480,12 @@ def code_provenance(host: PluginHost, config: RunConfig) -> dict[str, Any]:
         "versions": _tagger_versions(_versions(host), host, tagger_name),
         "git_hash": _git_hash(),
         "plugins": _component_plugins(host, config),
+        # the versions the names meant: -t audit is audit.tagger.v1 until a v2 appears
+        "components": {
+            role: host.registry(role).resolve(name)
+            for role in ROLES
+            if (name := getattr(config, role))
+        },
     }
 
 
@@ -505,6 +511,11 @@ def _code_changes(then: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
     for role in sorted(set(old_plugins) & set(new_plugins)):
         if old_plugins[role] != new_plugins[role]:
             changes.append(f"{role} plugin {old_plugins[role]} -> {new_plugins[role]}")
+    # a record made before runs recorded them has none
+    old_names, new_names = then.get("components") or {}, now.get("components") or {}
+    for role in sorted(set(old_names) & set(new_names)):
+        if old_names[role] != new_names[role]:
+            changes.append(f"{role} {old_names[role]} -> {new_names[role]}")
     return changes
 
 

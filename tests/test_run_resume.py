@@ -291,6 +291,56 @@ def test_a_run_resumed_with_another_version_of_its_corrector_s_plugin_is_refused
     assert (finished / "run.arrow").exists()
 
 
+class AuditTaggers:
+    """A plugin's taggers: ``audit.tagger.v1``, and ``v2`` once it is ``newer``."""
+
+    def __init__(self, newer: bool = False) -> None:
+        self.newer = newer
+
+    @hookimpl
+    def register_taggers(self, register):  # type: ignore[no-untyped-def]
+        from nerkit_lexicon.tagger import LexiconTagger
+
+        register("audit.tagger.v1", LexiconTagger)
+        if self.newer:
+            register("audit.tagger.v2", type("AuditV2", (LexiconTagger,), {}))
+
+
+def _audit_host(newer: bool) -> PluginHost:
+    host = PluginHost()
+    host.add(CorrectorPlugin(), name="test-majority")
+    info = PluginInfo(name="audit", module="fakes", version="1.0", distribution="audit")
+    host.add(AuditTaggers(newer), name="audit", info=info)
+    return host
+
+
+def test_a_run_resumed_when_its_tagger_s_name_means_a_newer_version_is_refused(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``-t audit`` means the newest audit.tagger.vN: a plugin that adds a v2 between
+    the sittings (an editable install, its version unchanged) would finish with v2 a
+    run whose folds v1 made, and store it as a v2 run."""
+    monkeypatch.setenv("NERKIT_CACHE_DIR", str(tmp_path / "cache"))
+    host, out = _audit_host(newer=False), tmp_path / "runs"
+    config = pipeline.RunConfig(tagger="audit", dataset=str(toy), corrector="majority", folds=3)
+    run = pipeline.Run.create(out, config, host)
+    with monkeypatch.context() as patch:
+        _killed_in_fold(1, patch)
+        with pytest.raises(KeyboardInterrupt):
+            run.execute()
+    before = files_of(run.dir)
+    newer = _audit_host(newer=True)
+    assert newer.registry("tagger").resolve("audit") == "audit.tagger.v2"
+    with pytest.raises(NerkitError) as refused:
+        pipeline.Run.resume(out, run.run_id, newer).execute()
+    assert (
+        "the code changed since the run began (tagger audit.tagger.v1 -> audit.tagger.v2)"
+    ) in str(refused.value)
+    assert files_of(run.dir) == before
+    finished = pipeline.Run.resume(out, run.run_id, host).execute()
+    assert (finished / "run.arrow").exists()
+
+
 def test_a_run_with_no_step_stored_goes_on_with_the_new_code(
     toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
