@@ -4,11 +4,14 @@ Every component declares its options as a frozen dataclass whose fields carry ty
 hints, defaults and a help text (``option(default, "help")``). Options arrive as a
 dict: strings from the command line (``-T lr=3e-5``) or typed values from a TOML
 config; :func:`build_options` converts and checks them and names the offending key
-and the valid keys on any mistake.
+and the valid keys on any mistake. :func:`as_dict` turns options back into plain JSON
+values that :func:`build_options` reads back to equal options (a trained model's
+``options.json``, a run's record).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import types
@@ -68,18 +71,19 @@ def type_hints(options_class: type, *, component: str = "") -> dict[str, Any]:
 def describe(options_class: type, *, component: str = "") -> list[OptionInfo]:
     """Name, type, default and help of every option (for ``nerkit info``)."""
     hints = type_hints(options_class, component=component)
-    out = []
-    for f in dataclasses.fields(options_class):
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:
-            default = None
-        out.append(
-            OptionInfo(f.name, _type_name(hints[f.name]), default, f.metadata.get("help", ""))
-        )
-    return out
+    return [
+        OptionInfo(f.name, _type_name(hints[f.name]), _default(f), f.metadata.get("help", ""))
+        for f in dataclasses.fields(options_class)
+    ]
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    """The default of field ``f`` (a fresh one from a factory), or None if it has none."""
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None
 
 
 def _type_name(tp: Any) -> str:
@@ -95,6 +99,9 @@ def _type_name(tp: Any) -> str:
     if origin in (list, tuple):
         args = [a for a in get_args(tp) if a is not Ellipsis]
         return f"list of {_type_name(args[0])}" if args else "list"
+    if origin in (set, frozenset):
+        args = get_args(tp)
+        return f"set of {_type_name(args[0])}" if args else "set"
     if origin is dict:
         args = get_args(tp)
         return f"dict of {_type_name(args[0])}: {_type_name(args[1])}" if args else "dict"
@@ -128,18 +135,27 @@ def build_options(
             raise ConfigError(
                 f"{what}option {name!r} is typed {exc}, which nerkit cannot convert a "
                 f"value to (got {value!r}); supported: bool, int, float, str, Path, "
-                "Literal, list, tuple, dict and optional ones (a bug of the component's plugin)"
+                "Literal, list, tuple, set, frozenset, dict and optional ones (a bug of the "
+                "component's plugin)"
             ) from None
         except (TypeError, ValueError) as exc:
             raise ConfigError(
                 f"{what}option {name!r}: {exc} (expected {_type_name(hints[name])}, got {value!r})"
             ) from None
+    for name, f in fields.items():
+        default = _default(f) if name not in values and f.init else None
+        if isinstance(default, list | tuple | set | frozenset | Mapping):
+            # a container default takes the annotated type as a given value does (a tuple
+            # declared for a list option becomes a list); one that does not convert stays
+            with contextlib.suppress(TypeError, ValueError):
+                values[name] = _convert(default, hints[name])
     return options_class(**values)
 
 
 def _convert(value: Any, tp: Any) -> Any:
-    # a bare ``list``, ``tuple`` or ``dict`` is one of anything
-    origin = get_origin(tp) or (tp if tp in (list, tuple, dict) else None)
+    # a bare ``list``, ``tuple``, ``set``, ``frozenset`` or ``dict`` takes the branch of
+    # its parametrised form: items are strings, a dict's values anything
+    origin = get_origin(tp) or (tp if tp in (list, tuple, set, frozenset, dict) else None)
     if tp is Any:
         return value
     if origin in (Union, types.UnionType):
@@ -149,6 +165,11 @@ def _convert(value: Any, tp: Any) -> Any:
         )
         if is_none and type(None) in get_args(tp):
             return None
+        # a value of one of the types keeps that type (``float | int`` keeps 2, as JSON
+        # gives it back); a string goes through the types in order, since it may be
+        # command-line text for any of them
+        if not isinstance(value, str) and type(value) in args:
+            return _convert(value, type(value))
         errors = []
         for arg in args:
             try:
@@ -162,19 +183,25 @@ def _convert(value: Any, tp: Any) -> Any:
         choices = get_args(tp)
         for choice in choices:
             # True == 1 in Python: Literal[1, 2] must not take a boolean (nor 1.0)
-            if (value == choice and type(value) is type(choice)) or (
-                isinstance(value, str) and str(choice) == value
-            ):
+            if value == choice and type(value) is type(choice):
                 return choice
+        # command-line text may name a choice of another type ("2" for 2); exact matches
+        # come first, so that Literal[1, "1"] reads "1" back as "1"
+        if isinstance(value, str):
+            for choice in choices:
+                if str(choice) == value:
+                    return choice
         raise ValueError(f"must be one of {', '.join(map(str, choices))}")
-    if origin in (list, tuple):
+    if origin in (list, tuple, set, frozenset):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
                 value = json.loads(text)
             else:
                 value = [part.strip() for part in text.split(",") if part.strip()]
-        if not isinstance(value, list | tuple):
+        # a set has no order, so only a set option takes one
+        kinds = list | tuple | set | frozenset if origin in (set, frozenset) else list | tuple
+        if not isinstance(value, kinds):
             raise TypeError("not a list")
         if origin is tuple and _fixed_tuple(tp):
             items = get_args(tp)
@@ -183,7 +210,9 @@ def _convert(value: Any, tp: Any) -> Any:
             return tuple(_convert(v, item) for v, item in zip(value, items, strict=True))
         args = [a for a in get_args(tp) if a is not Ellipsis]
         item = args[0] if args else str
-        return tuple(_convert(v, item) for v in value)
+        # the annotated container: a list for list[str], as its default is, so that
+        # ``options.words + ["x"]`` works whether the option was given or not
+        return origin(_convert(v, item) for v in value)
     if origin is dict:
         key_type, value_type = get_args(tp) or (str, Any)
         if isinstance(value, str):
@@ -240,16 +269,36 @@ def parse_pairs(pairs: list[str] | None, *, flag: str) -> dict[str, str]:
 
 
 def as_dict(options: Any) -> dict[str, Any]:
-    """Options as plain JSON-friendly values (for storing a run's config)."""
+    """Options as plain JSON values (for a run's record and a saved model's
+    ``options.json``), which :func:`build_options` reads back to equal options: paths
+    as text, tuples and sets as lists (a set sorted), dict keys as text, at any depth.
+    JSON gives back what it was given, so a stored and a fresh config compare equal."""
+    return {f.name: _plain(getattr(options, f.name)) for f in dataclasses.fields(options)}
 
-    def plain(v: Any) -> Any:
-        if isinstance(v, Path):
-            return str(v)
-        if isinstance(v, tuple):
-            return [plain(x) for x in v]
-        return v
 
-    return {f.name: plain(getattr(options, f.name)) for f in dataclasses.fields(options)}
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        items = [_plain(v) for v in value]
+        try:
+            return sorted(items)
+        except TypeError:  # items that do not compare (None beside text, say)
+            return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    if isinstance(value, Mapping):
+        return {_plain_key(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _plain_key(key: Any) -> str:
+    """A dict key as JSON object keys are: text that :func:`_convert` reads back as the
+    key type (``1`` as ``"1"``, a path as its text, a tuple as a JSON list)."""
+    plain = _plain(key)
+    if isinstance(plain, str):
+        return plain
+    return json.dumps(plain, sort_keys=True, default=str)
 
 
 def given(
