@@ -43,6 +43,18 @@ class NerkitGroup(TyperGroup):
             where = f"{exc.filename}: " if exc.filename else ""
             fail(f"{where}{exc.strerror or exc}")
 
+    def resolve_command(  # type: ignore[override]
+        self, ctx: typer.Context, args: list[str]
+    ) -> tuple[str | None, Any, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name is not None and name not in builtin_command_names():
+            from nerkit.plugin import get_host
+
+            # A plugin's command was added before its other hooks ran: a plugin that
+            # fails in one of them provides no command either.
+            get_host().check_command(name)
+        return name, command, rest
+
 
 def _show_version(value: bool) -> None:
     if value:
@@ -80,8 +92,9 @@ def builtin_command_names() -> set[str]:
 def build_app(command: str | None = None, *, plugins: bool = True) -> typer.Typer:
     """The Typer app with every command, or only built-in ``command``: Typer builds
     each command's parameters up front, and `nerkit eval` on a big file is timed end
-    to end. Plugins add theirs through the register_commands hook; a failing plugin
-    is reported by `nerkit plugins` and leaves the other commands working."""
+    to end. Plugins add theirs through the register_commands hook; a failing plugin,
+    or one whose command takes a built-in command's name, is reported by `nerkit
+    plugins` and leaves the other commands working."""
     new = typer.Typer(
         cls=NerkitGroup,
         name="nerkit",

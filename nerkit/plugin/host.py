@@ -7,6 +7,12 @@ exact name or a built-in plugin's entry-point name: such a plugin is reported as
 instead. (A newer version, ``lexicon.tagger.v2``, is another name, and what
 ``lexicon`` then means.)
 
+A plugin is all or nothing: one that fails in any of its hooks (a component's or a
+command's name taken, a hook that raises) provides nothing, neither components nor
+commands. So the first registry needed fills them all, and calls each plugin's
+register_commands too (on a scratch app when nerkit's own app is not built, as when a
+built-in command runs alone). A command with a built-in command's name fails its plugin.
+
 Environment:
 * ``NERKIT_DISABLE_PLUGINS=a,b``: do not load these plugins;
 * ``NERKIT_LOAD_PLUGINS=a,b``: load only these;
@@ -109,7 +115,12 @@ class PluginHost:
         self._infos: dict[str, PluginInfo] = {}
         self._order: list[str] = []  # plugin names, as they were added
         self._loaded = False
-        self._registries: dict[str, Registry] = {}
+        self._registries: dict[str, Registry] = {}  # every kind, filled at once
+        self._app: Any = None  # nerkit's app, once call_register_commands has it
+        self._scratch: Any = None  # see _scratch_app
+        #: plugin -> the commands its register_commands added, once called
+        self._commands: dict[str, list[tuple[Any, Any]]] = {}
+        self._command_owner: dict[str, str] = {}  # command name -> its plugin
 
     # ------------------------------------------------------------- loading
 
@@ -204,9 +215,8 @@ class PluginHost:
             self._fail(info, exc)
             return
         info.hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
-        # a registry built before this plugin arrived must see it too
-        for kind, registry in self._registries.items():
-            self._fill(registry, kind, only=name)
+        if self._registries:  # registries filled before this plugin arrived see it too
+            self._register(name)
 
     def _trace(self, message: str) -> None:
         if self.tracing:
@@ -225,82 +235,214 @@ class PluginHost:
     # ------------------------------------------------------------ registries
 
     def registry(self, kind: str) -> Registry:
-        """The registry of ``kind`` (tagger, corrector, decoder, metric, dataset)."""
-        if kind not in self._registries:
-            if kind not in REGISTER_HOOKS.values():
-                raise NerkitError(f"unknown component kind {kind!r}")
-            self.load()
-            registry = Registry(
+        """The registry of ``kind`` (tagger, corrector, decoder, metric, dataset).
+
+        The first call fills every registry: a plugin is all or nothing, and whether it
+        fails is known only once every one of its hooks has run."""
+        if kind not in REGISTER_HOOKS.values():
+            raise NerkitError(f"unknown component kind {kind!r}")
+        self._fill()
+        return self._registries[kind]
+
+    def _fill(self) -> None:
+        """Make every registry and call every plugin's hooks (once)."""
+        if self._registries:
+            return
+        self.load()
+        self._registries = {
+            kind: Registry(
                 kind,
                 _base_class(kind),
                 versioned=kind != "dataset",
                 instances=kind == "dataset",  # DatasetSpec values; the others are classes
             )
-            self._registries[kind] = registry
-            self._fill(registry, kind)
-        return self._registries[kind]
+            for kind in REGISTER_HOOKS.values()
+        }
+        for plugin in self._in_order(self._order):
+            self._register(plugin)
 
-    def _fill(self, registry: Registry, kind: str, only: str | None = None) -> None:
-        hook_name = next(h for h, k in REGISTER_HOOKS.items() if k == kind)
-        # built-in plugins register first, whatever order (or tryfirst / trylast) pluggy
-        # keeps, so that a built-in name taken by another plugin fails that plugin
+    def _in_order(self, plugins: Iterable[str]) -> list[str]:
+        """``plugins`` (those registered with pluggy), built-in ones first, then in the
+        order they were added, whatever order (or tryfirst / trylast) pluggy keeps: a
+        built-in name taken by another plugin then fails that plugin."""
         order = {name: i for i, name in enumerate(self._order)}
-        impls = sorted(
-            getattr(self.pm.hook, hook_name).get_hookimpls(),
-            key=lambda impl: (
-                not self._is_builtin_plugin(impl.plugin_name),
-                order.get(impl.plugin_name, len(order)),
-            ),
+        return sorted(
+            (name for name in plugins if self.pm.has_plugin(name)),
+            key=lambda name: (not self._is_builtin_plugin(name), order.get(name, len(order))),
         )
-        for impl in impls:
-            if only is not None and impl.plugin_name != only:
-                continue
-            self._call_register(registry, impl.plugin_name, impl.function, hook_name)
 
-    def _call_register(
-        self, registry: Registry, plugin: str, function: Callable[..., Any], hook: str
-    ) -> None:
-        pending: list[tuple[str, Any, Any]] = []
-        added: list[str] = []
-        info = self._infos.get(plugin) or PluginInfo(name=plugin, module="")
-        self._trace(f"{plugin}.{hook}(register)")
+    def _hooks_of(self, plugin: str) -> list[tuple[str, Callable[..., Any]]]:
+        """The hooks ``plugin`` implements and its functions, by hook name."""
+        found = [
+            (caller.name, impl.function)
+            for caller in self.pm.get_hookcallers(self.pm.get_plugin(plugin)) or []
+            for impl in caller.get_hookimpls()
+            if impl.plugin_name == plugin
+        ]
+        return sorted(found, key=lambda hook: hook[0])
+
+    def _info(self, plugin: str) -> PluginInfo:
+        return self._infos.get(plugin) or PluginInfo(name=plugin, module="")
+
+    def _register(self, plugin: str) -> None:
+        """Call every hook of ``plugin``, in the order of their names. When one fails,
+        the plugin is failed and what the others added, components and commands, is
+        taken back."""
+        info = self._info(plugin)
+        if info.status != "loaded":
+            return
+        added = _Added()
         try:
-
-            def register(name: str, factory: Any, *, options: Any = None) -> None:
-                pending.append((name, factory, options))
-
-            function(register=register)
-            for name, factory, options in pending:
-                owner = registry.plugin_of(name) if isinstance(name, str) else None
-                if owner is not None and self._is_builtin_plugin(owner):
-                    raise NerkitError(
-                        f"{registry.kind} {name!r} is nerkit's own (built-in plugin {owner}): "
-                        f"{plugin} may not register that name, so it registers nothing"
-                    )
-                registry.register(name, factory, plugin=plugin, options=options)
-                added.append(name)
+            for hook, function in self._hooks_of(plugin):
+                if hook != "register_commands":
+                    registry = self._registries[REGISTER_HOOKS[hook]]
+                    self._call_register(registry, plugin, function, hook, added)
+                elif plugin not in self._commands:  # not yet called on nerkit's app
+                    app = self._app if self._app is not None else self._scratch_app()
+                    self._call_commands(app, plugin, function, added)
         except _PASS_THROUGH:
-            registry.unregister(added)
+            self._take_back(plugin, added)
             raise
         except BaseException as exc:
-            registry.unregister(added)  # all or nothing: no half-registered plugin
+            self._take_back(plugin, added)
             self._fail(info, exc)
             return
-        info.registered.setdefault(registry.kind, []).extend(added)
-        self._trace(f"{plugin}.{hook} registered {', '.join(added) or 'nothing'}")
+        self._keep(plugin, added)
+
+    def _call_register(
+        self,
+        registry: Registry,
+        plugin: str,
+        function: Callable[..., Any],
+        hook: str,
+        added: _Added,
+    ) -> None:
+        pending: list[tuple[str, Any, Any]] = []
+        self._trace(f"{plugin}.{hook}(register)")
+
+        def register(name: str, factory: Any, *, options: Any = None) -> None:
+            pending.append((name, factory, options))
+
+        function(register=register)
+        names: list[str] = []
+        for name, factory, options in pending:
+            owner = registry.plugin_of(name) if isinstance(name, str) else None
+            if owner is not None and self._is_builtin_plugin(owner):
+                raise NerkitError(
+                    f"{registry.kind} {name!r} is nerkit's own (built-in plugin {owner}): "
+                    f"{plugin} may not register that name, so it registers nothing"
+                )
+            registry.register(name, factory, plugin=plugin, options=options)
+            added.components.append((registry, name))
+            names.append(name)
+        self._trace(f"{plugin}.{hook} registered {', '.join(names) or 'nothing'}")
+
+    def _call_commands(
+        self, app: Any, plugin: str, function: Callable[..., Any], added: _Added
+    ) -> None:
+        commands, groups = app.registered_commands, app.registered_groups
+        before = len(commands), len(groups)
+        added.commands = []
+        self._trace(f"{plugin}.register_commands(app)")
+        try:
+            function(app=app)
+        finally:
+            # what a failing hook added before it failed is taken back too
+            added.commands += [(app, item) for item in commands[before[0] :]]
+            added.commands += [(app, item) for item in groups[before[1] :]]
+        names = _command_names([item for _, item in added.commands])
+        builtin = _builtin_command_names()
+        for name in names:
+            if name in builtin:
+                raise NerkitError(
+                    f"command {name!r} is nerkit's own: "
+                    f"{plugin} may not register that name, so it registers nothing"
+                )
+            other = self._command_owner.get(name)
+            if other is not None:
+                raise NerkitError(
+                    f"command {name!r} registered twice (by {other} and {plugin}): "
+                    f"{other}'s stays, {plugin} registers nothing"
+                )
+        added.command_names = names
+        self._trace(f"{plugin}.register_commands registered {', '.join(names) or 'nothing'}")
+
+    def _keep(self, plugin: str, added: _Added) -> None:
+        info = self._info(plugin)
+        for registry, name in added.components:
+            info.registered.setdefault(registry.kind, []).append(name)
+        if added.commands is not None:
+            self._commands[plugin] = added.commands
+            for name in added.command_names:
+                self._command_owner[name] = plugin
+            if added.command_names:
+                info.registered["command"] = added.command_names
+
+    def _take_back(self, plugin: str, added: _Added) -> None:
+        """Remove everything ``plugin`` added: a failed plugin provides nothing."""
+        for registry, name in added.components:
+            registry.unregister([name])
+        for app, item in [*(added.commands or []), *self._commands.pop(plugin, [])]:
+            for items in (app.registered_commands, app.registered_groups):
+                items[:] = [other for other in items if other is not item]
+        for name in [n for n, owner in self._command_owner.items() if owner == plugin]:
+            del self._command_owner[name]
+        self._info(plugin).registered.clear()
+
+    def _scratch_app(self) -> Any:
+        """A Typer app for the register_commands hooks when nerkit's own app is not
+        built (a built-in command runs alone): calling them finds a failing hook, or a
+        command with a built-in name, which fails the plugin in every command."""
+        if self._scratch is None:
+            import typer
+
+            self._scratch = typer.Typer()
+        return self._scratch
 
     def call_register_commands(self, app: Any) -> None:
-        """Let every plugin add its commands; a failing one is reported, not fatal."""
+        """Let every plugin add its commands to ``app``; a failing one is reported, not
+        fatal. A hook already called (the registries were filled first) is not called
+        again: its commands move to ``app``."""
         self.load()
-        for impl in self.pm.hook.register_commands.get_hookimpls():
-            info = self._infos.get(impl.plugin_name) or PluginInfo(name=impl.plugin_name, module="")
-            self._trace(f"{impl.plugin_name}.register_commands(app)")
+        self._app = app
+        functions = {
+            impl.plugin_name: impl.function
+            for impl in self.pm.hook.register_commands.get_hookimpls()
+        }
+        for plugin in self._in_order(functions):
+            info = self._info(plugin)
+            if info.status != "loaded":
+                continue
+            if plugin in self._commands:
+                self._commands[plugin] = [
+                    (app, item if where is app else _attach(app, item))
+                    for where, item in self._commands[plugin]
+                ]
+                continue
+            added = _Added()
             try:
-                impl.function(app=app)
+                self._call_commands(app, plugin, functions[plugin], added)
             except _PASS_THROUGH:
+                self._take_back(plugin, added)
                 raise
             except BaseException as exc:
+                self._take_back(plugin, added)
                 self._fail(info, exc)
+                continue
+            self._keep(plugin, added)
+
+    def check_command(self, name: str) -> None:
+        """Refuse plugin command ``name`` when its plugin fails in another hook (which
+        filling the registries finds): a failed plugin provides nothing."""
+        plugin = self._command_owner.get(name)
+        if plugin is None:
+            return
+        self._fill()
+        info = self._info(plugin)
+        if info.status == "failed":
+            raise NerkitError(
+                f"command {name!r} comes from plugin {plugin!r}, which failed: {info.error}"
+            )
 
     def _is_builtin_plugin(self, name: str) -> bool:
         info = self._infos.get(name)
@@ -309,11 +451,47 @@ class PluginHost:
     # ----------------------------------------------------------------- info
 
     def plugins(self) -> list[PluginInfo]:
-        """Every plugin seen, with what it registered (fills every registry)."""
-        self.load()
-        for kind in REGISTER_HOOKS.values():
-            self.registry(kind)
+        """Every plugin seen, with what it registered (calls every hook)."""
+        self._fill()
         return sorted(self._infos.values(), key=lambda i: i.name)
+
+
+@dataclass
+class _Added:
+    """What one plugin's hooks have added, for taking it back if the plugin fails."""
+
+    components: list[tuple[Registry, str]] = field(default_factory=list)
+    #: (app, Typer's CommandInfo or TyperInfo); None: register_commands was not called
+    commands: list[tuple[Any, Any]] | None = None
+    command_names: list[str] = field(default_factory=list)
+
+
+def _command_names(items: list[Any]) -> list[str]:
+    """The command names Typer makes of these registered commands and groups (a
+    command without a name is named after its function; a group without a name adds
+    its own commands). A definition Typer cannot build raises here."""
+    import typer
+    from typer.models import TyperInfo
+
+    probe = typer.Typer()
+    probe.registered_commands = [item for item in items if not isinstance(item, TyperInfo)]
+    probe.registered_groups = [item for item in items if isinstance(item, TyperInfo)]
+    return sorted(typer.main.get_group(probe).commands)
+
+
+def _attach(app: Any, item: Any) -> Any:
+    """Add a command or group made on another app to ``app``."""
+    from typer.models import TyperInfo
+
+    (app.registered_groups if isinstance(item, TyperInfo) else app.registered_commands).append(item)
+    return item
+
+
+def _builtin_command_names() -> set[str]:
+    # imported here: the host serves library code too, which needs no command line
+    from nerkit.cli.app import builtin_command_names
+
+    return builtin_command_names()
 
 
 _HOST: PluginHost | None = None
