@@ -22,11 +22,13 @@ def export(
     record, metrics, training curves and per-sentence entity counts, tens of kilobytes
     a run. `nerkit runs` and `nerkit compare` (paired tests included) read the copies as
     they read the runs. Runs exported already are left as they are; a folder that holds
-    the runs themselves (--out the folder of the runs) is refused."""
+    the runs themselves (--out the folder of the runs), and a run folder or a folder
+    inside one, are refused."""
     from nerkit.compare import resolve_runs
-    from nerkit.export import export_run
+    from nerkit.export import check_destination, export_run
 
     paths = resolve_runs(runs, runs_dir)
+    check_destination(out, paths)  # before any run is exported: all or none refused
     new = 0
     for path in paths:
         done = export_run(path, out)

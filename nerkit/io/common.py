@@ -6,6 +6,9 @@ from __future__ import annotations
 import gc
 import os
 import secrets
+import shutil
+import stat
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -140,8 +143,8 @@ def paused_gc() -> Iterator[None]:
 
 
 def write_text(path: PathLike, text: str) -> None:
-    """Write ``text`` as UTF-8 to a temporary file beside ``path``, then rename it into
-    place, so that ``path`` is never left half written."""
+    """Write ``text`` as UTF-8 to ``path`` through ``replaced_atomically``, so that
+    ``path`` is never left half written."""
     target = Path(path)
     if text.startswith("\ufeff"):
         # Readers drop one leading byte-order mark; this one keeps the text's own.
@@ -158,21 +161,100 @@ def write_text(path: PathLike, text: str) -> None:
             fh.write(data)
 
 
+# Links in these folders lead to open files, not to paths (/dev/stdout is a link to
+# /proc/self/fd/1, whose own link text may be "pipe:[1234]" or a deleted file's name):
+# what they lead to is written through them, never replaced.
+DESCRIPTOR_FOLDERS = (Path("/proc"), Path("/dev/fd"))
+# As many links as Linux follows before it gives up with ELOOP.
+MAX_LINKS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTarget:
+    """How an output file is written. ``replace``: ``path`` (the file a symbolic link
+    leads to, or the target itself) is a regular file or not there yet, and is replaced
+    by a temporary file written beside it. Otherwise ``path`` is the target as given, a
+    FIFO, a device or an open file (``/dev/stdout``), opened and written into."""
+
+    path: Path
+    replace: bool
+
+
+def output_target(target: PathLike) -> OutputTarget:
+    """How ``target`` is written (see ``OutputTarget``); only looks, writes nothing.
+    Raises NerkitError, naming ``target``, for a folder and for a loop of links."""
+    target = Path(target)
+    try:
+        mode: int | None = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None  # nothing there, or a dangling link
+    except OSError as exc:
+        raise NerkitError(f"cannot write {target}: {exc.strerror or exc}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise NerkitError(f"cannot write {target}: it is a folder")
+    path, through_descriptor = _link_end(target)
+    if through_descriptor or (mode is not None and not stat.S_ISREG(mode)):
+        return OutputTarget(target, replace=False)
+    return OutputTarget(path, replace=True)
+
+
+def _link_end(target: Path) -> tuple[Path, bool]:
+    """The path that the chain of symbolic links from ``target`` ends at (``target``
+    itself, absolute, where it is no link), and whether the chain reaches one of the
+    ``DESCRIPTOR_FOLDERS``. A dangling link ends at the path it names."""
+    path = Path(os.path.abspath(target))
+    for _ in range(MAX_LINKS):
+        path = Path(os.path.realpath(path.parent)) / path.name
+        if any(path.is_relative_to(folder) for folder in DESCRIPTOR_FOLDERS):
+            return path, True
+        if not path.is_symlink():
+            return path, False
+        path = path.parent / os.readlink(path)
+    raise NerkitError(f"cannot write {target}: too many levels of symbolic links")
+
+
 @contextmanager
 def replaced_atomically(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target`` to write to; renamed onto ``target`` when
-    the block ends without an error, removed when it raises. OSError becomes a
-    NerkitError naming ``target``."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    """A path to write the new content of ``target`` to; the content reaches ``target``
+    only when the block ends without an error, and nothing does when it raises. OSError
+    becomes a NerkitError naming ``target``.
+
+    A regular file, or one not there yet, is replaced: the path is a temporary file
+    beside it, renamed onto it. Through a symbolic link the file it leads to is replaced
+    (the temporary file beside that file), so the link stays a link; a dangling link
+    gets the file it names, as a shell's ``>`` makes it. A FIFO, a device or an open
+    file reached through ``/dev/stdout`` or ``/proc`` is never replaced: the path is a
+    temporary file elsewhere, whose content is then written into the target, opened for
+    appending (so that ``-o /dev/stdout >> log`` keeps what the log held)."""
+    target = Path(target)
+    where = output_target(target)
+    named = f"{target} (a link to {where.path})" if target.is_symlink() else str(target)
+    if where.replace:
+        tmp = where.path.with_name(f".{where.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            yield tmp
+            os.replace(tmp, where.path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise NerkitError(f"cannot write {named}: {exc.strerror or exc}") from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return
+    # Not beside the target: /dev is no place for files, and a FIFO's folder may not be.
+    folder = Path(tempfile.mkdtemp(prefix="nerkit-output-"))
     try:
+        tmp = folder / (target.name or "output")
         yield tmp
-        os.replace(tmp, target)
+        with tmp.open("rb") as source:
+            # no O_CREAT: a target that went away is an error, not a new regular file
+            fd = os.open(where.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOCTTY", 0))
+            with os.fdopen(fd, "wb") as sink:
+                shutil.copyfileobj(source, sink)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise NerkitError(f"cannot write {target}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def sentence_name(sentence: Sentence, index: int) -> str:
