@@ -229,14 +229,22 @@ def test_convert_reads_back_its_own_nested_output(tmp_path: Path) -> None:
     assert set(first.spans) == {Span(0, 3, "ORG"), Span(2, 3, "LOC")}
     assert second.tags == ("B-PER", "O")
     # --tag-col -1: only the last column, as asked
-    assert invoke("convert", conll, back, "--tag-col", "-1").exit_code == 0
+    assert invoke("convert", conll, back, "--tag-col", "-1", "--overwrite").exit_code == 0
     assert [s.tags for s in read(back).sentences] == [("O", "O", "B-LOC"), ("O", "O")]
     # a folder of such files, with -D inner_tag_col=-1
     folder = tmp_path / "folder"
     folder.mkdir()
     shutil.copy(conll, folder / "train.conll")
     result = invoke(
-        "convert", "--dataset", folder, "-D", "inner_tag_col=-1", "--split", "train", back
+        "convert",
+        "--dataset",
+        folder,
+        "-D",
+        "inner_tag_col=-1",
+        "--split",
+        "train",
+        back,
+        "--overwrite",
     )
     assert result.exit_code == 0, result.output
     assert set(read(back).sentences[0].spans) == {Span(0, 3, "ORG"), Span(2, 3, "LOC")}
@@ -244,7 +252,7 @@ def test_convert_reads_back_its_own_nested_output(tmp_path: Path) -> None:
     assert_user_error(result, "--tag-col and --inner-col are for CoNLL input")
     # a last column without entities is not told from gold beside empty predictions
     conll.write_text("Peter\tO\tO\nran\tO\tO\n\nBank\tB-ORG\tO\n", encoding="utf-8")
-    assert invoke("convert", conll, back).exit_code == 0
+    assert invoke("convert", conll, back, "--overwrite").exit_code == 0
     assert [s.tags for s in read(back).sentences] == [("O", "O"), ("O",)]
 
 

@@ -1,7 +1,14 @@
-"""``nerkit predict``: tag a file or plain text with a stored run's tagger."""
+"""``nerkit predict``: tag a file or plain text with a stored run's tagger.
+
+Only the tokens of the input are read, with the sentence ids and documents its format
+holds; tags and other columns are not read, as predict has no use for them. A file
+tagged in any scheme, with part-of-speech columns, or with integer tag ids is tagged
+as it is."""
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,14 +19,23 @@ import typer
 if TYPE_CHECKING:
     from nerkit.types import Sentence
 
+# The formats of nerkit.io, and plain text.
+_FORMATS = ("text", "conll", "csv", "jsonl", "parquet", "arrow")
+_ZERO_WIDTH_SPACE = "\u200b"
+# The last column of a space-separated CoNLL line: a tag of any scheme.
+_TAG = re.compile(r"O|[BIESLU]-\S+")
+
 
 def predict(
     source: Annotated[
         Path,
         typer.Argument(
-            help="A tagged or untagged file (CoNLL, CSV, JSON lines, Parquet, Arrow), or "
-            "plain text (.txt or -: one sentence per line, split into tokens by "
-            "--tokenizer).",
+            help="The file to tag: CoNLL, CSV, JSON lines, Parquet or Arrow, or plain text "
+            "(.txt: one sentence a line, split into tokens by --tokenizer); - reads stdin, "
+            "as plain text unless --format says otherwise. Only its tokens are read, with "
+            "the sentence ids and document ids of JSON lines, CSV, Parquet and Arrow and "
+            "the -DOCSTART- documents of CoNLL; its tags and other columns are not read, "
+            "and the output holds the tokens and the predicted tags.",
             show_default=False,
         ),
     ],
@@ -35,21 +51,37 @@ def predict(
         typer.Option(
             "--output",
             "-o",
-            help="Write here (format from the extension) instead of stdout.",
+            help="Write here (format from the extension) instead of CoNLL to stdout, "
+            "making missing folders. An existing file is replaced only with --overwrite, "
+            "and never the input.",
             show_default=False,
         ),
     ] = None,
-    text: Annotated[
-        bool, typer.Option("--text", help="Read SOURCE as plain text whatever its extension.")
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
     ] = False,
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "--from-format",
+            help="Format of SOURCE: text, conll, csv, jsonl, parquet or arrow. Default: "
+            "text for .txt and -, else from the extension (conll for any other). A .txt "
+            "file or stdin that looks like CoNLL columns is refused unless --format says "
+            "which it is.",
+            show_default=False,
+        ),
+    ] = None,
+    text: Annotated[bool, typer.Option("--text", help="The same as --format text.")] = False,
     tokenizer: Annotated[
         str | None,
         typer.Option(
             "--tokenizer",
             help="How plain text becomes tokens: whitespace; words (words and punctuation, "
             "as flair's default segtok tokenizer splits them: 'Paris.' is 'Paris' '.'); "
-            "chars (each character but spaces, as Chinese and Japanese NER corpora). "
-            "Default: whitespace.",
+            "chars (each character but spaces, as Chinese and Japanese NER corpora; a "
+            "character keeps its combining marks). A zero-width space separates tokens "
+            "as a space does. Default: whitespace.",
             show_default=False,
         ),
     ] = None,
@@ -62,26 +94,33 @@ def predict(
     from nerkit.store import find_run
     from nerkit.types import Sentence
 
+    fmt = _input_format(source, input_format, text)
     split = _tokenizer(tokenizer or "whitespace")
-    plain = text or str(source) == "-" or source.suffix == ".txt"
-    if tokenizer is not None and not plain:
+    if tokenizer is not None and fmt != "text":
         raise typer.BadParameter(
             f"{source} is read as tokens already; --tokenizer is for plain text (.txt, -, "
-            "or --text)",
+            "or --format text)",
             param_hint="--tokenizer",
         )
+    # Before the input is read and the model runs, which may take long.
+    if output is not None:
+        _check_output(output, source, overwrite=overwrite)
     run_path = find_run(run, runs_dir)
-    sentences = _plain_sentences(source, split) if plain else _file_sentences(source)
-    if output is None or detect_format(output) == "conll":
-        # Before the model runs, which may take long: CoNLL has no room for an empty
-        # sentence or a token with a tab or line break in it.
+    name = "<stdin>" if str(source) == "-" else str(source)
+    if fmt == "text":
+        sentences = _plain_sentences(source, split, sniff=input_format is None and not text)
+    else:
+        sentences = _file_sentences(source, fmt)
+    writes_conll = output is None or detect_format(output) == "conll"
+    if writes_conll:
+        # CoNLL has no room for an empty sentence or a token with a tab or line break in it.
         try:
             check_conll_tokens(sentences)
         except NerkitError as exc:
             where = "to stdout" if output is None else f"to {output}"
             raise NerkitError(
-                f"{'<stdin>' if str(source) == '-' else source}: {exc}; predict writes CoNLL "
-                f"{where}: write JSON lines instead with -o FILE.jsonl"
+                f"{name}: {exc}; predict writes CoNLL {where}: write JSON lines instead "
+                "with -o FILE.jsonl"
             ) from None
     models = load_run_models(run_path)
     # An empty sentence (JSON lines {"tokens": []}) gets no tags, without asking the
@@ -95,81 +134,404 @@ def predict(
     if output is not None:
         from nerkit.io import write
 
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NerkitError(f"cannot write {output}: {exc.strerror or exc}") from None
         write(tagged, output)
         typer.echo(f"wrote {len(tagged)} sentences to {output}", err=True)
-        return
-    # The text `-o FILE.conll` would hold, through the same checks.
-    sys.stdout.write(conll_text(tagged))
+    else:
+        # The text `-o FILE.conll` would hold, through the same checks.
+        sys.stdout.write(conll_text(tagged))
+    if writes_conll:
+        _warn_conll_losses(tagged, "stdout" if output is None else str(output))
 
 
-def _plain_sentences(source: Path, split: Callable[[str], list[str]]) -> list[Sentence]:
-    """One sentence per line, numbered by its line (blank lines give none)."""
+def _input_format(source: Path, given: str | None, text: bool) -> str:
+    from nerkit.io import detect_format
+
+    if given is not None:
+        fmt = given.lower()
+        if fmt not in _FORMATS:
+            raise typer.BadParameter(
+                f"{given!r}: one of {', '.join(_FORMATS)}", param_hint="--format"
+            )
+        if text and fmt != "text":
+            raise typer.BadParameter(
+                f"--text reads SOURCE as plain text, --format {given} as {fmt}: give one",
+                param_hint="--text",
+            )
+        return fmt
+    if text or str(source) == "-" or source.suffix.lower() == ".txt":
+        return "text"
+    return detect_format(source)
+
+
+def _check_output(output: Path, source: Path, *, overwrite: bool) -> None:
+    """Refuse, before anything is read, an output that must not or cannot be written: a
+    folder; the input, or a file that would be read as part of it (in its folder of
+    shards, or named by its pattern), with --overwrite too; an existing file without
+    --overwrite; a file whose folder cannot be made or written to."""
+    from nerkit.cli.targets import refuse_existing, refuse_input_as_output
+    from nerkit.errors import NerkitError
+
+    if output.is_dir():
+        raise NerkitError(
+            f"cannot write {output}: it is a folder; -o names the file to write (e.g. "
+            f"{output / 'predictions.jsonl'})"
+        )
+    # The folder is made when the predictions are written; what can stop that is
+    # checked now, so that a long prediction is not lost for want of it.
+    folder = output.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise NerkitError(f"cannot write {output}: {folder} is no folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise NerkitError(f"cannot write {output}: no permission to write in {folder}")
+    if str(source) != "-":
+        refuse_input_as_output(output, [source])
+    refuse_existing(output, overwrite)
+
+
+def _warn_conll_losses(sentences: list[Sentence], where: str) -> None:
+    from nerkit.io.conll_write import conll_losses
+
+    lost = conll_losses(sentences)
+    if lost:
+        lines = [f"Warning: {where} is CoNLL, which cannot keep all that was read:"]
+        lines += [f"  - {line}" for line in lost]
+        lines.append(
+            "  To keep them, write JSON lines, CSV, Parquet or Arrow (-o FILE.jsonl, .csv, "
+            ".parquet, .arrow) instead."
+        )
+        typer.echo("\n".join(lines), err=True)
+
+
+# ------------------------------------------------------------------- plain text
+
+
+def _plain_sentences(
+    source: Path, split: Callable[[str], list[str]], *, sniff: bool
+) -> list[Sentence]:
+    """One sentence per line, numbered by its line (blank lines give none). ``sniff``:
+    refuse text that looks like CoNLL columns."""
+    from nerkit.io.common import read_text
     from nerkit.types import Sentence
 
-    # utf-8-sig: a byte-order mark is no part of the first word
-    raw = sys.stdin.read() if str(source) == "-" else source.read_text(encoding="utf-8-sig")
-    raw = raw.removeprefix("\ufeff")
-    # Text mode already made \r\n and \r into \n. Not str.splitlines(): it also ends
-    # lines at U+2028, U+0085, \x0c and more, which are inside a line of text.
+    if str(source) == "-":
+        # Text mode already made \r\n and \r into \n.
+        raw = sys.stdin.read().removeprefix("\ufeff")
+    else:
+        raw = read_text(source, newlines="universal")
+    # Not str.splitlines(): it also ends lines at U+2028, U+0085, \x0c and more, which
+    # are inside a line of text.
+    lines = raw.split("\n")
+    if sniff:
+        _refuse_columns(lines, "<stdin>" if str(source) == "-" else str(source))
     return [
         Sentence(tokens=tuple(split(line)), sentence_id=f"s-{i}")
-        for i, line in enumerate(raw.split("\n"), 1)
+        for i, line in enumerate(lines, 1)
         if line.strip()
     ]
 
 
-def _file_sentences(source: Path) -> list[Sentence]:
-    """The sentences of a tagged or untagged file. Its tags are not used, so they are
-    read in whatever scheme they are in."""
-    from nerkit.io import detect_format, read
-
-    if detect_format(source) != "conll":
-        return list(read(source, scheme="auto").sentences)
-    tagged = _conll_has_tags(source)
-    return list(read(source, scheme="auto", tag_col=-1 if tagged else None).sentences)
-
-
-def _conll_has_tags(path: Path) -> bool:
-    """Whether a CoNLL file has a tag column, as its first token line says. A file of
-    tokens only may have no second column on any line: read as tokens, such a line
-    would lose what follows its separator (the reader errs on the converse itself)."""
+def _refuse_columns(lines: list[str], name: str) -> None:
+    """Refuse plain text whose non-blank lines are, nine in ten or more (two at least),
+    CoNLL token lines: a token and tab-separated columns, or space-separated columns
+    ending in a tag, or -DOCSTART-. Read as text, each such line would be a sentence
+    with its tags for tokens (MSRA's msra_test_bio.txt, CoNLL-2003's train.txt)."""
     from nerkit.errors import InputError
-    from nerkit.io.common import read_text
-    from nerkit.io.conll import is_break, is_docstart
 
-    first = None
-    for lineno, line in enumerate(read_text(path, newlines="universal").split("\n"), 1):
-        if is_break(line) or is_docstart(line):
-            continue
-        # The reader drops trailing tabs and spaces, and splits at a tab if the first
-        # token line has one, else at a space.
-        stripped = line.rstrip(" \t")
-        if first is None:
-            if "\t" in stripped or " " in stripped:
-                return True
-            first = lineno
-        elif "\t" in stripped or " " in stripped:
-            raise InputError(
-                f"a second column, but the first token line (line {first}) has a token "
-                "only; a file holds tokens only, or tokens and tags, on every line",
-                path=path,
-                line=lineno,
-                text=line,
-            )
-    return False
+    filled = columns = 0
+    first: tuple[int, str] | None = None
+    for lineno, line in enumerate(lines, 1):
+        if line.strip():
+            filled += 1
+            if _column_line(line):
+                columns += 1
+                first = first or (lineno, line)
+    if first is not None and columns >= 2 and columns >= 0.9 * filled:
+        raise InputError(
+            f"looks like CoNLL columns, not plain text: {columns:,} of its {filled:,} "
+            "non-blank lines are a token and columns, as this one (read a sentence a line, "
+            "its tags would be tokens); give --format conll to tag the tokens of its first "
+            "column, or --format text to read it as plain text all the same",
+            path=name,
+            line=first[0],
+            text=first[1],
+        )
+
+
+def _column_line(line: str) -> bool:
+    from nerkit.io.conll import is_docstart
+
+    stripped = line.rstrip(" \t")
+    if is_docstart(stripped):
+        return True
+    if "\t" in stripped:
+        token = stripped.split("\t", 1)[0]
+        return bool(token) and " " not in token  # not an indented or tab-separated text
+    fields = stripped.split(" ")
+    return len(fields) >= 2 and bool(fields[0]) and _TAG.fullmatch(fields[-1]) is not None
 
 
 def _tokenizer(name: str) -> Callable[[str], list[str]]:
     if name == "whitespace":
-        return str.split
+        return lambda line: line.replace(_ZERO_WIDTH_SPACE, " ").split()
     if name == "chars":
-        return lambda line: [c for c in line if not c.isspace()]
+        return _characters
     if name == "words":
-        # segtok: flair's default tokenizer (a dependency of flair), PTB-like contractions
-        from segtok.tokenizer import split_contractions, word_tokenizer
-
-        return lambda line: split_contractions(word_tokenizer(line))
+        return _words
     raise typer.BadParameter(f"{name!r}: one of whitespace, words, chars", param_hint="--tokenizer")
+
+
+def _clusters(line: str) -> list[str]:
+    """``line`` as user-perceived characters (extended grapheme clusters, Unicode
+    UAX #29): a base character with its combining marks (``e`` U+0301, ``か`` U+3099),
+    an emoji sequence, a Hangul syllable in jamo. A zero-width space is a space."""
+    # regex (not re) knows \X; segtok, a dependency of nerkit, depends on it.
+    import regex
+
+    return regex.findall(r"\X", line.replace(_ZERO_WIDTH_SPACE, " "))
+
+
+def _characters(line: str) -> list[str]:
+    # A cluster may start with a space: a combining mark after a space joins it.
+    return [token for cluster in _clusters(line) if (token := cluster.lstrip())]
+
+
+def _words(line: str) -> list[str]:
+    """segtok's words (flair's default tokenizer: PTB-like, contractions split), each
+    with its combining marks. segtok splits at a combining mark (``Mu`` U+0308 ``ller``
+    gave three tokens), so it reads each cluster as its first character, and the tokens
+    it finds there are cut from ``line`` cluster by cluster."""
+    from segtok.tokenizer import split_contractions, word_tokenizer
+
+    clusters = _clusters(line)
+    # A cluster that starts with a space (a mark after it) stands for its mark.
+    bases = "".join(c[0] if not c[0].isspace() else (c.lstrip()[:1] or " ") for c in clusters)
+    tokens = []
+    at = 0
+    for word in split_contractions(word_tokenizer(bases)):
+        # segtok's tokens are pieces of its input, in order; should one not be, it is
+        # kept as segtok wrote it.
+        start = bases.find(word, at)
+        if start < 0:
+            tokens.append(word)
+            continue
+        at = start + len(word)
+        tokens.append("".join(clusters[start:at]).lstrip())
+    return tokens
+
+
+# ------------------------------------------------------------------------ files
+
+
+def _file_sentences(source: Path, fmt: str) -> list[Sentence]:
+    """The sentences of ``source`` in ``fmt``, tokens only. What is no regular file (a
+    pipe such as /dev/stdin, or - for stdin) is copied to a temporary file first: a
+    pipe gives its data once, and a CoNLL file is read twice (columns, then tokens)."""
+    import tempfile
+
+    from nerkit.errors import InputError
+
+    readers: dict[str, Callable[[Path], list[Sentence]]] = {
+        "conll": _conll_tokens,
+        "jsonl": _jsonl_tokens,
+        "csv": _csv_tokens,
+        "parquet": lambda path: _table_tokens(path, "parquet"),
+        "arrow": lambda path: _table_tokens(path, "arrow"),
+    }
+    stdin = str(source) == "-"
+    if not stdin and (source.is_file() or source.is_dir() or not source.exists()):
+        return readers[fmt](source)
+    name = "<stdin>" if stdin else str(source)
+    try:
+        data = sys.stdin.buffer.read() if stdin else source.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror or exc})", path=name) from None
+    with tempfile.TemporaryDirectory(prefix="nerkit-predict-") as folder:
+        copy = Path(folder) / "input"
+        copy.write_bytes(data)
+        try:
+            return readers[fmt](copy)
+        except InputError as exc:
+            if exc.path != str(copy):
+                raise
+            unit = "row index" if fmt in ("parquet", "arrow") else "line"
+            raise InputError(
+                exc.reason, path=name, line=exc.line, text=exc.text, unit=unit
+            ) from None
+
+
+def _conll_tokens(path: Path) -> list[Sentence]:
+    from nerkit.io import read_conll
+    from nerkit.io.common import read_text
+
+    _check_conll_columns(path, read_text(path, newlines="universal"))
+    return list(read_conll(path, tag_col=None).sentences)
+
+
+def _check_conll_columns(path: Path, text: str) -> None:
+    """Refuse a CoNLL file whose token lines do not all have the columns of its first:
+    the reader splits every line as it split the first one (at a tab if it has one,
+    else at a space), so read as tokens a line could keep a column in its token (a
+    first line of a token only), or a column where its token is (no column on it)."""
+    from nerkit.errors import InputError
+    from nerkit.io.conll import is_break, is_docstart
+
+    first = None
+    sep: str | None = None
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if is_break(line) or is_docstart(line):
+            continue
+        # The reader drops trailing tabs and spaces.
+        stripped = line.rstrip(" \t")
+        if first is None:
+            first = lineno
+            sep = "\t" if "\t" in stripped else " " if " " in stripped else None
+        elif sep is None and ("\t" in stripped or " " in stripped):
+            raise InputError(
+                f"a second column, but the first token line (line {first}) has a token "
+                "only; a file holds tokens only, or tokens and other columns, on every line",
+                path=path,
+                line=lineno,
+                text=line,
+            )
+        elif sep is not None and sep not in stripped:
+            kind = "tab" if sep == "\t" else "space"
+            raise InputError(
+                f"expected at least 2 {kind}-separated columns (a token, then columns, as on "
+                f"line {first}), found 1",
+                path=path,
+                line=lineno,
+                text=line,
+            )
+
+
+def _jsonl_tokens(path: Path) -> list[Sentence]:
+    """The tokens, ids and document ids of a JSON lines file; tokens may be Prodigy's
+    and spaCy's objects with a ``text``."""
+    import json
+
+    from nerkit.errors import InputError
+    from nerkit.io.common import read_text
+    from nerkit.io.rows import RowReader
+
+    rows = RowReader(path, "IOB2", None, None)
+    for lineno, line in enumerate(read_text(path).split("\n"), 1):
+        if not line or line.isspace():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problem = f"malformed JSON ({exc.msg} at column {exc.colno})"
+            raise InputError(problem, path=path, line=lineno, text=line) from None
+        except (ValueError, RecursionError) as exc:  # e.g. too deeply nested, huge integers
+            raise InputError(f"malformed JSON ({exc})", path=path, line=lineno, text=line) from None
+        if not isinstance(obj, dict) or "tokens" not in obj:
+            raise InputError(
+                'expected a JSON object with "tokens" (one per line)',
+                path=path,
+                line=lineno,
+                text=line,
+            )
+        tokens = obj["tokens"]
+        if isinstance(tokens, list) and any(isinstance(t, dict) for t in tokens):
+            tokens = [t.get("text") if isinstance(t, dict) else t for t in tokens]
+        rows.add(lineno, tokens, None, None, obj.get("id"), obj.get("document_id"), line)
+    return list(rows.finish().sentences)
+
+
+def _csv_tokens(path: Path) -> list[Sentence]:
+    """The tokens, ids and document ids of a CSV file, as ``read_csv`` reads them."""
+    import csv
+    import io
+
+    from nerkit.errors import InputError
+    from nerkit.io.common import read_text
+    from nerkit.io.csv import _field_limit, _parse_list
+    from nerkit.io.rows import RowReader
+
+    rows = RowReader(path, "IOB2", None, None)
+    text = read_text(path, newlines="keep")
+    # newline="\n": lines split at \n only, so line numbers agree with the other readers.
+    reader = csv.reader(io.StringIO(text, newline="\n"))
+    with _field_limit(len(text) + 1):
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise InputError("no sentences in file", path=path, line=None)
+            names = [name.strip() for name in header]
+            if "tokens" not in names:
+                raise InputError(
+                    'the header row has no "tokens" column',
+                    path=path,
+                    line=1,
+                    text=",".join(header),
+                )
+            read = [name for name in ("tokens", "id", "document_id") if name in names]
+            twice = [name for name in read if names.count(name) > 1]
+            if twice:
+                raise InputError(
+                    f"two {twice[0]!r} columns", path=path, line=1, text=",".join(header)
+                )
+            where = {name: names.index(name) for name in read}
+            previous_end = reader.line_num
+            for row in reader:
+                line = previous_end + 1
+                previous_end = reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                shown = ",".join(row)
+                if len(row) != len(names):
+                    raise InputError(
+                        f"expected {len(names)} cells, found {len(row)}",
+                        path=path,
+                        line=line,
+                        text=shown,
+                    )
+                tokens = _parse_list(row[where["tokens"]], "tokens", path, line)
+                if tokens is None:
+                    raise InputError("empty tokens cell", path=path, line=line, text=shown)
+                ids = [row[where[n]] if n in where else None for n in ("id", "document_id")]
+                rows.add(line, tokens, None, None, *ids, shown)
+        except csv.Error as exc:
+            raise InputError(f"malformed CSV ({exc})", path=path, line=reader.line_num) from None
+    return list(rows.finish().sentences)
+
+
+def _table_tokens(path: Path, fmt: str) -> list[Sentence]:
+    """The tokens, ids and document ids of a Parquet or Arrow file, folder or pattern."""
+    import json
+
+    from nerkit.errors import InputError
+    from nerkit.io.rows import RowReader
+    from nerkit.io.table import ROW, _load
+
+    rows = RowReader(path, "IOB2", None, None, unit=ROW)
+    index = 0  # over the shards, as dataset[i] of the whole split counts
+    for source, table in _load(path, fmt):
+        if "tokens" not in table.column_names:
+            columns = ", ".join(table.column_names) or "none"
+            raise InputError(f"no 'tokens' column (columns: {columns})", path=source)
+        values = [
+            table.column(name).to_pylist()
+            if name in table.column_names
+            else [None] * table.num_rows
+            for name in ("tokens", "id", "document_id")
+        ]
+        for tokens, sentence_id, document_id in zip(*values, strict=True):
+            try:
+                rows.add(index, tokens, None, None, sentence_id, document_id, "")
+            except InputError as exc:
+                shown = json.dumps({"tokens": tokens}, ensure_ascii=False, default=str)
+                raise InputError(
+                    exc.reason, path=source, line=index, text=shown, unit=ROW
+                ) from None
+            index += 1
+    return list(rows.finish().sentences)
 
 
 def register(app: typer.Typer) -> None:

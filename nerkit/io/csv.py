@@ -1,8 +1,9 @@
 """CSV with a ``tokens`` and a ``tags`` column, each cell a list in JSON form
 (``["a", "b"]``) or Python-literal form (``['a', 'b']``, as pandas writes lists);
-optional ``id``, ``document_id`` and ``spans`` columns. Other columns are ignored,
-except that without ``tags`` and ``spans`` a list as long as the tokens in one with a
-tag-like name is refused (see ``RowReader.check_untagged``)."""
+optional ``id``, ``document_id`` and ``spans`` columns. A ``ner_tags`` column (the
+Hugging Face name) of string tags is read as ``tags``. Other columns are ignored,
+except that without tags and spans a list as long as the tokens in one with a
+tag-like name (integer ``ner_tags`` too) is refused (see ``RowReader.check_untagged``)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from nerkit.io.common import (
     write_text,
 )
 from nerkit.io.jsonl import sentence_row
-from nerkit.io.rows import RowReader
+from nerkit.io.rows import HF_TAGS, RowReader, is_string_list
 from nerkit.types import Sentence
 
 COLUMNS = ("id", "document_id", "tokens", "tags", "spans")
@@ -144,6 +145,11 @@ def read_csv(
                     raise InputError(
                         f"two {name!r} columns", path=path, line=1, text=",".join(header)
                     )
+            hf_tags = names.index(HF_TAGS) if HF_TAGS in names else None
+            if hf_tags is not None and names.count(HF_TAGS) > 1:
+                raise InputError(
+                    f"two {HF_TAGS!r} columns", path=path, line=1, text=",".join(header)
+                )
             # Without tags or spans, lists in other columns may be the tags misnamed.
             unread = (
                 []
@@ -167,17 +173,28 @@ def read_csv(
                 tokens = _parse_list(cells["tokens"], "tokens", path, line)
                 if tokens is None:
                     raise InputError("empty tokens cell", path=path, line=line, text=",".join(row))
-                if unread:
-                    others = ((name, _unread_list(row[i])) for name, i in unread)
-                    rows.check_untagged(line, tokens, others, ",".join(row))
+                shown = ",".join(row)
+                given = {"tags": _parse_list(cells.get("tags", ""), "tags", path, line)}
+                if hf_tags is not None:
+                    # as before string ner_tags were read: a cell of no list is ignored
+                    given[HF_TAGS] = _unread_list(row[hf_tags])
+                key, tags = rows.tags_of(given, line, shown)
+                spans = _parse_list(cells.get("spans", ""), "spans", path, line)
+                if unread and tags is None:
+                    others = (
+                        (name, given[name] if name in given else _unread_list(row[i]))
+                        for name, i in unread
+                    )
+                    rows.check_untagged(line, tokens, others, shown)
                 rows.add(
                     line,
                     tokens,
-                    _parse_list(cells.get("tags", ""), "tags", path, line),
-                    _parse_list(cells.get("spans", ""), "spans", path, line),
+                    tags,
+                    spans,
                     cells.get("id"),
                     cells.get("document_id"),
-                    ",".join(row),
+                    shown,
+                    tag_key=key,
                 )
         except csv.Error as exc:
             raise InputError(f"malformed CSV ({exc})", path=path, line=reader.line_num) from None
@@ -187,6 +204,12 @@ def read_csv(
 def write_csv(sentences: Iterable[Sentence], path: PathLike) -> None:
     """Write a header and one row per sentence, lists as JSON. The id, document_id,
     tags and spans columns are written when some sentence has them."""
+    write_text(path, csv_text(sentences))
+
+
+def csv_text(sentences: Iterable[Sentence]) -> str:
+    """The text :func:`write_csv` writes, for a stream such as stdout; the same errors
+    for what the reader could not read back."""
     sentences = list(sentences)
     refuse_partly_tagged(sentences)
     tagged = any(s.tags for s in sentences)
@@ -205,4 +228,25 @@ def write_csv(sentences: Iterable[Sentence], path: PathLike) -> None:
                 for c in columns
             ]
         )
-    write_text(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def unread_columns(path: PathLike) -> list[str]:
+    """The columns of ``path``, a file that :func:`read_csv` has read, that it does not
+    read and that hold something (``pos_tags``; ``ner_tags`` of integer ids, or beside
+    ``tags``), in header order: what converting the file drops."""
+    text = read_text(Path(path), newlines="keep")
+    with _field_limit(len(text) + 1):
+        reader = csv.reader(io.StringIO(text, newline="\n"))
+        names = [name.strip() for name in next(reader, [])]
+        # the cells the reader reads as tags: string ner_tags, in a file without tags
+        hf_tags = names.index(HF_TAGS) if HF_TAGS in names and "tags" not in names else None
+        filled: set[int] = set()
+        for row in reader:
+            for i, (name, cell) in enumerate(zip(names, row, strict=False)):
+                if i in filled or name in COLUMNS or not cell.strip():
+                    continue
+                if i == hf_tags and is_string_list(_unread_list(cell)):
+                    continue
+                filled.add(i)
+    return [name for i, name in enumerate(names) if i in filled]

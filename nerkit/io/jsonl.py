@@ -1,6 +1,7 @@
 """JSON lines: one sentence per line, ``{"tokens": [...], "tags": [...]}`` and/or
-``"spans": [[start, end, label], ...]``, with optional ``"id"`` and ``"document_id"``.
-How rows with spans become tags: see ``nerkit.io.rows``.
+``"spans": [[start, end, label], ...]``, with optional ``"id"`` and ``"document_id"``;
+string tags under ``"ner_tags"`` (as Hugging Face ``datasets`` names them) are read as
+``"tags"``. How rows with spans become tags: see ``nerkit.io.rows``.
 
 Prodigy's and spaCy's task format is read too: ``tokens`` as objects with a
 ``"text"`` (and character ``"start"`` / ``"end"``), ``spans`` as objects with a
@@ -26,7 +27,7 @@ from nerkit.io.common import (
     sentence_name,
     write_text,
 )
-from nerkit.io.rows import RowReader
+from nerkit.io.rows import HF_TAGS, READ_KEYS, RowReader, is_string_list
 from nerkit.types import Sentence
 
 
@@ -62,7 +63,8 @@ def read_jsonl(
             raise InputError('the object has no "tokens"', path=path, line=lineno, text=line)
         if _task_form(obj):
             obj = _from_task(obj, path, lineno, line)
-        tags, spans = obj.get("tags"), obj.get("spans")
+        key, tags = rows.tags_of(obj, lineno, line)
+        spans = obj.get("spans")
         if tags is None and spans is None:
             rows.check_untagged(lineno, obj["tokens"], obj.items(), line)
         rows.add(
@@ -73,8 +75,13 @@ def read_jsonl(
             obj.get("id"),
             obj.get("document_id"),
             line,
+            tag_key=key,
         )
     return rows.finish()
+
+
+# What a Prodigy task holds that the reader reads (the answer and view are checked).
+_TASK_KEYS = (*READ_KEYS, "answer", "_view_id")
 
 
 def _task_form(obj: dict[str, Any]) -> bool:
@@ -178,6 +185,12 @@ def sentence_row(sentence: Sentence, index: int, *, tagged: bool = False) -> dic
 
 def write_jsonl(sentences: Iterable[Sentence], path: PathLike) -> None:
     """Write one JSON object per line (UTF-8, not ASCII-escaped)."""
+    write_text(path, jsonl_text(sentences))
+
+
+def jsonl_text(sentences: Iterable[Sentence]) -> str:
+    """The text :func:`write_jsonl` writes, for a stream such as stdout; the same
+    errors for what the readers could not read back."""
     sentences = list(sentences)
     refuse_partly_tagged(sentences)
     tagged = any(s.tags for s in sentences)
@@ -185,4 +198,23 @@ def write_jsonl(sentences: Iterable[Sentence], path: PathLike) -> None:
         json.dumps(sentence_row(sentence, index, tagged=tagged), ensure_ascii=False)
         for index, sentence in enumerate(sentences)
     ]
-    write_text(path, "".join(line + "\n" for line in lines))
+    return "".join(line + "\n" for line in lines)
+
+
+def unread_keys(path: PathLike) -> list[str]:
+    """The keys of the rows of ``path``, a file that :func:`read_jsonl` has read, that
+    it does not read (``pos_tags``, integer ``ner_tags`` beside ``tags``, a task's
+    ``meta``), in the order they first occur: what converting the file drops."""
+    found: dict[str, None] = {}
+    for line in read_text(Path(path)).split("\n"):
+        if not line or line.isspace():
+            continue
+        obj = json.loads(line)
+        read = _TASK_KEYS if _task_form(obj) else READ_KEYS
+        for key, value in obj.items():
+            if key in read or key in found:
+                continue
+            if key == HF_TAGS and is_string_list(value):
+                continue  # read as the tags (or, the same, beside them)
+            found[key] = None
+    return list(found)

@@ -2,12 +2,14 @@
 the tags-from-spans rule that the CSV and JSON lines readers share.
 
 A row gives ``tokens`` and ``tags``, or ``spans`` (``[start, end, label]``, end
-exclusive, may nest), or both. From spans alone the tags encode the outermost
-layer of non-overlapping spans (a span before the spans it contains) in the
-scheme read; ``spans`` is kept only when those tags do not say it all. Rows that
-give both keep both as given (spans sorted, duplicates dropped). A row with neither
-is read untagged, unless it has a list as long as its tokens under a tag-like name,
-or other rows of the file have tags or spans.
+exclusive, may nest), or both. Tags given as strings under ``ner_tags`` (the Hugging
+Face name) are read as ``tags``; integer ``ner_tags`` name no tags without the
+``ClassLabel`` they index, which JSON lines and CSV do not carry. From spans alone
+the tags encode the outermost layer of non-overlapping spans (a span before the
+spans it contains) in the scheme read; ``spans`` is kept only when those tags do not
+say it all. Rows that give both keep both as given (spans sorted, duplicates
+dropped). A row with neither is read untagged, unless it has a list as long as its
+tokens under a tag-like name, or other rows of the file have tags or spans.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TypeGuard
 
 from nerkit.errors import InputError
 from nerkit.io.common import (
@@ -35,8 +38,15 @@ def _all_str(values: list[object] | tuple[object, ...]) -> bool:
     return not values or set(map(type, values)) == {str}
 
 
+def is_string_list(value: object) -> TypeGuard[list[str] | tuple[str, ...]]:
+    """Whether ``value`` is a list (or tuple) of strings, as tags are."""
+    return isinstance(value, list | tuple) and _all_str(value)
+
+
 # What a row may hold that the readers read.
 READ_KEYS = ("id", "document_id", "tokens", "tags", "spans")
+# Where Hugging Face ``datasets`` keeps the tags: read when it holds strings.
+HF_TAGS = "ner_tags"
 # Names under which exports and typos put tags (``ner_tags``, ``tag``, ``labels``,
 # ``entities``, ``bio``); other lists (``pos``, spaCy's ``ws``) are left alone.
 _TAG_LIKE = re.compile(r"tag|label|ner|entit|bio|iob", re.IGNORECASE)
@@ -64,6 +74,25 @@ class RowReader:
     def _fail(self, message: str, line: int, text: str | None) -> InputError:
         return InputError(message, path=self.path, line=line, text=text, unit=self.unit)
 
+    def tags_of(self, row: Mapping[str, object], line: int, text: str) -> tuple[str, object]:
+        """The key of ``row`` to read its tags from, and its value (None: no tags):
+        ``tags``, or ``ner_tags`` when it holds strings (``[]`` too: an empty sentence).
+        Integer ``ner_tags`` are left to ``check_untagged``, which says what to do.
+        Both, with different tags, is an error: either may be the one meant."""
+        tags, hf_tags = row.get("tags"), row.get(HF_TAGS)
+        if not is_string_list(hf_tags):
+            return "tags", tags
+        if tags is None:
+            return HF_TAGS, hf_tags
+        if is_string_list(tags) and list(tags) != list(hf_tags):
+            raise self._fail(
+                f"both 'tags' and {HF_TAGS!r} hold tags, and they differ: keep only the one "
+                "to read",
+                line,
+                text,
+            )
+        return "tags", tags
+
     def add(
         self,
         line: int,
@@ -73,8 +102,11 @@ class RowReader:
         sentence_id: object,
         document_id: object,
         text: str,
+        *,
+        tag_key: str = "tags",
     ) -> None:
-        """Check one row (read from ``line``, shown as ``text`` in errors) and keep it."""
+        """Check one row (read from ``line``, shown as ``text`` in errors) and keep it;
+        ``tag_key`` names where the tags came from, for errors."""
         if not isinstance(tokens, list | tuple) or not _all_str(tokens):
             raise self._fail("tokens must be a list of strings", line, text)
         tokens = list(tokens)
@@ -85,9 +117,9 @@ class RowReader:
         mapped_tags = None
         if tags is not None:
             if not isinstance(tags, list | tuple) or not _all_str(tags):
-                raise self._fail("tags must be a list of strings", line, text)
+                raise self._fail(f"{tag_key} must be a list of strings", line, text)
             if len(tags) != len(tokens):
-                raise self._fail(f"{len(tokens)} tokens but {len(tags)} tags", line, text)
+                raise self._fail(f"{len(tokens)} tokens but {len(tags)} {tag_key}", line, text)
             mapped_tags = list(map(self.table.mapped.get, tags))
             if None in mapped_tags:
                 mapped_tags = [self.table.mapped.get(t) or self.table.add(t, line) for t in tags]
@@ -135,7 +167,8 @@ class RowReader:
                 else ""
             )
             raise self._fail(
-                f"tags are read from 'tags' or 'spans'; this row has neither, but has {found}, "
+                f"tags are read from 'tags' or 'spans' (or from {HF_TAGS!r} as strings); "
+                f"this row has neither, but has {found}, "
                 f"{'a list' if len(names) == 1 else 'lists'} as long as its tokens (name its "
                 "tags 'tags', as strings such as 'B-PER', or leave out the other lists to "
                 f"read the row untagged){hint}",
