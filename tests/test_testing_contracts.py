@@ -122,6 +122,8 @@ class SpanMetric(Metric):
 
 
 class TestMajorityCorrector(CorrectorContract):
+    checks_hash_seed = True
+
     def make_corrector(self) -> Corrector:
         return MajorityCorrector()
 
@@ -133,6 +135,7 @@ class TestMajorityCorrectorBIOES(TestMajorityCorrector):
 
 class TestUnigramTagger(TaggerContract):
     min_train_f1 = 0.5
+    checks_hash_seed = True
 
     def make_tagger(self) -> Tagger:
         return UnigramTagger()
@@ -289,11 +292,13 @@ class PeekingTagger(UnigramTagger):
 
 
 class SortingTagger(UnigramTagger):
-    """Sorts the caller's list in place (say, to batch sentences by length)."""
+    """Sorts the caller's list in place (say, to batch sentences by length), copying
+    only what is not a list: a run's tuples pass, a fold's list is reordered."""
 
     def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
-        sentences.sort(key=len)  # type: ignore[attr-defined]
-        return super().predict(sentences)
+        batch = sentences if isinstance(sentences, list) else list(sentences)
+        batch.sort(key=len)
+        return super().predict(batch)
 
 
 _fits = itertools.count()

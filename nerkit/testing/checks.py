@@ -195,6 +195,24 @@ def assert_probabilities_as_declared(
             )
 
 
+def assert_tagged_to_the_end(
+    sentence: Sentence, prediction: Prediction, copies: int, *, what: str
+) -> None:
+    """``sentence`` is ``copies`` copies of one block (``data.long_sentence``): if the
+    component tags an entity in the first block, it tags one in the last too. One that
+    truncates long sentences (at 128 or 512 subwords, say) and fills the rest with ``O``
+    finds none there."""
+    block = len(sentence.tokens) // copies
+    first, last = prediction.tags[:block], prediction.tags[-block:]
+    found = sum(t != schemes.OUTSIDE for t in first)
+    assert not found or any(t != schemes.OUTSIDE for t in last), (
+        f"a sentence of {len(sentence.tokens)} tokens made of {copies} copies of one block: "
+        f"the {what} tags {found} tokens of the first block as entities but none of the "
+        f"last ({len(sentence.tokens) - block} tokens on); does it truncate long sentences "
+        "(at 128 or 512 subwords?) and fill the rest with O?"
+    )
+
+
 def moved_folder(directory: Path, target: Path) -> Path:
     """``directory`` moved to ``target`` (a copy, then the original removed)."""
     import shutil

@@ -11,13 +11,16 @@ The base tagger is pretended: its predictions are the gold tags with seeded nois
 (``nerkit.testing.tagger``): among them, a sentence without tokens gets a Prediction
 without tags, a sentence's correction does not depend on the others in the batch, and
 the corrector learns: on its own training data it keeps most of what the base tagger
-got right (a corrector that drops every entity fails).
+got right (a corrector that drops every entity fails). Sentences are given as tuples
+and base predictions as lists, as a run gives them, and every input must be left
+unchanged.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -27,11 +30,13 @@ import pytest
 from nerkit import schemes
 from nerkit.errors import NerkitError
 from nerkit.interfaces import Corrector, RunContext
-from nerkit.testing import checks
+from nerkit.testing import checks, process
 from nerkit.testing.data import (
+    LONG_SENTENCE_COPIES,
     entity_score,
     in_scheme,
     label_set,
+    long_sentence,
     noisy_predictions,
     toy_corpus,
     without_tags,
@@ -43,12 +48,25 @@ from nerkit.types import Prediction, Sentence
 class CorrectorData:
     """Sentences and the pretend base tagger's predictions for them, split by split."""
 
-    train: list[Sentence]
-    train_base: list[Prediction]
-    dev: list[Sentence]
-    dev_base: list[Prediction]
-    test: list[Sentence]
-    test_base: list[Prediction]
+    train: Sequence[Sentence]
+    train_base: Sequence[Prediction]
+    dev: Sequence[Sentence] | None  # None: no dev set, as a corpus without one gives
+    dev_base: Sequence[Prediction] | None
+    test: Sequence[Sentence]
+    test_base: Sequence[Prediction]
+
+
+def as_a_run_gives(data: CorrectorData) -> CorrectorData:
+    """``data`` in the form in which a run gives it to a corrector: the sentences in
+    tuples (a corpus's splits), the base predictions in lists."""
+    return CorrectorData(
+        tuple(data.train),
+        list(data.train_base),
+        tuple(data.dev) if data.dev is not None else None,
+        list(data.dev_base) if data.dev_base is not None else None,
+        tuple(data.test),
+        list(data.test_base),
+    )
 
 
 @dataclass
@@ -56,7 +74,7 @@ class TrainedCorrector:
     """A corrector fitted once for a whole contract class, with what it was given."""
 
     corrector: Corrector
-    data: CorrectorData  # the very lists given to fit and correct
+    data: CorrectorData  # the very sequences given to fit and correct
     data_before: CorrectorData  # deep copies taken before
     corrected: list[Prediction]  # of data.test
 
@@ -75,6 +93,9 @@ class CorrectorContract:
     #: base predictions' F1 (the corrector learns its training data, or at least keeps
     #: what the base got right: one that predicts only O fails); 0 waives the check
     min_train_f1_vs_base: ClassVar[float] = 0.5
+    #: True: fit once more in a new Python process with another ``PYTHONHASHSEED`` and
+    #: compare (see ``TaggerContract.checks_hash_seed``)
+    checks_hash_seed: ClassVar[bool] = False
 
     def make_corrector(self) -> Corrector:
         """A fresh, untrained corrector with small options (fast to train)."""
@@ -126,7 +147,7 @@ class CorrectorContract:
     def prepare(self, work_dir: Path) -> TrainedCorrector:
         """Fit a fresh corrector and correct the held-out predictions, keeping copies of
         every input (what the ``trained_corrector`` fixture holds)."""
-        data = self.corrector_data()
+        data = as_a_run_gives(self.corrector_data())
         before = copy.deepcopy(data)
         corrector = self.fit_fresh(work_dir, data)
         corrected = corrector.correct(data.test, data.test_base)
@@ -222,7 +243,7 @@ class CorrectorContract:
         for field in dataclasses.fields(CorrectorData):
             now = getattr(trained_corrector.data, field.name)
             before = getattr(trained_corrector.data_before, field.name)
-            assert now == before, f"the {field.name} list given to the corrector changed"
+            assert now == before, f"the {field.name} given to the corrector changed"
 
     def test_save_then_load_corrects_the_same(
         self, trained_corrector: TrainedCorrector, tmp_path: Path
@@ -248,12 +269,26 @@ class CorrectorContract:
     def test_same_seed_corrects_the_same(
         self, trained_corrector: TrainedCorrector, tmp_path: Path
     ) -> None:
-        again = self.fit_fresh(tmp_path, self.corrector_data())
+        again = self.fit_fresh(tmp_path, as_a_run_gives(self.corrector_data()))
         checks.assert_same_predictions(
             trained_corrector.corrected,
             again.correct(trained_corrector.data.test, trained_corrector.data.test_base),
             tolerance=self.tolerance,
             what=f"two fits with seed {self.seed}",
+        )
+
+    def test_fit_does_not_depend_on_the_hash_seed(
+        self, trained_corrector: TrainedCorrector, tmp_path: Path
+    ) -> None:
+        if not self.checks_hash_seed:
+            pytest.skip("checks_hash_seed = False: no fit in a process with another hash seed")
+        hash_seed = process.other_hash_seed()
+        checks.assert_same_predictions(
+            trained_corrector.corrected,
+            process.prepared_outputs(type(self), tmp_path, hash_seed),
+            tolerance=self.tolerance,
+            what=f"a fit in a new process with PYTHONHASHSEED={hash_seed} (does fit iterate "
+            "a set of strings, or a random generator not seeded from context.seed?)",
         )
 
     def test_fit_on_no_sentences_is_a_clear_error(self, tmp_path: Path) -> None:
@@ -293,6 +328,44 @@ class CorrectorContract:
         # the empty sentence must not shift the others' corrections
         assert out[0].tags == trained_corrector.corrected[0].tags
         assert out[2].tags == trained_corrector.corrected[-1].tags
+
+    def long_sentence_and_base(self, data: CorrectorData) -> tuple[Sentence, Prediction]:
+        """A sentence of over 800 tokens (``data.long_sentence``) and its base prediction."""
+        sentence = long_sentence(data.train)
+        (base,) = self.base_predictions([sentence], 3)
+        return sentence, base
+
+    def test_a_long_sentence_gets_one_tag_per_token(
+        self, trained_corrector: TrainedCorrector
+    ) -> None:
+        # between two short sentences, whose corrections it must not shift
+        corrector, data = trained_corrector.corrector, trained_corrector.data
+        sentence, base = self.long_sentence_and_base(data)
+        batch = (data.test[0], sentence, data.test[-1])
+        out = corrector.correct(batch, [data.test_base[0], base, data.test_base[-1]])
+        checks.assert_one_tag_per_token(batch, out)
+        checks.assert_tags_in_scheme(
+            batch,
+            out,
+            schemes.get_scheme(corrector.scheme).name,
+            sequences=not self.allows_invalid_sequences,
+        )
+        checks.assert_confidences_well_formed(batch, out)
+        checks.assert_probabilities_as_declared(batch, out, corrector.gives_probabilities)
+        assert out[0].tags == trained_corrector.corrected[0].tags, (
+            "a long sentence in the batch changes the corrections of the sentence before it"
+        )
+        assert out[2].tags == trained_corrector.corrected[-1].tags, (
+            "a long sentence in the batch changes the corrections of the sentence after it"
+        )
+
+    def test_a_long_sentence_is_corrected_to_its_end(
+        self, trained_corrector: TrainedCorrector
+    ) -> None:
+        sentence, base = self.long_sentence_and_base(trained_corrector.data)
+        out = trained_corrector.corrector.correct((sentence,), [base])
+        checks.assert_one_tag_per_token((sentence,), out)
+        checks.assert_tagged_to_the_end(sentence, out[0], LONG_SENTENCE_COPIES, what="corrector")
 
     def test_order_of_sentences_does_not_matter(self, trained_corrector: TrainedCorrector) -> None:
         data = trained_corrector.data

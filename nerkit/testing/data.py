@@ -99,6 +99,39 @@ def edge_case_sentences(split: str = "test") -> list[Sentence]:
     ]
 
 
+#: copies of one block in :func:`long_sentence`
+LONG_SENTENCE_COPIES = 5
+
+
+def long_sentence(
+    sentences: Sequence[Sentence],
+    *,
+    block_tokens: int = 160,
+    copies: int = LONG_SENTENCE_COPIES,
+) -> Sentence:
+    """One sentence of ``copies`` copies of a block: the tokens and tags of ``sentences``
+    one after another (cycled) until the block has at least ``block_tokens`` tokens.
+
+    With the defaults it has over 800 tokens, so its last block starts past 640 tokens,
+    beyond a 512-subword window whatever the tokenizer: a component that truncates long
+    sentences, and fills the rest with ``O``, finds nothing in the last block that it
+    finds in the first. Its tags are the concatenation, which in IOB1 or IO may join two
+    entities into one; the contracts read only its tokens and the base tags of a
+    corrector, which may be invalid anyway.
+    """
+    if copies < 1 or not any(s.tokens for s in sentences):
+        raise ValueError("long_sentence: needs sentences with tokens and at least one copy")
+    tokens: list[str] = []
+    tags: list[str] = []
+    while len(tokens) < block_tokens:
+        for s in sentences:
+            tokens.extend(s.tokens)
+            tags.extend(s.tags or (schemes.OUTSIDE,) * len(s.tokens))
+            if len(tokens) >= block_tokens:
+                break
+    return Sentence(tokens=tuple(tokens) * copies, tags=tuple(tags) * copies, sentence_id="long-1")
+
+
 def toy_corpus() -> Corpus:
     """About 40 short English sentences, IOB2, types PER / LOC / ORG (train / dev / test).
 

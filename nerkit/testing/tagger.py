@@ -14,11 +14,15 @@ The tagger is trained once per class on a toy corpus (override ``train_sentences
   probability labels are tags of ``tagger.scheme`` over the types seen in training;
 * ``tagger.scheme`` may differ from the scheme given to fit (a run converts), but the
   predictions must read as that scheme rather than as the one fit was given;
-* fit and predict leave the lists they are given unchanged;
-* save then load predicts the same; two fits with one seed predict the same;
+* fit and predict take tuples of sentences, as a run gives them, and lists, as a fold
+  of cross-validation (``--folds``) gives them, and leave them all unchanged (dev too);
+* save then load predicts the same; two fits with one seed predict the same (with
+  ``checks_hash_seed``, also in a new process with another ``PYTHONHASHSEED``);
 * ``fit([])`` and predicting before fit raise ``NerkitError``; ``predict([])`` is ``[]``;
 * a sentence without tokens gets a Prediction without tags, not an error: tokenisers
   and corpora produce such sentences, and one should not stop a run;
+* a sentence of over 800 tokens gets one tag per token, and is tagged to its end (see
+  ``data.long_sentence``): past any 128- or 512-subword window;
 * raw text (sentences without tags) gets the same tags as the same sentences with gold
   tags, and a sentence's tags do not depend on the other sentences in the batch.
 """
@@ -26,6 +30,7 @@ The tagger is trained once per class on a toy corpus (override ``train_sentences
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -35,8 +40,15 @@ import pytest
 from nerkit import schemes
 from nerkit.errors import NerkitError
 from nerkit.interfaces import RunContext, Tagger
-from nerkit.testing import checks
-from nerkit.testing.data import entity_score, in_scheme, toy_corpus, without_tags
+from nerkit.testing import checks, process
+from nerkit.testing.data import (
+    LONG_SENTENCE_COPIES,
+    entity_score,
+    in_scheme,
+    long_sentence,
+    toy_corpus,
+    without_tags,
+)
 from nerkit.types import Prediction, Sentence
 
 
@@ -45,11 +57,14 @@ class TrainedTagger:
     """A tagger fitted once for a whole contract class, with what it was given."""
 
     tagger: Tagger
-    train: list[Sentence]  # the very list given to fit
-    train_before: list[Sentence]  # a deep copy taken before fit
-    test: list[Sentence]  # the very list given to predict
-    test_before: list[Sentence]
+    train: Sequence[Sentence]  # the very tuple given to fit
+    train_before: Sequence[Sentence]  # a deep copy taken before fit
+    test: Sequence[Sentence]  # the very tuple given to predict
+    test_before: Sequence[Sentence]
     predictions: list[Prediction]
+    # last, with defaults: subclasses may build one from the fields above
+    dev: Sequence[Sentence] | None = None  # the very tuple given to fit as dev
+    dev_before: Sequence[Sentence] | None = None
 
 
 class TaggerContract:
@@ -69,6 +84,11 @@ class TaggerContract:
     min_train_f1: ClassVar[float | None] = None
     #: True for taggers that can predict before ``fit`` (e.g. wrappers of a trained model)
     predicts_without_fit: ClassVar[bool] = False
+    #: True: fit once more in a new Python process with another ``PYTHONHASHSEED`` and
+    #: compare, which catches a fit that depends on the order of a set of strings. It
+    #: costs a process start and a fit, and needs the subclass importable by its module
+    #: and name in that process; fixtures (autouse ones included) do not run there
+    checks_hash_seed: ClassVar[bool] = False
 
     # ------------------------------------------------ what a subclass provides
 
@@ -91,26 +111,36 @@ class TaggerContract:
 
     # ------------------------------------------------------------- helpers
 
-    def fit_fresh(self, work_dir: Path, train: list[Sentence] | None = None) -> Tagger:
+    def fit_fresh(
+        self,
+        work_dir: Path,
+        train: Sequence[Sentence] | None = None,
+        dev: Sequence[Sentence] | None = None,
+    ) -> Tagger:
+        """A fresh tagger fit on ``train`` and ``dev``; by default on the contract's
+        sentences as tuples, the form in which a run gives them."""
         tagger = self.make_tagger()
         tagger.fit(
-            train if train is not None else self.train_sentences(),
-            self.dev_sentences(),
+            train if train is not None else tuple(self.train_sentences()),
+            dev if dev is not None else _as_tuple(self.dev_sentences()),
             scheme=self.scheme,
             context=self.make_context(work_dir),
         )
         return tagger
 
     def prepare(self, work_dir: Path) -> TrainedTagger:
-        """Fit a fresh tagger and predict the held-out sentences, keeping copies of both
-        inputs (what the ``trained_tagger`` fixture holds)."""
-        train = self.train_sentences()
-        train_before = copy.deepcopy(train)
-        tagger = self.fit_fresh(work_dir, train)
-        test = self.heldout_sentences()
+        """Fit a fresh tagger and predict the held-out sentences, all given as tuples as
+        a run gives them, keeping copies of every input (what the ``trained_tagger``
+        fixture holds)."""
+        train, dev = tuple(self.train_sentences()), _as_tuple(self.dev_sentences())
+        train_before, dev_before = copy.deepcopy(train), copy.deepcopy(dev)
+        tagger = self.fit_fresh(work_dir, train, dev)
+        test = tuple(self.heldout_sentences())
         test_before = copy.deepcopy(test)
         predictions = tagger.predict(test)
-        return TrainedTagger(tagger, train, train_before, test, test_before, predictions)
+        return TrainedTagger(
+            tagger, train, train_before, test, test_before, predictions, dev, dev_before
+        )
 
     # A classmethod: pytest gives each test a new instance, so a class-scoped fixture
     # must not hang on to one.
@@ -172,7 +202,14 @@ class TaggerContract:
         assert trained_tagger.train == trained_tagger.train_before, (
             "fit changed its training sentences"
         )
+        assert trained_tagger.dev == trained_tagger.dev_before, "fit changed its dev sentences"
         assert trained_tagger.test == trained_tagger.test_before, "predict changed its sentences"
+        # a fold of cross-validation gives a list, which predict must not sort in place
+        given = list(trained_tagger.test)
+        trained_tagger.tagger.predict(given)
+        assert given == list(trained_tagger.test_before), (
+            "predict changed the list of sentences it was given"
+        )
 
     def test_save_then_load_predicts_the_same(
         self, trained_tagger: TrainedTagger, tmp_path: Path
@@ -198,12 +235,31 @@ class TaggerContract:
     def test_same_seed_predicts_the_same(
         self, trained_tagger: TrainedTagger, tmp_path: Path
     ) -> None:
-        again = self.fit_fresh(tmp_path)
+        # this fit gets a list of training sentences and the dev tuple, as a fold of
+        # cross-validation (--folds) does: a tagger that joins them (train + dev) fails
+        train = list(self.train_sentences())
+        train_before = copy.deepcopy(train)
+        again = self.fit_fresh(tmp_path, train, trained_tagger.dev)
+        assert train == train_before, "fit changed the list of training sentences it was given"
         checks.assert_same_predictions(
             trained_tagger.predictions,
             again.predict(trained_tagger.test),
             tolerance=self.tolerance,
-            what=f"two fits with seed {self.seed}",
+            what=f"two fits with seed {self.seed} (the second given a list, as a fold is)",
+        )
+
+    def test_fit_does_not_depend_on_the_hash_seed(
+        self, trained_tagger: TrainedTagger, tmp_path: Path
+    ) -> None:
+        if not self.checks_hash_seed:
+            pytest.skip("checks_hash_seed = False: no fit in a process with another hash seed")
+        hash_seed = process.other_hash_seed()
+        checks.assert_same_predictions(
+            trained_tagger.predictions,
+            process.prepared_outputs(type(self), tmp_path, hash_seed),
+            tolerance=self.tolerance,
+            what=f"a fit in a new process with PYTHONHASHSEED={hash_seed} (does fit iterate "
+            "a set of strings, or a random generator not seeded from context.seed?)",
         )
 
     def test_fit_on_no_sentences_is_a_clear_error(self, tmp_path: Path) -> None:
@@ -236,6 +292,34 @@ class TaggerContract:
         # the empty sentence must not shift the others' predictions
         assert out[0].tags == trained_tagger.predictions[0].tags
         assert out[2].tags == trained_tagger.predictions[-1].tags
+
+    def test_a_long_sentence_gets_one_tag_per_token(self, trained_tagger: TrainedTagger) -> None:
+        # between two short sentences, whose tags it must not shift (a windowing bug would)
+        tagger = trained_tagger.tagger
+        first, last = trained_tagger.test[0], trained_tagger.test[-1]
+        batch = (first, long_sentence(trained_tagger.train), last)
+        out = tagger.predict(batch)
+        checks.assert_one_tag_per_token(batch, out)
+        checks.assert_tags_in_scheme(
+            batch,
+            out,
+            schemes.get_scheme(tagger.scheme).name,
+            sequences=not self.allows_invalid_sequences,
+        )
+        checks.assert_confidences_well_formed(batch, out)
+        checks.assert_probabilities_as_declared(batch, out, tagger.gives_probabilities)
+        assert out[0].tags == trained_tagger.predictions[0].tags, (
+            "a long sentence in the batch changes the tags of the sentence before it"
+        )
+        assert out[2].tags == trained_tagger.predictions[-1].tags, (
+            "a long sentence in the batch changes the tags of the sentence after it"
+        )
+
+    def test_a_long_sentence_is_tagged_to_its_end(self, trained_tagger: TrainedTagger) -> None:
+        sentence = long_sentence(trained_tagger.train)
+        out = trained_tagger.tagger.predict((sentence,))
+        checks.assert_one_tag_per_token((sentence,), out)
+        checks.assert_tagged_to_the_end(sentence, out[0], LONG_SENTENCE_COPIES, what="tagger")
 
     def test_raw_text_gets_the_same_tags(self, trained_tagger: TrainedTagger) -> None:
         # sentences to predict may carry gold tags (evaluation); a tagger must not read them
@@ -272,3 +356,7 @@ class TaggerContract:
             assert score.f1 >= self.min_train_f1, (
                 f"entity F1 on its own training data is {score.f1:.3f}"
             )
+
+
+def _as_tuple(sentences: Sequence[Sentence] | None) -> tuple[Sentence, ...] | None:
+    return tuple(sentences) if sentences is not None else None
