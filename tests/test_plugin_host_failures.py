@@ -5,7 +5,6 @@ command with a built-in command's name, fail the plugin where `nerkit plugins` s
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,53 +12,12 @@ import pytest
 import typer
 from fakes import MajorityCorrector
 from plugin_utils import make_plugin, run_nerkit
+from test_plugin_host import OutsideTagger, TwoVersions, host_with
 
 from nerkit.errors import NerkitError
-from nerkit.interfaces import RunContext, Tagger
 from nerkit.plugin import PluginHost, hookimpl
-from nerkit.types import Prediction, Sentence
 
 KINDS = ("tagger", "corrector")
-
-
-class OutsideTagger(Tagger):
-    """Tags every token O."""
-
-    def fit(
-        self,
-        train: Sequence[Sentence],
-        dev: Sequence[Sentence] | None = None,
-        *,
-        scheme: str = "IOB2",
-        context: RunContext | None = None,
-    ) -> None:
-        self.scheme = scheme
-
-    def predict(self, sentences: Sequence[Sentence]) -> list[Prediction]:
-        return [Prediction(tags=("O",) * len(s)) for s in sentences]
-
-    def save(self, directory: Path) -> None:
-        (directory / "scheme").write_text(self.scheme)
-
-    @classmethod
-    def load(cls, directory: Path) -> OutsideTagger:
-        tagger = cls()
-        tagger.scheme = (directory / "scheme").read_text()
-        return tagger
-
-
-class TwoVersions:
-    @hookimpl
-    def register_taggers(self, register):  # type: ignore[no-untyped-def]
-        register("outside.tagger.v1", OutsideTagger)
-        register("outside.tagger.v2", OutsideTagger)
-
-
-def host_with(*plugins: object) -> PluginHost:
-    host = PluginHost(use_entry_points=False)
-    for i, plugin in enumerate(plugins):
-        host.add(plugin, name=f"p{i}")
-    return host
 
 
 class HalfBroken:

@@ -217,10 +217,14 @@ def _killed_in_fold(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _run_killed_in_fold(
-    out: Path, toy: Path, host: PluginHost, monkeypatch: pytest.MonkeyPatch
+    out: Path,
+    toy: Path,
+    host: PluginHost,
+    monkeypatch: pytest.MonkeyPatch,
+    tagger: str = "lexicon",
 ) -> pipeline.Run:
     """A correction run of ``toy`` in ``out`` with 3 folds, killed in its second fold."""
-    config = pipeline.RunConfig(tagger="lexicon", dataset=str(toy), corrector="majority", folds=3)
+    config = pipeline.RunConfig(tagger=tagger, dataset=str(toy), corrector="majority", folds=3)
     run = pipeline.Run.create(out, config, host)
     with monkeypatch.context() as patch:
         _killed_in_fold(1, patch)
@@ -322,12 +326,7 @@ def test_a_run_resumed_when_its_tagger_s_name_means_a_newer_version_is_refused(
     run whose folds v1 made, and store it as a v2 run."""
     monkeypatch.setenv("NERKIT_CACHE_DIR", str(tmp_path / "cache"))
     host, out = _audit_host(newer=False), tmp_path / "runs"
-    config = pipeline.RunConfig(tagger="audit", dataset=str(toy), corrector="majority", folds=3)
-    run = pipeline.Run.create(out, config, host)
-    with monkeypatch.context() as patch:
-        _killed_in_fold(1, patch)
-        with pytest.raises(KeyboardInterrupt):
-            run.execute()
+    run = _run_killed_in_fold(out, toy, host, monkeypatch, tagger="audit")
     before = files_of(run.dir)
     newer = _audit_host(newer=True)
     assert newer.registry("tagger").resolve("audit") == "audit.tagger.v2"

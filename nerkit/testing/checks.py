@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -193,6 +194,23 @@ def assert_probabilities_as_declared(
             raise AssertionError(
                 f"sentence {i}: gives_probabilities is {declared}, yet its prediction {has}"
             )
+
+
+def assert_well_formed(
+    sentences: Sequence[Sentence],
+    predictions: Sequence[Prediction],
+    component: Any,
+    *,
+    sequences: bool = True,
+) -> None:
+    """What every output of a tagger or corrector (``component``) holds: one tag per
+    token, tags of its declared scheme (and valid sequences of it, with ``sequences``),
+    well-formed confidences, and probability matrices as ``gives_probabilities`` says."""
+    assert_one_tag_per_token(sentences, predictions)
+    scheme = schemes.get_scheme(component.scheme).name
+    assert_tags_in_scheme(sentences, predictions, scheme, sequences=sequences)
+    assert_confidences_well_formed(sentences, predictions)
+    assert_probabilities_as_declared(sentences, predictions, component.gives_probabilities)
 
 
 def assert_tagged_to_the_end(

@@ -343,15 +343,9 @@ class CorrectorContract:
         sentence, base = self.long_sentence_and_base(data)
         batch = (data.test[0], sentence, data.test[-1])
         out = corrector.correct(batch, [data.test_base[0], base, data.test_base[-1]])
-        checks.assert_one_tag_per_token(batch, out)
-        checks.assert_tags_in_scheme(
-            batch,
-            out,
-            schemes.get_scheme(corrector.scheme).name,
-            sequences=not self.allows_invalid_sequences,
+        checks.assert_well_formed(
+            batch, out, corrector, sequences=not self.allows_invalid_sequences
         )
-        checks.assert_confidences_well_formed(batch, out)
-        checks.assert_probabilities_as_declared(batch, out, corrector.gives_probabilities)
         assert out[0].tags == trained_corrector.corrected[0].tags, (
             "a long sentence in the batch changes the corrections of the sentence before it"
         )

@@ -299,15 +299,7 @@ class TaggerContract:
         first, last = trained_tagger.test[0], trained_tagger.test[-1]
         batch = (first, long_sentence(trained_tagger.train), last)
         out = tagger.predict(batch)
-        checks.assert_one_tag_per_token(batch, out)
-        checks.assert_tags_in_scheme(
-            batch,
-            out,
-            schemes.get_scheme(tagger.scheme).name,
-            sequences=not self.allows_invalid_sequences,
-        )
-        checks.assert_confidences_well_formed(batch, out)
-        checks.assert_probabilities_as_declared(batch, out, tagger.gives_probabilities)
+        checks.assert_well_formed(batch, out, tagger, sequences=not self.allows_invalid_sequences)
         assert out[0].tags == trained_tagger.predictions[0].tags, (
             "a long sentence in the batch changes the tags of the sentence before it"
         )
