@@ -143,9 +143,13 @@ def test_an_unreadable_run_is_listed_with_its_reason_and_a_linked_run_once(
     (folder / damaged / "metrics.arrow").write_bytes(b"not arrow")
     table = store.read_table(folder / other_version, "run")
     newer = table.replace_schema_metadata({b"nerkit.schema_version": b"99"})
-    sink = pa.OSFile(str(folder / other_version / "run.arrow"), "wb")
+    # written beside and moved over: the table read maps the file (truncating it
+    # under the mapping while its buffers are written out is a bus error)
+    rewritten = folder / other_version / "run.arrow.new"
+    sink = pa.OSFile(str(rewritten), "wb")
     with sink, ipc.new_file(sink, newer.schema) as writer:
         writer.write_table(newer)
+    rewritten.replace(folder / other_version / "run.arrow")
     (folder / "zz-link").symlink_to(folder / sound)
     (folder / "zz-link-to-damaged").symlink_to(folder / damaged)
     shutil.copytree(folder / sound, folder / "a-copy")

@@ -397,6 +397,66 @@ def test_prodigy_tasks_that_are_no_annotations_are_errors(
     assert re.search(message, error(path)), error(path)
 
 
+# -------------------------------------------------------------- tokens only
+
+
+def test_jsonl_tags_false_reads_tokens_and_ids_of_any_row(tmp_path: Path) -> None:
+    """Rows the default read refuses: integer ner_tags without names, tags of no scheme
+    (part of speech), a tagged row beside an untagged one, a task not accepted."""
+    path = jsonl(
+        tmp_path,
+        {"id": "a7", "document_id": "d1", "tokens": ["EU", "rejects"], "ner_tags": [3, 0]},
+        {"id": 2, "tokens": ["Paris"], "tags": ["NNP"], "spans": "PER: x"},
+        {"tokens": ["nothing"]},
+        prodigy_task([], answer="reject"),
+    )
+    assert "integer ids" in error(path)
+    got = [
+        (s.sentence_id, s.document_id, s.tokens, s.tags, s.spans)
+        for s in read(path, tags=False).sentences
+    ]
+    assert got == [
+        ("a7", "d1", ("EU", "rejects"), (), ()),
+        ("2", None, ("Paris",), (), ()),
+        ("s-3", None, ("nothing",), (), ()),
+        ("s-4", None, ("Apple", "updates", "its", "analytics", "service"), (), ()),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ('{"tokens": "a b"}', "line 2: tokens must be a list of strings"),
+        ('{"tokens": [{"text": "a"}, {"id": 1}]}', "line 2: token 1 is not an object with a text"),
+        ('{"words": ["a"]}', 'line 2: the object has no "tokens"'),
+        ('{"id": 1.5, "tokens": ["a"]}', "line 2: id must be a string or an integer"),
+    ],
+)
+def test_jsonl_tags_false_still_checks_tokens_and_ids(
+    tmp_path: Path, row: str, expected: str
+) -> None:
+    path = put(tmp_path, "d.jsonl", '{"tokens": ["a"], "tags": [7]}\n' + row + "\n")
+    assert expected in error(path, tags=False)
+
+
+def test_csv_tags_false_reads_tokens_and_ids_of_any_row(tmp_path: Path) -> None:
+    text = (
+        "id,document_id,tokens,ner_tags,tags,tags\n"
+        'a7,d1,"[""EU"", ""rejects""]","[3, 0]",,x\n'
+        'b2,,"[\'Paris\']",[1],"[""NNP""]",\n'
+    )
+    path = put(tmp_path, "d.csv", text)
+    assert "two 'tags' columns" in error(path)
+    got = [
+        (s.sentence_id, s.document_id, s.tokens, s.tags) for s in read(path, tags=False).sentences
+    ]
+    assert got == [("a7", "d1", ("EU", "rejects"), ()), ("b2", None, ("Paris",), ())]
+    bad = put(tmp_path, "bad.csv", 'tokens,tags\n"[""a""]",[7]\n,[1]\n')
+    assert "bad.csv, line 3: empty tokens cell" in error(bad, tags=False)
+    twice = put(tmp_path, "twice.csv", "tokens,id,id\n[],a,b\n")
+    assert "line 1: two 'id' columns" in error(twice, tags=False)
+
+
 # --------------------------------------------------------------- dispatch
 
 
@@ -430,10 +490,31 @@ def test_dispatch_rejects_unknown_formats_and_options(tmp_path: Path) -> None:
     write([Sentence(("a",), ("O",))], path)
     with pytest.raises(ConfigError, match="unknown format 'xml'.*conll, csv, jsonl"):
         read(path, format="xml")
-    with pytest.raises(ConfigError, match="'tag_col'.*known: scheme, rename, token_transform"):
+    with pytest.raises(
+        ConfigError, match="'tag_col'.*known: scheme, rename, token_transform, tags"
+    ):
         read(path, tag_col=2)
+    # CoNLL reads tokens only with tag_col=None
+    with pytest.raises(ConfigError, match="'tags' for read_conll .*tag_col"):
+        read(path, format="conll", tags=False)
     with pytest.raises(ConfigError, match="'nested'"):
         write([], path, nested=True)
+
+
+def test_json_lines_put_tokens_and_tags_first_for_run_ner(tmp_path: Path) -> None:
+    """run_ner.py reads the labels from ``ner_tags``, else from the second column
+    (``column_names[1]``), and Hugging Face ``datasets`` orders columns as the first
+    object's keys: with the ids first, it trained on the tokens or the document ids."""
+    path = tmp_path / "out.jsonl"
+    sentence = Sentence(tokens=("Bob",), tags=("B-PER",), sentence_id="a", document_id="d")
+    write([sentence], path)
+    assert list(json.loads(path.read_text(encoding="utf-8"))) == [
+        "tokens",
+        "tags",
+        "id",
+        "document_id",
+    ]
+    assert read(path).sentences == (sentence,)
 
 
 @pytest.mark.parametrize("name", ["out.jsonl", "out.csv"])

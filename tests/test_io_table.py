@@ -179,6 +179,39 @@ def test_untagged_table_and_untagged_rows(tmp_path: Path) -> None:
     assert "row index 1: this row has neither tags nor spans" in error(path)
 
 
+def test_tags_false_reads_tokens_and_ids_of_any_table(tmp_path: Path) -> None:
+    """Tables the default read refuses: integer ids without names, both tag columns,
+    a misnamed tag column, a null tags cell; spans are not read either."""
+    spans = [[{"start": 0, "end": 1, "label": "PER"}], None]
+    untagged = [("0", ("John", "lives", "in", "New", "York"), ()), ("1", ("Hi",), ())]
+    for name, table in [
+        ("ids.parquet", hf_table(metadata={}, spans=spans)),
+        ("both.parquet", hf_table([["x"] * 5, ["y"]], "tags", {}, ner_tags=IDS)),
+        ("misnamed.parquet", hf_table(IDS, "labels", {})),
+        ("null.parquet", hf_table([IDS[0], None])),
+    ]:
+        path = parquet(tmp_path, table, name)
+        error(path)
+        got = [(s.sentence_id, s.tokens, s.tags) for s in read(path, tags=False).sentences]
+        assert got == untagged, name
+        assert not any(s.spans for s in read(path, tags=False).sentences)
+    path = arrow_stream(tmp_path / "data.arrow", hf_table(metadata={}, document_id=["d", "d"]))
+    assert {s.document_id for s in read(path, tags=False).sentences} == {"d"}
+
+
+def test_tags_false_checks_tokens_and_refuses_tag_options(tmp_path: Path) -> None:
+    path = parquet(tmp_path, hf_table(tokens=[["a"], ["b", ""]], tags=[[9], [0, 0]], metadata={}))
+    message = error(path, tags=False)
+    # the row shown as read: its tokens, no tags
+    assert 'row index 1: token 1 is empty: \'{"tokens": ["b", ""]}\'' in message
+    path = parquet(tmp_path, pa.table({"words": [["a"]]}), "words.parquet")
+    assert "no 'tokens' column (columns: words)" in error(path, tags=False)
+    with pytest.raises(ConfigError, match="tags=False reads no tags"):
+        read(path, tags=False, tag_col="ner_tags")
+    with pytest.raises(ConfigError, match="tags=False reads no tags"):
+        read(path, tags=False, tag_names=NAMES)
+
+
 def test_not_a_table_is_an_input_error(tmp_path: Path) -> None:
     for name in ("x.parquet", "x.arrow"):
         path = tmp_path / name

@@ -189,6 +189,38 @@ def test_csv_with_integer_tags_is_tagged_keeping_ids(run: Path, tmp_path: Path) 
     assert_tagged_keeping_ids(run, source, tmp_path / "out.jsonl")
 
 
+def test_prodigy_tasks_are_tagged_by_their_token_texts(run: Path, tmp_path: Path) -> None:
+    """Token objects with a ``text``; the task's answer and spans are not read."""
+    source = tmp_path / "tasks.jsonl"
+    words = ["Angela", "Merkel", "visited", "Paris"]
+    task = {
+        "tokens": [{"text": w, "id": i} for i, w in enumerate(words)],
+        "spans": [{"start": 0, "end": 5, "label": "ORG"}],
+        "answer": "reject",
+        "_view_id": "ner",
+    }
+    source.write_text(json.dumps(task) + "\n", encoding="utf-8")
+    result = invoke("predict", "--run", run, source)
+    assert result.exit_code == 0, result.output
+    assert conll_blocks(result.stdout) == PARIS
+
+
+def test_an_unreadable_row_is_refused_naming_file_and_line(run: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text('tokens,ner_tags\n"[""Paris""]",[5]\n"[""a"", 1]",[0]\n', "utf-8")
+    assert_user_error(
+        invoke("predict", "--run", run, source),
+        f"{source}, line 3: tokens must be a list of strings",
+    )
+    rows = '{"tokens": ["Paris"], "ner_tags": [5]}\n{"tokens": ["Paris"]\n'
+    assert_user_error(invoke_stdin(run, rows, "--format", "jsonl"), "<stdin>, line 2: malformed")
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"tokens": [["Paris"], ["a", ""]], "ner_tags": [[5], [0, 0]]}), source)
+    assert_user_error(
+        invoke("predict", "--run", run, source), f"{source}, row index 1: token 1 is empty"
+    )
+
+
 def assert_tagged_keeping_ids(run: Path, source: Path, target: Path) -> None:
     result = invoke("predict", "--run", run, source, "-o", target)
     assert result.exit_code == 0, result.output

@@ -336,16 +336,9 @@ def _file_sentences(source: Path, fmt: str) -> list[Sentence]:
 
     from nerkit.errors import InputError
 
-    readers: dict[str, Callable[[Path], list[Sentence]]] = {
-        "conll": _conll_tokens,
-        "jsonl": _jsonl_tokens,
-        "csv": _csv_tokens,
-        "parquet": lambda path: _table_tokens(path, "parquet"),
-        "arrow": lambda path: _table_tokens(path, "arrow"),
-    }
     stdin = str(source) == "-"
     if not stdin and (source.is_file() or source.is_dir() or not source.exists()):
-        return readers[fmt](source)
+        return _tokens(source, fmt)
     name = "<stdin>" if stdin else str(source)
     try:
         data = sys.stdin.buffer.read() if stdin else source.read_bytes()
@@ -355,7 +348,7 @@ def _file_sentences(source: Path, fmt: str) -> list[Sentence]:
         copy = Path(folder) / "input"
         copy.write_bytes(data)
         try:
-            return readers[fmt](copy)
+            return _tokens(copy, fmt)
         except InputError as exc:
             if exc.path != str(copy):
                 raise
@@ -365,12 +358,16 @@ def _file_sentences(source: Path, fmt: str) -> list[Sentence]:
             ) from None
 
 
-def _conll_tokens(path: Path) -> list[Sentence]:
-    from nerkit.io import read_conll
+def _tokens(path: Path, fmt: str) -> list[Sentence]:
+    """The tokens, sentence ids and documents of ``path`` in ``fmt``; its tags and
+    other columns are neither read nor checked."""
+    from nerkit.io import read
     from nerkit.io.common import read_text
 
-    _check_conll_columns(path, read_text(path, newlines="universal"))
-    return list(read_conll(path, tag_col=None).sentences)
+    if fmt == "conll":
+        _check_conll_columns(path, read_text(path, newlines="universal"))
+        return list(read(path, format="conll", tag_col=None).sentences)
+    return list(read(path, format=fmt, tags=False).sentences)
 
 
 def _check_conll_columns(path: Path, text: str) -> None:
@@ -408,130 +405,6 @@ def _check_conll_columns(path: Path, text: str) -> None:
                 line=lineno,
                 text=line,
             )
-
-
-def _jsonl_tokens(path: Path) -> list[Sentence]:
-    """The tokens, ids and document ids of a JSON lines file; tokens may be Prodigy's
-    and spaCy's objects with a ``text``."""
-    import json
-
-    from nerkit.errors import InputError
-    from nerkit.io.common import read_text
-    from nerkit.io.rows import RowReader
-
-    rows = RowReader(path, "IOB2", None, None)
-    for lineno, line in enumerate(read_text(path).split("\n"), 1):
-        if not line or line.isspace():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problem = f"malformed JSON ({exc.msg} at column {exc.colno})"
-            raise InputError(problem, path=path, line=lineno, text=line) from None
-        except (ValueError, RecursionError) as exc:  # e.g. too deeply nested, huge integers
-            raise InputError(f"malformed JSON ({exc})", path=path, line=lineno, text=line) from None
-        if not isinstance(obj, dict) or "tokens" not in obj:
-            raise InputError(
-                'expected a JSON object with "tokens" (one per line)',
-                path=path,
-                line=lineno,
-                text=line,
-            )
-        tokens = obj["tokens"]
-        if isinstance(tokens, list) and any(isinstance(t, dict) for t in tokens):
-            tokens = [t.get("text") if isinstance(t, dict) else t for t in tokens]
-        rows.add(lineno, tokens, None, None, obj.get("id"), obj.get("document_id"), line)
-    return list(rows.finish().sentences)
-
-
-def _csv_tokens(path: Path) -> list[Sentence]:
-    """The tokens, ids and document ids of a CSV file, as ``read_csv`` reads them."""
-    import csv
-    import io
-
-    from nerkit.errors import InputError
-    from nerkit.io.common import read_text
-    from nerkit.io.csv import _field_limit, _parse_list
-    from nerkit.io.rows import RowReader
-
-    rows = RowReader(path, "IOB2", None, None)
-    text = read_text(path, newlines="keep")
-    # newline="\n": lines split at \n only, so line numbers agree with the other readers.
-    reader = csv.reader(io.StringIO(text, newline="\n"))
-    with _field_limit(len(text) + 1):
-        try:
-            header = next(reader, None)
-            if header is None:
-                raise InputError("no sentences in file", path=path, line=None)
-            names = [name.strip() for name in header]
-            if "tokens" not in names:
-                raise InputError(
-                    'the header row has no "tokens" column',
-                    path=path,
-                    line=1,
-                    text=",".join(header),
-                )
-            read = [name for name in ("tokens", "id", "document_id") if name in names]
-            twice = [name for name in read if names.count(name) > 1]
-            if twice:
-                raise InputError(
-                    f"two {twice[0]!r} columns", path=path, line=1, text=",".join(header)
-                )
-            where = {name: names.index(name) for name in read}
-            previous_end = reader.line_num
-            for row in reader:
-                line = previous_end + 1
-                previous_end = reader.line_num
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue
-                shown = ",".join(row)
-                if len(row) != len(names):
-                    raise InputError(
-                        f"expected {len(names)} cells, found {len(row)}",
-                        path=path,
-                        line=line,
-                        text=shown,
-                    )
-                tokens = _parse_list(row[where["tokens"]], "tokens", path, line)
-                if tokens is None:
-                    raise InputError("empty tokens cell", path=path, line=line, text=shown)
-                ids = [row[where[n]] if n in where else None for n in ("id", "document_id")]
-                rows.add(line, tokens, None, None, *ids, shown)
-        except csv.Error as exc:
-            raise InputError(f"malformed CSV ({exc})", path=path, line=reader.line_num) from None
-    return list(rows.finish().sentences)
-
-
-def _table_tokens(path: Path, fmt: str) -> list[Sentence]:
-    """The tokens, ids and document ids of a Parquet or Arrow file, folder or pattern."""
-    import json
-
-    from nerkit.errors import InputError
-    from nerkit.io.rows import RowReader
-    from nerkit.io.table import ROW, _load
-
-    rows = RowReader(path, "IOB2", None, None, unit=ROW)
-    index = 0  # over the shards, as dataset[i] of the whole split counts
-    for source, table in _load(path, fmt):
-        if "tokens" not in table.column_names:
-            columns = ", ".join(table.column_names) or "none"
-            raise InputError(f"no 'tokens' column (columns: {columns})", path=source)
-        values = [
-            table.column(name).to_pylist()
-            if name in table.column_names
-            else [None] * table.num_rows
-            for name in ("tokens", "id", "document_id")
-        ]
-        for tokens, sentence_id, document_id in zip(*values, strict=True):
-            try:
-                rows.add(index, tokens, None, None, sentence_id, document_id, "")
-            except InputError as exc:
-                shown = json.dumps({"tokens": tokens}, ensure_ascii=False, default=str)
-                raise InputError(
-                    exc.reason, path=source, line=index, text=shown, unit=ROW
-                ) from None
-            index += 1
-    return list(rows.finish().sentences)
 
 
 def register(app: typer.Typer) -> None:

@@ -118,9 +118,15 @@ def read_csv(
     scheme: str = "IOB2",
     rename: Mapping[str, str] | None = None,
     token_transform: TokenTransform | None = None,
+    tags: bool = True,
 ) -> ReadResult:
     """Read a CSV file whose first row names the columns. Rows without an ``id``
-    get ``s-N`` (N: the row's 1-based position)."""
+    get ``s-N`` (N: the row's 1-based position).
+
+    ``tags=False`` reads the ``tokens``, ``id`` and ``document_id`` columns only (as
+    ``nerkit predict`` does): ``tags``, ``ner_tags``, ``spans`` and the other columns
+    are neither read nor checked, so files with tags of any form, or none, are read
+    alike."""
     path = Path(path)
     rows = RowReader(path, scheme, rename, token_transform)
     text = read_text(path, newlines="keep")
@@ -139,13 +145,14 @@ def read_csv(
                     line=1,
                     text=",".join(header),
                 )
-            wanted = {name: names.index(name) for name in COLUMNS if name in names}
+            columns = COLUMNS if tags else ("id", "document_id", "tokens")
+            wanted = {name: names.index(name) for name in columns if name in names}
             for name in wanted:
                 if names.count(name) > 1:
                     raise InputError(
                         f"two {name!r} columns", path=path, line=1, text=",".join(header)
                     )
-            hf_tags = names.index(HF_TAGS) if HF_TAGS in names else None
+            hf_tags = names.index(HF_TAGS) if tags and HF_TAGS in names else None
             if hf_tags is not None and names.count(HF_TAGS) > 1:
                 raise InputError(
                     f"two {HF_TAGS!r} columns", path=path, line=1, text=",".join(header)
@@ -153,7 +160,7 @@ def read_csv(
             # Without tags or spans, lists in other columns may be the tags misnamed.
             unread = (
                 []
-                if "tags" in wanted or "spans" in wanted
+                if not tags or "tags" in wanted or "spans" in wanted
                 else [(name, i) for i, name in enumerate(names) if name not in COLUMNS]
             )
             previous_end = reader.line_num
@@ -178,9 +185,9 @@ def read_csv(
                 if hf_tags is not None:
                     # as before string ner_tags were read: a cell of no list is ignored
                     given[HF_TAGS] = _unread_list(row[hf_tags])
-                key, tags = rows.tags_of(given, line, shown)
+                key, row_tags = rows.tags_of(given, line, shown)
                 spans = _parse_list(cells.get("spans", ""), "spans", path, line)
-                if unread and tags is None:
+                if unread and row_tags is None:
                     others = (
                         (name, given[name] if name in given else _unread_list(row[i]))
                         for name, i in unread
@@ -189,7 +196,7 @@ def read_csv(
                 rows.add(
                     line,
                     tokens,
-                    tags,
+                    row_tags,
                     spans,
                     cells.get("id"),
                     cells.get("document_id"),

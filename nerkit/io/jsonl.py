@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from nerkit.errors import InputError, NerkitError
 from nerkit.io.common import (
@@ -38,9 +38,15 @@ def read_jsonl(
     scheme: str = "IOB2",
     rename: Mapping[str, str] | None = None,
     token_transform: TokenTransform | None = None,
+    tags: bool = True,
 ) -> ReadResult:
     """Read a JSON lines file; blank lines are skipped. Rows without an ``"id"`` get
-    ``s-N`` (N: the row's 1-based position)."""
+    ``s-N`` (N: the row's 1-based position).
+
+    ``tags=False`` reads the tokens, ids and document ids only (as ``nerkit predict``
+    does): ``tags``, ``ner_tags``, ``spans`` and a task's answer are neither read nor
+    checked, so rows with tags of any form, or none, are read alike; token objects with
+    a ``"text"`` are read as their texts."""
     path = Path(path)
     rows = RowReader(path, scheme, rename, token_transform)
     for lineno, line in enumerate(read_text(path).split("\n"), 1):
@@ -61,16 +67,20 @@ def read_jsonl(
             )
         if "tokens" not in obj:
             raise InputError('the object has no "tokens"', path=path, line=lineno, text=line)
+        if not tags:
+            tokens = _token_texts(obj["tokens"], path, lineno, line)
+            rows.add(lineno, tokens, None, None, obj.get("id"), obj.get("document_id"), line)
+            continue
         if _task_form(obj):
             obj = _from_task(obj, path, lineno, line)
-        key, tags = rows.tags_of(obj, lineno, line)
+        key, row_tags = rows.tags_of(obj, lineno, line)
         spans = obj.get("spans")
-        if tags is None and spans is None:
+        if row_tags is None and spans is None:
             rows.check_untagged(lineno, obj["tokens"], obj.items(), line)
         rows.add(
             lineno,
             obj["tokens"],
-            tags,
+            row_tags,
             spans,
             obj.get("id"),
             obj.get("document_id"),
@@ -86,12 +96,32 @@ _TASK_KEYS = (*READ_KEYS, "answer", "_view_id")
 
 def _task_form(obj: dict[str, Any]) -> bool:
     """Whether a row is in Prodigy's task form (token or span objects, an answer)."""
-    tokens, spans = obj.get("tokens"), obj.get("spans")
+    spans = obj.get("spans")
     return (
         "answer" in obj
-        or (isinstance(tokens, list) and any(isinstance(t, dict) for t in tokens))
+        or _token_objects(obj.get("tokens"))
         or (isinstance(spans, list) and any(isinstance(s, dict) for s in spans))
     )
+
+
+def _token_objects(tokens: object) -> TypeGuard[list[Any]]:
+    """Whether ``tokens`` is a list of Prodigy's and spaCy's token objects."""
+    return isinstance(tokens, list) and any(isinstance(t, dict) for t in tokens)
+
+
+def _token_texts(tokens: object, path: Path, lineno: int, line: str) -> object:
+    """``tokens``, with token objects as their texts; anything else as it is, for the
+    row checks to name."""
+    if not _token_objects(tokens):
+        return tokens
+    texts = []
+    for i, token in enumerate(tokens):
+        if not isinstance(token, dict) or not isinstance(token.get("text"), str):
+            raise InputError(
+                f"token {i} is not an object with a text", path=path, line=lineno, text=line
+            )
+        texts.append(token["text"])
+    return texts
 
 
 def _from_task(obj: dict[str, Any], path: Path, lineno: int, line: str) -> dict[str, Any]:
@@ -117,17 +147,13 @@ def _from_task(obj: dict[str, Any], path: Path, lineno: int, line: str) -> dict[
     tokens = obj["tokens"]
     starts: dict[int, int] = {}  # character offset -> token, for spans given by offsets
     ends: dict[int, int] = {}
-    if isinstance(tokens, list) and any(isinstance(t, dict) for t in tokens):
-        texts = []
+    if _token_objects(tokens):
+        row["tokens"] = _token_texts(tokens, path, lineno, line)
         for i, token in enumerate(tokens):
-            if not isinstance(token, dict) or not isinstance(token.get("text"), str):
-                raise fail(f"token {i} is not an object with a text")
-            texts.append(token["text"])
             start, end = token.get("start"), token.get("end")
             if type(start) is int and type(end) is int:
                 starts.setdefault(start, i)
                 ends[end] = i
-        row["tokens"] = texts
     spans = obj.get("spans")
     if isinstance(spans, list) and any(isinstance(s, dict) for s in spans):
         n = len(row["tokens"]) if isinstance(row["tokens"], list) else 0
@@ -162,24 +188,25 @@ def _from_task(obj: dict[str, Any], path: Path, lineno: int, line: str) -> dict[
 
 
 def sentence_row(sentence: Sentence, index: int, *, tagged: bool = False) -> dict[str, Any]:
-    """The JSON object for a sentence: ids when set, tokens, tags when tagged, spans
-    when the sentence has them. ``tagged``: the file's sentences have tags, so an empty
-    sentence gets ``"tags": []`` (Hugging Face ``datasets`` fills a missing key with
-    null, which ``run_ner.py`` cannot take); a sentence given only spans gets none."""
+    """The JSON object for a sentence: tokens, tags when tagged, spans when the
+    sentence has them, then ids when set. ``tagged``: the file's sentences have tags,
+    so an empty sentence gets ``"tags": []`` (Hugging Face ``datasets`` fills a missing
+    key with null, which ``run_ner.py`` cannot take); a sentence given only spans gets
+    none. Tokens and tags come first: ``run_ner.py`` takes the second column for the
+    labels when the file has no ``ner_tags``."""
     if "" in sentence.tokens:
         raise NerkitError(
             f"{sentence_name(sentence, index)}, token {sentence.tokens.index('')}: empty token"
         )
-    row: dict[str, Any] = {}
-    if sentence.sentence_id is not None:
-        row["id"] = sentence.sentence_id
-    if sentence.document_id is not None:
-        row["document_id"] = sentence.document_id
-    row["tokens"] = sentence.tokens
+    row: dict[str, Any] = {"tokens": sentence.tokens}
     if sentence.tags or (tagged and not sentence.spans):
         row["tags"] = sentence.tags
     if sentence.spans:
         row["spans"] = [(s.start, s.end, s.label) for s in sentence.spans]
+    if sentence.sentence_id is not None:
+        row["id"] = sentence.sentence_id
+    if sentence.document_id is not None:
+        row["document_id"] = sentence.document_id
     return row
 
 

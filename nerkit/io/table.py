@@ -15,6 +15,11 @@ Errors name the file and the row index (counted from 0, as
 files beside them). A ``spans`` column that is not a list of ``{start, end, label}``
 (WikiANN's strings such as ``"PER: Bob Smith"``) is another tool's and is left alone.
 
+With ``tags=False`` (as ``nerkit predict`` reads) only the ``tokens``, ``id`` and
+``document_id`` columns are read: tag and ``spans`` columns are neither read nor
+checked, so a table with tags of any form (integer ids without names too), or none, is
+read alike.
+
 The writers write the tags as strings under ``ner_tags`` (see ``sentences_table``):
 ``datasets.load_dataset("parquet", ...)`` reads them as they are, the same in every
 split, and ``run_ner.py`` maps string labels to ids itself.
@@ -85,9 +90,12 @@ def read_parquet(
     token_transform: TokenTransform | None = None,
     tag_col: str | None = None,
     tag_names: Sequence[str] | None = None,
+    tags: bool = True,
 ) -> ReadResult:
-    """Read a Parquet file, or a folder of Parquet shards (see the module's text)."""
-    return _read(path, "parquet", scheme, rename, token_transform, tag_col, tag_names)
+    """Read a Parquet file, or a folder of Parquet shards (see the module's text).
+    ``tags=False`` reads the ``tokens``, ``id`` and ``document_id`` columns only (see
+    the module's text)."""
+    return _read(path, "parquet", scheme, rename, token_transform, tag_col, tag_names, tags)
 
 
 def read_arrow(
@@ -98,10 +106,12 @@ def read_arrow(
     token_transform: TokenTransform | None = None,
     tag_col: str | None = None,
     tag_names: Sequence[str] | None = None,
+    tags: bool = True,
 ) -> ReadResult:
     """Read an Arrow IPC file or stream (``save_to_disk``'s ``data-*.arrow``), or a
-    folder of them (see the module's text)."""
-    return _read(path, "arrow", scheme, rename, token_transform, tag_col, tag_names)
+    folder of them (see the module's text). ``tags=False`` reads the ``tokens``, ``id``
+    and ``document_id`` columns only (see the module's text)."""
+    return _read(path, "arrow", scheme, rename, token_transform, tag_col, tag_names, tags)
 
 
 def _load_one(path: Path, format: str) -> pa.Table:
@@ -316,8 +326,10 @@ def _spans(value: Any) -> Any:
     return value
 
 
-def _shown(tokens: Any, tags: Any) -> str:
-    return json.dumps({"tokens": tokens, "tags": tags}, ensure_ascii=False, default=str)
+def _shown(tokens: Any, tags: Any, read_tags: bool) -> str:
+    """A row as errors show it: its tokens, and its tags when they are read."""
+    row = {"tokens": tokens, "tags": tags} if read_tags else {"tokens": tokens}
+    return json.dumps(row, ensure_ascii=False, default=str)
 
 
 @paused_gc()
@@ -329,8 +341,11 @@ def _read(
     token_transform: TokenTransform | None,
     tag_col: str | None,
     tag_names: Sequence[str] | None,
+    tags: bool,
 ) -> ReadResult:
     path = Path(path)
+    if not tags and (tag_col is not None or tag_names is not None):
+        raise ConfigError("tags=False reads no tags: leave out tag_col and tag_names")
     if tag_names is not None and (
         isinstance(tag_names, str) or not all(isinstance(n, str) for n in tag_names)
     ):
@@ -341,20 +356,20 @@ def _read(
         if "tokens" not in table.column_names:
             columns = ", ".join(table.column_names) or "none"
             raise InputError(f"no 'tokens' column (columns: {columns})", path=source)
-        column = _tag_column(table, tag_col, source)
+        column = _tag_column(table, tag_col, source) if tags else None
         names = _names(table, column, tag_names, source) if column is not None else None
         if names is not None and OUTSIDE not in names:
             raise InputError(
                 f"the tag names of {column!r} have no {OUTSIDE!r}: {names}", path=source
             )
-        spans_column = "spans" if _has_spans(table) else None
+        spans_column = "spans" if tags and _has_spans(table) else None
 
         def values(name: str | None, table: pa.Table = table) -> list[Any]:
             if name is None or name not in table.column_names:
                 return [None] * table.num_rows
             return table.column(name).to_pylist()
 
-        for tokens, tags, spans, sentence_id, document_id in zip(
+        for tokens, row_tags, spans, sentence_id, document_id in zip(
             values("tokens"),
             values(column),
             values(spans_column),
@@ -362,13 +377,14 @@ def _read(
             values("document_id"),
             strict=True,
         ):
-            if tags is not None and names is not None:
-                tags = _decode(tags, names, index, source, column or "")
+            if row_tags is not None and names is not None:
+                row_tags = _decode(row_tags, names, index, source, column or "")
             try:
-                rows.add(index, tokens, tags, _spans(spans), sentence_id, document_id, "")
+                rows.add(index, tokens, row_tags, _spans(spans), sentence_id, document_id, "")
             except InputError as exc:
+                shown = _shown(tokens, row_tags, tags)
                 raise InputError(
-                    exc.reason, path=source, line=index, text=_shown(tokens, tags), unit=ROW
+                    exc.reason, path=source, line=index, text=shown, unit=ROW
                 ) from None
             index += 1
     return rows.finish()
