@@ -11,7 +11,6 @@ values that :func:`build_options` reads back to equal options (a trained model's
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import types
@@ -142,13 +141,8 @@ def build_options(
             raise ConfigError(
                 f"{what}option {name!r}: {exc} (expected {_type_name(hints[name])}, got {value!r})"
             ) from None
-    for name, f in fields.items():
-        default = _default(f) if name not in values and f.init else None
-        if isinstance(default, list | tuple | set | frozenset | Mapping):
-            # a container default takes the annotated type as a given value does (a tuple
-            # declared for a list option becomes a list); one that does not convert stays
-            with contextlib.suppress(TypeError, ValueError):
-                values[name] = _convert(default, hints[name])
+    # Defaults stay as declared: converted, [1, 2] for list[float] would be stored as
+    # [1.0, 2.0], and a sweep would no longer know the runs it stored with them.
     return options_class(**values)
 
 

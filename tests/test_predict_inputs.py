@@ -97,6 +97,41 @@ def test_a_txt_file_of_any_case_is_plain_text_and_tabs_in_sentences_are_no_colum
     ]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1\tPeter went to Paris\n2\tMaria saw the EU\n3\tAnna saw Google\n",  # id, text
+        "Peter:\tgo to Paris\nMaria:\tsaw the EU\n",  # a dialogue
+        "彼得\t去了巴黎\n玛丽\t看到欧盟\n",  # text without spaces
+        "Name\tCity\nPeter\tParis\nMaria\tBerlin\n",
+        "Peter saw a B-52\nMaria saw the I-95\n",  # words that look like tags
+    ],
+)
+def test_plain_text_with_tabs_or_tag_like_words_is_read_as_text(
+    run: Path, tmp_path: Path, text: str
+) -> None:
+    """Not taken for CoNLL: a NER corpus has tags at the ends of nearly all its lines,
+    O among them."""
+    source = tmp_path / "input.txt"
+    source.write_text(text, encoding="utf-8")
+    result = invoke("predict", "--run", run, source)
+    assert result.exit_code == 0, result.output
+    assert len(conll_blocks(result.stdout)) == len(text.splitlines())
+    result = invoke_stdin(run, text)
+    assert result.exit_code == 0, result.output
+
+
+def test_json_lines_where_conll_is_expected_are_refused(run: Path, tmp_path: Path) -> None:
+    """A name without a known extension (/dev/stdin, a pipe) is read as CoNLL: JSON
+    lines there would be tagged as tokens."""
+    source = tmp_path / "rows"
+    source.write_text('{"tokens": ["Paris", "is"], "tags": ["B-LOC", "O"]}\n', encoding="utf-8")
+    result = invoke("predict", "--run", run, source)
+    assert_user_error(result, f"{source}, line 1: a JSON object", "--format jsonl")
+    result = invoke("predict", "--run", run, source, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+
+
 def test_stdin_that_looks_like_conll_is_refused_unless_format_says_conll(run: Path) -> None:
     result = invoke_stdin(run, MSRA_LIKE)
     assert_user_error(result, "<stdin>, line 1: looks like CoNLL columns", "--format conll")

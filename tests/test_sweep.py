@@ -44,6 +44,8 @@ class SweepTestPlugin:
     def register_taggers(self, register):  # type: ignore[no-untyped-def]
         register("boom.tagger.v1", BoomTagger)
 
+
+class MajorityPlugin:
     @hookimpl
     def register_correctors(self, register):  # type: ignore[no-untyped-def]
         register("majority.corrector.v1", MajorityCorrector)
@@ -51,9 +53,13 @@ class SweepTestPlugin:
 
 @pytest.fixture(autouse=True)
 def _plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # two plugins: another test module may have added the majority corrector, and a
+    # plugin with a name taken registers nothing at all
     host = get_host()
     if "boom" not in host.registry("tagger"):
         host.add(SweepTestPlugin(), name="test-sweep")
+    if "majority" not in host.registry("corrector"):
+        host.add(MajorityPlugin(), name="test-majority")
     monkeypatch.setenv("NERKIT_CACHE_DIR", str(tmp_path / "cache"))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from plugin_utils import make_plugin
-from test_sweep import SweepTestPlugin
+from test_sweep import MajorityPlugin, SweepTestPlugin
 
 from nerkit import store
 from nerkit.plugin import get_host
@@ -45,6 +45,8 @@ def local_ray(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     host = get_host()
     if "boom" not in host.registry("tagger"):
         host.add(SweepTestPlugin(), name="test-sweep")
+    if "majority" not in host.registry("corrector"):
+        host.add(MajorityPlugin(), name="test-majority")
     ray.init(
         num_cpus=2,
         include_dashboard=False,

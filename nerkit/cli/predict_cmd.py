@@ -237,43 +237,73 @@ def _plain_sentences(
 
 
 def _refuse_columns(lines: list[str], name: str) -> None:
-    """Refuse plain text whose non-blank lines are, nine in ten or more (two at least),
-    CoNLL token lines: a token and tab-separated columns, or space-separated columns
-    ending in a tag, or -DOCSTART-. Read as text, each such line would be a sentence
-    with its tags for tokens (MSRA's msra_test_bio.txt, CoNLL-2003's train.txt)."""
+    """Refuse plain text that is a CoNLL file: nine in ten or more of its non-blank
+    lines (two at least) are a token and columns ending in a tag, or -DOCSTART-, and
+    one tag at least is O, as in any NER corpus. Read as text, each such line would be
+    a sentence with its tags for tokens (MSRA's msra_test_bio.txt, CoNLL-2003's
+    train.txt). Text with tabs (an id and a sentence, Chinese text) or with words such
+    as B-52 at the ends of its lines is not taken for one."""
     from nerkit.errors import InputError
 
-    filled = columns = 0
+    filled = columns = outside = 0
     first: tuple[int, str] | None = None
     for lineno, line in enumerate(lines, 1):
         if line.strip():
             filled += 1
-            if _column_line(line):
+            tag = _column_tag(line)
+            if tag is not None:
                 columns += 1
+                outside += tag == "O"
                 first = first or (lineno, line)
-    if first is not None and columns >= 2 and columns >= 0.9 * filled:
-        raise InputError(
-            f"looks like CoNLL columns, not plain text: {columns:,} of its {filled:,} "
-            "non-blank lines are a token and columns, as this one (read a sentence a line, "
-            "its tags would be tokens); give --format conll to tag the tokens of its first "
-            "column, or --format text to read it as plain text all the same",
-            path=name,
-            line=first[0],
-            text=first[1],
-        )
+    if first is None or columns < 2 or columns < 0.9 * filled or not outside:
+        return
+    raise InputError(
+        f"looks like CoNLL columns, not plain text: {columns:,} of its {filled:,} "
+        "non-blank lines are a token and columns ending in a tag, as this one (read a "
+        "sentence a line, its tags would be tokens); give --format conll to tag the "
+        "tokens of its first column, or --format text to read it as plain text all the "
+        "same",
+        path=name,
+        line=first[0],
+        text=first[1],
+    )
 
 
-def _column_line(line: str) -> bool:
+def _column_tag(line: str) -> str | None:
+    """The tag that ends CoNLL token line ``line`` (a token without spaces, then
+    columns separated by tabs or by spaces, the last a tag; "O" for -DOCSTART-);
+    None for a line of another form."""
     from nerkit.io.conll import is_docstart
 
     stripped = line.rstrip(" \t")
     if is_docstart(stripped):
-        return True
-    if "\t" in stripped:
-        token = stripped.split("\t", 1)[0]
-        return bool(token) and " " not in token  # not an indented or tab-separated text
-    fields = stripped.split(" ")
-    return len(fields) >= 2 and bool(fields[0]) and _TAG.fullmatch(fields[-1]) is not None
+        return "O"
+    fields = stripped.split("\t") if "\t" in stripped else stripped.split(" ")
+    if len(fields) < 2 or not fields[0] or " " in fields[0]:
+        return None
+    return fields[-1] if _TAG.fullmatch(fields[-1]) else None
+
+
+def _refuse_json_line(path: Path, lineno: int, line: str) -> None:
+    """Refuse a JSON object where CoNLL was expected (JSON lines on stdin, or in a file
+    whose name says nothing): read as CoNLL, its text would be tagged as tokens."""
+    import json
+
+    from nerkit.errors import InputError
+
+    if not line.lstrip().startswith("{"):
+        return
+    try:
+        is_object = isinstance(json.loads(line), dict)
+    except (ValueError, RecursionError):
+        return
+    if is_object:
+        raise InputError(
+            "a JSON object where CoNLL token lines were expected: give --format jsonl",
+            path=path,
+            line=lineno,
+            text=line,
+        )
 
 
 def _tokenizer(name: str) -> Callable[[str], list[str]]:
@@ -386,6 +416,7 @@ def _check_conll_columns(path: Path, text: str) -> None:
         # The reader drops trailing tabs and spaces.
         stripped = line.rstrip(" \t")
         if first is None:
+            _refuse_json_line(path, lineno, line)
             first = lineno
             sep = "\t" if "\t" in stripped else " " if " " in stripped else None
         elif sep is None and ("\t" in stripped or " " in stripped):
