@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -361,6 +363,72 @@ def test_reading_a_built_in_component_s_options_imports_no_heavy_library() -> No
     for name in ("bert.tagger.v1", "lear.tagger.v1", "flair.tagger.v1", "openner.corrector.v1"):
         assert f"READ {name}" in done.stderr, done.stderr
     assert "HEAVY []" in done.stderr, done.stderr
+
+
+def test_info_on_components_with_options_apart_imports_no_heavy_library() -> None:
+    """nerkit info bert took seconds to import torch for a docstring and a table."""
+    import subprocess
+    import sys
+
+    from nerkit.plugin.host import get_host
+
+    code = (
+        "import sys\n"
+        "from nerkit.cli import main\n"
+        "for name in ('bert', 'lear'):\n"
+        "    try:\n        main(['info', name])\n    except SystemExit:\n        pass\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'flair') if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "COLUMNS": "400"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert "HEAVY []" in done.stderr, done.stderr
+    registry = get_host().registry("tagger")
+    for name in ("bert", "lear"):
+        # what the loaded class says, word for word
+        doc = inspect.getdoc(registry.get(name))
+        assert doc and doc.splitlines()[0] in done.stdout
+        assert registry.description(name) == doc
+    assert "max_length" in done.stdout
+
+
+class Documented(OutsideTagger):
+    """A tagger documented in its source.
+
+    Second paragraph."""
+
+    options_class = ApartOptions
+
+    class Inner(OutsideTagger):
+        """An inner class's words."""
+
+        options_class = ApartOptions
+
+
+class Undocumented(OutsideTagger):
+    options_class = ApartOptions
+
+
+Undocumented.__doc__ = "Words made at run time."
+
+
+def test_a_description_is_read_from_the_source_where_options_are_apart() -> None:
+    class Apart:
+        @hookimpl
+        def register_taggers(self, register):  # type: ignore[no-untyped-def]
+            register("doc.tagger.v1", f"{__name__}:Documented", options=ApartOptions)
+            register("inner.tagger.v1", f"{__name__}:Documented.Inner", options=ApartOptions)
+            register("late.tagger.v1", f"{__name__}:Undocumented", options=ApartOptions)
+            register("plain.tagger.v1", Documented)
+
+    registry = host_with(Apart()).registry("tagger")
+    assert registry.description("doc") == "A tagger documented in its source.\n\nSecond paragraph."
+    assert registry.description("inner") == "An inner class's words."
+    # none in the source: the class is loaded and asked
+    assert registry.description("late") == "Words made at run time."
+    assert registry.description("plain") == inspect.getdoc(Documented)
 
 
 def test_misspelled_hook_is_caught() -> None:

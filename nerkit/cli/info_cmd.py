@@ -22,8 +22,6 @@ def info(
     ] = None,
 ) -> None:
     """Show what a tagger, corrector, decoder, metric or dataset is and which options it takes."""
-    import inspect
-
     from rich.console import Console
     from rich.table import Table
 
@@ -43,17 +41,21 @@ def info(
     console = Console()
     for k, registry in found:
         entry = registry.entry(name)
-        obj = registry.get(entry.name)
         console.print(f"[bold]{entry.name}[/] ({k}, plugin {entry.plugin})")
         if k == "dataset":
+            obj = registry.get(entry.name)
             console.print(
                 f"{obj.description}\nlanguage: {obj.language}\nlicence: {obj.license}\ncitation: {obj.citation}"
             )
             continue
-        doc = inspect.getdoc(obj) or ""
+        # neither reads the component's module where its plugin registered the options
+        # apart from it (bert, lear: no torch import)
+        doc = registry.description(entry.name)
         if doc:
             console.print(doc)
-        options = describe(obj.options_class, component=f"{entry.name} (plugin {entry.plugin})")
+        options = describe(
+            registry.options_class(entry.name), component=f"{entry.name} (plugin {entry.plugin})"
+        )
         if not options:
             console.print("no options")
             continue

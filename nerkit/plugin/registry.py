@@ -10,10 +10,14 @@ unknown one is an error that lists the known names.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
+import importlib.util
+import inspect
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from nerkit.errors import ConfigError, NerkitError
@@ -178,6 +182,19 @@ class Registry:
             return self.get(entry.name).options_class
         return self._options_of(entry)
 
+    def description(self, name: str) -> str:
+        """The docstring of component ``name``. A component registered by a string, with
+        its options apart, is not imported for it: its class's docstring is read from
+        the module's source (``nerkit info bert`` imports no torch). Where the source
+        does not give it (no such file, a docstring made at run time), the component is
+        loaded."""
+        entry = self.entry(name)
+        if isinstance(entry.factory, str) and entry.options is not None:
+            doc = _static_docstring(entry.factory)
+            if doc:
+                return doc
+        return inspect.getdoc(self.get(entry.name)) or ""
+
     def check_options(self, name: str) -> None:
         """Import component ``name`` to check that the options registered apart from it
         are its own (``NerkitError`` otherwise), for a command about to act on what it
@@ -240,3 +257,25 @@ class Registry:
 
 def _qualname(obj: Any) -> str:
     return f"{obj.__module__}.{obj.__qualname__}" if isinstance(obj, type) else repr(obj)
+
+
+def _static_docstring(path: str) -> str | None:
+    """The docstring of the class ``path`` (``module:Class``) as its module's source
+    states it, or None: the module's parent packages are imported to find it, not the
+    module itself."""
+    module_name, _, attr = path.partition(":")
+    try:
+        spec = importlib.util.find_spec(module_name)
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            return None
+        tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    except (ImportError, ValueError, OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    body: list[ast.stmt] = tree.body
+    node: ast.ClassDef | None = None
+    for part in attr.split("."):
+        node = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == part), None)
+        if node is None:
+            return None
+        body = node.body
+    return ast.get_docstring(node) if node is not None else None
