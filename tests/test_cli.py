@@ -294,7 +294,12 @@ def test_convert_reports_and_repairs_invalid_transitions(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("name", "content", "line", "reason"),
     [
-        ("no-tag.conll", "EU\tB-ORG\nrejects\n", 2, "found 1: 'rejects'"),
+        (
+            "no-tag.conll",
+            "EU\tB-ORG\nrejects\n",
+            2,
+            "found 1 (a token without its tag?): 'rejects'",
+        ),
         ("bad-prefix.conll", "EU\tB-ORG\nBerlin\tX-LOC\n", 2, "X-LOC"),
         ("latin1.conll", "EU\tB-ORG\nM\xfcnchen\tB-LOC\n".encode("latin-1"), 2, "UTF-8"),
         ("empty.conll", "", None, "no sentences"),

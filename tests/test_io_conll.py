@@ -188,6 +188,15 @@ def test_tokens_only(tmp_path: Path) -> None:
     assert all(s.tags == () for s in result.sentences)
 
 
+def test_tags_false_reads_tokens_only_as_the_other_readers_do(tmp_path: Path) -> None:
+    path = conll(tmp_path, "a\tNN\tB-PER\nb\tNN\tnot-a-tag\n\nc\tNN\tO\n")
+    for result in (read_conll(path, tags=False), read(path, tags=False)):
+        assert [s.tokens for s in result.sentences] == [("a", "b"), ("c",)]
+        assert all(s.tags == () for s in result.sentences)
+    with pytest.raises(ConfigError, match="leave out inner_tag_col"):
+        read_conll(path, tags=False, inner_tag_col=1)
+
+
 def test_two_tag_columns_read_as_nested_spans(tmp_path: Path) -> None:
     text = "Bank\tB-ORG\tO\nof\tI-ORG\tO\nChina\tI-ORG\tB-LOC\n\nhello\tO\tO\n"
     result = read_conll(conll(tmp_path, text), tag_col=1, inner_tag_col=2)
@@ -250,7 +259,11 @@ def test_missing_tag_column_names_file_line_and_text(tmp_path: Path) -> None:
     message = error(path)
     assert "line 3" in message
     assert "'lonely'" in message
-    assert "found 1" in message
+    assert "found 1 (a token without its tag?)" in message
+    # a file of one column has no separator: none is named
+    assert "separated" not in message
+    two = error(conll(tmp_path, "a\tb\tO\n\nx\ty\n", "two.conll"), tag_col=2)
+    assert "expected at least 3 tab-separated columns" in two and "found 2:" in two
 
 
 def test_tag_not_of_scheme_form(tmp_path: Path) -> None:

@@ -396,7 +396,6 @@ def _tokens(path: Path, fmt: str) -> list[Sentence]:
 
     if fmt == "conll":
         _check_conll_columns(path, read_text(path, newlines="universal"))
-        return list(read(path, format="conll", tag_col=None).sentences)
     return list(read(path, format=fmt, tags=False).sentences)
 
 

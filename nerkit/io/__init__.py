@@ -135,9 +135,8 @@ def read(
     path: PathLike, *, format: str | None = None, scheme: str = "IOB2", **options: Any
 ) -> ReadResult:
     """Read ``path`` in ``format`` (default: from its extension); ``options`` go to the
-    format's reader (e.g. ``tag_col=`` for CoNLL). To read tokens, ids and documents
-    only, ignoring the tags: ``tags=False`` for CSV, JSON lines, Parquet and Arrow,
-    ``tag_col=None`` for CoNLL."""
+    format's reader (e.g. ``tag_col=`` for CoNLL). ``tags=False`` reads tokens, ids and
+    documents only, ignoring the tags, in every format."""
     reader = _pick(format, path, _READERS)
     _check_options(reader, options)
     return reader(path, scheme=scheme, **options)

@@ -205,8 +205,11 @@ class _Parser:
         names = {"token": self.token_col, "tag": self.tag_col, "inner tag": self.inner_col}
         wanted = ", ".join(f"{name} column {col}" for name, col in names.items() if col is not None)
         kind = "tab" if self.sep == "\t" else "space"
+        # one column: no separator at all, so naming one of the two would mislead
+        shape = f"{kind}-separated columns" if found > 1 else "columns"
+        hint = " (a token without its tag?)" if found == 1 else ""
         return InputError(
-            f"expected at least {self.min_cols} {kind}-separated columns ({wanted}), found {found}",
+            f"expected at least {self.min_cols} {shape} ({wanted}), found {found}{hint}",
             path=self.path,
             line=lineno,
             text=line,
@@ -224,17 +227,22 @@ def read_conll(
     comment_prefix: str | None = None,
     rename: Mapping[str, str] | None = None,
     token_transform: TokenTransform | None = None,
+    tags: bool = True,
 ) -> ReadResult:
     """Read a CoNLL column file.
 
     Columns are indexes into each line (negative ones count from its end), so lines
     may have different numbers of columns (the Hironsan corpus has 10 or 12: MeCab
-    features, then the tag); columns not named are not read. ``tag_col=None`` reads
-    tokens only.
+    features, then the tag); columns not named are not read. ``tags=False`` (as the
+    other readers take it) or ``tag_col=None`` reads tokens only.
     With ``inner_tag_col`` the two tag columns are read as outer and inner entity
     layers: ``tags`` holds the outer tags and, in sentences whose inner column has
     an entity, ``spans`` holds the entities of both.
     """
+    if not tags:
+        if inner_tag_col is not None:
+            raise ConfigError("tags=False reads no tags: leave out inner_tag_col")
+        tag_col = None
     _check_columns(token_col, tag_col, inner_tag_col)
     if comment_prefix == "":
         raise ConfigError("comment_prefix must be None or a non-empty string")
