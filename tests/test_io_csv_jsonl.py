@@ -494,9 +494,10 @@ def test_dispatch_rejects_unknown_formats_and_options(tmp_path: Path) -> None:
         ConfigError, match="'tag_col'.*known: scheme, rename, token_transform, tags"
     ):
         read(path, tag_col=2)
-    # CoNLL reads tokens only with tag_col=None
-    with pytest.raises(ConfigError, match="'tags' for read_conll .*tag_col"):
-        read(path, format="conll", tags=False)
+    # CoNLL reads tokens only with tags=False too (before 0.3.14: tag_col=None only)
+    conll = tmp_path / "x.conll"
+    write([Sentence(("a", "b"), ("B-PER", "O"))], conll)
+    assert read(conll, tags=False).sentences[0].tags == ()
     with pytest.raises(ConfigError, match="'nested'"):
         write([], path, nested=True)
 
