@@ -271,11 +271,10 @@ def _static_docstring(path: str) -> str | None:
         tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
     except (ImportError, ValueError, OSError, SyntaxError, UnicodeDecodeError):
         return None
-    body: list[ast.stmt] = tree.body
-    node: ast.ClassDef | None = None
+    node: ast.Module | ast.ClassDef = tree
     for part in attr.split("."):
-        node = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == part), None)
-        if node is None:
+        found = next((n for n in node.body if isinstance(n, ast.ClassDef) and n.name == part), None)
+        if found is None:
             return None
-        body = node.body
-    return ast.get_docstring(node) if node is not None else None
+        node = found
+    return ast.get_docstring(node)
